@@ -1,0 +1,114 @@
+"""The ``surveytk`` command: a lazy group of thin commands.
+
+Each command lives in its own module ``surveytk.cli.<name>`` exposing a click
+object named ``command``. Modules are imported only when their command runs
+(or when ``--help`` lists them), and import nothing heavy at module level, so
+``surveytk --help`` stays fast and never imports statsmodels or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from surveytk import __version__
+from surveytk.errors import SurveytkError
+
+#: command name → module that defines it (``command`` attribute). Modules that do
+#: not exist yet are simply not listed.
+COMMAND_MODULES: dict[str, str] = {
+    "inspect": "surveytk.cli.inspect",
+    "synth": "surveytk.cli.synth",
+    "harmonise": "surveytk.cli.harmonise",
+    "codebook": "surveytk.cli.codebook",
+    "pool": "surveytk.cli.pool",
+    "fit": "surveytk.cli.fit",
+    "table": "surveytk.cli.table",
+    "plot": "surveytk.cli.plot",
+    "tabulate": "surveytk.cli.tabulate",
+    "run": "surveytk.cli.run",
+    "demo": "surveytk.cli.demo",
+}
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n, m in COMMAND_MODULES.items() if _module_exists(m))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(cmd_name)
+        if module_name is None or not _module_exists(module_name):
+            return None
+        module = importlib.import_module(module_name)
+        command = module.command
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="surveytk")
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """surveytk: harmonise survey microdata on people displaced from Ukraine and
+    estimate return intentions with design-based standard errors.
+
+    Start with `surveytk demo`.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _wants_debug(argv: list[str]) -> bool:
+    return "--debug" in argv
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI, turning errors into one line and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _wants_debug(args)
+    try:
+        return cli.main(args=args, prog_name="surveytk", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("surveytk: aborted", err=True)
+        sys.exit(1)
+    except SurveytkError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"surveytk: error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("surveytk: interrupted; no output was written", err=True)
+        sys.exit(130)
+    except Exception as exc:  # last line of defence: one line unless --debug
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"surveytk: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback and please report it)",
+            err=True,
+        )
+        sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""surveytk.codebook"""

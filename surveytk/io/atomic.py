@@ -1,0 +1,56 @@
+"""Atomic output: write to a temporary name beside the target, then rename.
+
+An interrupted run never leaves a partial file under the final name, and two
+processes writing the same target never interleave (each has its own temp
+name; the last rename wins with a complete file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from surveytk.errors import OutputError
+
+
+def check_not_input(target: Path, inputs: Iterable[Path]) -> None:
+    """Refuse to write ``target`` if it is one of ``inputs``."""
+    resolved = target.resolve()
+    for p in inputs:
+        if Path(p).resolve() == resolved:
+            raise OutputError(
+                f"{target}: refusing to overwrite an input file; choose another output path",
+                file=str(target),
+            )
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; rename it onto ``target`` on success.
+
+    On any exception the temporary file is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"))

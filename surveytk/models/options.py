@@ -1,0 +1,76 @@
+"""Options of a model fit: one frozen object that the CLI, the Python API and
+analysis specs all build, and every model family reads.
+
+The option names mirror the ``surveytk fit`` flags, which are a contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from surveytk.errors import ModelError
+
+ModelName = Literal["logit", "probit", "lpm", "ologit", "oprobit", "mlogit", "panel-fe", "panel-re"]
+LonelyPSU = Literal["fail", "adjust", "certainty", "remove", "average"]
+RepType = Literal["bootstrap", "jk1", "jkn", "brr", "fay"]
+
+MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
+LONELY_PSU_RULES: tuple[str, ...] = get_args(LonelyPSU)
+REP_TYPES: tuple[str, ...] = get_args(RepType)
+
+
+def check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Raise a clear error listing the allowed values (pyfixest style)."""
+    if value not in allowed:
+        raise ModelError(
+            f"{option}: expecting one of {{{', '.join(allowed)}}}; got {value!r}",
+            variable=option,
+            value=value,
+        )
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Everything a fit needs besides the data.
+
+    ``replicates``/``seed`` ask for replicate weights made from the design
+    (bootstrap, or jackknife with ``reptype='jk1'|'jkn'``); ``repweights`` is a
+    regular expression selecting replicate-weight columns shipped with the data.
+    """
+
+    model: ModelName
+    formula: str
+    weights: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    lonely_psu: LonelyPSU = "fail"
+    repweights: str | None = None
+    reptype: RepType | None = None
+    rho: float | None = None
+    mse: bool = False
+    scale: float | None = None
+    rscales: tuple[float, ...] | None = None
+    replicates: int | None = None
+    seed: int | None = None
+    subpop: str | None = None
+    ame: bool = False
+    base: str | None = None
+    entity: str | None = None
+    time: str | None = None
+    label: str | None = None
+    maxiter: int = 100
+    tol: float = 1e-10
+
+    def __post_init__(self) -> None:
+        check_choice("--model", self.model, MODEL_NAMES)
+        check_choice("--lonely-psu", self.lonely_psu, LONELY_PSU_RULES)
+        if self.reptype is not None:
+            check_choice("--reptype", self.reptype, REP_TYPES)
+        if self.repweights is not None and self.reptype is None:
+            raise ModelError("--repweights needs --reptype (one of " + ", ".join(REP_TYPES) + ")")
+        if self.repweights is not None and self.replicates is not None:
+            raise ModelError("give either --repweights (shipped) or --replicates (made), not both")
+        if self.reptype == "fay" and self.rho is None:
+            raise ModelError("--reptype fay needs --rho (e.g. 0.5)")

@@ -1,0 +1,388 @@
+"""The results contract shared by every model family, the tables and the plots.
+
+A fit returns a :class:`FitResult`: immutable, self-describing, and saved as
+JSON holding everything a table or plot needs later (DESIGN.md, "Output
+contract"). The tidy CSV has exactly :data:`TIDY_COLUMNS`.
+
+Estimates are stored as parallel arrays in formula order (intercept first):
+``terms[i]``, ``effects[i]`` (``coefficient`` or ``threshold``) and
+``y_levels[i]`` (outcome level for multinomial rows, ``""`` otherwise) describe
+``params[i]``; ``cov`` is the full design-based covariance of ``params``.
+Average marginal effects, when computed, are kept as a separate block with
+their own delta-method covariance.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from surveytk.errors import OutputError
+
+TIDY_COLUMNS: tuple[str, ...] = (
+    "model",
+    "effect",
+    "term",
+    "y_level",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+)
+
+Effect = Literal["coefficient", "threshold", "ame"]
+RESULT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DesignSummary:
+    """How the variance was estimated, and on what."""
+
+    n_obs: int
+    sum_weights: float
+    n_psu: int | None = None
+    n_strata: int | None = None
+    df_design: float | None = None
+    variance: str = "linearized"  # "linearized", "replicate:bootstrap", "replicate:jk1", ...
+    weights: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    lonely_psu: str | None = None
+    n_replicates: int | None = None
+    subpop: str | None = None
+    cluster: str | None = None  # panel models: clustering variable(s)
+
+    def describe(self) -> str:
+        """One sentence naming the variance estimator, for table notes."""
+        if self.variance.startswith("replicate"):
+            kind = self.variance.split(":", 1)[-1]
+            text = f"Replicate-weight variance ({kind}, {self.n_replicates} replicates)"
+        elif self.variance == "linearized":
+            text = "Linearised (Taylor series) design-based variance"
+        else:
+            text = f"Variance: {self.variance}"
+        parts = []
+        if self.strata:
+            parts.append(f"strata {self.strata}")
+        if self.psu:
+            parts.append(f"PSUs {self.psu}")
+        if self.cluster:
+            parts.append(f"clustered by {self.cluster}")
+        if self.weights:
+            parts.append(f"weights {self.weights}")
+        if parts:
+            text += "; " + ", ".join(parts)
+        return text + "."
+
+
+@dataclass(frozen=True)
+class EffectBlock:
+    """A block of named estimates with a covariance (coefficients or AMEs)."""
+
+    terms: tuple[str, ...]
+    effects: tuple[str, ...]
+    y_levels: tuple[str, ...]
+    estimates: np.ndarray
+    cov: np.ndarray
+
+    def __post_init__(self) -> None:
+        k = len(self.terms)
+        if not (len(self.effects) == len(self.y_levels) == k == len(self.estimates)):
+            raise ValueError("terms, effects, y_levels and estimates must have equal length")
+        if self.cov.shape != (k, k):
+            raise ValueError(f"cov must be {k}x{k}, got {self.cov.shape}")
+
+    @property
+    def std_errors(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "terms": list(self.terms),
+            "effects": list(self.effects),
+            "y_levels": list(self.y_levels),
+            "estimates": [float(x) for x in self.estimates],
+            "cov": [[float(x) for x in row] for row in self.cov],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EffectBlock:
+        return cls(
+            terms=tuple(d["terms"]),
+            effects=tuple(d["effects"]),
+            y_levels=tuple(d["y_levels"]),
+            estimates=np.asarray(d["estimates"], dtype=float),
+            cov=np.asarray(d["cov"], dtype=float).reshape(len(d["terms"]), len(d["terms"])),
+        )
+
+
+def _reference_pvalues(stat: np.ndarray, df: float | None) -> np.ndarray:
+    if df is None or not math.isfinite(df):
+        return np.asarray(2.0 * stats.norm.sf(np.abs(stat)), dtype=float)
+    return np.asarray(2.0 * stats.t.sf(np.abs(stat), df), dtype=float)
+
+
+def _reference_quantile(level: float, df: float | None) -> float:
+    q = 0.5 + level / 2.0
+    if df is None or not math.isfinite(df):
+        return float(stats.norm.ppf(q))
+    return float(stats.t.ppf(q, df))
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """An estimated model with design-based variance.
+
+    Attributes
+    ----------
+    model
+        Family name (``logit``, ``probit``, ``lpm``, ``ologit``, ``oprobit``,
+        ``mlogit``, ``panel-fe``, ``panel-re``).
+    formula, outcome
+        As given; ``outcome`` is the response column.
+    coef
+        Coefficients (and thresholds) with their covariance.
+    df_resid
+        Degrees of freedom of the t reference (R ``summary.svyglm``:
+        design df + 1 − k); ``None`` means the normal reference.
+    ame
+        Average marginal effects with delta-method covariance, if computed.
+    """
+
+    model: str
+    formula: str
+    outcome: str
+    coef: EffectBlock
+    design: DesignSummary
+    df_resid: float | None
+    loglik: float | None = None
+    pseudo_r2: float | None = None
+    converged: bool = True
+    n_iter: int = 0
+    y_levels: tuple[str, ...] = ()
+    base_level: str | None = None
+    ame: EffectBlock | None = None
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    label: str | None = None  # column heading in tables (source or model name)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    schema_version: int = RESULT_SCHEMA_VERSION
+
+    # ---- statistician's names -------------------------------------------------
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self.coef.estimates, index=self._index(self.coef), name="estimate")
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return pd.Series(self.coef.std_errors, index=self._index(self.coef), name="std_error")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        p = _reference_pvalues(self.tvalues.to_numpy(), self.df_resid)
+        return pd.Series(p, index=self.params.index, name="p_value")
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        idx = self._index(self.coef)
+        return pd.DataFrame(self.coef.cov, index=idx, columns=idx)
+
+    @property
+    def nobs(self) -> int:
+        return self.design.n_obs
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        q = _reference_quantile(level, self.df_resid)
+        est, se = self.params, self.std_errors
+        return pd.DataFrame({"conf_low": est - q * se, "conf_high": est + q * se})
+
+    @staticmethod
+    def _index(block: EffectBlock) -> pd.Index:
+        if any(block.y_levels):
+            return pd.Index(
+                [f"{y}:{t}" if y else t for t, y in zip(block.terms, block.y_levels, strict=True)]
+            )
+        return pd.Index(list(block.terms))
+
+    # ---- tidy output ----------------------------------------------------------
+    def _tidy_block(self, block: EffectBlock, level: float) -> pd.DataFrame:
+        se = block.std_errors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = block.estimates / se
+        q = _reference_quantile(level, self.df_resid)
+        return pd.DataFrame(
+            {
+                "model": self.model,
+                "effect": list(block.effects),
+                "term": list(block.terms),
+                "y_level": list(block.y_levels),
+                "estimate": block.estimates,
+                "std_error": se,
+                "statistic": stat,
+                "p_value": _reference_pvalues(stat, self.df_resid),
+                "conf_low": block.estimates - q * se,
+                "conf_high": block.estimates + q * se,
+            },
+            columns=list(TIDY_COLUMNS),
+        )
+
+    def tidy(self, level: float = 0.95, *, ame: bool = True) -> pd.DataFrame:
+        """The tidy table of the output contract: coefficients, thresholds, then AMEs."""
+        blocks = [self._tidy_block(self.coef, level)]
+        if ame and self.ame is not None:
+            blocks.append(self._tidy_block(self.ame, level))
+        return pd.concat(blocks, ignore_index=True)
+
+    def summary(self) -> str:
+        """A plain-text summary in the style of R's ``summary.svyglm``."""
+        t = self.tidy()
+        lines = [
+            f"{self.model} model: {self.formula}",
+            self.design.describe(),
+            f"n = {self.design.n_obs}, sum of weights = {self.design.sum_weights:.6g}"
+            + (f", df = {self.df_resid:g}" if self.df_resid is not None else ""),
+        ]
+        if self.dropped:
+            lines.append(
+                "rows left out: " + ", ".join(f"{k}: {v}" for k, v in self.dropped.items())
+            )
+        lines.append(t.drop(columns="model").to_string(index=False, float_format="%.6g"))
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        t = self.tidy().drop(columns="model")
+        head = (
+            f"<p><b>{self.model}</b>: <code>{self.formula}</code>"
+            f"<br>{self.design.describe()}</p>"
+        )
+        return head + t.to_html(index=False, float_format=lambda x: f"{x:.4g}")
+
+    # ---- persistence ------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "model": self.model,
+            "formula": self.formula,
+            "outcome": self.outcome,
+            "label": self.label,
+            "coef": self.coef.to_dict(),
+            "ame": self.ame.to_dict() if self.ame is not None else None,
+            "design": asdict(self.design),
+            "df_resid": self.df_resid,
+            "loglik": self.loglik,
+            "pseudo_r2": self.pseudo_r2,
+            "converged": self.converged,
+            "n_iter": self.n_iter,
+            "y_levels": list(self.y_levels),
+            "base_level": self.base_level,
+            "dropped": dict(self.dropped),
+            "notes": list(self.notes),
+            "extra": _jsonable(dict(self.extra)),
+            "tidy": _jsonable(self.tidy().to_dict(orient="records")),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FitResult:
+        if d.get("schema_version") != RESULT_SCHEMA_VERSION:
+            raise OutputError(
+                f"results file has schema version {d.get('schema_version')!r}; "
+                f"this surveytk reads version {RESULT_SCHEMA_VERSION}. Re-run the fit."
+            )
+        return cls(
+            model=d["model"],
+            formula=d["formula"],
+            outcome=d["outcome"],
+            label=d.get("label"),
+            coef=EffectBlock.from_dict(d["coef"]),
+            ame=EffectBlock.from_dict(d["ame"]) if d.get("ame") else None,
+            design=DesignSummary(**d["design"]),
+            df_resid=d["df_resid"],
+            loglik=d.get("loglik"),
+            pseudo_r2=d.get("pseudo_r2"),
+            converged=d.get("converged", True),
+            n_iter=d.get("n_iter", 0),
+            y_levels=tuple(d.get("y_levels", ())),
+            base_level=d.get("base_level"),
+            dropped=dict(d.get("dropped", {})),
+            notes=tuple(d.get("notes", ())),
+            extra=dict(d.get("extra", {})),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FitResult:
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | Path) -> None:
+        """Write ``.json`` (everything) or ``.csv`` (the tidy table), atomically."""
+        from surveytk.io.atomic import write_text_atomic
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            write_text_atomic(path, self.to_json() + "\n")
+        elif suffix == ".csv":
+            write_text_atomic(path, self.tidy().to_csv(index=False, float_format="%.10g"))
+        else:
+            raise OutputError(f"{path}: results are saved as .json or .csv, not {suffix!r}")
+
+    @classmethod
+    def load(cls, path: str | Path) -> FitResult:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot read results file ({exc.strerror})") from exc
+        try:
+            return cls.from_json(text)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise OutputError(
+                f"{path}: not a surveytk results JSON ({type(exc).__name__}); "
+                "write it with `surveytk fit --out FILE.json`"
+            ) from exc
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays inside ``obj`` to plain JSON types."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    return obj
+
+
+def results_to_frame(results: Sequence[FitResult]) -> pd.DataFrame:
+    """Stack the tidy tables of several results, with a ``label`` column."""
+    frames = []
+    for i, r in enumerate(results):
+        t = r.tidy()
+        t.insert(0, "label", r.label or f"({i + 1})")
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
