@@ -55,10 +55,11 @@ write_tidy <- function(df, path) {
 }
 
 ## Long covariance layout: fixture, model, row_term, col_term (+ y_levels).
-vcov_rows <- function(fixture, model, V, row_level = "", col_level = "") {
+vcov_rows <- function(fixture, model, V, row_level = "", col_level = "",
+                      effect = "coefficient") {
   terms <- rownames(V)
   g <- expand.grid(i = seq_along(terms), j = seq_along(terms))
-  data.frame(fixture = fixture, model = model,
+  data.frame(fixture = fixture, model = model, effect = effect,
              row_term = terms[g$i], row_y_level = rep_len(row_level, length(terms))[g$i],
              col_term = terms[g$j], col_y_level = rep_len(col_level, length(terms))[g$j],
              value = V[cbind(g$i, g$j)], stringsAsFactors = FALSE)
