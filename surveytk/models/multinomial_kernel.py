@@ -26,7 +26,7 @@ def predict_mlogit(params: np.ndarray, X: np.ndarray, n_levels: int, base: int) 
     ``P(Y = l) = exp(x'beta_l) / sum_m exp(x'beta_m)`` with ``beta_base = 0``.
     """
     X = np.asarray(X, dtype=float)
-    n, p = X.shape
+    p = X.shape[1]
     B = np.zeros((p, n_levels))
     B[:, _others(n_levels, base)] = np.asarray(params, dtype=float).reshape(n_levels - 1, p).T
     eta = X @ B
