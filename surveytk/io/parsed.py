@@ -1,0 +1,29 @@
+"""What a format reader hands back to :func:`surveytk.io.readers.read_file`.
+
+The format readers parse; ``read_file`` adds what every format shares (path,
+hash, row and column counts) and builds the :class:`~surveytk.io.labelled.FileMeta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from surveytk.io.labelled import VariableMeta
+
+#: called by chunked readers with (rows read so far, total rows)
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """Data and metadata parsed from one file, before the file facts are added."""
+
+    data: pd.DataFrame
+    variables: Mapping[str, VariableMeta]
+    format_version: str | None
+    encoding: str | None
+    file_label: str | None = None
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,174 @@
+"""Parquet files, with surveytk metadata restored from the schema metadata.
+
+A parquet file written by surveytk carries, under the schema metadata key
+``surveytk``, a JSON document (:func:`encode_surveytk_metadata`) with every
+variable's labels and missing-value declarations and the facts of the file it
+came from. Reading restores them; a parquet file without the key reads like any
+unlabelled table.
+
+JSON layout (version 1)::
+
+    {"surveytk_metadata": 1,
+     "file": {"format": "dta", "format_version": "118", "encoding": "utf-8",
+              "sha256": "...", "file_label": null, "notes": []},
+     "variables": {"<name>": {"label": "...", "value_labels": [[1, "Yes"], [2, "No"]],
+                              "missing_values": [-1], "missing_ranges": [[-9, -1]],
+                              "extended_missing": {".a": "refused"}, "measure": "nominal",
+                              "format": "%8.0g", "storage": "numeric"}}}
+
+Value labels are a list of ``[code, label]`` pairs so that numeric codes stay numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, get_args
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from surveytk.errors import ReadError
+from surveytk.io.labelled import LabelKey, LabelledFrame, Measure, Storage, VariableMeta
+from surveytk.io.parsed import ParsedFile
+from surveytk.io.read_text import storage_of
+
+METADATA_KEY: Final = b"surveytk"
+METADATA_VERSION: Final = 1
+
+
+def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedFile:
+    """Read a parquet file; restore surveytk metadata if the schema carries it.
+
+    Returns
+    -------
+    ParsedFile
+        ``format_version`` is the parquet format version (e.g. ``"2.6"``); the
+        original file's facts, if recorded, are kept in ``notes``.
+    """
+    try:
+        pfile = pq.ParquetFile(path)
+        table = pfile.read(columns=list(columns) if columns is not None else None)
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+        raise ReadError(
+            f"{path}: truncated or corrupt parquet file ({_first_line(exc)}); fetch the "
+            "file again or write it anew",
+            file=str(path),
+            reason="corrupt",
+        ) from exc
+    except KeyError as exc:
+        raise ReadError(
+            f"{path}: no column {exc} in the file; check the names with `surveytk inspect`",
+            file=str(path),
+            reason="unknown_column",
+        ) from exc
+    df = table.to_pandas()
+    raw = (pfile.schema_arrow.metadata or {}).get(METADATA_KEY)
+    doc = _load_doc(path, raw) if raw is not None else {}
+    saved: Mapping[str, Any] = doc.get("variables", {})
+    variables = {
+        str(name): variable_from_json(str(name), saved[name])
+        if name in saved
+        else VariableMeta(name=str(name), storage=storage_of(df[name]))
+        for name in df.columns
+    }
+    origin: Mapping[str, Any] = doc.get("file", {})
+    notes = tuple(str(n) for n in origin.get("notes", ()))
+    if origin:
+        notes += (
+            "surveytk metadata restored; written from "
+            f"{origin.get('format')} {origin.get('format_version') or ''}".rstrip()
+            + (f" (sha256 {origin['sha256']})" if origin.get("sha256") else ""),
+        )
+    return ParsedFile(
+        data=df,
+        variables=variables,
+        format_version=str(pfile.metadata.format_version),
+        encoding=origin.get("encoding"),
+        file_label=origin.get("file_label"),
+        notes=notes,
+    )
+
+
+def encode_surveytk_metadata(lf: LabelledFrame) -> bytes:
+    """The JSON document to store under schema metadata key ``surveytk`` (for writers)."""
+    doc = {
+        "surveytk_metadata": METADATA_VERSION,
+        "file": {
+            "format": lf.file.format,
+            "format_version": lf.file.format_version,
+            "encoding": lf.file.encoding,
+            "sha256": lf.file.sha256,
+            "file_label": lf.file.file_label,
+            "notes": list(lf.file.notes),
+        },
+        "variables": {name: variable_to_json(v) for name, v in lf.variables.items()},
+    }
+    return json.dumps(doc, ensure_ascii=False, allow_nan=True).encode("utf-8")
+
+
+def variable_to_json(v: VariableMeta) -> dict[str, Any]:
+    """One variable's metadata as JSON-ready data."""
+    return {
+        "label": v.label,
+        "value_labels": [[_code(k), lab] for k, lab in v.value_labels.items()],
+        "missing_values": [_code(k) for k in v.missing_values],
+        "missing_ranges": [[lo, hi] for lo, hi in v.missing_ranges],
+        "extended_missing": dict(v.extended_missing),
+        "measure": v.measure,
+        "format": v.format,
+        "storage": v.storage,
+    }
+
+
+def variable_from_json(name: str, d: Mapping[str, Any]) -> VariableMeta:
+    """Inverse of :func:`variable_to_json`."""
+    measure = d.get("measure", "unknown")
+    storage = d.get("storage", "numeric")
+    return VariableMeta(
+        name=name,
+        label=d.get("label"),
+        value_labels={_code(k): str(lab) for k, lab in d.get("value_labels", [])},
+        missing_values=tuple(_code(k) for k in d.get("missing_values", [])),
+        missing_ranges=tuple((float(lo), float(hi)) for lo, hi in d.get("missing_ranges", [])),
+        extended_missing={str(k): str(v) for k, v in d.get("extended_missing", {}).items()},
+        measure=measure if measure in get_args(Measure) else "unknown",
+        format=d.get("format"),
+        storage=storage if storage in get_args(Storage) else "numeric",
+    )
+
+
+def _code(value: Any) -> LabelKey:
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, int | float | str):
+        return value
+    return str(value)
+
+
+def _load_doc(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReadError(
+            f"{path}: the surveytk metadata in the parquet schema is not valid JSON; "
+            "write the file again with surveytk",
+            file=str(path),
+            reason="corrupt",
+        ) from exc
+    version = doc.get("surveytk_metadata") if isinstance(doc, dict) else None
+    if version != METADATA_VERSION:
+        raise ReadError(
+            f"{path}: surveytk metadata version {version!r} in the "
+            f"parquet schema is not {METADATA_VERSION}; upgrade surveytk or write the file again",
+            file=str(path),
+            reason="unsupported_version",
+        )
+    return doc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,422 @@
+"""SPSS (.sav, .zsav, .por) and Stata (.dta) files through pyreadstat.
+
+Values stay as delivered: pyreadstat is called with ``user_missing=True`` so SPSS
+user-missing codes keep their codes (and are declared in
+:attr:`VariableMeta.missing_values` / :attr:`VariableMeta.missing_ranges`), and
+Stata extended missing values ``.a`` … ``.z`` stay distinguishable from system
+missing: in ``data`` they are the strings ``".a"`` … ``".z"`` inside an
+object column whose other values are numbers (system missing ``.`` is ``NaN``).
+Dates become ``datetime64`` (``dates_as_pandas_datetime=True``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+import pyreadstat
+
+from surveytk.errors import ReadError
+from surveytk.io.fileinfo import (
+    STATA_SUPPORTED,
+    read_head,
+    read_tail,
+    spss_product,
+    spss_version,
+    stata_byteorder,
+    stata_release,
+)
+from surveytk.io.labelled import FileFormat, LabelKey, Measure, Storage, VariableMeta
+from surveytk.io.parsed import ParsedFile, ProgressCallback
+
+#: files above this size are read with several processes where there are cores to spare
+MULTIPROCESS_BYTES: Final = 50 * 1024 * 1024
+#: ... and only with at least this many cores (measured: no gain on 2 shared cores)
+MULTIPROCESS_MIN_CPUS: Final = 4
+#: number of chunks when a progress bar is shown
+PROGRESS_CHUNKS: Final = 40
+
+_DATETIME_FORMATS: Final = ("DATETIME", "YMDHMS", "%TC")
+_TIME_FORMATS: Final = ("TIME", "DTIME", "MTIME")
+_MEASURES: Final = frozenset({"nominal", "ordinal", "scale"})
+
+ReadFunction = Callable[..., tuple[pd.DataFrame, Any]]
+
+
+# --------------------------------------------------------------------------- SPSS
+
+
+def read_spss(
+    path: Path,
+    fmt: FileFormat,
+    *,
+    encoding: str | None = None,
+    columns: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ParsedFile:
+    """Read an SPSS system (.sav, .zsav) or portable (.por) file.
+
+    Parameters
+    ----------
+    path
+        The file.
+    fmt
+        ``"sav"``, ``"zsav"`` or ``"por"``.
+    encoding
+        Override the encoding the file declares (only needed for old files that
+        declare none or a wrong one).
+    columns
+        Read only these variables.
+    progress
+        Called with (rows read, total rows) when given; the file is then read in chunks.
+
+    Returns
+    -------
+    ParsedFile
+        Data with user-missing codes kept as codes, and per-variable metadata.
+    """
+    head = read_head(path, 64)
+    version = spss_version(head)
+    if fmt in ("sav", "zsav") and version is None:
+        raise ReadError(
+            f"{path}: not an SPSS system file (no $FL2/$FL3 header); check the file is "
+            "really .sav/.zsav or pass the right format",
+            file=str(path),
+            reason="corrupt",
+        )
+    reader: ReadFunction = pyreadstat.read_por if fmt == "por" else pyreadstat.read_sav
+    kwargs: dict[str, Any] = {"dates_as_pandas_datetime": True}
+    if fmt != "por":
+        kwargs["user_missing"] = True
+        kwargs["encoding"] = encoding
+    df, meta = _run_reader(reader, path, columns, kwargs, progress, allow_chunks=fmt != "por")
+    product = spss_product(head)
+    variables = {name: _variable_meta(name, df, meta) for name in df.columns}
+    notes = tuple(meta.notes or ())
+    if fmt == "por":
+        version = "portable"
+    elif product:
+        version = f"{version} ({product})"
+    return ParsedFile(
+        data=df,
+        variables=variables,
+        format_version=version,
+        encoding=encoding or meta.file_encoding,
+        file_label=meta.file_label or None,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- Stata
+
+
+def read_stata(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    columns: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ParsedFile:
+    """Read a Stata .dta file of release 104 … 119 (either byte order).
+
+    Parameters
+    ----------
+    path
+        The file.
+    encoding
+        Encoding of the strings in the file. Releases 118 and 119 are UTF-8 by
+        definition; older releases have no declared encoding. Give it when a file
+        holds text in another encoding (for example ``"latin1"``).
+    columns
+        Read only these variables.
+    progress
+        Called with (rows read, total rows) when given; the file is then read in chunks.
+
+    Returns
+    -------
+    ParsedFile
+        Data with extended missing values as the strings ``".a"`` … ``".z"``, and
+        per-variable metadata; ``format_version`` is the release number, e.g. ``"118"``.
+    """
+    head = read_head(path, 256)
+    release = check_stata_release(path, head)
+    if release >= 117 and not read_tail(path, 16).rstrip(b"\r\n").endswith(b"</stata_dta>"):
+        raise ReadError(
+            f"{path}: truncated or corrupt Stata file (the closing </stata_dta> tag is "
+            "missing); fetch the file again",
+            file=str(path),
+            reason="truncated",
+        )
+    kwargs: dict[str, Any] = {
+        "user_missing": True,
+        "dates_as_pandas_datetime": True,
+        "encoding": encoding,
+    }
+    df, meta = _run_reader(pyreadstat.read_dta, path, columns, kwargs, progress)
+    extended = _normalise_extended_missing(df, meta)
+    variables = {
+        name: _variable_meta(name, df, meta, extended.get(name, {})) for name in df.columns
+    }
+    if encoding is None and release >= 118:
+        encoding = "utf-8"
+    order = stata_byteorder(head)
+    return ParsedFile(
+        data=df,
+        variables=variables,
+        format_version=str(release),
+        encoding=encoding or meta.file_encoding,
+        file_label=meta.file_label or None,
+        notes=tuple(meta.notes or ()) + ((f"byte order {order}",) if order == "MSF" else ()),
+    )
+
+
+def check_stata_release(path: Path, head: bytes) -> int:
+    """The release from the header, or :class:`ReadError` if it is not 104 … 119."""
+    release = stata_release(head)
+    lo, hi = STATA_SUPPORTED.start, STATA_SUPPORTED.stop - 1
+    if release is None:
+        raise ReadError(
+            f"{path}: not a Stata .dta file (no release number in the header); check the "
+            "file is really .dta or pass the right format",
+            file=str(path),
+            reason="corrupt",
+        )
+    if release not in STATA_SUPPORTED:
+        raise ReadError(
+            f"{path}: unsupported Stata file format release {release}; surveytk reads "
+            f"releases {lo}–{hi} (Stata 8 and later files, old releases down to Stata 2's "
+            f"{lo}); open and re-save it with a newer Stata (e.g. `saveold`)",
+            file=str(path),
+            value=release,
+            reason="unsupported_version",
+        )
+    return release
+
+
+def _normalise_extended_missing(df: pd.DataFrame, meta: Any) -> dict[str, dict[str, str]]:
+    """Rewrite pyreadstat's extended missing letters ``"a"`` as ``".a"``; return them per column.
+
+    Numeric columns that pyreadstat returned as ``object`` without any extended
+    missing value in them become ``float64`` again.
+    """
+    present: Mapping[str, Sequence[str]] = getattr(meta, "missing_user_values", None) or {}
+    rtypes: Mapping[str, str] = meta.readstat_variable_types
+    found: dict[str, dict[str, str]] = {}
+    for name in df.columns:
+        col = df[name]
+        if col.dtype != object or rtypes.get(name) == "string":
+            continue
+        letters = [str(x) for x in present.get(name, ())]
+        if not letters:
+            if not _is_temporal(col):
+                df[name] = pd.to_numeric(col, errors="coerce")
+            continue
+        labels = _labels_of(name, meta)
+        codes: dict[str, str] = {}
+        for letter in letters:
+            mask = col.eq(letter)
+            if mask.any():
+                col = col.mask(mask, f".{letter}")
+                codes[f".{letter}"] = str(labels.get(letter, labels.get(f".{letter}", "")))
+        df[name] = col
+        if codes:
+            found[name] = codes
+    return found
+
+
+def _is_temporal(col: pd.Series) -> bool:
+    valid = col.dropna()
+    return bool(len(valid)) and not isinstance(valid.iloc[0], int | float)
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _run_reader(
+    reader: ReadFunction,
+    path: Path,
+    columns: Sequence[str] | None,
+    kwargs: dict[str, Any],
+    progress: ProgressCallback | None,
+    *,
+    allow_chunks: bool = True,
+) -> tuple[pd.DataFrame, Any]:
+    """Call pyreadstat (whole, in chunks for a progress bar, or multiprocess); map its errors."""
+    usecols = list(columns) if columns is not None else None
+    try:
+        if progress is not None and allow_chunks:
+            df, meta = _read_chunked(reader, path, usecols, kwargs, progress)
+        elif _use_multiprocessing(path):
+            df, meta = pyreadstat.read_file_multiprocessing(
+                reader, str(path), num_processes=min(4, (os.cpu_count() or 2) - 1),
+                usecols=usecols, **kwargs,
+            )
+        else:
+            df, meta = reader(str(path), usecols=usecols, **kwargs)
+    except UnicodeError as exc:
+        raise encoding_error(path, kwargs.get("encoding")) from exc
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+        raise map_pyreadstat_error(path, exc, kwargs.get("encoding")) from exc
+    if usecols is not None:
+        absent = [c for c in usecols if c not in df.columns]
+        if absent:
+            raise ReadError(
+                f"{path}: no variable(s) {', '.join(absent[:10])} in the file; check the "
+                "names with `surveytk inspect`",
+                file=str(path),
+                variable=absent[0],
+                reason="unknown_column",
+            )
+    return df, meta
+
+
+def _use_multiprocessing(path: Path) -> bool:
+    cpus = os.cpu_count() or 1
+    return cpus >= MULTIPROCESS_MIN_CPUS and path.stat().st_size > MULTIPROCESS_BYTES
+
+
+def _read_chunked(
+    reader: ReadFunction,
+    path: Path,
+    usecols: list[str] | None,
+    kwargs: dict[str, Any],
+    progress: ProgressCallback,
+) -> tuple[pd.DataFrame, Any]:
+    _, head_meta = reader(str(path), metadataonly=True, **kwargs)
+    total = int(head_meta.number_rows or 0)
+    if total <= 0:
+        df, meta = reader(str(path), usecols=usecols, **kwargs)
+        progress(len(df), len(df))
+        return df, meta
+    size = max(1, math.ceil(total / PROGRESS_CHUNKS))
+    parts: list[pd.DataFrame] = []
+    meta = head_meta
+    done = 0
+    for chunk, meta in pyreadstat.read_file_in_chunks(
+        reader, str(path), chunksize=size, usecols=usecols, **kwargs
+    ):
+        parts.append(chunk)
+        done += len(chunk)
+        progress(done, total)
+    df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return df, meta
+
+
+def encoding_error(path: Path, encoding: str | None) -> ReadError:
+    """The one-line error for text that is not valid in the declared/assumed encoding."""
+    declared = f"the given encoding {encoding!r}" if encoding else "the file's declared encoding"
+    return ReadError(
+        f"{path}: text in the file is not valid in {declared}; give the right one with "
+        "--encoding ENC (Python: encoding=...), e.g. --encoding latin1 or windows-1252",
+        file=str(path),
+        value=encoding,
+        reason="encoding",
+    )
+
+
+def map_pyreadstat_error(path: Path, exc: Exception, encoding: str | None) -> ReadError:
+    """Translate a pyreadstat/ReadStat exception into one actionable line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = text.lower()
+    if "does not exist" in low:
+        return ReadError(f"{path}: file not found; check the path", file=str(path),
+                         reason="not_found")
+    if "requested encoding" in low or "invalid byte sequence" in low:
+        return encoding_error(path, encoding)
+    if "character set" in low:
+        return ReadError(
+            f"{path}: unknown encoding {encoding!r}; give a name iconv knows, "
+            "e.g. --encoding latin1, windows-1252 or utf-8",
+            file=str(path),
+            value=encoding,
+            reason="encoding",
+        )
+    if "version" in low and "not supported" in low:
+        return ReadError(
+            f"{path}: this version of the file format is not supported ({text}); re-save "
+            "the file with a current SPSS/Stata",
+            file=str(path),
+            reason="unsupported_version",
+        )
+    return ReadError(
+        f"{path}: truncated or corrupt file (reader said: {text}); fetch the file again or "
+        "check that it opens in the program that wrote it",
+        file=str(path),
+        reason="corrupt",
+    )
+
+
+def _variable_meta(
+    name: str, df: pd.DataFrame, meta: Any, extended: Mapping[str, str] | None = None
+) -> VariableMeta:
+    fmt = meta.original_variable_types.get(name)
+    rtype = meta.readstat_variable_types.get(name)
+    labels = _labels_of(name, meta)
+    value_labels = {
+        _key(k): str(v)
+        for k, v in labels.items()
+        if not (extended and isinstance(k, str) and (k in extended or f".{k}" in extended))
+    }
+    discrete, ranges = _user_missing(meta.missing_ranges.get(name) or [])
+    measure = meta.variable_measure.get(name, "unknown")
+    return VariableMeta(
+        name=name,
+        label=meta.column_names_to_labels.get(name) or None,
+        value_labels=value_labels,
+        missing_values=discrete,
+        missing_ranges=ranges,
+        extended_missing=dict(extended or {}),
+        measure=measure if measure in _MEASURES else _unknown_measure(),
+        format=fmt,
+        storage=_storage(df[name], fmt, rtype),
+    )
+
+
+def _unknown_measure() -> Measure:
+    return "unknown"
+
+
+def _labels_of(name: str, meta: Any) -> Mapping[Any, Any]:
+    label_set = meta.variable_to_label.get(name)
+    if label_set is None:
+        return {}
+    return meta.value_labels.get(label_set) or {}
+
+
+def _key(value: Any) -> LabelKey:
+    """Integral float codes (SPSS stores every number as a double) become ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int | float | str):
+        return value
+    return str(value)
+
+
+def _user_missing(
+    declared: Sequence[Mapping[str, Any]],
+) -> tuple[tuple[LabelKey, ...], tuple[tuple[float, float], ...]]:
+    """Split pyreadstat's ``missing_ranges`` into discrete codes and true ranges."""
+    discrete: list[LabelKey] = []
+    ranges: list[tuple[float, float]] = []
+    for item in declared:
+        lo, hi = item["lo"], item["hi"]
+        if lo == hi:
+            discrete.append(_key(lo))
+        else:
+            ranges.append((float(lo), float(hi)))
+    return tuple(discrete), tuple(ranges)
+
+
+def _storage(col: pd.Series, fmt: str | None, rtype: str | None) -> Storage:
+    fmt_u = (fmt or "").upper()
+    if rtype == "string":
+        return "string"
+    if col.dtype.kind == "M":
+        return "datetime" if fmt_u.startswith(_DATETIME_FORMATS) else "date"
+    if fmt_u.startswith(_TIME_FORMATS) and col.dtype == object:
+        return "time"
+    return "numeric"

@@ -1,0 +1,187 @@
+"""Read any delivered file into a :class:`~surveytk.io.labelled.LabelledFrame`.
+
+:func:`read_file` is the one entry point (``surveytk.read_file``). It checks the
+path, picks the reader by format, hashes the file's bytes in a background thread
+while the reader parses, and adds the file facts. The format readers live in
+:mod:`surveytk.io.read_stat` (SPSS, Stata), :mod:`surveytk.io.read_text` (CSV,
+TSV, XLSX) and :mod:`surveytk.io.read_parquet`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Final
+
+from surveytk.errors import ReadError
+from surveytk.io.fileinfo import BackgroundHash, check_readable, detect_format
+from surveytk.io.labelled import FileFormat, FileMeta, LabelledFrame
+from surveytk.io.parsed import ParsedFile, ProgressCallback
+
+__all__ = ["PROGRESS_BYTES", "read_file"]
+
+#: files above this size get a progress bar on an interactive terminal
+PROGRESS_BYTES: Final = 50 * 1024 * 1024
+
+
+def read_file(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str | None = None,
+    format: str | None = None,
+    columns: Sequence[str] | None = None,
+    delimiter: str | None = None,
+    progress: bool | None = None,
+) -> LabelledFrame:
+    """Read a survey data file with its metadata.
+
+    Parameters
+    ----------
+    path
+        A ``.sav``, ``.zsav``, ``.por``, ``.dta`` (releases 104–119), ``.csv``,
+        ``.tsv``, ``.xlsx`` or ``.parquet`` file.
+    encoding
+        Text encoding. SPSS files declare theirs and Stata 118/119 files are
+        UTF-8, so this is only needed for files whose text is in another encoding
+        (for example ``"latin1"``); CSV/TSV are read as UTF-8 (with or without BOM)
+        unless given.
+    format
+        Override the format implied by the extension (one of the extensions above,
+        without the dot).
+    columns
+        Read only these variables (all by default); unknown names are an error.
+    delimiter
+        CSV/TSV field delimiter; sniffed among ``, ; \\t |`` when ``None``.
+    progress
+        Show a progress bar on stderr. ``None``: only for files over 50 MB when
+        stderr is a terminal.
+
+    Returns
+    -------
+    LabelledFrame
+        ``data`` holds values as delivered: codes, not labels; SPSS user-missing
+        codes as their codes (declared in ``VariableMeta.missing_values`` /
+        ``missing_ranges``); Stata extended missing values as the strings ``".a"`` …
+        ``".z"`` (listed in ``VariableMeta.extended_missing``) and system missing as
+        ``NaN``; dates as ``datetime64``. ``file`` holds format, version, encoding,
+        row and column counts and the SHA-256 of the file's bytes.
+
+    Raises
+    ------
+    ReadError
+        One line naming the file, the problem and what to do: not found, unknown
+        extension, empty, truncated or corrupt, unsupported version, or text not
+        valid in the encoding.
+
+    Examples
+    --------
+    >>> lf = read_file("pl.dta")                      # doctest: +SKIP
+    >>> lf.meta("plj0085_v1").value_labels[1]         # doctest: +SKIP
+    '[1] Yes'
+    """
+    p = Path(path)
+    size = check_readable(p)
+    fmt = detect_format(p, format)
+    if delimiter is not None and fmt not in ("csv", "tsv"):
+        raise ReadError(f"{p}: a delimiter applies only to .csv/.tsv files, not .{fmt}",
+                        file=str(p), reason="bad_option")
+    hasher = BackgroundHash(p)
+    try:
+        with _progress_bar(p, size, progress) as callback:
+            parsed = _parse(p, fmt, encoding=encoding, columns=columns,
+                            delimiter=delimiter, progress=callback)
+    except BaseException:
+        hasher.join()  # the parse error is the one to report
+        raise
+    return _assemble(p, fmt, parsed, hasher.result())
+
+
+def _parse(
+    path: Path,
+    fmt: FileFormat,
+    *,
+    encoding: str | None,
+    columns: Sequence[str] | None,
+    delimiter: str | None,
+    progress: ProgressCallback | None,
+) -> ParsedFile:
+    # readers are imported here so reading a CSV never imports pyreadstat, and back
+    if fmt in ("sav", "zsav", "por"):
+        from surveytk.io.read_stat import read_spss
+
+        return read_spss(path, fmt, encoding=encoding, columns=columns, progress=progress)
+    if fmt == "dta":
+        from surveytk.io.read_stat import read_stata
+
+        return read_stata(path, encoding=encoding, columns=columns, progress=progress)
+    if fmt in ("csv", "tsv"):
+        from surveytk.io.read_text import read_delimited
+
+        return read_delimited(path, tab=fmt == "tsv", encoding=encoding,
+                              delimiter=delimiter, columns=columns)
+    if fmt == "xlsx":
+        from surveytk.io.read_text import read_xlsx
+
+        return read_xlsx(path, columns=columns)
+    from surveytk.io.read_parquet import read_parquet
+
+    return read_parquet(path, columns=columns)
+
+
+def _assemble(path: Path, fmt: FileFormat, parsed: ParsedFile, sha: str) -> LabelledFrame:
+    df = parsed.data
+    info = FileMeta(
+        path=str(path),
+        format=fmt,
+        format_version=parsed.format_version,
+        encoding=parsed.encoding,
+        n_rows=len(df),
+        n_cols=df.shape[1],
+        sha256=sha,
+        file_label=parsed.file_label,
+        notes=parsed.notes,
+    )
+    return LabelledFrame(data=df, variables=dict(parsed.variables), file=info)
+
+
+def wants_progress(size: int, progress: bool | None) -> bool:
+    """Whether to draw a progress bar: as asked, else for big files on a terminal."""
+    if progress is not None:
+        return progress
+    return size > PROGRESS_BYTES and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def _progress_bar(
+    path: Path, size: int, progress: bool | None
+) -> Iterator[ProgressCallback | None]:
+    if not wants_progress(size, progress):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bar = Progress(
+        TextColumn("reading {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(path.name, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
