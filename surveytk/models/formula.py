@@ -664,7 +664,7 @@ class ModelFrame:
         if info is None:
             raise FormulaError(f"{name!r} is not a variable of formula {self.formula.text!r}")
         if info.kind != "categorical":
-            if np.isscalar(values):
+            if np.ndim(values) == 0:
                 return float(values)
             return np.asarray(values, dtype=np.float64)
         coding = self._codings[name]
