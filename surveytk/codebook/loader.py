@@ -1,0 +1,234 @@
+"""Load the common schema and crosswalks from YAML, reporting every problem with its line.
+
+``yaml.safe_load`` semantics only (a :class:`yaml.SafeLoader` subclass), with
+YAML 1.2 booleans: ``Yes``/``No``/``on``/``off`` stay text, so a value map keyed
+by the label "No" means the text "No". Problems are collected — YAML shape,
+pydantic validation, then references, levels and derivation arguments — and
+raised together as one :class:`~surveytk.errors.CodebookError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from surveytk.codebook.model import Crosswalk, Schema
+from surveytk.errors import CodebookError, ProblemList
+from surveytk.paths import CODEBOOK_DIR, SOURCES_DIR
+
+SCHEMA_PATH = CODEBOOK_DIR / "schema.yaml"
+LinePath = tuple[str, ...]
+
+
+class CodebookLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans (only true/false), so labels like "No" stay text."""
+
+
+CodebookLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+CodebookLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed YAML plus the line (1-based) of every mapping key, by key path."""
+
+    path: Path
+    text: str
+    data: Any
+    lines: Mapping[LinePath, int] = field(default_factory=dict)
+
+    def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        """Line of the deepest key path that is a prefix of ``loc``."""
+        parts = tuple(str(p) for p in loc)
+        for n in range(len(parts), 0, -1):
+            line = self.lines.get(parts[:n])
+            if line is not None:
+                return line
+        return None
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        line = self.line_of(loc)
+        return f"{self.path.name}:{line}" if line else self.path.name
+
+
+def _walk(node: yaml.Node, path: LinePath, lines: dict[LinePath, int], problems: ProblemList,
+          file: Path) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            kpath = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.add(
+                    f"{file.name}:{line}: duplicate key {'.'.join(kpath)!r}; keep one",
+                    file=str(file),
+                )
+            seen.add(key)
+            lines.setdefault(kpath, line)
+            _walk(value_node, kpath, lines, problems, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            ipath = (*path, str(i))
+            lines.setdefault(ipath, item.start_mark.line + 1)
+            _walk(item, ipath, lines, problems, file)
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    """Read a YAML file safely, recording key lines; raise CodebookError if it is not YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CodebookError(f"{path}: codebook file not found", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise CodebookError(f"{path}: codebook is not UTF-8 text", file=str(path)) from None
+    loader = CodebookLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CodebookError(
+            f"{path.name}{line}: not valid YAML ({problem}); fix the syntax", file=str(path)
+        ) from None
+    finally:
+        loader.dispose()
+    lines: dict[LinePath, int] = {}
+    problems = ProblemList()
+    if node is not None:
+        _walk(node, (), lines, problems, path)
+    problems.raise_if_any(CodebookError, f"{path}: invalid codebook")
+    return YamlDocument(path=path, text=text, data=data, lines=lines)
+
+
+def _validation_problems(doc: YamlDocument, exc: ValidationError, problems: ProblemList) -> None:
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        shown = ".".join(str(p) for p in loc if str(p) not in _UNION_TAGS) or "(top level)"
+        problems.add(f"{doc.where(loc)}: {shown}: {err['msg']}", file=str(doc.path))
+
+
+_UNION_TAGS = {"str", "int", "float", "bool", "function-after[_one_target(), MapEntry]"}
+
+
+@lru_cache(maxsize=8)
+def _load_schema_cached(path: str, mtime: float) -> Schema:
+    doc = read_yaml(Path(path))
+    problems = ProblemList()
+    try:
+        return Schema.model_validate(doc.data)
+    except ValidationError as exc:
+        _validation_problems(doc, exc, problems)
+    problems.raise_if_any(CodebookError, f"{path}: invalid common schema")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def load_schema(path: str | Path | None = None) -> Schema:
+    """Load the common schema (default ``codebooks/schema.yaml``).
+
+    Raises
+    ------
+    CodebookError
+        Listing every problem with file and line.
+    """
+    p = Path(path) if path is not None else SCHEMA_PATH
+    try:
+        mtime = p.stat().st_mtime
+    except FileNotFoundError:
+        raise CodebookError(f"{p}: schema file not found", file=str(p)) from None
+    return _load_schema_cached(str(p.resolve()), mtime)
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A loaded crosswalk with where it came from and the schema it targets."""
+
+    crosswalk: Crosswalk
+    schema: Schema
+    path: Path
+    sha256: str
+    document: YamlDocument
+
+    @property
+    def name(self) -> str:
+        return self.crosswalk.codebook
+
+    @property
+    def version(self) -> str:
+        return self.crosswalk.version
+
+    def where(self, *loc: Any) -> str:
+        """``file:line`` of a key path, for messages."""
+        return self.document.where(tuple(loc))
+
+
+def resolve_codebook_path(name_or_path: str | Path) -> Path:
+    """A codebook NAME (file in ``codebooks/sources`` without ``.yaml``) or a path."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists() or len(p.parts) > 1:
+        return p
+    candidate = SOURCES_DIR / f"{name_or_path}.yaml"
+    if not candidate.exists():
+        known = sorted(f.stem for f in SOURCES_DIR.glob("*.yaml"))
+        raise CodebookError(
+            f"no codebook named {name_or_path!r}; expected one of {known} or a path to a YAML file",
+            file=str(candidate),
+        )
+    return candidate
+
+
+def load_codebook(name_or_path: str | Path, *, schema: Schema | None = None) -> Codebook:
+    """Load and validate a crosswalk.
+
+    Parameters
+    ----------
+    name_or_path
+        ``NAME`` (a file ``codebooks/sources/NAME.yaml``) or a path to a YAML file.
+    schema
+        The common schema; default ``codebooks/schema.yaml``.
+
+    Returns
+    -------
+    Codebook
+
+    Raises
+    ------
+    CodebookError
+        One error listing every problem found, each with file and line.
+    """
+    from surveytk.codebook.validate import validate_crosswalk
+
+    path = resolve_codebook_path(name_or_path)
+    doc = read_yaml(path)
+    schema = schema if schema is not None else load_schema()
+    problems = ProblemList()
+    if not isinstance(doc.data, dict):
+        raise CodebookError(f"{path.name}: a codebook must be a YAML mapping", file=str(path))
+    try:
+        crosswalk = Crosswalk.model_validate(doc.data)
+    except ValidationError as exc:
+        _validation_problems(doc, exc, problems)
+        problems.raise_if_any(CodebookError, f"{path}: invalid codebook")
+        raise AssertionError("unreachable") from None  # pragma: no cover
+    sha = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    book = Codebook(crosswalk=crosswalk, schema=schema, path=path, sha256=sha, document=doc)
+    problems.extend(validate_crosswalk(book))
+    problems.raise_if_any(CodebookError, f"{path}: invalid codebook")
+    return book

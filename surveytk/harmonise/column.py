@@ -1,0 +1,113 @@
+"""A column on its way to the common schema: values plus a missing reason per row.
+
+``reason`` is an ``int8`` array: 0 = valid, ``k`` = ``MISSING_REASONS[k - 1]``.
+Raw source columns keep their delivered codes in ``values`` even where a
+missing code already set a reason, so a value map can still send a missing
+code somewhere else (SOEP −1 "no answer" → ``undecided``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from surveytk.codebook.model import MISSING_REASONS
+from surveytk.io.labelled import VariableMeta
+
+REASON_CODE: dict[str, int] = {r: i + 1 for i, r in enumerate(MISSING_REASONS)}
+VALID = 0
+
+
+def reason_code(reason: str) -> int:
+    """The int8 code of a missing reason."""
+    return REASON_CODE[reason]
+
+
+def reason_name(code: int) -> str:
+    """The missing reason of an int8 code (``code`` > 0)."""
+    return MISSING_REASONS[code - 1]
+
+
+def normalise_text(value: object) -> str:
+    """Label comparison form: Unicode NFC, trimmed, case-folded."""
+    return unicodedata.normalize("NFC", str(value)).strip().casefold()
+
+
+@dataclass
+class Col:
+    """Values aligned to the base table's rows, with a missing reason per row.
+
+    Attributes
+    ----------
+    values
+        Series on a ``RangeIndex`` of the base table's length.
+    reason
+        ``int8`` array, 0 where valid.
+    origin
+        Where it came from (``pl.plj0085_v1``, ``$age``, ``derive:lookup``), for messages.
+    meta
+        Metadata of the source variable, when it is one.
+    file
+        Path of the source file, when it is one.
+    """
+
+    values: pd.Series
+    reason: np.ndarray
+    origin: str
+    meta: VariableMeta | None = None
+    file: str | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Rows with a valid value (no reason and not NA)."""
+        return (self.reason == VALID) & self.values.notna().to_numpy()
+
+    def with_values(self, values: pd.Series | np.ndarray, reason: np.ndarray, origin: str) -> Col:
+        """A derived column (no source metadata)."""
+        s = values if isinstance(values, pd.Series) else pd.Series(values)
+        return Col(values=s.reset_index(drop=True), reason=reason, origin=origin)
+
+
+def first_reason(*cols: Col) -> np.ndarray:
+    """Row-wise first non-zero reason among ``cols`` (0 where all are valid).
+
+    A row with no reason but an NA value in some input gets ``not_asked``.
+    """
+    n = cols[0].n
+    out = np.zeros(n, dtype=np.int8)
+    for c in cols:
+        r = c.reason.copy()
+        na = c.values.isna().to_numpy() & (r == VALID)
+        r[na] = REASON_CODE["not_asked"]
+        take = (out == VALID) & (r != VALID)
+        out[take] = r[take]
+    return out
+
+
+def numeric(col: Col) -> np.ndarray:
+    """Values as float64, NaN where not valid."""
+    vals = pd.to_numeric(col.values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    vals = vals.copy()
+    vals[col.reason != VALID] = np.nan
+    return vals
+
+
+def format_id_part(values: pd.Series) -> pd.Series:
+    """Ids as text without a decimal part: 90005651.0 → "90005651"; text stays text."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        integral = np.isfinite(arr) & (np.floor(arr) == arr)
+        if integral.all():
+            return pd.Series(arr.astype(np.int64), dtype="int64").astype("string")
+        out = values.astype("string")
+        ints = pd.Series(arr, dtype="float64")[integral].astype(np.int64).astype("string")
+        out[integral] = ints
+        return out
+    return values.astype("string").str.strip()

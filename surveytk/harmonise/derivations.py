@@ -1,0 +1,626 @@
+"""The registry of named derivations a crosswalk may call.
+
+A crosswalk never contains Python: it names a function of this registry and
+gives plain arguments. Arguments listed in a derivation's ``inputs`` are
+references, ``<file>.<variable>`` or ``$<common variable>``; the engine
+resolves them to :class:`~surveytk.harmonise.column.Col` objects. Every
+function is vectorised (no loops over rows) and returns a ``Col``: values plus
+a missing reason per row, the reason of the first missing input propagating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from surveytk.errors import ProblemList
+from surveytk.harmonise.column import (
+    REASON_CODE,
+    VALID,
+    Col,
+    first_reason,
+    format_id_part,
+    normalise_text,
+    numeric,
+)
+
+
+class RosterView(Protocol):
+    """A one-to-many file joined to the base table (a household roster)."""
+
+    frame: pd.DataFrame
+    #: base-table row of each roster row, -1 where the roster row has no base row
+    parent: np.ndarray
+    alias: str
+
+
+class DeriveContext(Protocol):
+    """What a derivation may ask of the engine."""
+
+    n: int
+    problems: ProblemList
+
+    def col(self, ref: str) -> Col: ...
+
+    def roster(self, alias: str) -> RosterView: ...
+
+    def lookup_table(self, name: str) -> pd.DataFrame: ...
+
+    def where(self, target: str) -> str: ...
+
+
+DeriveFunc = Callable[[DeriveContext, Mapping[str, Any], str], Col]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A registered derivation and the arguments it accepts."""
+
+    name: str
+    func: DeriveFunc
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    input_lists: tuple[str, ...] = ()
+    mixed_lists: tuple[str, ...] = ()
+    summary: str = ""
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+REGISTRY: dict[str, Derivation] = {}
+
+
+def register(
+    name: str,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    inputs: Sequence[str] = (),
+    input_lists: Sequence[str] = (),
+    mixed_lists: Sequence[str] = (),
+) -> Callable[[DeriveFunc], DeriveFunc]:
+    """Add a derivation to :data:`REGISTRY` under ``name``."""
+
+    def deco(func: DeriveFunc) -> DeriveFunc:
+        doc = (func.__doc__ or "").strip().splitlines()
+        REGISTRY[name] = Derivation(
+            name=name,
+            func=func,
+            required=tuple(required),
+            optional=tuple(optional),
+            inputs=tuple(inputs),
+            input_lists=tuple(input_lists),
+            mixed_lists=tuple(mixed_lists),
+            summary=doc[0] if doc else "",
+        )
+        return func
+
+    return deco
+
+
+def get_derivation(name: str) -> Derivation:
+    """The registered derivation ``name``; KeyError if there is none."""
+    return REGISTRY[name]
+
+
+def _series(values: Any, n: int) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return values.reset_index(drop=True)
+    return pd.Series(values) if not np.isscalar(values) else pd.Series([values] * n)
+
+
+def _int_series(arr: np.ndarray, ok: np.ndarray) -> pd.Series:
+    out = pd.array(np.where(ok, arr, 0).astype(np.int64), dtype="Int64")
+    out[~ok] = pd.NA
+    return pd.Series(out)
+
+
+# --------------------------------------------------------------------------- simple
+
+
+@register("constant", required=("value",))
+def constant(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """The same value on every row."""
+    value = args["value"]
+    return Col(
+        values=pd.Series([value] * ctx.n, dtype=object if isinstance(value, str) else None),
+        reason=np.zeros(ctx.n, dtype=np.int8),
+        origin="derive:constant",
+    )
+
+
+@register("make_id", required=("parts",), optional=("sep",), mixed_lists=("parts",))
+def make_id(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Join constants and columns with ``sep`` (default ":"); numbers lose a ``.0`` part.
+
+    Missing where any referenced column is missing.
+    """
+    sep = str(args.get("sep", ":"))
+    pieces: list[pd.Series | str] = []
+    cols: list[Col] = []
+    for part in args["parts"]:
+        if is_reference(part, ctx):
+            c = ctx.col(part)
+            cols.append(c)
+            pieces.append(format_id_part(c.values))
+        else:
+            pieces.append(str(part))
+    reason = first_reason(*cols) if cols else np.zeros(ctx.n, dtype=np.int8)
+    out: pd.Series = pd.Series([""] * ctx.n, dtype="string")
+    for i, p in enumerate(pieces):
+        out = out + p if i == 0 else out + sep + p
+    out = out.astype("string")
+    out[reason != VALID] = pd.NA
+    return Col(values=out, reason=reason, origin="derive:make_id")
+
+
+def is_reference(value: object, ctx: DeriveContext | None = None, aliases: Sequence[str] = ()) -> bool:
+    """Whether an argument is a reference: ``$var`` or ``<file alias>.<column>``."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("$"):
+        return True
+    known = tuple(aliases) or tuple(getattr(ctx, "aliases", ()))
+    head, dot, tail = value.partition(".")
+    return bool(dot and tail and head in known)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@register(
+    "age_from_birth",
+    required=("birth_year",),
+    optional=("birth_month", "ref_year", "ref_month", "ref_date"),
+    inputs=("birth_year", "birth_month", "ref_year", "ref_month", "ref_date"),
+)
+def age_from_birth(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Age in completed years at a reference date.
+
+    ``ref_year - birth_year``, minus 1 where ``ref_month < birth_month`` (both
+    known); where a month is missing the year difference stands. The reference
+    is ``ref_year``/``ref_month`` or the year and month of ``ref_date``.
+    """
+    by = ctx.col(args["birth_year"])
+    used = [by]
+    if "ref_date" in args:
+        rd = ctx.col(args["ref_date"])
+        used.append(rd)
+        dates = pd.to_datetime(rd.values, errors="coerce")
+        ry = np.asarray(dates.year, dtype="float64")
+        rm = np.asarray(dates.month, dtype="float64")
+        ry[rd.reason != VALID] = np.nan
+        rm[rd.reason != VALID] = np.nan
+    elif "ref_year" in args:
+        ryc = ctx.col(args["ref_year"])
+        used.append(ryc)
+        ry = numeric(ryc)
+        rm = numeric(ctx.col(args["ref_month"])) if "ref_month" in args else np.full(ctx.n, np.nan)
+    else:
+        ctx.problems.add(f"{ctx.where(target)}: age_from_birth needs ref_year or ref_date")
+        return Col(pd.Series([pd.NA] * ctx.n), np.zeros(ctx.n, np.int8), "derive:age_from_birth")
+    bm = numeric(ctx.col(args["birth_month"])) if "birth_month" in args else np.full(ctx.n, np.nan)
+    age = ry - numeric(by)
+    later = np.isfinite(rm) & np.isfinite(bm) & (rm < bm)
+    age = age - later
+    reason = first_reason(*used)
+    ok = (reason == VALID) & np.isfinite(age)
+    return Col(values=_int_series(age, ok), reason=reason, origin="derive:age_from_birth")
+
+
+@register("band_midpoint", required=("input", "midpoints"), inputs=("input",))
+def band_midpoint(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Midpoint of an age (or other) band: ``midpoints`` maps band code → number."""
+    src = ctx.col(args["input"])
+    mids = {float(k): float(v) for k, v in dict(args["midpoints"]).items()}
+    vals = numeric(src)
+    out = pd.Series(vals).map(mids).to_numpy(dtype="float64", na_value=np.nan)
+    reason = src.reason.copy()
+    na_raw = src.values.isna().to_numpy() & (reason == VALID)
+    reason[na_raw] = REASON_CODE["not_asked"]
+    unknown = (reason == VALID) & np.isnan(out)
+    if unknown.any():
+        codes = sorted(pd.unique(vals[unknown]).tolist())
+        ctx.problems.add(
+            f"{src.file or src.origin}: {src.origin} codes {codes} have no band midpoint; "
+            f"add them to midpoints in {ctx.where(target)}",
+            variable=src.origin,
+        )
+    return Col(values=pd.Series(out), reason=reason, origin="derive:band_midpoint")
+
+
+@register(
+    "months_between",
+    required=("from_year",),
+    optional=("from_month", "to_year", "to_month", "to_date"),
+    inputs=("from_year", "from_month", "to_year", "to_month", "to_date"),
+)
+def months_between(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Whole months from (from_year, from_month) to (to_year, to_month) or to_date's month.
+
+    ``12 (y_to - y_from) + (m_to - m_from)``; missing where an input is missing.
+    """
+    fy = ctx.col(args["from_year"])
+    used = [fy]
+    fm_arr = np.full(ctx.n, np.nan)
+    if "from_month" in args:
+        fm = ctx.col(args["from_month"])
+        used.append(fm)
+        fm_arr = numeric(fm)
+    if "to_date" in args:
+        td = ctx.col(args["to_date"])
+        used.append(td)
+        dates = pd.to_datetime(td.values, errors="coerce")
+        ty = np.asarray(dates.year, dtype="float64")
+        tm = np.asarray(dates.month, dtype="float64")
+    else:
+        tyc, tmc = ctx.col(args["to_year"]), ctx.col(args["to_month"])
+        used += [tyc, tmc]
+        ty, tm = numeric(tyc), numeric(tmc)
+    months = 12 * (ty - numeric(fy)) + (tm - fm_arr)
+    reason = first_reason(*used)
+    ok = (reason == VALID) & np.isfinite(months)
+    return Col(values=_int_series(months, ok), reason=reason, origin="derive:months_between")
+
+
+@register("greater_than", required=("input", "threshold"), inputs=("input",))
+def greater_than(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """``input > threshold`` as a boolean; missing where the input is missing."""
+    src = ctx.col(args["input"])
+    vals = numeric(src)
+    reason = first_reason(src)
+    out = pd.array(np.nan_to_num(vals) > float(args["threshold"]), dtype="boolean")
+    out[reason != VALID] = pd.NA
+    return Col(values=pd.Series(out), reason=reason, origin="derive:greater_than")
+
+
+@register("cut", required=("input", "breaks", "labels"), optional=("below",), inputs=("input",))
+def cut(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Group a number: ``labels[i]`` for ``breaks[i] <= x < breaks[i+1]`` (last open).
+
+    Values below the first break are missing with reason ``below``
+    (default ``not_applicable``).
+    """
+    src = ctx.col(args["input"])
+    breaks = np.asarray([float(b) for b in args["breaks"]])
+    labels = np.asarray([str(v) for v in args["labels"]], dtype=object)
+    vals = numeric(src)
+    reason = first_reason(src)
+    idx = np.searchsorted(breaks, np.nan_to_num(vals, nan=-np.inf), side="right") - 1
+    below = (reason == VALID) & (idx < 0)
+    reason[below] = REASON_CODE[str(args.get("below", "not_applicable"))]
+    out = pd.Series(labels[np.clip(idx, 0, len(labels) - 1)], dtype=object)
+    out[reason != VALID] = None
+    return Col(values=out, reason=reason, origin="derive:cut")
+
+
+# --------------------------------------------------------------------------- categories
+
+
+@register("recode", required=("input", "map"), inputs=("input",))
+def recode(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Map harmonised values of another common variable (``map``: value → value)."""
+    src = ctx.col(args["input"])
+    mapping = {str(k): v for k, v in dict(args["map"]).items()}
+    reason = first_reason(src)
+    keys = src.values.astype(object).where(reason == VALID, None).map(
+        lambda v: None if v is None or v is pd.NA else str(v)
+    )
+    out = keys.map(mapping)
+    unknown = (reason == VALID) & out.isna().to_numpy()
+    if unknown.any():
+        vals = sorted(set(keys[unknown].tolist()))
+        ctx.problems.add(f"{ctx.where(target)}: recode has no entry for {vals}")
+    return Col(values=out.reset_index(drop=True), reason=reason, origin="derive:recode")
+
+
+@register("combine", required=("inputs", "rules"), input_lists=("inputs",))
+def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Rule table over the raw codes of several questions.
+
+    ``rules`` is a list of ``{when: [code or "*", ...], to: value}`` or
+    ``{when: [...], missing: reason}``; the first matching rule wins. A row that
+    no rule matches is missing with its first input's reason, or, if every input
+    is valid, an unmapped combination that stops harmonising.
+    """
+    cols = [ctx.col(r) for r in args["inputs"]]
+    n = ctx.n
+    out = np.full(n, None, dtype=object)
+    reason = np.zeros(n, dtype=np.int8)
+    done = np.zeros(n, dtype=bool)
+    raw = [_raw_keys(c) for c in cols]
+    for rule in args["rules"]:
+        hit = ~done
+        for keys, cond in zip(raw, rule["when"], strict=True):
+            if cond != "*":
+                hit &= keys == _key(cond)
+        if "to" in rule:
+            out[hit] = rule["to"]
+        else:
+            reason[hit] = REASON_CODE[rule["missing"]]
+        done |= hit
+    rest = ~done
+    fallback = first_reason(*cols)
+    reason[rest] = fallback[rest]
+    unmatched = rest & (fallback == VALID)
+    if unmatched.any():
+        combos = pd.DataFrame({c.origin: k[unmatched] for c, k in zip(cols, raw, strict=True)})
+        counts = combos.value_counts().sort_index()
+        shown = "; ".join(f"{dict(zip(combos.columns, k, strict=True))}: {v}" for k, v in
+                          counts.items())
+        ctx.problems.add(
+            f"{cols[0].file or ''}: combination of {[c.origin for c in cols]} not covered by "
+            f"the rules ({shown}); add a rule in {ctx.where(target)}",
+            variable=target,
+        )
+    return Col(values=pd.Series(out, dtype=object), reason=reason, origin="derive:combine")
+
+
+def _key(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    return normalise_text(value)
+
+
+def _raw_keys(col: Col) -> np.ndarray:
+    """Raw codes in comparison form: floats for numbers, normalised text otherwise."""
+    if pd.api.types.is_numeric_dtype(col.values.dtype):
+        return col.values.to_numpy(dtype="float64", na_value=np.nan).astype(object)
+    return col.values.map(lambda v: None if pd.isna(v) else _key(v)).to_numpy(dtype=object)
+
+
+# --------------------------------------------------------------------------- lookups, dates
+
+
+@register(
+    "lookup",
+    required=("input", "table", "key", "value"),
+    optional=("label_column", "label_format", "match"),
+    inputs=("input",),
+)
+def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Look a value up in ``codebooks/lookups/<table>``: row where ``key`` equals the input.
+
+    ``match: text`` compares normalised text (NFC, trimmed, case-insensitive);
+    otherwise numbers are compared as numbers. With ``label_column`` or
+    ``label_format`` (``"{name_en} ({name_uk})"``), the source's value labels are
+    checked against the table. Input values absent from the table stop the run.
+    """
+    src = ctx.col(args["input"])
+    table = ctx.lookup_table(str(args["table"]))
+    key, value = str(args["key"]), str(args["value"])
+    for column in (key, value, args.get("label_column")):
+        if column is not None and column not in table.columns:
+            ctx.problems.add(
+                f"{ctx.where(target)}: lookup table {args['table']} has no column {column!r}"
+            )
+            return Col(pd.Series([None] * ctx.n), first_reason(src), "derive:lookup")
+    as_text = args.get("match") == "text" or not pd.api.types.is_numeric_dtype(src.values.dtype)
+    keys = table[key].map(normalise_text) if as_text else pd.to_numeric(table[key], errors="coerce")
+    if keys.duplicated().any():
+        ctx.problems.add(f"lookup table {args['table']}: column {key!r} has duplicate keys")
+    mapping = pd.Series(table[value].to_numpy(), index=keys.to_numpy())
+    reason = first_reason(src)
+    ok = reason == VALID
+    uniques, inverse = _unique_inverse(src.values, as_text)
+    found = pd.Series(uniques).map(mapping)
+    out = found.to_numpy(dtype=object)[inverse]
+    out[~ok] = None
+    miss = ok & pd.isna(pd.Series(out)).to_numpy()
+    if miss.any():
+        bad = sorted({str(u) for u in np.asarray(uniques, dtype=object)[np.unique(inverse[miss])]})
+        labels = _labels_for(src, bad)
+        ctx.problems.add(
+            f"{src.file or src.origin}: {src.origin} values {labels} are not in lookup "
+            f"{args['table']} (column {key}); add them to codebooks/lookups/{args['table']} "
+            f"or map them in {ctx.where(target)}",
+            variable=src.origin,
+        )
+    if src.meta is not None and ("label_column" in args or "label_format" in args):
+        _check_lookup_labels(ctx, src, table, key, args, target)
+    return Col(values=pd.Series(out, dtype=object), reason=reason, origin="derive:lookup")
+
+
+def _unique_inverse(values: pd.Series, as_text: bool) -> tuple[np.ndarray, np.ndarray]:
+    if as_text:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        norm = np.asarray([normalise_text(u) for u in uniques], dtype=object)
+        return np.append(norm, None), np.where(codes < 0, len(norm), codes)
+    codes, uniques = pd.factorize(pd.to_numeric(values, errors="coerce"), use_na_sentinel=True)
+    arr = np.append(np.asarray(uniques, dtype="float64"), np.nan)
+    return arr, np.where(codes < 0, len(arr) - 1, codes)
+
+
+def _labels_for(src: Col, values: list[str]) -> list[str]:
+    if src.meta is None or not src.meta.value_labels:
+        return values
+    out = []
+    for v in values:
+        try:
+            label = src.meta.value_labels.get(float(v)) or src.meta.value_labels.get(int(float(v)))
+        except ValueError:
+            label = None
+        out.append(f"{v} ({label!r})" if label else v)
+    return out
+
+
+def _check_lookup_labels(
+    ctx: DeriveContext, src: Col, table: pd.DataFrame, key: str, args: Mapping[str, Any],
+    target: str,
+) -> None:
+    from surveytk.codebook.labels import compare_label
+
+    assert src.meta is not None
+    by_key = {float(k): row for k, row in zip(
+        pd.to_numeric(table[key], errors="coerce"), table.to_dict("records"), strict=True)}
+    for code, label in src.meta.value_labels.items():
+        try:
+            row = by_key.get(float(code))
+        except (TypeError, ValueError):
+            continue
+        if row is None:
+            continue
+        if "label_format" in args:
+            expected = str(args["label_format"]).format(**row)
+        else:
+            expected = str(row[str(args["label_column"])])
+        msg = compare_label(code, str(label), expected)
+        if msg:
+            ctx.problems.add(
+                f"{src.file or ''}: {src.origin} code {code}: {msg}; the lookup "
+                f"{args['table']} expects {expected!r} — fix the lookup or the codebook "
+                f"{ctx.where(target)}",
+                variable=src.origin,
+                value=code,
+            )
+
+
+@register("date_parse", required=("input",), optional=("format",), inputs=("input",))
+def date_parse(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """A date from text (``format`` as for ``strptime``) or from a date/datetime column."""
+    src = ctx.col(args["input"])
+    reason = first_reason(src)
+    vals = src.values
+    if pd.api.types.is_datetime64_any_dtype(vals.dtype):
+        dates = pd.to_datetime(vals)
+    elif "format" in args and not pd.api.types.is_numeric_dtype(vals.dtype):
+        dates = pd.to_datetime(vals.astype(object).where(reason == VALID, None),
+                               format=str(args["format"]), errors="coerce")
+    else:
+        dates = pd.to_datetime(vals.astype(object).where(reason == VALID, None), errors="coerce")
+    bad = (reason == VALID) & dates.isna().to_numpy()
+    if bad.any():
+        ctx.problems.add(
+            f"{src.file or ''}: {src.origin}: {int(bad.sum())} values are not dates in format "
+            f"{args.get('format', 'ISO')!r}; fix the format in {ctx.where(target)}",
+            variable=src.origin,
+        )
+    out = pd.Series(dates).dt.normalize().astype("datetime64[s]")
+    out[reason != VALID] = pd.NaT
+    return Col(values=out.reset_index(drop=True), reason=reason, origin="derive:date_parse")
+
+
+@register("date_from_parts", required=("year", "month"), optional=("day",),
+          inputs=("year", "month", "day"))
+def date_from_parts(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """A date from year and month columns; the day is the first of the month unless given."""
+    yc, mc = ctx.col(args["year"]), ctx.col(args["month"])
+    used = [yc, mc]
+    day = np.ones(ctx.n)
+    if "day" in args:
+        dc = ctx.col(args["day"])
+        used.append(dc)
+        day = numeric(dc)
+    reason = first_reason(*used)
+    y, m = numeric(yc), numeric(mc)
+    bad = (reason == VALID) & ~((m >= 1) & (m <= 12) & (day >= 1) & (day <= 31))
+    reason[bad] = REASON_CODE["implausible"]
+    ok = reason == VALID
+    frame = pd.DataFrame({
+        "year": np.where(ok, y, 2000).astype(np.int64),
+        "month": np.where(ok, m, 1).astype(np.int64),
+        "day": np.where(ok, day, 1).astype(np.int64),
+    })
+    dates = pd.to_datetime(frame, errors="coerce")
+    invalid = ok & dates.isna().to_numpy()
+    reason[invalid] = REASON_CODE["implausible"]
+    out = dates.astype("datetime64[s]")
+    out[reason != VALID] = pd.NaT
+    return Col(values=out, reason=reason, origin="derive:date_from_parts")
+
+
+# --------------------------------------------------------------------------- rosters
+
+
+@register(
+    "roster_value",
+    required=("roster", "line_column", "line", "value"),
+    inputs=("line",),
+)
+def roster_value(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """The roster's ``value`` on the line whose ``line_column`` equals the base row's ``line``.
+
+    Households whose line is absent from the roster are missing with the
+    roster join's ``unmatched`` reason (or stop the run if that is ``error``).
+    """
+    view = ctx.roster(str(args["roster"]))
+    line = ctx.col(args["line"])
+    col_name, value = str(args["line_column"]), str(args["value"])
+    parent = view.parent
+    own = numeric(line)
+    roster_line = pd.to_numeric(view.frame[col_name], errors="coerce").to_numpy(dtype="float64")
+    has_parent = parent >= 0
+    is_line = np.zeros(len(parent), dtype=bool)
+    is_line[has_parent] = roster_line[has_parent] == own[parent[has_parent]]
+    rows = np.flatnonzero(is_line)
+    pos = np.full(ctx.n, -1, dtype=np.int64)
+    targets = parent[rows]
+    if len(np.unique(targets)) != len(targets):
+        ctx.problems.add(
+            f"{view.alias}: {int(len(targets) - len(np.unique(targets)))} households list the "
+            f"respondent's line ({col_name}) more than once; fix the roster file"
+        )
+    pos[targets] = rows
+    src = view.frame[value]
+    vals = src.iloc[np.where(pos >= 0, pos, 0)].reset_index(drop=True)
+    vals = vals.astype(object).where(pos >= 0, None)
+    reason = first_reason(line).copy()
+    unmatched = (reason == VALID) & (pos < 0)
+    rule = getattr(view, "unmatched", "error")
+    if unmatched.any():
+        if rule == "error":
+            ctx.problems.add(
+                f"{view.alias}: {int(unmatched.sum())} respondents have no roster line "
+                f"{col_name} = {args['line']}; fix the files or set join.unmatched in "
+                f"{ctx.where(target)}"
+            )
+        else:
+            reason[unmatched] = REASON_CODE[rule]
+    meta = getattr(view, "variables", {}).get(value)
+    vals = pd.Series(vals.to_numpy(), dtype=src.dtype if pos.min(initial=0) >= 0 else object)
+    return Col(values=vals, reason=reason, origin=f"{view.alias}.{value}", meta=meta,
+               file=getattr(view, "file", None))
+
+
+@register(
+    "count_roster",
+    required=("roster", "column"),
+    optional=("min", "max", "exclude_line_column", "exclude_line"),
+    inputs=("exclude_line",),
+)
+def count_roster(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """Number of roster members with ``min <= column <= max``, optionally not counting one line.
+
+    Members whose ``column`` is missing or non-numeric are not counted.
+    """
+    view = ctx.roster(str(args["roster"]))
+    parent = view.parent
+    vals = pd.to_numeric(view.frame[str(args["column"])], errors="coerce").to_numpy(dtype="float64")
+    keep = parent >= 0
+    if "min" in args:
+        keep &= vals >= float(args["min"])
+    if "max" in args:
+        keep &= vals <= float(args["max"])
+    reason = np.zeros(ctx.n, dtype=np.int8)
+    if "exclude_line" in args:
+        line = ctx.col(args["exclude_line"])
+        own = numeric(line)
+        lines = pd.to_numeric(view.frame[str(args["exclude_line_column"])],
+                              errors="coerce").to_numpy(dtype="float64")
+        same = np.zeros(len(parent), dtype=bool)
+        same[parent >= 0] = lines[parent >= 0] == own[parent[parent >= 0]]
+        keep &= ~same
+        reason = first_reason(line)
+    counts = np.bincount(parent[keep], minlength=ctx.n).astype(np.int64)
+    out = pd.array(counts, dtype="Int64")
+    out[reason != VALID] = pd.NA
+    return Col(values=pd.Series(out), reason=reason, origin="derive:count_roster")
