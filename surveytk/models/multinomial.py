@@ -1,0 +1,155 @@
+"""Multinomial logit with design-based variance (model ``mlogit``).
+
+``fit(data, options) -> FitResult``: one equation per outcome level other
+than the base level; rows carry that level in ``y_level``; ``exp(estimate)``
+is the relative-risk ratio against the base level.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from surveytk.errors import ModelError
+from surveytk.models.categorical import (
+    check_converged,
+    check_outcome_levels,
+    design_covariance,
+    mcfadden_r2,
+    prepare,
+    residual_df,
+)
+from surveytk.models.kernel import KernelFit
+from surveytk.models.multinomial_kernel import fit_mlogit_kernel, predict_mlogit
+from surveytk.models.options import FitOptions
+from surveytk.models.results import EffectBlock, FitResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+INTERCEPT = "(Intercept)"
+
+
+def choose_base(levels: tuple[str, ...], y: np.ndarray, w: np.ndarray, base: str | None) -> int:
+    """Index of the base level: ``base`` if given, else the largest weighted count.
+
+    Ties go to the earlier level in level order.
+
+    Raises
+    ------
+    ModelError
+        ``base`` is not a level of the outcome in the estimation sample.
+    """
+    if base is not None:
+        if base not in levels:
+            raise ModelError(
+                f"--base: {base!r} is not a level of the outcome in the estimation sample; "
+                f"levels: {', '.join(levels)}",
+                variable="base",
+                value=base,
+            )
+        return levels.index(base)
+    counts = np.bincount(y, weights=w, minlength=len(levels))
+    return int(np.argmax(counts))
+
+
+def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
+    """Fit a multinomial logit on a survey design.
+
+    Parameters
+    ----------
+    data
+        Analysis table; the outcome is a category or string column (levels in
+        category order, otherwise sorted).
+    options
+        ``model='mlogit'``; ``base`` names the base level (default: the level
+        with the largest weighted count in the estimation sample).
+
+    Returns
+    -------
+    FitResult
+        Coefficients for every non-base level (level order), ``y_level`` set;
+        ``base_level`` records the base; AMEs per outcome level when
+        ``options.ame``.
+
+    Notes
+    -----
+    ``log(P(Y=l|x) / P(Y=b|x)) = x'beta_l`` with weighted pseudo-likelihood
+    ``sum_i w_i log pi_{i,y_i}`` (Agresti 2013, §8.1), maximised by Newton's
+    method with the analytic Hessian. Point estimates equal
+    ``nnet::multinom(weights=w)``; linearised variance ``H^-1 M H^-1`` with
+    ``M`` from PSU totals of weighted scores (Binder 1983), or replicate
+    variance of warm-started refits (``withReplicates``/``svrepdesign``).
+    Inference uses t(design df + 1 − p), p the number of columns of one
+    equation (each equation counted as one ``svyglm``).
+
+    Raises
+    ------
+    ModelError
+        Fewer than two levels, an empty level, unknown ``base``, singular
+        Hessian, separation within a level, non-convergence.
+    """
+    family = options.model
+    prep = prepare(data, options, "nominal")
+    frame, design, w = prep.frame, prep.design, prep.weights
+    check_outcome_levels(data, frame, w, family)
+    levels = frame.y_levels
+    n_levels = len(levels)
+    y = frame.y.astype(np.intp)
+    base = choose_base(levels, y, w, options.base)
+    X = frame.X
+    p = X.shape[1]
+    others = [lev for j, lev in enumerate(levels) if j != base]
+    terms = [t for _ in others for t in frame.terms]
+    ylev = [lev for lev in others for _ in frame.terms]
+    names = [f"{lev}:{t}" for lev, t in zip(ylev, terms, strict=True)]
+
+    def run(weights: np.ndarray, start: np.ndarray | None) -> KernelFit:
+        return fit_mlogit_kernel(
+            X, y, weights, n_levels, base, start=start, maxiter=options.maxiter, tol=options.tol
+        )
+
+    kf = run(w, None)
+    is_slope = np.array([t != INTERCEPT for t in terms])
+    check_converged(kf, family, names, is_slope, options.maxiter)
+    cov, cov_notes = design_covariance(kf, design, run)
+    coef = EffectBlock(
+        terms=tuple(terms),
+        effects=tuple(["coefficient"] * len(terms)),
+        y_levels=tuple(ylev),
+        estimates=kf.params,
+        cov=cov,
+    )
+    how = "given by --base" if options.base is not None else "the most frequent (weighted) level"
+    notes = [
+        f"Multinomial logit; base level {levels[base]!r} ({how}); exp(estimate) is the "
+        "relative-risk ratio against it",
+        *cov_notes,
+    ]
+    ame = None
+    if options.ame:
+        from surveytk.models.categorical import average_marginal_effects
+
+        def predict(params: np.ndarray, Xnew: np.ndarray) -> np.ndarray:
+            return predict_mlogit(params, Xnew, n_levels, base)
+
+        ame = average_marginal_effects(frame, predict, kf.params, cov, w, levels)
+    return FitResult(
+        model=options.model,
+        formula=options.formula,
+        outcome=frame.formula.outcome,
+        coef=coef,
+        design=design.summary(),
+        df_resid=residual_df(design, p),
+        loglik=kf.loglik,
+        pseudo_r2=mcfadden_r2(kf),
+        converged=kf.converged,
+        n_iter=kf.n_iter,
+        y_levels=levels,
+        base_level=levels[base],
+        ame=ame,
+        dropped=dict(prep.dropped),
+        notes=tuple(notes),
+        label=options.label,
+    )
