@@ -7,6 +7,7 @@ convention ``P(Y <= k | x) = F(zeta_k - x'beta)``, reported as rows with
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +34,7 @@ LINK_OF_MODEL: dict[str, str] = {"ologit": "logit", "oprobit": "probit"}
 
 def threshold_names(levels: tuple[str, ...]) -> list[str]:
     """``["a|b", "b|c", ...]`` for consecutive outcome levels (R ``polr`` names)."""
-    return [f"{lo}|{hi}" for lo, hi in zip(levels[:-1], levels[1:], strict=True)]
+    return [f"{lo}|{hi}" for lo, hi in itertools.pairwise(levels)]
 
 
 def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
