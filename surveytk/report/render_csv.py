@@ -1,0 +1,33 @@
+"""CSV renderer: the formatted grid as plain comma-separated text (ASCII minus).
+
+Header rows first (a model's label in the first column of its span), then
+the body, a section title as a row of its own, and after an empty row one
+note per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from surveytk.report.table_model import TextTable
+
+
+def render_csv(grid: TextTable) -> str:
+    """The table as CSV text with ``\\n`` line endings."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in grid.header:
+        cells: list[str] = []
+        for text, span in row:
+            cells.extend([text] + [""] * (span - 1))
+        writer.writerow(cells)
+    for section in grid.sections:
+        if section.title and section.rows:
+            writer.writerow([section.title] + [""] * (grid.n_columns - 1))
+        for r in section.rows:
+            writer.writerow([c.text for c in r])
+    writer.writerow([])
+    for note in grid.notes:
+        writer.writerow([note])
+    return buf.getvalue()

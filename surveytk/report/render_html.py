@@ -1,0 +1,79 @@
+"""HTML renderer: a standalone page with one ``<table>`` and minimal CSS.
+
+Every text goes through :func:`html.escape`; nothing from labels or notes can
+inject markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from surveytk.report.table_model import TextTable
+
+CSS = """\
+body { font-family: "Helvetica Neue", Arial, sans-serif; margin: 2em; color: #111; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+caption { caption-side: top; text-align: left; font-weight: bold; padding-bottom: 0.5em; }
+thead { border-top: 2px solid #111; border-bottom: 1px solid #111; }
+th, td { padding: 0.15em 0.8em; }
+thead th { text-align: center; }
+tbody th { text-align: left; font-weight: normal; }
+tbody td { text-align: center; }
+tbody + tbody { border-top: 1px solid #111; }
+tbody:last-of-type { border-bottom: 2px solid #111; }
+th.section { font-style: italic; }
+tfoot td { font-size: 0.85em; text-align: left; padding-top: 0.4em; max-width: 40em; }
+"""
+
+
+def _header(grid: TextTable) -> list[str]:
+    lines = ["<thead>"]
+    for row in grid.header:
+        cells = []
+        for text, span in row:
+            attr = f' colspan="{span}"' if span > 1 else ""
+            cells.append(f'<th scope="col"{attr}>{escape(text)}</th>')
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    lines.append("</thead>")
+    return lines
+
+
+def render_html(grid: TextTable) -> str:
+    """The table as a standalone HTML5 page."""
+    n = grid.n_columns
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{escape(grid.title)}</title>",
+        "<style>",
+        CSS.rstrip("\n"),
+        "</style>",
+        "</head>",
+        "<body>",
+        "<table>",
+        f"<caption>{escape(grid.title)}</caption>",
+        *_header(grid),
+    ]
+    for section in grid.sections:
+        if not section.rows:
+            continue
+        lines.append(f'<tbody class="{escape(section.name)}">')
+        if section.title:
+            lines.append(
+                f'<tr><th class="section" colspan="{n}" scope="rowgroup">'
+                f"{escape(section.title)}</th></tr>"
+            )
+        for row in section.rows:
+            label, *cells = row
+            lines.append(
+                f'<tr><th scope="row">{escape(label.text)}</th>'
+                + "".join(f"<td>{escape(c.text)}</td>" for c in cells)
+                + "</tr>"
+            )
+        lines.append("</tbody>")
+    lines.append("<tfoot>")
+    lines.extend(f'<tr><td colspan="{n}">{escape(note)}</td></tr>' for note in grid.notes)
+    lines += ["</tfoot>", "</table>", "</body>", "</html>"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,126 @@
+"""Render results tables to a file: the one entry point the CLI and notebooks call.
+
+>>> from surveytk.report.tables import write_table
+>>> write_table([res_a, res_b], "table.docx", stat="ci", exp=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal, get_args
+
+from surveytk.errors import OutputError
+from surveytk.models.results import FitResult
+from surveytk.report.labels import Labeller
+from surveytk.report.style import ASCII_MINUS, UNICODE_MINUS
+from surveytk.report.table_model import TableModel, TableOptions, TextTable, build_table, text_grid
+
+TableFormat = Literal["md", "latex", "html", "docx", "xlsx", "csv"]
+TABLE_FORMATS: tuple[str, ...] = get_args(TableFormat)
+
+SUFFIX_FORMATS: dict[str, str] = {
+    ".md": "md",
+    ".markdown": "md",
+    ".tex": "latex",
+    ".html": "html",
+    ".htm": "html",
+    ".docx": "docx",
+    ".xlsx": "xlsx",
+    ".csv": "csv",
+}
+
+
+def format_from_path(path: str | Path) -> str:
+    """Guess the table format from the output file's suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        raise OutputError(
+            f"{path}: cannot tell the table format from {suffix or 'no suffix'!r}; "
+            f"give --format (one of {', '.join(TABLE_FORMATS)})",
+            file=str(path),
+        )
+    return SUFFIX_FORMATS[suffix]
+
+
+def _text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
+    if fmt == "md":
+        from surveytk.report.render_md import render_markdown
+
+        return render_markdown
+    if fmt == "latex":
+        from surveytk.report.render_latex import render_latex
+
+        return render_latex
+    if fmt == "html":
+        from surveytk.report.render_html import render_html
+
+        return render_html
+    if fmt == "csv":
+        from surveytk.report.render_csv import render_csv
+
+        return render_csv
+    if fmt == "docx":
+        from surveytk.report.render_docx import render_docx
+
+        return render_docx
+    if fmt == "xlsx":
+        from surveytk.report.render_xlsx import render_xlsx
+
+        return render_xlsx
+    raise OutputError(f"table format: expecting one of {{{', '.join(TABLE_FORMATS)}}}; got {fmt!r}")
+
+
+def render_table(model: TableModel, fmt: str) -> bytes:
+    """Render a built table in format ``fmt`` (one of :data:`TABLE_FORMATS`) as bytes."""
+    renderer = _text_renderer(fmt)
+    grid = text_grid(model, minus=ASCII_MINUS if fmt == "csv" else UNICODE_MINUS)
+    out = renderer(grid)
+    return out.encode("utf-8") if isinstance(out, str) else out
+
+
+def write_table(
+    results: Sequence[FitResult],
+    out: str | Path,
+    *,
+    fmt: str | None = None,
+    labels: Sequence[str] | None = None,
+    labeller: Labeller | None = None,
+    options: TableOptions | None = None,
+) -> Path:
+    """Build and write a table of ``results`` to ``out`` atomically.
+
+    Parameters
+    ----------
+    results
+        Fitted models, side by side.
+    out
+        Output path; its suffix gives the format unless ``fmt`` is given.
+    fmt
+        ``md``, ``latex``, ``html``, ``docx``, ``xlsx`` or ``csv``.
+    labels
+        Column headings (default ``FitResult.label`` or ``(1)``, ``(2)``, …).
+    labeller
+        Labels for terms and levels (default: from ``codebooks/schema.yaml``).
+    options
+        :class:`~surveytk.report.table_model.TableOptions`.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    from surveytk.io.atomic import write_bytes_atomic
+
+    out = Path(out)
+    fmt = fmt or format_from_path(out)
+    if fmt not in TABLE_FORMATS:
+        raise OutputError(
+            f"table format: expecting one of {{{', '.join(TABLE_FORMATS)}}}; got {fmt!r}"
+        )
+    model = build_table(
+        results, labels, options=options, labeller=labeller or Labeller.from_schema()
+    )
+    data = render_table(model, fmt)
+    write_bytes_atomic(out, data)
+    return out
