@@ -23,6 +23,7 @@ from surveytk.models.results import EffectBlock
 if TYPE_CHECKING:
     from surveytk.design import SurveyDesign
     from surveytk.models.formula import ModelFrame
+    from surveytk.models.margins import Predict
 
 #: refit(domain weights, start) -> KernelFit
 KernelRun = Callable[[np.ndarray, np.ndarray | None], KernelFit]
@@ -181,11 +182,12 @@ def residual_df(design: SurveyDesign, k: int) -> float | None:
 
 def average_marginal_effects(
     frame: ModelFrame,
-    predict: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    predict: Predict,
     params: np.ndarray,
     cov: np.ndarray,
     weights: np.ndarray,
-    levels: tuple[str, ...],
 ) -> EffectBlock:
-    """AMEs per outcome level with delta-method covariance (D2's margins)."""
-    raise ModelError("average marginal effects for this family are not available yet")
+    """AMEs per outcome level with delta-method covariance (:mod:`surveytk.models.margins`)."""
+    from surveytk.models.margins import average_marginal_effects as ames
+
+    return ames(predict, params, cov, frame, weights)

@@ -13,6 +13,7 @@ import numpy as np
 
 from surveytk.errors import ModelError
 from surveytk.models.categorical import (
+    average_marginal_effects,
     check_converged,
     check_outcome_levels,
     design_covariance,
@@ -21,7 +22,7 @@ from surveytk.models.categorical import (
     residual_df,
 )
 from surveytk.models.kernel import KernelFit
-from surveytk.models.multinomial_kernel import fit_mlogit_kernel, predict_mlogit
+from surveytk.models.multinomial_kernel import MlogitPredictor, fit_mlogit_kernel
 from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
 
@@ -129,12 +130,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     ]
     ame = None
     if options.ame:
-        from surveytk.models.categorical import average_marginal_effects
-
-        def predict(params: np.ndarray, Xnew: np.ndarray) -> np.ndarray:
-            return predict_mlogit(params, Xnew, n_levels, base)
-
-        ame = average_marginal_effects(frame, predict, kf.params, cov, w, levels)
+        ame = average_marginal_effects(frame, MlogitPredictor(n_levels, base), kf.params, cov, w)
     return FitResult(
         model=options.model,
         formula=options.formula,

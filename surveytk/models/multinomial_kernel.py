@@ -9,6 +9,8 @@ order), and within a level by design-matrix column:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import special
 
@@ -140,3 +142,26 @@ def fit_mlogit_kernel(
         converged=res.converged,
         n_iter=res.n_iter,
     )
+
+
+@dataclass(frozen=True)
+class MlogitPredictor:
+    """``predict(params, X) -> n × J`` for margins, with an analytic average Jacobian."""
+
+    n_levels: int
+    base: int
+
+    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+        return predict_mlogit(params, X, self.n_levels, self.base)
+
+    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """J × k: ``sum_i a_i pi_il (1[l=m] - pi_im) x_i`` for level l, equation m."""
+        prob = predict_mlogit(params, X, self.n_levels, self.base)
+        others = _others(self.n_levels, self.base)
+        p = X.shape[1]
+        jac = np.zeros((self.n_levels, others.size * p))
+        for b, m in enumerate(others):
+            for lev in range(self.n_levels):
+                c = a * prob[:, lev] * ((1.0 if lev == m else 0.0) - prob[:, m])
+                jac[lev, b * p : (b + 1) * p] = c @ X
+        return jac

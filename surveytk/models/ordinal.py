@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from surveytk.models.categorical import (
+    average_marginal_effects,
     check_converged,
     check_outcome_levels,
     design_covariance,
@@ -22,7 +23,7 @@ from surveytk.models.categorical import (
 )
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
-from surveytk.models.ordinal_kernel import fit_ordinal_kernel, predict_ordinal
+from surveytk.models.ordinal_kernel import OrdinalPredictor, fit_ordinal_kernel
 from surveytk.models.results import EffectBlock, FitResult
 
 if TYPE_CHECKING:
@@ -121,12 +122,8 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         notes.append("the formula has no intercept; thresholds play its role anyway")
     ame = None
     if options.ame:
-        from surveytk.models.categorical import average_marginal_effects
-
-        def predict(params: np.ndarray, Xfull: np.ndarray) -> np.ndarray:
-            return predict_ordinal(params, Xfull[:, keep], n_levels, link)
-
-        ame = average_marginal_effects(frame, predict, kf.params, cov, w, levels)
+        predictor = OrdinalPredictor(tuple(keep), n_levels, link)
+        ame = average_marginal_effects(frame, predictor, kf.params, cov, w)
     return FitResult(
         model=options.model,
         formula=options.formula,

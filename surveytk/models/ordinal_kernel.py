@@ -331,3 +331,39 @@ def predict_ordinal(params: np.ndarray, X: np.ndarray, n_levels: int, link: str)
     cum = _cdf(zeta[None, :] - eta[:, None], link)
     cum = np.concatenate((np.zeros((X.shape[0], 1)), cum, np.ones((X.shape[0], 1))), axis=1)
     return np.diff(cum, axis=1)
+
+
+@dataclass(frozen=True)
+class OrdinalPredictor:
+    """``predict(params, X) -> n × J`` for margins, with an analytic average Jacobian.
+
+    ``X`` is the model frame's matrix; ``columns`` selects the slope columns
+    (the intercept, absorbed by the thresholds, is left out).
+    """
+
+    columns: tuple[int, ...]
+    n_levels: int
+    link: str
+
+    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+        return predict_ordinal(params, X[:, list(self.columns)], self.n_levels, self.link)
+
+    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """J × k: ``sum_i a_i dP_ij/dparams``.
+
+        ``dP_j/dbeta = -x (f(zeta_j - eta) - f(zeta_{j-1} - eta))``,
+        ``dP_j/dzeta_j = f(zeta_j - eta)``, ``dP_j/dzeta_{j-1} = -f(zeta_{j-1} - eta)``.
+        """
+        Xs = X[:, list(self.columns)]
+        p, q = Xs.shape[1], self.n_levels - 1
+        eta = Xs @ params[:p]
+        dens = _pdf(params[p : p + q][None, :] - eta[:, None], self.link)  # n × q
+        padded = np.concatenate((np.zeros((len(eta), 1)), dens, np.zeros((len(eta), 1))), 1)
+        diff = padded[:, 1:] - padded[:, :-1]  # n × J: f(upper) - f(lower)
+        jac = np.zeros((self.n_levels, p + q))
+        jac[:, :p] = -(diff * a[:, None]).T @ Xs
+        avg_dens = a @ dens  # q
+        for m in range(q):
+            jac[m, p + m] += avg_dens[m]
+            jac[m + 1, p + m] -= avg_dens[m]
+        return jac
