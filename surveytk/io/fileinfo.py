@@ -21,6 +21,11 @@ HASH_BUFFER: Final = 4 * 1024 * 1024
 #: Stata format releases that pyreadstat (ReadStat) reads
 STATA_SUPPORTED: Final = range(104, 120)
 
+#: releases before 117, which carry the release in the first byte
+_OLD_STATA_RELEASES: Final = frozenset(
+    {102, 103, 104, 105, 106, 107, 108, 110, 111, 112, 113, 114, 115}
+)
+
 #: extension (lower case, without dot) → format
 EXTENSIONS: Final[dict[str, FileFormat]] = {
     "sav": "sav",
@@ -48,8 +53,11 @@ def check_readable(path: Path) -> int:
             reason="not_found",
         )
     if not path.is_file():
-        raise ReadError(f"{path}: not a regular file; give the path of a data file",
-                        file=str(path), reason="not_a_file")
+        raise ReadError(
+            f"{path}: not a regular file; give the path of a data file",
+            file=str(path),
+            reason="not_a_file",
+        )
     size = path.stat().st_size
     if size == 0:
         raise ReadError(
@@ -168,7 +176,7 @@ def stata_release(head: bytes) -> int | None:
     if head.startswith(marker):
         digits = head[len(marker) : len(marker) + 3]
         return int(digits) if digits.isdigit() else None
-    if len(head) >= 2 and 100 <= head[0] <= 116 and head[1] in (1, 2):
+    if len(head) >= 2 and head[0] in _OLD_STATA_RELEASES and head[1] in (0, 1, 2):
         return int(head[0])
     return None
 

@@ -188,8 +188,8 @@ def check_stata_release(path: Path, head: bytes) -> int:
     if release not in STATA_SUPPORTED:
         raise ReadError(
             f"{path}: unsupported Stata file format release {release}; surveytk reads "
-            f"releases {lo}–{hi} (Stata 8 and later files, old releases down to Stata 2's "
-            f"{lo}); open and re-save it with a newer Stata (e.g. `saveold`)",
+            f"releases {lo}–{hi}; open the file in Stata and save it again "
+            "(`save` or `saveold, version(13)`)",
             file=str(path),
             value=release,
             reason="unsupported_version",
@@ -252,8 +252,11 @@ def _run_reader(
             df, meta = _read_chunked(reader, path, usecols, kwargs, progress)
         elif _use_multiprocessing(path):
             df, meta = pyreadstat.read_file_multiprocessing(
-                reader, str(path), num_processes=min(4, (os.cpu_count() or 2) - 1),
-                usecols=usecols, **kwargs,
+                reader,
+                str(path),
+                num_processes=min(4, (os.cpu_count() or 2) - 1),
+                usecols=usecols,
+                **kwargs,
             )
         else:
             df, meta = reader(str(path), usecols=usecols, **kwargs)
@@ -296,9 +299,10 @@ def _read_chunked(
     parts: list[pd.DataFrame] = []
     meta = head_meta
     done = 0
-    for chunk, meta in pyreadstat.read_file_in_chunks(
+    for chunk, chunk_meta in pyreadstat.read_file_in_chunks(
         reader, str(path), chunksize=size, usecols=usecols, **kwargs
     ):
+        meta = chunk_meta
         parts.append(chunk)
         done += len(chunk)
         progress(done, total)
@@ -323,8 +327,9 @@ def map_pyreadstat_error(path: Path, exc: Exception, encoding: str | None) -> Re
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     low = text.lower()
     if "does not exist" in low:
-        return ReadError(f"{path}: file not found; check the path", file=str(path),
-                         reason="not_found")
+        return ReadError(
+            f"{path}: file not found; check the path", file=str(path), reason="not_found"
+        )
     if "requested encoding" in low or "invalid byte sequence" in low:
         return encoding_error(path, encoding)
     if "character set" in low:

@@ -131,8 +131,9 @@ def read_delimited(
     try:
         df = pd.read_csv(path, sep=sep, encoding=enc, usecols=_usecols(columns))
     except pd.errors.EmptyDataError as exc:
-        raise ReadError(f"{path}: no header line and no data; the file is empty",
-                        file=str(path), reason="empty") from exc
+        raise ReadError(
+            f"{path}: no header line and no data; the file is empty", file=str(path), reason="empty"
+        ) from exc
     except (pd.errors.ParserError, ValueError) as exc:
         raise ReadError(
             f"{path}: malformed delimited text with delimiter {sep!r} "
@@ -140,8 +141,13 @@ def read_delimited(
             file=str(path),
             reason="corrupt",
         ) from exc
-    return ParsedFile(data=df, variables=_plain_variables(df), format_version=None,
-                      encoding=enc, notes=(f"delimiter {sep!r}",))
+    return ParsedFile(
+        data=df,
+        variables=_plain_variables(df),
+        format_version=None,
+        encoding=enc,
+        notes=(f"delimiter {sep!r}",),
+    )
 
 
 def read_xlsx(path: Path, *, columns: Sequence[str] | None = None) -> ParsedFile:
@@ -156,8 +162,7 @@ def read_xlsx(path: Path, *, columns: Sequence[str] | None = None) -> ParsedFile
             reason="corrupt",
         ) from exc
     df.columns = [str(c) for c in df.columns]
-    return ParsedFile(data=df, variables=_plain_variables(df), format_version=None,
-                      encoding=None)
+    return ParsedFile(data=df, variables=_plain_variables(df), format_version=None, encoding=None)
 
 
 def _usecols(columns: Sequence[str] | None) -> list[str] | None:
@@ -170,8 +175,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _plain_variables(df: pd.DataFrame) -> dict[str, VariableMeta]:
-    return {str(name): VariableMeta(name=str(name), storage=storage_of(df[name]))
-            for name in df.columns}
+    return {
+        str(name): VariableMeta(name=str(name), storage=storage_of(df[name])) for name in df.columns
+    }
 
 
 def storage_of(col: pd.Series) -> Storage:

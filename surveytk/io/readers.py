@@ -86,13 +86,17 @@ def read_file(
     size = check_readable(p)
     fmt = detect_format(p, format)
     if delimiter is not None and fmt not in ("csv", "tsv"):
-        raise ReadError(f"{p}: a delimiter applies only to .csv/.tsv files, not .{fmt}",
-                        file=str(p), reason="bad_option")
+        raise ReadError(
+            f"{p}: a delimiter applies only to .csv/.tsv files, not .{fmt}",
+            file=str(p),
+            reason="bad_option",
+        )
     hasher = BackgroundHash(p)
     try:
         with _progress_bar(p, size, progress) as callback:
-            parsed = _parse(p, fmt, encoding=encoding, columns=columns,
-                            delimiter=delimiter, progress=callback)
+            parsed = _parse(
+                p, fmt, encoding=encoding, columns=columns, delimiter=delimiter, progress=callback
+            )
     except BaseException:
         hasher.join()  # the parse error is the one to report
         raise
@@ -120,8 +124,9 @@ def _parse(
     if fmt in ("csv", "tsv"):
         from surveytk.io.read_text import read_delimited
 
-        return read_delimited(path, tab=fmt == "tsv", encoding=encoding,
-                              delimiter=delimiter, columns=columns)
+        return read_delimited(
+            path, tab=fmt == "tsv", encoding=encoding, delimiter=delimiter, columns=columns
+        )
     if fmt == "xlsx":
         from surveytk.io.read_text import read_xlsx
 

@@ -1,0 +1,267 @@
+"""The metadata report of a file, as data: what ``surveytk inspect`` prints.
+
+The report holds metadata and counts only, never row-level data: no example
+values, no minima or maxima, no ids. Counts are of missing values and of valid
+values that carry no value label.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from surveytk.io.labelled import LabelKey, LabelledFrame, VariableMeta
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+__all__ = ["InspectReport", "VariableReport", "inspect_frame", "render_rich", "render_text"]
+
+
+@dataclass(frozen=True)
+class VariableReport:
+    """Metadata and missing-value counts of one variable.
+
+    Attributes
+    ----------
+    n_missing_system
+        System missing (empty cells, SPSS sysmis, Stata ``.``).
+    n_missing_declared
+        Values that are declared missing: SPSS user-missing codes and ranges, or
+        Stata extended missing ``.a`` … ``.z``.
+    n_unlabelled
+        Valid (not missing) values without a value label; ``None`` for variables
+        that have no value labels at all.
+    """
+
+    name: str
+    storage: str
+    label: str | None
+    measure: str
+    format: str | None
+    value_labels: dict[LabelKey, str] = field(default_factory=dict)
+    missing_values: tuple[LabelKey, ...] = ()
+    missing_ranges: tuple[tuple[float, float], ...] = ()
+    extended_missing: dict[str, str] = field(default_factory=dict)
+    n_missing_system: int = 0
+    n_missing_declared: int = 0
+    n_unlabelled: int | None = None
+
+    def declared_missing_text(self) -> str:
+        """The missing-value declarations in one short phrase (``-1, 2000–3000``)."""
+        parts = [_fmt_code(v) for v in self.missing_values]
+        parts += [f"{_fmt_num(lo)}–{_fmt_num(hi)}" for lo, hi in self.missing_ranges]
+        parts += list(self.extended_missing)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    """Everything ``surveytk inspect`` shows about one file."""
+
+    path: str
+    format: str
+    format_version: str | None
+    encoding: str | None
+    n_rows: int
+    n_cols: int
+    sha256: str
+    file_label: str | None
+    notes: tuple[str, ...]
+    variables: tuple[VariableReport, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: value labels as ``[{"code", "label"}]``, infinities as strings."""
+        out = asdict(self)
+        out["notes"] = list(self.notes)
+        out["variables"] = [_variable_dict(v) for v in self.variables]
+        return out
+
+
+def inspect_frame(lf: LabelledFrame) -> InspectReport:
+    """Build the metadata report of a read file.
+
+    Parameters
+    ----------
+    lf
+        A frame from :func:`surveytk.io.readers.read_file`.
+
+    Returns
+    -------
+    InspectReport
+        File facts and, per variable, its metadata and missing/unlabelled counts.
+    """
+    variables = tuple(_inspect_variable(lf.data[name], lf.meta(name)) for name in lf.columns)
+    f = lf.file
+    return InspectReport(
+        path=f.path,
+        format=f.format,
+        format_version=f.format_version,
+        encoding=f.encoding,
+        n_rows=f.n_rows,
+        n_cols=f.n_cols,
+        sha256=f.sha256,
+        file_label=f.file_label,
+        notes=tuple(f.notes),
+        variables=variables,
+    )
+
+
+def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
+    system = col.isna()
+    declared = declared_missing_mask(col, meta)
+    n_unlabelled: int | None = None
+    if meta.value_labels:
+        valid = ~(system | declared)
+        labelled = col.isin(list(meta.value_labels))
+        n_unlabelled = int((valid & ~labelled).sum())
+    return VariableReport(
+        name=meta.name,
+        storage=meta.storage,
+        label=meta.label,
+        measure=meta.measure,
+        format=meta.format,
+        value_labels=dict(meta.value_labels),
+        missing_values=tuple(meta.missing_values),
+        missing_ranges=tuple(meta.missing_ranges),
+        extended_missing=dict(meta.extended_missing),
+        n_missing_system=int(system.sum()),
+        n_missing_declared=int(declared.sum()),
+        n_unlabelled=n_unlabelled,
+    )
+
+
+def declared_missing_mask(col: pd.Series, meta: VariableMeta) -> pd.Series:
+    """Rows holding a declared missing value (SPSS user-missing, Stata extended missing).
+
+    Vectorised: ``isin`` for discrete codes and extended missing, ``between`` on
+    the numeric view of the column for ranges.
+    """
+    mask = pd.Series(False, index=col.index)
+    codes: list[Any] = list(meta.missing_values) + list(meta.extended_missing)
+    if codes:
+        mask |= col.isin(codes)
+    if meta.missing_ranges:
+        numeric = col if col.dtype.kind in "biuf" else pd.to_numeric(col, errors="coerce")
+        for lo, hi in meta.missing_ranges:
+            mask |= numeric.between(lo, hi)
+    return mask
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render_text(report: InspectReport) -> str:
+    """The report as plain text (for pipes and files)."""
+    lines = [f"{k}: {v}" for k, v in _file_rows(report)]
+    lines.append("")
+    header = ("name", "storage", "label", "missing decl.", "sysmis", "user/ext", "unlabelled")
+    rows = [header, *(_variable_row(v) for v in report.variables)]
+    widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(header))]
+    for r in rows:
+        lines.append("  ".join(_clip(c, w).ljust(w) for c, w in zip(r, widths, strict=True)))
+    labelled = [v for v in report.variables if v.value_labels or any(v.extended_missing.values())]
+    if labelled:
+        lines += ["", "value labels:"]
+        for v in labelled:
+            lines.append(f"  {v.name}")
+            lines += [f"    {_fmt_code(k)} = {lab}" for k, lab in v.value_labels.items()]
+            lines += [f"    {k} = {lab}" for k, lab in v.extended_missing.items() if lab]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_rich(report: InspectReport, console: Console) -> None:
+    """Print the report to a rich console as a file panel and a variable table."""
+    from rich.table import Table
+
+    facts = Table(show_header=False, box=None)
+    for key, text in _file_rows(report):
+        facts.add_row(f"[bold]{key}[/bold]", text)
+    console.print(facts)
+    table = Table(title=f"{report.n_cols} variables", show_lines=False)
+    for head in (
+        "name",
+        "storage",
+        "label",
+        "value labels",
+        "missing decl.",
+        "sysmis",
+        "user/ext",
+        "unlabelled",
+    ):
+        table.add_column(head, overflow="fold")
+    for v in report.variables:
+        name, storage, label, decl, sysmis, user, unl = _variable_row(v)
+        table.add_row(name, storage, label, _labels_short(v.value_labels), decl, sysmis, user, unl)
+    console.print(table)
+
+
+def _file_rows(report: InspectReport) -> list[tuple[str, str]]:
+    version = f" {report.format_version}" if report.format_version else ""
+    rows = [
+        ("file", report.path),
+        ("format", f"{report.format}{version}"),
+        ("encoding", report.encoding or "(not declared)"),
+        ("rows", str(report.n_rows)),
+        ("columns", str(report.n_cols)),
+        ("sha256", report.sha256),
+    ]
+    if report.file_label:
+        rows.append(("file label", report.file_label))
+    rows += [("note", n) for n in report.notes]
+    return rows
+
+
+def _variable_row(v: VariableReport) -> tuple[str, ...]:
+    return (
+        v.name,
+        v.storage,
+        v.label or "",
+        v.declared_missing_text(),
+        str(v.n_missing_system),
+        str(v.n_missing_declared),
+        "" if v.n_unlabelled is None else str(v.n_unlabelled),
+    )
+
+
+def _labels_short(labels: Mapping[LabelKey, str], limit: int = 6) -> str:
+    items = [f"{_fmt_code(k)}={lab}" for k, lab in list(labels.items())[:limit]]
+    more = len(labels) - limit
+    return "; ".join(items) + (f"; … ({more} more)" if more > 0 else "")
+
+
+def _variable_dict(v: VariableReport) -> dict[str, Any]:
+    d = asdict(v)
+    d["value_labels"] = [{"code": _json_code(k), "label": lab} for k, lab in v.value_labels.items()]
+    d["missing_values"] = [_json_code(k) for k in v.missing_values]
+    d["missing_ranges"] = [[_json_num(lo), _json_num(hi)] for lo, hi in v.missing_ranges]
+    return d
+
+
+def _json_code(value: LabelKey) -> LabelKey:
+    return _json_num(value) if isinstance(value, float) else value
+
+
+def _json_num(value: float) -> float | str:
+    """JSON has no infinities: write them as the strings ``"-inf"``/``"inf"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def _fmt_code(value: LabelKey) -> str:
+    return repr(value) if isinstance(value, str) else _fmt_num(value)
+
+
+def _fmt_num(value: float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
