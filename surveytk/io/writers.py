@@ -1,0 +1,362 @@
+"""Writers: SPSS ``.sav``, Stata ``.dta`` with labels, and Parquet with surveytk metadata.
+
+Every writer is atomic (:func:`surveytk.io.atomic.atomic_path`): a failed write leaves
+no partial file under the target name. Every writer is deterministic: the same frame
+and labels give byte-identical files. ReadStat stamps ``.sav`` and ``.dta`` headers
+with the current time; the writers overwrite that stamp with ``timestamp`` (default
+:data:`FIXED_TIMESTAMP`), in the spirit of reproducible builds' ``SOURCE_DATE_EPOCH``.
+
+The writers take plain mappings (variable → label, variable → {code: label},
+variable → user-missing codes) so that callers need not build metadata objects;
+:func:`write_labelled` writes a :class:`~surveytk.io.labelled.LabelledFrame` with its
+own metadata, choosing the format from the file suffix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from surveytk.errors import OutputError
+from surveytk.io.atomic import atomic_path
+from surveytk.io.labelled import LabelledFrame
+
+#: Header timestamp written into ``.sav`` and ``.dta`` files unless told otherwise.
+FIXED_TIMESTAMP = datetime(2024, 6, 1, 0, 0, 0)
+
+#: Key of the surveytk metadata JSON in a Parquet file's schema metadata.
+PARQUET_METADATA_KEY = b"surveytk"
+
+ValueLabels = Mapping[str, Mapping[int | float, str]]
+PathLike = str | os.PathLike[str]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# SPSS system file header: creation date "dd Mon yy" at byte 92, time "hh:mm:ss" at 101.
+_SAV_STAMP_OFFSET = 92
+# Stata 117+ header: <timestamp>, one length byte (17), then "dd Mon yyyy hh:mm".
+_DTA_STAMP_TAG = b"<timestamp>"
+
+
+def _sav_stamp(ts: datetime) -> bytes:
+    date = f"{ts.day:02d} {_MONTHS[ts.month - 1]} {ts.year % 100:02d}"
+    return (date + ts.strftime("%H:%M:%S")).encode("ascii")
+
+
+def _dta_stamp(ts: datetime) -> bytes:
+    return f"{ts.day:02d} {_MONTHS[ts.month - 1]} {ts.year:04d} {ts:%H:%M}".encode("ascii")
+
+
+def _patch_sav_timestamp(path: Path, ts: datetime) -> None:
+    stamp = _sav_stamp(ts)
+    with path.open("r+b") as fh:
+        head = fh.read(4)
+        if head not in (b"$FL2", b"$FL3"):
+            raise OutputError(f"{path}: not an SPSS system file after writing; report this bug")
+        fh.seek(_SAV_STAMP_OFFSET)
+        fh.write(stamp)
+
+
+def _patch_dta_timestamp(path: Path, ts: datetime) -> None:
+    with path.open("r+b") as fh:
+        head = fh.read(512)
+        pos = head.find(_DTA_STAMP_TAG)
+        if pos < 0:
+            return  # old formats (< 117) carry no tagged timestamp we know how to fix
+        length = head[pos + len(_DTA_STAMP_TAG)]
+        stamp = _dta_stamp(ts)
+        if length == 0:
+            return  # no timestamp written: nothing varies
+        if length != len(stamp):
+            raise OutputError(f"{path}: unexpected Stata timestamp length {length}; report this bug")
+        fh.seek(pos + len(_DTA_STAMP_TAG) + 1)
+        fh.write(stamp)
+
+
+def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Datetimes to nanosecond resolution: pyreadstat mis-writes ``datetime64[s]``."""
+    out = df
+    for name in df.columns:
+        dtype = df[name].dtype
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            raise OutputError(
+                f"column {name}: timezone-aware datetimes cannot be written to SPSS/Stata; "
+                "convert to naive local time first",
+                variable=str(name),
+            )
+        if pd.api.types.is_datetime64_dtype(dtype) and dtype != "datetime64[ns]":
+            if out is df:
+                out = df.copy()
+            out[name] = df[name].astype("datetime64[ns]")
+    return out
+
+
+def _check_columns(df: pd.DataFrame, target: Path, *mappings: Mapping[str, Any] | None) -> None:
+    columns = {str(c) for c in df.columns}
+    for mapping in mappings:
+        unknown = sorted(set(mapping or {}) - columns)
+        if unknown:
+            raise OutputError(
+                f"{target}: metadata names columns not in the frame: {', '.join(unknown[:5])}; "
+                "drop them from the labels or add the columns",
+                file=str(target),
+                variable=unknown[0],
+            )
+
+
+def _plain_value_labels(value_labels: ValueLabels | None) -> dict[str, dict[int | float, str]]:
+    return {str(k): dict(v) for k, v in (value_labels or {}).items()}
+
+
+def write_sav(
+    df: pd.DataFrame,
+    path: PathLike,
+    *,
+    variable_labels: Mapping[str, str | None] | None = None,
+    value_labels: ValueLabels | None = None,
+    user_missing: Mapping[str, Sequence[int | float]] | None = None,
+    measure: Mapping[str, str] | None = None,
+    formats: Mapping[str, str] | None = None,
+    file_label: str = "",
+    compress: bool = False,
+    timestamp: datetime | None = None,
+) -> Path:
+    """Write an SPSS system file with labels and user-missing declarations.
+
+    Parameters
+    ----------
+    df
+        Data, values as codes. Datetime columns become SPSS dates/datetimes (give
+        ``formats={"col": "DATE11"}`` for a date).
+    path
+        Target ``.sav`` (or ``.zsav`` with ``compress=True``).
+    variable_labels
+        Variable → variable label (question text).
+    value_labels
+        Variable → {code: label}.
+    user_missing
+        Variable → discrete user-missing codes (SPSS allows at most three per
+        variable), declared in the file's missing-value records.
+    measure
+        Variable → ``"nominal"``, ``"ordinal"`` or ``"scale"``.
+    formats
+        Variable → SPSS print format (``F8.2``, ``DATE11``, ``A20``).
+    file_label
+        The file label (at most 64 characters).
+    compress
+        Write a zlib-compressed ``.zsav``.
+    timestamp
+        Creation date/time written into the header; :data:`FIXED_TIMESTAMP` if ``None``
+        so that equal inputs give equal bytes.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    import pyreadstat
+
+    target = Path(path)
+    _check_columns(df, target, variable_labels, value_labels, user_missing, measure, formats)
+    missing: dict[str, list[int | float | str | Any]] = {}
+    for name, codes in (user_missing or {}).items():
+        codes = list(codes)
+        if len(codes) > 3:
+            raise OutputError(
+                f"{target}: variable {name} declares {len(codes)} user-missing codes; SPSS "
+                "allows at most three discrete codes",
+                file=str(target),
+                variable=name,
+            )
+        missing[name] = codes
+    labels = dict(variable_labels or {})
+    with atomic_path(target) as tmp:
+        pyreadstat.write_sav(
+            _prepare_frame(df),
+            str(tmp),
+            file_label=file_label,
+            column_labels={str(c): labels.get(str(c)) for c in df.columns},
+            compress=compress,
+            variable_value_labels=_plain_value_labels(value_labels),
+            missing_ranges=missing or None,
+            variable_measure=dict(measure) if measure else None,
+            variable_format=dict(formats) if formats else None,
+        )
+        _patch_sav_timestamp(tmp, timestamp or FIXED_TIMESTAMP)
+    return target
+
+
+def write_dta(
+    df: pd.DataFrame,
+    path: PathLike,
+    *,
+    variable_labels: Mapping[str, str | None] | None = None,
+    value_labels: ValueLabels | None = None,
+    file_label: str = "",
+    version: int = 14,
+    timestamp: datetime | None = None,
+) -> Path:
+    """Write a Stata ``.dta`` file with variable and value labels.
+
+    Parameters
+    ----------
+    df
+        Data; labelled columns must hold integers (Stata labels integers only).
+    path
+        Target ``.dta``.
+    variable_labels
+        Variable → variable label.
+    value_labels
+        Variable → {integer code: label}; each labelled variable gets its own label set.
+    file_label
+        The data label.
+    version
+        Stata version: 14 writes format 118 (what SOEP ships), 15 writes 119.
+    timestamp
+        Header timestamp; :data:`FIXED_TIMESTAMP` if ``None``.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    import pyreadstat
+
+    target = Path(path)
+    _check_columns(df, target, variable_labels, value_labels)
+    plain = _plain_value_labels(value_labels)
+    for name, mapping in plain.items():
+        bad = [k for k in mapping if float(k) != int(k)]
+        if bad:
+            raise OutputError(
+                f"{target}: variable {name} has non-integer labelled codes; Stata labels "
+                "integers only",
+                file=str(target),
+                variable=name,
+            )
+        plain[name] = {int(k): v for k, v in mapping.items()}
+    labels = dict(variable_labels or {})
+    with atomic_path(target) as tmp:
+        pyreadstat.write_dta(
+            _prepare_frame(df),
+            str(tmp),
+            file_label=file_label,
+            column_labels={str(c): labels.get(str(c)) for c in df.columns},
+            version=version,
+            variable_value_labels=plain,  # type: ignore[arg-type]
+        )
+        _patch_dta_timestamp(tmp, timestamp or FIXED_TIMESTAMP)
+    return target
+
+
+def write_parquet(
+    df: pd.DataFrame,
+    path: PathLike,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write Parquet with surveytk metadata as JSON under the schema key ``surveytk``.
+
+    Parameters
+    ----------
+    df
+        The table; the index is not written.
+    path
+        Target ``.parquet``.
+    metadata
+        JSON-serialisable mapping (codebook versions, file hashes, labels, …), stored
+        with sorted keys so equal metadata gives equal bytes.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    target = Path(path)
+    try:
+        payload = json.dumps(dict(metadata or {}), sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise OutputError(
+            f"{target}: metadata is not JSON-serialisable ({exc}); pass plain values",
+            file=str(target),
+        ) from exc
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[PARQUET_METADATA_KEY] = payload.encode("utf-8")
+    table = table.replace_schema_metadata(schema_meta)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, str(tmp))
+    return target
+
+
+def read_parquet_metadata(path: PathLike) -> dict[str, Any]:
+    """The surveytk metadata of a Parquet file written by :func:`write_parquet` (``{}`` if none)."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(str(path))
+    raw = (schema.metadata or {}).get(PARQUET_METADATA_KEY)
+    if raw is None:
+        return {}
+    result = json.loads(raw.decode("utf-8"))
+    return dict(result)
+
+
+def write_labelled(frame: LabelledFrame, path: PathLike, **options: Any) -> Path:
+    """Write a :class:`LabelledFrame` with its own labels, choosing the format by suffix.
+
+    ``.sav``/``.zsav`` keep variable labels, value labels, user-missing codes, measure
+    and formats; ``.dta`` keeps variable and value labels; ``.parquet`` stores the
+    metadata as JSON. Extra keyword options go to the format's writer.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    metas = [frame.meta(c) for c in frame.columns]
+    var_labels = {m.name: m.label for m in metas}
+    val_labels = {m.name: dict(m.value_labels) for m in metas if m.value_labels}
+    if suffix in (".sav", ".zsav"):
+        measures = {m.name: m.measure for m in metas if m.measure != "unknown"}
+        return write_sav(
+            frame.data,
+            target,
+            variable_labels=var_labels,
+            value_labels=val_labels,  # type: ignore[arg-type]
+            user_missing={m.name: m.missing_values for m in metas if m.missing_values},  # type: ignore[misc]
+            measure=measures,
+            compress=suffix == ".zsav",
+            file_label=frame.file.file_label or "",
+            **options,
+        )
+    if suffix == ".dta":
+        return write_dta(
+            frame.data,
+            target,
+            variable_labels=var_labels,
+            value_labels=val_labels,  # type: ignore[arg-type]
+            file_label=frame.file.file_label or "",
+            **options,
+        )
+    if suffix == ".parquet":
+        meta = {
+            "variables": {
+                m.name: {
+                    "label": m.label,
+                    "value_labels": {str(k): v for k, v in m.value_labels.items()},
+                    "missing_values": [str(v) for v in m.missing_values],
+                }
+                for m in metas
+            },
+            "source_file": {"path": frame.file.path, "sha256": frame.file.sha256},
+        }
+        return write_parquet(frame.data, target, metadata=meta, **options)
+    raise OutputError(
+        f"{target}: cannot write format {suffix or '(none)'}; use .sav, .zsav, .dta or .parquet",
+        file=str(target),
+    )
