@@ -170,12 +170,12 @@ def test_rejection_names_the_allowed_pieces() -> None:
 
 
 def test_unknown_column_lists_close_matches(df: pd.DataFrame) -> None:
-    with pytest.raises(FormulaError, match="'agee' .* not in the data; close matches: age"):
+    with pytest.raises(FormulaError, match=r"'agee' .* not in the data; close matches: age"):
         build_model_frame("y ~ agee + female", df)
 
 
 def test_unknown_reference_level(df: pd.DataFrame) -> None:
-    with pytest.raises(FormulaError, match="reference level 'z' of C\\(area\\).*levels: a, b, c"):
+    with pytest.raises(FormulaError, match=r"reference level 'z' of C\(area\).*levels: a, b, c"):
         build_model_frame("y ~ C(area, ref='z')", df)
 
 
@@ -259,7 +259,7 @@ def test_dropped_rows_are_counted_per_variable_and_total() -> None:
 
 def test_single_level_categorical_is_an_error() -> None:
     d = pd.DataFrame({"y": [0, 1, 1], "k": ["a", "a", "a"]})
-    with pytest.raises(FormulaError, match="'k' .* fewer than two levels"):
+    with pytest.raises(FormulaError, match=r"'k' .* fewer than two levels"):
         build_model_frame("y ~ k", d)
 
 
