@@ -1,0 +1,471 @@
+"""Apply a crosswalk: read → join → map → derive → validate against the schema.
+
+:func:`harmonise` returns the harmonised table (common schema, one row per
+respondent and wave) and an audit of counts. Every problem — unmapped codes,
+label mismatches, absent variables, unmatched joins, duplicate respondents —
+is collected first and raised together as one :class:`HarmoniseError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveytk.codebook.labels import compare_label
+from surveytk.codebook.loader import Codebook, load_codebook
+from surveytk.codebook.model import MISSING_REASONS, SchemaVariable, VariableSpec
+from surveytk.errors import HarmoniseError, ProblemList
+from surveytk.harmonise.audit import ValueCounts, build_audit
+from surveytk.harmonise.column import (
+    REASON_CODE,
+    VALID,
+    Col,
+    format_id_part,
+    normalise_text,
+)
+from surveytk.harmonise.derivations import REGISTRY
+from surveytk.harmonise.frames import Delivery, Roster, assemble, read_delivery, take
+from surveytk.io.labelled import LabelledFrame
+from surveytk.paths import LOOKUP_DIR
+
+
+@dataclass(frozen=True)
+class HarmoniseResult:
+    """A harmonised source table with its audit and provenance."""
+
+    table: pd.DataFrame
+    audit: dict[str, Any]
+    provenance: dict[str, Any]
+
+
+@lru_cache(maxsize=16)
+def _read_lookup(path: str, mtime: float) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def read_lookup(name: str) -> pd.DataFrame:
+    """A lookup table of ``codebooks/lookups`` (all columns as text)."""
+    p = LOOKUP_DIR / name
+    return _read_lookup(str(p), p.stat().st_mtime)
+
+
+def _key(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    return normalise_text(value)
+
+
+def _code_text(code: object) -> str:
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code)
+
+
+class Context:
+    """Resolves references for derivations and holds the harmonised columns."""
+
+    def __init__(self, dl: Delivery, problems: ProblemList) -> None:
+        self.dl = dl
+        self.book = dl.book
+        self.n = dl.n
+        self.problems = problems
+        self.aliases = tuple(self.book.crosswalk.files)
+        self.done: dict[str, Col] = {}
+        self._cache: dict[tuple[str, bool], Col] = {}
+        self.current: VariableSpec | None = None
+
+    def where(self, target: str) -> str:
+        return self.book.where("variables", target)
+
+    def lookup_table(self, name: str) -> pd.DataFrame:
+        return read_lookup(name)
+
+    def roster(self, alias: str) -> Roster:
+        return self.dl.rosters[alias]
+
+    def col(self, ref: str) -> Col:
+        if ref.startswith("$"):
+            return self.done[ref[1:]]
+        use_missing = self.current.use_source_missing if self.current is not None else True
+        key = (ref, use_missing)
+        if key not in self._cache:
+            self._cache[key] = self._source_col(ref, use_missing)
+        return self._cache[key]
+
+    def _source_col(self, ref: str, use_missing: bool) -> Col:
+        alias, _, name = ref.partition(".")
+        lf = self.dl.frames[alias]
+        if name not in lf.data.columns:
+            self.problems.add(
+                f"{lf.file.path}: variable {name!r} not found in the file; fix `{ref}` in "
+                f"{self.book.path.name} or the delivery",
+                file=lf.file.path, variable=name,
+            )
+            empty = pd.Series([None] * self.n, dtype=object)
+            return Col(empty, np.full(self.n, REASON_CODE["not_asked"], np.int8), ref)
+        pos = self.dl.positions.get(alias)
+        values = take(lf.data[name], pos)
+        reason = np.zeros(self.n, dtype=np.int8)
+        if pos is not None:
+            reason[pos < 0] = REASON_CODE[self.dl.unmatched_reason[alias]]
+        meta = lf.variables.get(name)
+        if use_missing:
+            self._apply_missing_codes(values, reason, lf, name)
+        return Col(values=values, reason=reason, origin=ref, meta=meta, file=lf.file.path)
+
+    def _apply_missing_codes(self, values: pd.Series, reason: np.ndarray, lf: LabelledFrame,
+                             name: str) -> None:
+        codes = dict(self.book.crosswalk.missing_codes)
+        meta = lf.variables.get(name)
+        if meta is not None:
+            for code in meta.missing_values:
+                if not any(_key(code) == _key(k) for k in codes):
+                    label = meta.value_labels.get(code)
+                    self.problems.add(
+                        f"{lf.file.path}: {name} declares user-missing code {code}"
+                        f"{f' ({label!r})' if label else ''} that has no reason; add it to "
+                        f"missing_codes in {self.book.path.name}",
+                        file=lf.file.path, variable=name, value=code,
+                    )
+        set_missing(values, reason, codes)
+
+
+def set_missing(values: pd.Series, reason: np.ndarray, codes: dict[Any, str]) -> None:
+    """Set ``reason`` (in place) where a still-valid value is one of ``codes``."""
+    if not codes:
+        return
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        for code, why in codes.items():
+            if isinstance(code, int | float):
+                hit = (arr == float(code)) & (reason == VALID)
+                reason[hit] = REASON_CODE[why]
+        return
+    text = {normalise_text(k): v for k, v in codes.items()}
+    keys = values.map(lambda v: None if pd.isna(v) else normalise_text(v))
+    for code, why in text.items():
+        hit = (keys == code).to_numpy(dtype=bool, na_value=False) & (reason == VALID)
+        reason[hit] = REASON_CODE[why]
+
+
+# ------------------------------------------------------------------------------ finishing
+
+
+def finish(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariable, col: Col,
+           counts: dict[str, ValueCounts]) -> Col:
+    """Apply the variable's own missing codes and value map, then coerce to the schema type."""
+    reason = col.reason.copy()
+    values = col.values
+    system = (spec.system_missing if spec and spec.system_missing else
+              ctx.book.crosswalk.system_missing)
+    if spec is not None and spec.missing:
+        set_missing(values, reason, dict(spec.missing))
+    if spec is not None and spec.map is not None:
+        values, reason = apply_map(ctx, name, spec, col, reason, counts)
+    na = values.isna().to_numpy() & (reason == VALID)
+    reason[na] = REASON_CODE[system]
+    typed = coerce(ctx, name, spec, var, values, reason, col)
+    return Col(values=typed, reason=reason, origin=col.origin, meta=col.meta, file=col.file)
+
+
+def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.ndarray,
+              counts: dict[str, ValueCounts]) -> tuple[pd.Series, np.ndarray]:
+    """Send every source code to a common value or a reason; collect unmapped codes."""
+    assert spec.map is not None
+    numeric = pd.api.types.is_numeric_dtype(col.values.dtype) and not (
+        pd.api.types.is_bool_dtype(col.values))
+    if numeric:
+        raw = pd.to_numeric(col.values, errors="coerce")
+    else:
+        raw = col.values.astype(object).map(lambda v: None if pd.isna(v) else normalise_text(v))
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    entries = {_key(k): (k, e) for k, e in spec.map.items()}
+    n_u = len(uniques)
+    target_value = np.full(n_u + 1, None, dtype=object)
+    target_reason = np.full(n_u + 1, -1, dtype=np.int16)  # -1: not in the map
+    for i, u in enumerate(uniques):
+        hit = entries.get(_key(u))
+        if hit is None:
+            continue
+        entry = hit[1]
+        if entry.missing is not None:
+            target_reason[i] = REASON_CODE[entry.missing]
+        else:
+            target_reason[i] = VALID
+            target_value[i] = entry.to
+    inv = np.where(codes < 0, n_u, codes)
+    t_reason = target_reason[inv]
+    mapped = t_reason >= 0
+    out_reason = np.where(mapped, t_reason, reason).astype(np.int8)
+    out_values = target_value[inv]
+    out_values[~mapped] = None
+    unmapped = (~mapped) & (reason == VALID) & (codes >= 0)
+    if unmapped.any():
+        bad = np.unique(codes[unmapped])
+        n_bad = np.bincount(codes[unmapped], minlength=n_u)
+        for b in bad:
+            code = col.values[np.flatnonzero(codes == b)[0]]
+            label = _label_of(col, code)
+            ctx.problems.add(
+                f"{col.file or col.origin}: {col.origin} value {_code_text(code)!s}"
+                f"{f' ({label!r})' if label else ''} in {int(n_bad[b])} rows is not in the map "
+                f"of {name}; add it to {ctx.book.where('variables', name, 'map')}",
+                file=col.file, variable=col.origin, value=_code_text(code),
+            )
+    if spec.check_labels and col.meta is not None and col.meta.value_labels:
+        _check_map_labels(ctx, name, spec, col, set(uniques.tolist()) if numeric else set())
+    counts[name] = ValueCounts.from_codes(col, codes, uniques, out_values, out_reason)
+    return pd.Series(out_values, dtype=object), out_reason
+
+
+def _label_of(col: Col, code: object) -> str | None:
+    if col.meta is None:
+        return None
+    labels = col.meta.value_labels
+    for k in (code, _key(code)):
+        try:
+            if k in labels:
+                return str(labels[k])  # type: ignore[index]
+        except TypeError:
+            continue
+    if isinstance(code, float) and code.is_integer() and int(code) in labels:
+        return str(labels[int(code)])
+    return None
+
+
+def _check_map_labels(ctx: Context, name: str, spec: VariableSpec, col: Col,
+                      present: set[Any]) -> None:
+    assert spec.map is not None and col.meta is not None
+    labels = {_key(k): (k, v) for k, v in col.meta.value_labels.items()}
+    for code, entry in spec.map.items():
+        if entry.label is None:
+            continue
+        found = labels.get(_key(code))
+        if found is None:
+            continue
+        delivered = str(found[1])
+        if entry.label_as_delivered is not None and (
+            normalise_text(entry.label_as_delivered) == normalise_text(delivered)
+        ):
+            continue
+        msg = compare_label(code, delivered, entry.label)
+        if msg:
+            ctx.problems.add(
+                f"{col.file}: {col.origin} code {_code_text(code)}: {msg}; check the delivery, "
+                f"then fix {ctx.book.where('variables', name, 'map', code)} (or acknowledge it "
+                "with label_as_delivered)",
+                file=col.file, variable=col.origin, value=_code_text(code),
+            )
+
+
+def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariable,
+           values: pd.Series, reason: np.ndarray, col: Col) -> pd.Series:
+    """Values of the schema type (invalid ones become problems or ``implausible``)."""
+    ok = reason == VALID
+    where = ctx.book.where("variables", name)
+    src = f"{col.file}: {col.origin}" if col.file else col.origin
+    if var.type in ("category", "ordered"):
+        text = values.astype(object).where(ok, None)
+        bad = ok & ~text.isin(var.level_values).to_numpy()
+        if bad.any():
+            shown = sorted({str(v) for v in text[bad]})[:10]
+            ctx.problems.add(f"{src}: values {shown} are not levels of {name}; map them in "
+                             f"{where}", variable=name)
+            reason[bad] = REASON_CODE["unmapped_in_source"]
+        return text.where(reason == VALID, None)
+    if var.type == "boolean":
+        text = values.astype(object).where(ok, None)
+        good = text.map(lambda v: v if isinstance(v, bool | np.bool_) else None)
+        bad = ok & good.isna().to_numpy()
+        if bad.any():
+            ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not true/false; "
+                             f"map them in {where}", variable=name)
+            reason[bad] = REASON_CODE["unmapped_in_source"]
+        return good
+    if var.type in ("integer", "float"):
+        num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        bad = ok & ~np.isfinite(num)
+        if var.type == "integer":
+            bad |= ok & np.isfinite(num) & (np.floor(num) != num)
+        if bad.any():
+            ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not "
+                             f"{var.type} numbers; fix the delivery or {where}", variable=name)
+            reason[bad] = REASON_CODE["implausible"]
+        if var.range is not None:
+            lo, hi = var.range
+            out = (reason == VALID) & ((num < lo) | (num > hi))
+            if out.any():
+                if spec is not None and spec.out_of_range == "implausible":
+                    reason[out] = REASON_CODE["implausible"]
+                else:
+                    ctx.problems.add(
+                        f"{src}: {int(out.sum())} values of {name} are outside [{lo:g}, {hi:g}]; "
+                        f"set out_of_range: implausible in {where} or fix the delivery",
+                        variable=name,
+                    )
+        num[reason != VALID] = np.nan
+        return pd.Series(num)
+    if var.type == "date":
+        dates = pd.to_datetime(values, errors="coerce")
+        dates = pd.Series(dates).dt.normalize().astype("datetime64[s]")
+        dates[reason != VALID] = pd.NaT
+        return dates.reset_index(drop=True)
+    text_values = format_id_part(values)
+    text_values[reason != VALID] = pd.NA
+    return text_values
+
+
+def constant_col(n: int, value: object) -> Col:
+    return Col(values=pd.Series([value] * n, dtype=object), reason=np.zeros(n, np.int8),
+               origin="constant")
+
+
+def produce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariable) -> Col:
+    """The raw column of a variable, before its map and type."""
+    if spec is None:
+        assert var.derive is not None
+        d = REGISTRY[var.derive.function]
+        return d.func(ctx, var.derive.args, name)
+    if spec.from_ is not None:
+        return ctx.col(spec.from_)
+    if spec.derive is not None:
+        d = REGISTRY[spec.derive.function]
+        return d.func(ctx, spec.derive.args, name)
+    if spec.missing_reason is not None:
+        return Col(values=pd.Series([None] * ctx.n, dtype=object),
+                   reason=np.full(ctx.n, REASON_CODE[spec.missing_reason], np.int8),
+                   origin=f"missing_reason:{spec.missing_reason}")
+    return constant_col(ctx.n, spec.constant)
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def to_frame(book: Codebook, cols: dict[str, Col]) -> pd.DataFrame:
+    """The harmonised table: schema variables in order, then the ``<var>_missing`` columns."""
+    schema = book.schema
+    data: dict[str, Any] = {}
+    for name, var in schema.variables.items():
+        data[name] = typed_series(var, cols[name].values)
+    reasons = pd.CategoricalDtype(list(MISSING_REASONS))
+    labels = np.asarray([None, *MISSING_REASONS], dtype=object)
+    for name in schema.missing_columns:
+        data[f"{name}_missing"] = pd.Series(pd.Categorical(labels[cols[name].reason],
+                                                           dtype=reasons))
+    return pd.DataFrame(data)
+
+
+def typed_series(var: SchemaVariable, values: pd.Series) -> pd.Series:
+    """A column in the pandas dtype of its schema type."""
+    if var.type in ("category", "ordered"):
+        dtype = pd.CategoricalDtype(list(var.level_values), ordered=var.type == "ordered")
+        return pd.Series(pd.Categorical(values.astype(object), dtype=dtype))
+    if var.type == "boolean":
+        return values.astype("boolean")
+    if var.type == "integer":
+        return values.astype("Float64").astype(var.dtype or "Int32")
+    if var.type == "float":
+        return values.astype("float64")
+    if var.type == "date":
+        return values.astype("datetime64[s]")
+    return values.astype("string")
+
+
+def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame]) -> HarmoniseResult:
+    """Harmonise already-read files (``alias`` → LabelledFrame) with a loaded codebook.
+
+    Raises
+    ------
+    HarmoniseError
+        Listing every problem found (unmapped codes, label mismatches, absent
+        variables, unmatched joins, duplicate respondents, type errors).
+    """
+    problems = ProblemList()
+    dl = assemble(book, frames, problems)
+    ctx = Context(dl, problems)
+    counts: dict[str, ValueCounts] = {}
+    cw, schema = book.crosswalk, book.schema
+    for name, var in schema.variables.items():
+        if name == "source":
+            col = constant_col(dl.n, cw.source)
+        else:
+            spec = cw.variables.get(name)
+            ctx.current = spec
+            col = finish(ctx, name, spec, var, produce(ctx, name, spec, var), counts)
+            ctx.current = None
+        ctx.done[name] = col
+        if not var.nullable and (col.reason != VALID).any():
+            n_missing = int((col.reason != VALID).sum())
+            problems.add(f"{name} may not be missing but is missing in {n_missing} rows; "
+                         f"fix {book.where('variables', name)}", variable=name)
+    ids = ctx.done["respondent_id"].values
+    dup = ids.duplicated(keep=False) & ids.notna()
+    if dup.any():
+        problems.add(
+            f"{frames[cw.base].file.path}: {int(dup.sum())} rows share a respondent_id with "
+            f"another row ({int(ids[dup].nunique())} ids); the base file "
+            f"{cw.files[cw.base].path} must have one row per respondent and wave",
+            variable="respondent_id",
+        )
+    problems.raise_if_any(HarmoniseError, f"cannot harmonise with {book.path.name}")
+    table = to_frame(book, ctx.done)
+    provenance = make_provenance(book, frames)
+    audit = build_audit(book, dl, ctx.done, counts, provenance)
+    return HarmoniseResult(table=table, audit=audit, provenance=provenance)
+
+
+def make_provenance(book: Codebook, frames: dict[str, LabelledFrame]) -> dict[str, Any]:
+    """What made a harmonised table: input hashes, codebook version and hash, surveytk version."""
+    from surveytk import __version__
+
+    return {
+        "surveytk_version": __version__,
+        "schema_version": book.schema.version,
+        "source": book.crosswalk.source,
+        "codebook": book.name,
+        "codebook_version": book.version,
+        "codebook_sha256": book.sha256,
+        "inputs": {
+            alias: {"file": Path(lf.file.path).name, "sha256": lf.file.sha256,
+                    "rows": lf.file.n_rows}
+            for alias, lf in frames.items()
+        },
+    }
+
+
+def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> HarmoniseResult:
+    """Read a delivery and harmonise it to the common schema.
+
+    Parameters
+    ----------
+    codebook
+        A codebook name (``soep_ukr_2023``), a path to a crosswalk YAML, or a loaded
+        :class:`~surveytk.codebook.loader.Codebook`.
+    input_dir
+        Folder holding the delivered files named in the crosswalk.
+
+    Returns
+    -------
+    HarmoniseResult
+        ``table`` (common schema), ``audit`` (row and value accounting, counts only)
+        and ``provenance``.
+
+    Raises
+    ------
+    CodebookError
+        The crosswalk is invalid.
+    ReadError
+        A file is missing, truncated or unreadable.
+    HarmoniseError
+        The delivery does not fit the crosswalk (every problem listed).
+    """
+    book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    frames = read_delivery(book, input_dir)
+    return harmonise_frames(book, frames)

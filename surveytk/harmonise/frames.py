@@ -1,0 +1,260 @@
+"""Reading a delivery and joining its files onto the base table (without copying).
+
+Joins are positional: for every joined file we keep, per base row, the row
+number of its partner (−1 where there is none). Columns are taken through
+these indexers only when a crosswalk refers to them, so a 1M-row SOEP
+delivery is never merged into one wide frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from surveytk.codebook.loader import Codebook
+from surveytk.errors import ProblemList, ReadError
+from surveytk.harmonise.column import normalise_text
+from surveytk.io.labelled import LabelledFrame, VariableMeta
+
+
+@dataclass
+class Roster:
+    """A one-to-many file: its rows and the base row each belongs to."""
+
+    alias: str
+    frame: pd.DataFrame
+    parent: np.ndarray
+    variables: Mapping[str, VariableMeta]
+    file: str
+    unmatched: str
+
+
+@dataclass
+class JoinStats:
+    """Counts of one join, for the audit."""
+
+    rows_in: int
+    rows_used: int
+    unused_reason: str
+    unmatched_left: int = 0
+    unmatched_action: str = "error"
+    duplicate_keys: int = 0
+
+
+@dataclass
+class Delivery:
+    """The files of one delivery, read, with join indexers onto the base table."""
+
+    book: Codebook
+    frames: dict[str, LabelledFrame]
+    positions: dict[str, np.ndarray] = field(default_factory=dict)
+    unmatched_reason: dict[str, str] = field(default_factory=dict)
+    rosters: dict[str, Roster] = field(default_factory=dict)
+    joins: dict[str, JoinStats] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.frames[self.book.crosswalk.base])
+
+
+def needed_columns(book: Codebook) -> dict[str, list[str]]:
+    """Per file alias, the columns the crosswalk refers to (keys, ``from``, derivation inputs)."""
+    from surveytk.harmonise.derivations import REGISTRY, is_reference
+
+    cw = book.crosswalk
+    aliases = list(cw.files)
+    need: dict[str, set[str]] = {a: set(spec.keys) for a, spec in cw.files.items()}
+
+    def add(ref: object) -> None:
+        if isinstance(ref, str) and is_reference(ref, aliases=aliases) and not ref.startswith("$"):
+            head, _, col = ref.partition(".")
+            need[head].add(col)
+
+    for alias, spec in cw.files.items():
+        if spec.join is not None:
+            need[alias].update(spec.join.on)
+            for left in spec.join.on.values():
+                add(left)
+    for vspec in cw.variables.values():
+        add(vspec.from_)
+        if vspec.derive is None:
+            continue
+        d = REGISTRY.get(vspec.derive.function)
+        for arg, value in vspec.derive.args.items():
+            if isinstance(value, list):
+                for item in value:
+                    add(item)
+            else:
+                add(value)
+            if d is not None and arg in ("line_column", "value", "column", "exclude_line_column"):
+                roster = vspec.derive.args.get("roster")
+                if isinstance(roster, str) and roster in need:
+                    need[roster].add(str(value))
+    return {a: sorted(cols) for a, cols in need.items()}
+
+
+def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFrame]:
+    """Read every file of the crosswalk from ``input_dir`` (only the columns it uses).
+
+    Raises
+    ------
+    ReadError
+        Listing every missing file at once, or the reader's error for a bad file.
+    """
+    from surveytk.io.readers import read_file
+
+    base = Path(input_dir)
+    cw = book.crosswalk
+    absent = [str(base / spec.path) for spec in cw.files.values() if not (base / spec.path).is_file()]
+    if absent:
+        raise ReadError(
+            f"missing file(s) {', '.join(absent)} named in {book.path.name}; check --input-dir "
+            "or the `files` section of the codebook",
+            file=absent[0],
+        )
+    need = needed_columns(book)
+    frames: dict[str, LabelledFrame] = {}
+    for alias, spec in cw.files.items():
+        path = base / spec.path
+        try:
+            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format,
+                                      columns=need[alias])
+        except ReadError as exc:
+            if exc.reason != "unknown_column":
+                raise
+            # read everything so that every absent variable is reported together
+            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format)
+    return frames
+
+
+def _key_array(values: pd.Series) -> np.ndarray:
+    """Join keys in comparison form: float64 for numbers, normalised text otherwise."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return values.map(lambda v: None if pd.isna(v) else normalise_text(v)).to_numpy(dtype=object)
+
+
+def _index(arrays: Sequence[np.ndarray]) -> pd.Index:
+    if len(arrays) == 1:
+        return pd.Index(arrays[0])
+    return pd.MultiIndex.from_arrays(list(arrays))
+
+
+def take(values: pd.Series, pos: np.ndarray | None) -> pd.Series:
+    """``values`` at rows ``pos`` (−1 gives NA), on a fresh RangeIndex."""
+    if pos is None:
+        return values.reset_index(drop=True)
+    taken = pd.api.extensions.take(values.array, pos, allow_fill=True)
+    return pd.Series(taken, name=values.name)
+
+
+def assemble(book: Codebook, frames: dict[str, LabelledFrame], problems: ProblemList) -> Delivery:
+    """Build the join indexers; unmatched and duplicate keys become problems or reasons."""
+    cw = book.crosswalk
+    dl = Delivery(book=book, frames=frames)
+    base_frame = frames[cw.base]
+    dl.joins[cw.base] = JoinStats(rows_in=len(base_frame), rows_used=len(base_frame),
+                                  unused_reason="")
+    for alias, spec in cw.files.items():
+        join = spec.join
+        if join is None:
+            continue
+        right = frames[alias]
+        absent = [c for c in join.on if c not in right.data.columns]
+        left_absent = [ref for ref in join.on.values() if
+                       ref.partition(".")[2] not in frames[ref.partition(".")[0]].data.columns]
+        if absent or left_absent:
+            problems.add(
+                f"{right.file.path}: join keys {absent + left_absent} not found; fix `join.on` "
+                f"of {alias} in {book.where('files', alias, 'join')}",
+                file=right.file.path,
+            )
+            continue
+        left_keys = [_key_array(_left_column(dl, ref)) for ref in join.on.values()]
+        right_keys = [_key_array(right.data[c].reset_index(drop=True)) for c in join.on]
+        if join.many:
+            _join_many(dl, alias, left_keys, right_keys, problems)
+        else:
+            _join_one(dl, alias, left_keys, right_keys, problems)
+    return dl
+
+
+def _left_column(dl: Delivery, ref: str) -> pd.Series:
+    head, _, col = ref.partition(".")
+    return take(dl.frames[head].data[col], dl.positions.get(head))
+
+
+def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.ndarray],
+              problems: ProblemList) -> None:
+    book = dl.book
+    spec = book.crosswalk.files[alias]
+    assert spec.join is not None
+    rframe = dl.frames[alias]
+    ridx = _index(right)
+    stats = JoinStats(rows_in=len(rframe), rows_used=0, unused_reason=spec.join.unused_reason,
+                      unmatched_action=spec.join.unmatched)
+    if not ridx.is_unique:
+        stats.duplicate_keys = int(ridx.duplicated().sum())
+        problems.add(
+            f"{rframe.file.path}: {stats.duplicate_keys} rows repeat the key "
+            f"{list(spec.join.on)} of {alias}; the file must have one row per key",
+            file=rframe.file.path,
+        )
+        dl.joins[alias] = stats
+        return
+    pos = ridx.get_indexer(_index(left)).astype(np.int64)
+    known = np.ones(len(pos), dtype=bool)
+    for arr in left:
+        known &= ~pd.isna(arr)
+    unmatched = (pos < 0) & known
+    stats.unmatched_left = int(unmatched.sum())
+    stats.rows_used = int(len(np.unique(pos[pos >= 0])))
+    if stats.unmatched_left and spec.join.unmatched == "error":
+        problems.add(
+            f"{rframe.file.path}: {stats.unmatched_left} rows of {book.crosswalk.base} have no "
+            f"partner in {alias} on {list(spec.join.on)}; fix the files or set "
+            f"`join.unmatched` to a missing reason in {book.where('files', alias, 'join')}",
+            file=rframe.file.path,
+        )
+    dl.positions[alias] = pos
+    dl.unmatched_reason[alias] = (
+        "not_asked" if spec.join.unmatched == "error" else spec.join.unmatched
+    )
+    dl.joins[alias] = stats
+
+
+def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.ndarray],
+               problems: ProblemList) -> None:
+    book = dl.book
+    spec = book.crosswalk.files[alias]
+    assert spec.join is not None
+    rframe = dl.frames[alias]
+    lidx = _index(left)
+    stats = JoinStats(rows_in=len(rframe), rows_used=0, unused_reason=spec.join.unused_reason,
+                      unmatched_action=spec.join.unmatched)
+    if not lidx.is_unique:
+        problems.add(
+            f"{rframe.file.path}: the key {list(spec.join.on.values())} is not unique in "
+            f"{book.crosswalk.base}; a one-to-many join needs one base row per key",
+            file=rframe.file.path,
+        )
+        dl.joins[alias] = stats
+        return
+    parent = lidx.get_indexer(_index(right)).astype(np.int64)
+    stats.rows_used = int((parent >= 0).sum())
+    has_members = np.zeros(len(dl.frames[book.crosswalk.base]), dtype=bool)
+    has_members[parent[parent >= 0]] = True
+    stats.unmatched_left = int((~has_members).sum())
+    dl.rosters[alias] = Roster(
+        alias=alias,
+        frame=rframe.data.reset_index(drop=True),
+        parent=parent,
+        variables=rframe.variables,
+        file=rframe.file.path,
+        unmatched=spec.join.unmatched,
+    )
+    dl.joins[alias] = stats
