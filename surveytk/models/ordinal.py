@@ -66,8 +66,9 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     ``M`` from PSU totals of weighted scores (Binder 1983), which is what R
     ``survey::svyolr`` computes (Lumley 2010, §6.3), or the replicate variance
     of refits warm-started at the full estimate (``svyolr`` on a
-    ``svrepdesign``). Inference uses t(design df + 1 − k), k counting slopes
-    and thresholds.
+    ``svrepdesign``). Inference uses t(design df − p), p the number of slopes:
+    R ``svyolr``'s ``df.residual``, i.e. ``summary.svyglm``'s design df + 1 − k
+    with the thresholds counted as one intercept.
 
     Raises
     ------
@@ -130,7 +131,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         outcome=frame.formula.outcome,
         coef=coef,
         design=design.summary(),
-        df_resid=residual_df(design, len(names)),
+        df_resid=residual_df(design, p + 1),
         loglik=kf.loglik,
         pseudo_r2=mcfadden_r2(kf),
         converged=kf.converged,

@@ -66,7 +66,9 @@ def newton_maximise(
     Raises
     ------
     ModelError
-        When the Hessian is singular (a term without variation, or collinear terms).
+        When the Hessian is singular at the start (a term without variation,
+        or collinear terms). A Hessian that becomes singular later (estimates
+        diverging under separation) ends the iterations unconverged instead.
     """
     params = np.asarray(start, dtype=float).copy()
     ll, grad, hess = objective(params)
@@ -77,11 +79,15 @@ def newton_maximise(
         try:
             delta = -np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError as exc:
+            if it > 1:  # became singular on the way: estimates diverge (separation)
+                return NewtonResult(params, ll, False, it)
             raise ModelError(
                 "Hessian is singular: a term has no variation or terms are collinear; "
                 "drop or merge them"
             ) from exc
         if not np.all(np.isfinite(delta)):
+            if it > 1:
+                return NewtonResult(params, ll, False, it)
             raise ModelError("Newton step is not finite: terms are collinear; drop or merge them")
         slack = 1e-12 * (1.0 + abs(ll))
         scale = 1.0
