@@ -297,7 +297,7 @@ class SurveyDesign:
         Applies, in order: the design columns, shipped replicate weights
         (``repweights``) or replicates made from the design (``replicates`` with
         ``reptype`` ``bootstrap`` (default), ``jk1`` or ``jkn``), and the
-        ``subpop`` expression (see :func:`surveytk.domain.subpop_mask`).
+        ``subpop`` expression (a restricted condition, :func:`surveytk.expr.parse_condition`).
         """
         design = cls.from_frame(
             data,
@@ -327,9 +327,10 @@ class SurveyDesign:
             if options.mse:
                 design = dataclasses.replace(design, mse=True)
         if options.subpop:
-            from surveytk.domain import subpop_mask
+            from surveytk.expr import parse_condition
 
-            design = design.subset(subpop_mask(data, options.subpop), label=options.subpop)
+            mask = parse_condition(options.subpop).evaluate(data)
+            design = design.subset(mask, label=options.subpop)
         return design
 
     # ---- sizes and facts --------------------------------------------------------

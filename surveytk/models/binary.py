@@ -1,0 +1,227 @@
+"""Binary-outcome models with design-based variance: logit, probit, linear probability.
+
+``fit(data, options)`` orchestrates; the numbers happen elsewhere:
+
+1. :class:`~surveytk.design.SurveyDesign` from the options (weights, strata,
+   PSUs, fpc, replicate weights, subpopulation) over *all* rows;
+2. :func:`~surveytk.models.formula.build_model_frame` on the domain rows
+   (rows with missing model variables are left out and counted by variable);
+3. a kernel of :mod:`surveytk.models.irls` on the complete domain rows;
+4. the covariance of :mod:`surveytk.models.covariance` (linearised sandwich, or
+   replicate refits warm-started from the full-sample estimate);
+5. :class:`~surveytk.models.results.FitResult` with ``df_resid`` = design df
+   + 1 − k (R ``summary.svyglm``), and AMEs from :mod:`surveytk.models.margins`
+   when asked.
+
+The linear probability model is survey-weighted least squares; it accepts any
+numeric outcome, so it is also R's ``svyglm(family = gaussian())``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from surveytk.design import SurveyDesign
+from surveytk.errors import ModelError
+from surveytk.models.covariance import LinearizedCovariance, ReplicateCovariance
+from surveytk.models.formula import ModelFrame, OutcomeKind, build_model_frame, parse_formula
+from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
+from surveytk.models.kernel import KernelFit
+from surveytk.models.options import FitOptions
+from surveytk.models.results import EffectBlock, FitResult
+
+BINARY_MODELS: tuple[str, ...] = ("logit", "probit", "lpm")
+
+
+@dataclass(frozen=True)
+class BinaryProblem:
+    """A model frame on the estimation rows with the design narrowed to them.
+
+    Attributes
+    ----------
+    frame
+        Outcome and model matrix of the estimation rows.
+    design
+        The design with ``domain`` = estimation rows (subpopulation, positive
+        weight, complete on the model variables).
+    design_subpop
+        The design before rows with missing values were left out (R computes
+        the replicate-design df on it).
+    dropped
+        Rows left out, by reason: ``zero_weight``, ``outside_subpop``, each
+        model variable with missing values, and ``total``.
+    """
+
+    frame: ModelFrame
+    design: SurveyDesign
+    design_subpop: SurveyDesign
+    dropped: dict[str, int]
+
+
+def prepare_binary(data: pd.DataFrame, options: FitOptions) -> BinaryProblem:
+    """Design, domain and model frame for a binary model (see the module docstring)."""
+    design = SurveyDesign.from_options(data, options)
+    parsed = parse_formula(options.formula)
+    cols = list(dict.fromkeys([parsed.outcome, *parsed.columns]))
+    missing_cols = [c for c in cols if c not in data.columns]
+    if missing_cols:  # let the formula module name close matches
+        build_model_frame(parsed, data.head(0), outcome_kind="continuous")
+    dom = design.domain
+    if not dom.any():
+        raise ModelError(
+            "no row has a positive weight inside the subpopulation; check --subpop and --weights"
+        )
+    sub = data[cols] if dom.all() else data.loc[dom, cols]
+    kind: OutcomeKind = "continuous" if options.model == "lpm" else "binary"
+    frame = build_model_frame(parsed, sub, outcome_kind=kind)
+    if dom.all() and frame.row_mask.all():
+        est = dom
+    else:
+        est = np.zeros(design.n, dtype=bool)
+        est[np.flatnonzero(dom)[frame.row_mask]] = True
+    dropped: dict[str, int] = {}
+    if design.n_zero_weight:
+        dropped["zero_weight"] = design.n_zero_weight
+    outside = int((~dom).sum()) - design.n_zero_weight
+    if outside > 0:
+        dropped["outside_subpop"] = outside
+    dropped.update({k: int(v) for k, v in frame.dropped.items() if k != "total"})
+    dropped["total"] = int(design.n - est.sum())
+    design_est = design if est is dom else design.subset(est)
+    return BinaryProblem(frame, design_est, design, dropped)
+
+
+def _kernel(model: str, options: FitOptions, frame: ModelFrame) -> Callable[..., KernelFit]:
+    names = list(frame.terms)
+    X, y = frame.X, frame.y
+
+    def run(w: np.ndarray, start: np.ndarray | None = None, check: bool = True) -> KernelFit:
+        if model == "lpm":
+            return fit_wls(X, y, w, names=names, check=check)
+        return fit_binary(
+            X,
+            y,
+            w,
+            link=model,  # type: ignore[arg-type]
+            start=start,
+            maxiter=options.maxiter,
+            tol=options.tol,
+            names=names,
+            check=check,
+        )
+
+    return run
+
+
+def _covariance(
+    kf: KernelFit, problem: BinaryProblem, run: Callable[..., KernelFit]
+) -> tuple[np.ndarray, list[str]]:
+    design = problem.design
+    if not design.is_replicate:
+        return LinearizedCovariance().cov(kf, design), []
+    full = kf.params
+
+    def refit(w: np.ndarray) -> np.ndarray:
+        rep = run(w, full, check=False)
+        if not rep.converged:
+            raise ModelError("replicate fit did not converge")
+        return rep.params
+
+    est = ReplicateCovariance()
+    cov = est.cov(refit, full, design)
+    return cov, list(est.notes)
+
+
+def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
+    """Fit a logit, probit or linear probability model with design-based variance.
+
+    Parameters
+    ----------
+    data
+        The analysis table (all rows; the design and the subpopulation decide
+        which rows are used).
+    options
+        ``options.model`` one of ``logit``, ``probit``, ``lpm``.
+
+    Returns
+    -------
+    FitResult
+        Coefficients in formula order (intercept first) with the linearised
+        or replicate covariance; ``df_resid`` = design df + 1 − k; ``dropped``
+        counts left-out rows by reason and variable; ``pseudo_r2`` is
+        McFadden's on the weighted log pseudo-likelihood (logit, probit).
+
+    Raises
+    ------
+    DesignError, FormulaError, ModelError
+        Invalid design, formula or data; separation; collinear columns;
+        non-convergence; no rows left.
+
+    Notes
+    -----
+    Point estimates solve the weighted (pseudo-)score equations
+    Σ w_i x_i (y_i − μ_i) μ'_i / V(μ_i) = 0; the linearised variance is
+    H⁻¹ M H⁻¹ with M from stratum-centred PSU totals of the scores (Binder
+    1983; Lumley 2010, ch. 5), replicate variance as R ``svrVar``. The t
+    reference has design df + 1 − k degrees of freedom (R ``summary.svyglm``).
+    """
+    if options.model not in BINARY_MODELS:
+        raise ModelError(
+            f"binary models: expecting one of {{{', '.join(BINARY_MODELS)}}}; got {options.model!r}"
+        )
+    problem = prepare_binary(data, options)
+    frame, design = problem.frame, problem.design
+    w = design.domain_weights()
+    run = _kernel(options.model, options, frame)
+    kf = run(w)
+    cov, notes = _covariance(kf, problem, run)
+    k = len(frame.terms)
+    df_design = problem.design_subpop.df if design.is_replicate else design.df
+    df_resid = float(df_design + 1 - k)
+    if df_resid < 1:
+        notes.append(
+            f"design df {df_design:g} + 1 − {k} coefficients < 1; p-values use the normal "
+            "reference — too few PSUs for this many coefficients"
+        )
+    coef = EffectBlock(
+        terms=tuple(frame.terms),
+        effects=("coefficient",) * k,
+        y_levels=("",) * k,
+        estimates=np.asarray(kf.params, dtype=np.float64),
+        cov=cov,
+    )
+    ame = _ame(options, frame, coef, w) if options.ame else None
+    extra: dict[str, object] = {}
+    pseudo_r2: float | None = None
+    if options.model == "lpm":
+        extra["r2"] = weighted_r2(frame.X, frame.y, w, kf.params)
+    elif kf.loglik is not None and kf.loglik_null:
+        pseudo_r2 = float(1.0 - kf.loglik / kf.loglik_null)
+    return FitResult(
+        model=options.model,
+        formula=options.formula,
+        outcome=frame.formula.outcome,
+        coef=coef,
+        design=design.summary(n_obs=frame.n_obs, df=df_design),
+        df_resid=df_resid if df_resid >= 1 else None,
+        loglik=kf.loglik,
+        pseudo_r2=pseudo_r2,
+        converged=kf.converged,
+        n_iter=kf.n_iter,
+        ame=ame,
+        dropped=problem.dropped,
+        notes=tuple(notes),
+        label=options.label,
+        extra=extra,
+    )
+
+
+def _ame(options: FitOptions, frame: ModelFrame, coef: EffectBlock, w: np.ndarray) -> EffectBlock:
+    from surveytk.models.margins import average_marginal_effects, binary_predictor
+
+    predict = binary_predictor(options.model)
+    return average_marginal_effects(predict, coef.estimates, coef.cov, frame, w)

@@ -1,0 +1,341 @@
+"""Numeric kernels of the binary models: weighted logit, probit and least squares.
+
+Pure functions of arrays (design matrix ``X``, outcome ``y`` in [0, 1],
+non-negative weights ``w``) returning a frozen
+:class:`~surveytk.models.kernel.KernelFit`. No pandas, no patsy: the work is
+a few passes of ``X' W X`` with numpy BLAS, so a million rows take well under
+a second and the replicate loop (warm-started) costs one to three steps per
+replicate.
+
+The log-likelihood is the quasi-binomial one, so non-integer weights are fine
+(R ``quasibinomial()``: the same estimating equations as ``binomial()``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from scipy import linalg, special
+
+from surveytk.errors import ModelError
+from surveytk.models.kernel import KernelFit
+
+Link = Literal["logit", "probit"]
+LINKS: tuple[str, ...] = ("logit", "probit")
+#: Fitted probabilities closer than this to 0 or 1 count as "numerically 0/1".
+PROB_EPS = 1e-10
+#: |coefficient × weighted SD of its column| beyond this (on the link scale) counts as
+#: diverging: e^25 in odds per SD (logit); 12 SD of the latent normal (probit).
+DIVERGE = {"logit": 25.0, "probit": 12.0}
+#: Smallest eigenvalue of the unit-column Gram matrix below which columns are
+#: collinear (a singular value of about 3e-6).
+RANK_TOL = 1e-11
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+def _names(k: int, names: Sequence[str] | None) -> list[str]:
+    return list(names) if names is not None else [f"x{j}" for j in range(k)]
+
+
+def check_rank(X: np.ndarray, w: np.ndarray, names: Sequence[str] | None = None) -> None:
+    """Raise :class:`ModelError` naming the columns of ``X`` that are collinear.
+
+    Eigenvalues of the Gram matrix of √w X with columns scaled to unit norm;
+    scanning left to right, a column that makes the smallest eigenvalue fall
+    below ``RANK_TOL`` depends on the columns before it (R ``lm``/``glm``'s
+    pivoting rule, which names the later column).
+    """
+    k = X.shape[1]
+    nm = _names(k, names)
+    pos = w > 0
+    xs = X[pos] * np.sqrt(w[pos])[:, None]
+    norms = np.sqrt(np.einsum("ij,ij->j", xs, xs))
+    zero = [nm[j] for j in range(k) if norms[j] == 0]
+    if zero:
+        raise ModelError(
+            f"model-matrix column(s) {', '.join(zero)} are zero on every used row; "
+            "drop them from the formula",
+            variable=zero[0],
+            reason="collinear",
+        )
+    if xs.shape[0] < k:
+        raise ModelError(
+            f"only {xs.shape[0]} rows with positive weight for {k} coefficients; "
+            "widen the sample or simplify the formula",
+            reason="too_few_rows",
+        )
+    gram = (xs.T @ xs) / np.outer(norms, norms)
+    if np.linalg.eigvalsh(gram)[0] > RANK_TOL:
+        return
+    dependent: list[str] = []
+    kept: list[int] = []
+    for j in range(k):
+        cols = [*kept, j]
+        if np.linalg.eigvalsh(gram[np.ix_(cols, cols)])[0] > RANK_TOL:
+            kept.append(j)
+        else:
+            dependent.append(nm[j])
+    raise ModelError(
+        f"collinear model-matrix column(s): {', '.join(dependent)} (linear combinations of "
+        "the other columns); drop them or merge categories",
+        variable=dependent[0] if dependent else None,
+        reason="collinear",
+    )
+
+
+def _mu(eta: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and dμ/dη."""
+    if link == "logit":
+        mu = special.expit(eta)
+        return mu, mu * (1.0 - mu)
+    mu = special.ndtr(eta)
+    return mu, np.exp(-0.5 * eta * eta) / _SQRT_2PI
+
+
+def bernoulli_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
+    """Σ w_i [y_i log μ_i + (1 − y_i) log(1 − μ_i)] (quasi-binomial, y in [0, 1])."""
+    return float(np.sum(w * special.xlogy(y, mu) + w * special.xlog1py(1.0 - y, -mu)))
+
+
+def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
+    """Log pseudo-likelihood of the intercept-only model (weighted mean of y)."""
+    p = float(np.sum(w * y) / np.sum(w))
+    return bernoulli_loglik(y, np.full_like(y, p), w)
+
+
+def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
+    """One weighted least-squares step from R's ``mustart = (w y + 0.5)/(w + 1)``."""
+    wn = w / np.mean(w[w > 0])
+    mu = (wn * y + 0.5) / (wn + 1.0)
+    eta = special.logit(mu) if link == "logit" else special.ndtri(mu)
+    _, dmu = _mu(eta, link)
+    ww = w * dmu * dmu / (mu * (1.0 - mu))
+    z = eta + (y - mu) / dmu
+    return _solve(X, ww, z)
+
+
+def _solve(X: np.ndarray, ww: np.ndarray, z: np.ndarray) -> np.ndarray:
+    xtw = X.T * ww
+    a = xtw @ X
+    b = xtw @ z
+    try:
+        return np.asarray(linalg.solve(a, b, assume_a="pos"), dtype=np.float64)
+    except (linalg.LinAlgError, ValueError):
+        return np.asarray(linalg.lstsq(a, b)[0], dtype=np.float64)
+
+
+def _diverging(
+    X: np.ndarray, w: np.ndarray, beta: np.ndarray, link: str, names: Sequence[str] | None
+) -> list[str]:
+    nm = _names(X.shape[1], names)
+    sw = w / w.sum()
+    mean = sw @ X
+    sd = np.sqrt(np.clip(sw @ (X * X) - mean * mean, 0.0, None))
+    sd = np.where(sd > 0, sd, 1.0)  # intercept: its own size
+    big = np.abs(beta) * sd > DIVERGE[link]
+    return [nm[j] for j in np.flatnonzero(big)]
+
+
+def fit_binary(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    *,
+    link: Link = "logit",
+    start: np.ndarray | None = None,
+    maxiter: int = 100,
+    tol: float = 1e-10,
+    names: Sequence[str] | None = None,
+    check: bool = True,
+) -> KernelFit:
+    """Weighted logit or probit by iteratively reweighted least squares.
+
+    Parameters
+    ----------
+    X
+        n × k model matrix (float64).
+    y
+        Outcome in [0, 1] (0/1 for a binary model).
+    w
+        Non-negative weights (sampling or replicate weights; zero = unused row).
+    link
+        ``logit`` or ``probit``.
+    start
+        Starting values (warm start for replicates); default from R's
+        ``mustart``.
+    maxiter, tol
+        Iteration cap; convergence when the largest change of a coefficient,
+        relative to the largest coefficient, is below ``tol``.
+    names
+        Column names, for error messages.
+    check
+        Check rank, separation and convergence (``False`` in replicate refits,
+        where the caller wants the numbers as R's ``glm.fit`` gives them).
+
+    Returns
+    -------
+    KernelFit
+        ``scores`` are w_i x_i (y_i − μ_i) μ'_i / (μ_i (1 − μ_i)); ``hessian``
+        is −X' W X with the IRLS working weights W = w μ'² / (μ(1 − μ)) —
+        the observed Hessian for logit and the expected one for probit,
+        as R ``svyglm`` uses (``summary.glm``'s ``cov.unscaled``).
+
+    Raises
+    ------
+    ModelError
+        Collinear columns, an outcome without both values, separation,
+        non-convergence (only with ``check``).
+
+    Notes
+    -----
+    Fisher scoring for the quasi-binomial estimating equations
+    Σ w_i x_i (y_i − μ_i) μ'_i / V(μ_i) = 0 (McCullagh & Nelder 1989, §2.5);
+    the design-based variance then follows Binder (1983).
+    """
+    if link not in LINKS:
+        raise ModelError(f"link: expecting one of {{{', '.join(LINKS)}}}; got {link!r}")
+    if check:
+        _check_outcome(y, w)
+        check_rank(X, w, names)
+    beta = _start(X, y, w, link) if start is None else np.asarray(start, dtype=np.float64)
+    dev_old = math.inf
+    converged = False
+    it = 0
+    for it in range(1, maxiter + 1):  # noqa: B007
+        eta = X @ beta
+        mu, dmu = _mu(eta, link)
+        mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
+        var = mu * (1.0 - mu)
+        dmu = np.maximum(dmu, 1e-300)
+        ww = w * dmu * dmu / var
+        z = eta + (y - mu) / dmu
+        new = _solve(X, ww, z)
+        step = np.max(np.abs(new - beta)) / (np.max(np.abs(new)) + 1e-8)
+        beta = new
+        dev = -2.0 * bernoulli_loglik(y, _mu(X @ beta, link)[0], w)
+        rel = abs(dev - dev_old) / (abs(dev) + 0.1)
+        dev_old = dev
+        if not np.all(np.isfinite(beta)):
+            break
+        # the deviance settles long before probit's Fisher scoring has settled the
+        # coefficients, so the deviance criterion alone is not enough there
+        if step < tol or (rel < tol * 1e-3 and step < math.sqrt(tol)):
+            converged = True
+            break
+    return _finish_binary(X, y, w, beta, link, converged, it, maxiter, names, check)
+
+
+def _check_outcome(y: np.ndarray, w: np.ndarray) -> None:
+    pos = w > 0
+    if not pos.any():
+        raise ModelError("no rows with positive weight remain; nothing to estimate")
+    yp = y[pos]
+    if np.any((yp < 0) | (yp > 1)):
+        raise ModelError("a binary outcome must lie in [0, 1]; recode it to 0/1")
+    if np.all(yp == yp[0]):
+        raise ModelError(
+            f"the outcome takes a single value ({int(yp[0])}) in the estimation sample; "
+            "a binary model needs both 0 and 1",
+            reason="constant_outcome",
+        )
+
+
+def _finish_binary(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    beta: np.ndarray,
+    link: str,
+    converged: bool,
+    n_iter: int,
+    maxiter: int,
+    names: Sequence[str] | None,
+    check: bool,
+) -> KernelFit:
+    eta = X @ beta
+    mu, dmu = _mu(eta, link)
+    if check:
+        pos = w > 0
+        extreme = np.mean((mu[pos] < PROB_EPS) | (mu[pos] > 1.0 - PROB_EPS))
+        diverging = _diverging(X[pos], w[pos], beta, link, names)
+        if not np.all(np.isfinite(beta)) or (extreme > 0 and diverging):
+            which = ", ".join(diverging) if diverging else "unknown"
+            raise ModelError(
+                f"perfect or quasi-complete separation: fitted probabilities of 0 or 1 and "
+                f"diverging coefficient(s) {which}; the outcome is (almost) determined by "
+                "them — merge categories, drop the variable(s), or use a penalised model",
+                variable=diverging[0] if diverging else None,
+                reason="separation",
+            )
+        if not converged:
+            raise ModelError(
+                f"the {link} fit did not converge in {maxiter} iterations; check for "
+                "separation or badly scaled covariates",
+                reason="no_convergence",
+            )
+    mu_c = np.clip(mu, 1e-300, 1.0 - 1e-16)
+    var = mu_c * (1.0 - mu_c)
+    resid_w = w * (y - mu) * dmu / var
+    scores = X * resid_w[:, None]
+    ww = w * dmu * dmu / var
+    hessian = -((X.T * ww) @ X)
+    return KernelFit(
+        params=beta,
+        scores=scores,
+        hessian=hessian,
+        loglik=bernoulli_loglik(y, mu_c, w),
+        loglik_null=null_loglik(y, w),
+        converged=converged,
+        n_iter=n_iter,
+    )
+
+
+def fit_wls(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    *,
+    names: Sequence[str] | None = None,
+    check: bool = True,
+) -> KernelFit:
+    """Weighted least squares (the linear probability model).
+
+    Returns
+    -------
+    KernelFit
+        ``scores`` w_i x_i e_i; ``hessian`` −X' W X; ``loglik`` ``None``
+        (there is no likelihood of a linear probability model).
+
+    Notes
+    -----
+    β = (X'WX)⁻¹ X'Wy; with the design meat this is the survey-weighted
+    linear regression of R ``svyglm(family = gaussian())`` (Lumley 2010, ch. 5).
+    """
+    if check:
+        if not (w > 0).any():
+            raise ModelError("no rows with positive weight remain; nothing to estimate")
+        check_rank(X, w, names)
+    beta = _solve(X, w, y)
+    e = y - X @ beta
+    scores = X * (w * e)[:, None]
+    hessian = -((X.T * w) @ X)
+    return KernelFit(
+        params=beta,
+        scores=scores,
+        hessian=hessian,
+        loglik=None,
+        loglik_null=None,
+        converged=True,
+        n_iter=1,
+    )
+
+
+def weighted_r2(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray) -> float:
+    """1 − Σw e² / Σw (y − ȳ_w)²."""
+    e = y - X @ beta
+    ybar = np.sum(w * y) / np.sum(w)
+    sst = float(np.sum(w * (y - ybar) ** 2))
+    return float(1.0 - np.sum(w * e * e) / sst) if sst > 0 else float("nan")
