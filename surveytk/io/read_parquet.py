@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, get_args
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -67,19 +68,16 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
     df = table.to_pandas()
     raw = (pfile.schema_arrow.metadata or {}).get(METADATA_KEY)
     doc = _load_doc(path, raw) if raw is not None else {}
-    saved: Mapping[str, Any] = doc.get("variables", {})
-    variables = {
-        str(name): variable_from_json(str(name), saved[name])
-        if name in saved
-        else VariableMeta(name=str(name), storage=storage_of(df[name]))
-        for name in df.columns
-    }
-    origin: Mapping[str, Any] = doc.get("file", {})
+    saved = doc.get("variables")
+    saved = saved if isinstance(saved, Mapping) else {}
+    variables = {str(name): _variable(str(name), df[name], saved.get(name)) for name in df.columns}
+    origin: Mapping[str, Any] = doc.get("file") or doc.get("source_file") or {}
     notes = tuple(str(n) for n in origin.get("notes", ()))
     if origin:
         notes += (
             "surveytk metadata restored; written from "
-            f"{origin.get('format')} {origin.get('format_version') or ''}".rstrip()
+            f"{origin.get('format') or origin.get('path') or 'unknown'} "
+            f"{origin.get('format_version') or ''}".rstrip()
             + (f" (sha256 {origin['sha256']})" if origin.get("sha256") else ""),
         )
     return ParsedFile(
@@ -90,6 +88,13 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
         file_label=origin.get("file_label"),
         notes=notes,
     )
+
+
+def _variable(name: str, col: pd.Series, saved: Any) -> VariableMeta:
+    storage = storage_of(col)
+    if not isinstance(saved, Mapping):
+        return VariableMeta(name=name, storage=storage)
+    return variable_from_json(name, saved, numeric=storage == "numeric")
 
 
 def encode_surveytk_metadata(lf: LabelledFrame) -> bytes:
@@ -123,24 +128,36 @@ def variable_to_json(v: VariableMeta) -> dict[str, Any]:
     }
 
 
-def variable_from_json(name: str, d: Mapping[str, Any]) -> VariableMeta:
-    """Inverse of :func:`variable_to_json`."""
+def variable_from_json(name: str, d: Mapping[str, Any], *, numeric: bool = True) -> VariableMeta:
+    """Inverse of :func:`variable_to_json`.
+
+    Also accepts the older layout of :func:`surveytk.io.writers.write_labelled`:
+    ``value_labels`` as a mapping with string keys and ``missing_values`` as
+    strings; these codes become numbers again when the column is ``numeric``.
+    """
     measure = d.get("measure", "unknown")
-    storage = d.get("storage", "numeric")
+    storage = d.get("storage", "numeric" if numeric else "string")
+    raw_labels = d.get("value_labels") or []
+    pairs = raw_labels.items() if isinstance(raw_labels, Mapping) else raw_labels
     return VariableMeta(
         name=name,
         label=d.get("label"),
-        value_labels={_code(k): str(lab) for k, lab in d.get("value_labels", [])},
-        missing_values=tuple(_code(k) for k in d.get("missing_values", [])),
-        missing_ranges=tuple((float(lo), float(hi)) for lo, hi in d.get("missing_ranges", [])),
-        extended_missing={str(k): str(v) for k, v in d.get("extended_missing", {}).items()},
+        value_labels={_code(k, numeric): str(lab) for k, lab in pairs},
+        missing_values=tuple(_code(k, numeric) for k in d.get("missing_values") or []),
+        missing_ranges=tuple((float(lo), float(hi)) for lo, hi in d.get("missing_ranges") or []),
+        extended_missing={str(k): str(v) for k, v in (d.get("extended_missing") or {}).items()},
         measure=measure if measure in get_args(Measure) else "unknown",
         format=d.get("format"),
         storage=storage if storage in get_args(Storage) else "numeric",
     )
 
 
-def _code(value: Any) -> LabelKey:
+def _code(value: Any, numeric: bool = True) -> LabelKey:
+    if isinstance(value, str) and numeric:
+        try:
+            value = float(value)
+        except ValueError:
+            return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, int | float | str):
@@ -158,11 +175,18 @@ def _load_doc(path: Path, raw: bytes) -> dict[str, Any]:
             file=str(path),
             reason="corrupt",
         ) from exc
-    version = doc.get("surveytk_metadata") if isinstance(doc, dict) else None
-    if version != METADATA_VERSION:
+    if not isinstance(doc, dict):
         raise ReadError(
-            f"{path}: surveytk metadata version {version!r} in the "
-            f"parquet schema is not {METADATA_VERSION}; upgrade surveytk or write the file again",
+            f"{path}: the surveytk metadata in the parquet schema is not a JSON object; "
+            "write the file again with surveytk",
+            file=str(path),
+            reason="corrupt",
+        )
+    version = doc.get("surveytk_metadata", METADATA_VERSION)
+    if not isinstance(version, int) or version > METADATA_VERSION:
+        raise ReadError(
+            f"{path}: surveytk metadata version {version!r} in the parquet schema is newer "
+            f"than this surveytk reads ({METADATA_VERSION}); upgrade surveytk",
             file=str(path),
             reason="unsupported_version",
         )
