@@ -55,12 +55,13 @@ PREDICTION_KEYS: tuple[str, ...] = (
     "conf_low",
     "conf_high",
 )
-_RC = {
+_RC: Any = {
     "svg.hashsalt": "surveytk",
     "font.size": 9.0,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+MAX_PANEL_COLUMNS = 3
 _BOOL_LABELS = {"true": "Yes", "false": "No"}
 
 
@@ -167,7 +168,16 @@ def _forest_panel(
         )
     ax.axvline(1.0 if exp else 0.0, color="#666666", linestyle="--", linewidth=0.8, zorder=0)
     if exp:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
     ax.set_ylim(-0.6, len(term_order) - 0.4)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -190,7 +200,7 @@ def _legend(fig: Figure, labels: Sequence[str]) -> None:
         for i in range(len(labels))
     ]
     fig.legend(
-        handles, list(labels), loc="outside lower center", ncol=min(len(labels), 4), frameon=False
+        handles, list(labels), loc="outside upper center", ncol=min(len(labels), 4), frameon=False
     )
 
 
@@ -225,19 +235,25 @@ def forest_plot(
     levels = list(dict.fromkeys(p.y_level for p in points))
     outcome_of = {i: r.outcome for i, r in enumerate(results)}
     n_panels = len(levels)
-    width = min(3.2 * n_panels + 2.4, 14.0) if n_panels > 1 else 6.5
-    height = 0.32 * len(term_order) * max(len(results), 1) ** 0.5 + 1.6
-    fig = _new_figure(width, max(height, 2.5))
-    axes = fig.subplots(1, n_panels, sharey=True, squeeze=False)[0]
-    for ax, lv in zip(axes, levels, strict=True):
+    n_cols = min(n_panels, MAX_PANEL_COLUMNS)
+    n_rows = -(-n_panels // n_cols)
+    width = 3.2 * n_cols + 2.4 if n_panels > 1 else 6.5
+    panel_height = 0.32 * len(term_order) * max(len(results), 1) ** 0.5 + 0.8
+    fig = _new_figure(width, max(panel_height * n_rows + 1.0, 2.5))
+    grid = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes[n_panels:]:
+        ax.remove()
+    for ax, lv in zip(axes, levels, strict=False):
         _forest_panel(ax, [p for p in points if p.y_level == lv], term_order, len(results), exp)
         if lv:
             first = next(p for p in points if p.y_level == lv)
             ax.set_title(lab.level(outcome_of[first.series], lv), fontsize=9)
-    axes[0].set_yticks(
-        [len(term_order) - 1 - k for k in range(len(term_order))],
-        [lab.term(t) for t in term_order],
-    )
+    for row in grid:
+        row[0].set_yticks(
+            [len(term_order) - 1 - k for k in range(len(term_order))],
+            [lab.term(t) for t in term_order],
+        )
     xlabel = {
         "ame": "Average marginal effect",
         "coef": "Odds ratio" if exp else "Coefficient",
@@ -414,12 +430,12 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     from surveytk.io.atomic import atomic_path
 
     fmt = figure_format(path)
-    metadata: dict[str, Any] = (
-        {"Software": None} if fmt == "png" else {"Software": None, "Date": None}
-    )
-    if fmt == "pdf":
-        metadata["Creator"] = None
-        metadata["Producer"] = None
+    # Each backend accepts its own keys; None removes an entry (dates, versions).
+    metadata: dict[str, Any] = {
+        "png": {"Software": None},
+        "svg": {"Date": None, "Creator": None},
+        "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+    }[fmt]
     with matplotlib.rc_context(_RC), atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
     return Path(path)
