@@ -1,0 +1,230 @@
+"""Linear panel models with entity effects (models ``panel-fe``, ``panel-re``).
+
+``fit(data, options) -> FitResult`` via :mod:`linearmodels`: ``PanelOLS`` with
+entity effects (within estimator) or ``RandomEffects`` (Swamy–Arora GLS), with
+weights and standard errors clustered by entity, or by PSU when the design
+names one. The small-sample factor is chosen so that the standard errors equal
+R ``plm`` + ``vcovHC(type = "HC1", cluster = "group")``; see ``docs/models.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from surveytk.errors import ModelError
+from surveytk.models.options import FitOptions
+from surveytk.models.results import DesignSummary, EffectBlock, FitResult
+
+if TYPE_CHECKING:
+    from surveytk.models.formula import ModelFrame
+
+INTERCEPT = "(Intercept)"
+
+
+def _check_options(options: FitOptions) -> tuple[str, str]:
+    if not options.entity or not options.time:
+        raise ModelError(
+            f"{options.model}: panel models need --entity and --time (the person id and the "
+            "wave column)",
+            variable="entity" if not options.entity else "time",
+        )
+    if options.repweights is not None or options.replicates is not None:
+        raise ModelError(
+            f"{options.model}: replicate-weight variance is not available for panel models; "
+            "drop --repweights/--replicates (standard errors are clustered by entity or PSU)"
+        )
+    if options.ame:
+        raise ModelError(
+            f"{options.model}: --ame is not needed for a linear model; the coefficients are "
+            "the marginal effects"
+        )
+    return options.entity, options.time
+
+
+def _codes(s: pd.Series) -> np.ndarray:
+    return np.asarray(pd.factorize(s, sort=True)[0], dtype=np.int64)
+
+
+def _panel_index(sub: pd.DataFrame, entity: str, time: str) -> pd.MultiIndex:
+    ent = pd.Index(_codes(sub[entity]), name=entity)
+    tim = pd.Index(_codes(sub[time]), name=time)
+    index = pd.MultiIndex.from_arrays([ent, tim])
+    if index.has_duplicates:
+        raise ModelError(
+            f"panel: {int(index.duplicated().sum())} rows repeat an ({entity}, {time}) pair; "
+            "a panel needs one row per entity and period — deduplicate or pick another --time",
+            variable=time,
+        )
+    return index
+
+
+def cluster_adjustment(n_obs: int, k: int) -> float:
+    """The factor ``n / (n - k)`` that turns the plain cluster sandwich into plm's HC1.
+
+    Notes
+    -----
+    R ``plm::vcovHC(type = "HC1", cluster = "group")`` scales the cluster
+    sandwich ``(X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1`` (on demeaned data for
+    the within model) by ``n / (n - k)`` with ``k`` the number of estimated
+    coefficients — the entity effects are not counted — and applies no
+    ``G / (G - 1)``. linearmodels' ``debiased=True`` is exactly this factor once
+    the effects, nested in the entity clusters, are not counted in the degrees
+    of freedom (its automatic rule). ``group_debias=True`` would add
+    ``G / (G - 1) · (n - 1) / n``, giving Stata's and plm's ``"sss"`` instead.
+    """
+    return n_obs / (n_obs - k)
+
+
+def _fit_linearmodels(
+    model: str,
+    y: pd.Series,
+    X: pd.DataFrame,
+    weights: pd.Series,
+    clusters: pd.Series | None,
+) -> Any:
+    from linearmodels import PanelOLS, RandomEffects
+
+    cov: dict[str, Any] = {"cov_type": "clustered", "debiased": True}
+    if clusters is None:
+        cov["cluster_entity"] = True
+    else:
+        cov["clusters"] = clusters.to_frame()
+    if model == "panel-fe":
+        est = PanelOLS(y, X, entity_effects=True, weights=weights, drop_absorbed=False)
+        return est.fit(**cov)
+    est = RandomEffects(y, X, weights=weights)
+    return est.fit(small_sample=True, **cov)
+
+
+def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
+    """Fit a fixed-effects (``panel-fe``) or random-effects (``panel-re``) panel model.
+
+    Parameters
+    ----------
+    data
+        Long analysis table, one row per entity (``options.entity``) and
+        period (``options.time``).
+    options
+        Formula with a numeric outcome; ``weights`` (probability weights,
+        used as regression weights), ``psu`` (cluster variable; default: the
+        entity), ``subpop``.
+
+    Returns
+    -------
+    FitResult
+        Slopes (the within model has no intercept) with cluster-robust
+        covariance; ``df_resid`` = number of clusters − 1.
+
+    Notes
+    -----
+    Within estimator: OLS of entity-demeaned ``y`` on entity-demeaned ``X``;
+    random effects: quasi-demeaning with ``theta_i = 1 - sqrt(s2_e / (T_i s2_u
+    + s2_e))`` and Swamy–Arora variance components with the small-sample
+    denominators of R ``plm`` (``random.method = "swar"``; linearmodels
+    ``small_sample=True``). Covariance: cluster sandwich times ``n/(n − k)``
+    (:func:`cluster_adjustment`). Wooldridge (2010), *Econometric Analysis of
+    Cross Section and Panel Data*, ch. 10; Croissant & Millo (2008), JSS 27(2).
+
+    Raises
+    ------
+    ModelError
+        Missing ``entity``/``time``, duplicated (entity, time) pairs, replicate
+        options, fewer than two clusters, a term constant within every entity
+        (fixed effects).
+    """
+    from surveytk.design import SurveyDesign
+    from surveytk.models.formula import build_model_frame
+
+    entity, time = _check_options(options)
+    design = SurveyDesign.from_options(data, options)
+    in_domain = design.domain
+    sub_all = data.loc[in_domain]
+    frame: ModelFrame = build_model_frame(
+        options.formula, sub_all, outcome_kind="continuous", also_required=(entity, time)
+    )
+    sub = sub_all.loc[frame.row_mask]
+    index = _panel_index(sub, entity, time)
+    keep = [
+        j for j, t in enumerate(frame.terms) if not (options.model == "panel-fe" and t == INTERCEPT)
+    ]
+    names = [frame.terms[j] for j in keep]
+    X = pd.DataFrame(frame.X[:, keep], index=index, columns=names)
+    y = pd.Series(frame.y, index=index, name=frame.formula.outcome)
+    w = pd.Series(design.weights[in_domain][frame.row_mask], index=index, name="weight")
+    clusters = None
+    if options.psu is not None:
+        clusters = pd.Series(_codes(sub[options.psu]), index=index, name=options.psu)
+    n_clusters = int(
+        index.get_level_values(0).nunique() if clusters is None else clusters.nunique()
+    )
+    if n_clusters < 2:
+        raise ModelError(f"{options.model}: clustered standard errors need at least two clusters")
+    if options.model == "panel-fe":
+        _check_within_variation(X, entity)
+    res = _fit_linearmodels(options.model, y, X, w, clusters)
+    params = np.asarray(res.params.loc[names], dtype=float)
+    cov = np.asarray(res.cov.loc[names, names], dtype=float)
+    dropped = {k: int(v) for k, v in frame.dropped.items() if k != "total"}
+    if design.n_zero_weight:
+        dropped["zero_weight"] = int(design.n_zero_weight)
+    dropped["total"] = int(len(data) - len(sub))
+    cluster_name = options.psu or entity
+    summary = DesignSummary(
+        n_obs=len(sub),
+        sum_weights=float(w.sum()),
+        n_psu=n_clusters,
+        df_design=float(n_clusters - 1),
+        variance="cluster-robust",
+        weights=options.weights,
+        psu=options.psu,
+        subpop=options.subpop,
+        cluster=cluster_name,
+    )
+    kind = "within (entity fixed effects)" if options.model == "panel-fe" else "random effects"
+    notes = (
+        f"Linear panel model, {kind}; {index.get_level_values(0).nunique()} entities "
+        f"({entity}), periods from {time}",
+        f"Standard errors clustered by {cluster_name}, scaled by n/(n-k) as R plm "
+        'vcovHC(type="HC1", cluster="group")',
+    )
+    return FitResult(
+        model=options.model,
+        formula=options.formula,
+        outcome=frame.formula.outcome,
+        coef=EffectBlock(
+            terms=tuple(names),
+            effects=("coefficient",) * len(names),
+            y_levels=("",) * len(names),
+            estimates=params,
+            cov=cov,
+        ),
+        design=summary,
+        df_resid=float(n_clusters - 1),
+        pseudo_r2=None,
+        loglik=None,
+        dropped=dropped,
+        notes=notes,
+        label=options.label,
+        extra={"r2_within": _float(getattr(res, "rsquared_within", None))},
+    )
+
+
+def _float(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def _check_within_variation(X: pd.DataFrame, entity: str) -> None:
+    """A term constant within every entity is absorbed by the fixed effects."""
+    codes = X.index.get_level_values(0)
+    grouped = X.groupby(codes)
+    spread = (grouped.max() - grouped.min()).max()
+    absorbed = [str(c) for c, v in spread.items() if not v > 0]
+    if absorbed:
+        raise ModelError(
+            f"panel-fe: term(s) {', '.join(absorbed)} do not vary within any {entity}; the "
+            "entity fixed effects absorb them — drop them or use panel-re",
+            variable=absorbed[0],
+        )
