@@ -93,10 +93,10 @@ def _fit_linearmodels(
     else:
         cov["clusters"] = clusters.to_frame()
     if model == "panel-fe":
-        est = PanelOLS(y, X, entity_effects=True, weights=weights, drop_absorbed=False)
-        return est.fit(**cov)
-    est = RandomEffects(y, X, weights=weights)
-    return est.fit(small_sample=True, **cov)
+        within = PanelOLS(y, X, entity_effects=True, weights=weights, drop_absorbed=False)
+        return within.fit(**cov)
+    random = RandomEffects(y, X, weights=weights)
+    return random.fit(small_sample=True, **cov)
 
 
 def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
