@@ -53,6 +53,7 @@ _TOKEN_RE = re.compile(
 
 _WORD_OPS = {"and": "&", "or": "|", "not": "~"}
 _LITERAL_WORDS = {"true": True, "false": False}
+_ALLOWED_WORDS = {"and", "or", "not", "in", "is", "True", "False"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ def _tokenise(text: str) -> list[_Tok]:
                 value=text[pos],
             )
         kind = m.lastgroup or ""
+        if kind == "name" and keyword.iskeyword(m.group()) and m.group() not in _ALLOWED_WORDS:
+            raise SpecError(
+                f"`{m.group()}` is not allowed in a condition; {_HINT}", value=m.group()
+            )
         if kind != "ws":
             tokens.append(_Tok(kind, m.group(), pos))
         pos = m.end()
