@@ -110,13 +110,13 @@ class TrueEffects:
     thresholds: Mapping[str, tuple[float, float, float]] = field(
         default_factory=lambda: _frozen(  # type: ignore[arg-type]
             {
-                "soep_ukr:2022": (-1.5405, -0.3193, 3.4808),
-                "soep_ukr:2023": (-1.1923, 0.0236, 3.4986),
-                "soep_ukr:2024": (-0.9403, 0.2366, 3.5048),
-                "unhcr_ris:R5": (-3.1223, -1.6931, 1.6826),
-                "unhcr_ris:R6": (-2.9248, -1.5516, 1.8882),
-                "wodc:W1": (-1.6296, 0.5899, float("inf")),
-                "fi_moi:2025": (0.1864, 1.9052, 4.1955),
+                "soep_ukr:2022": (-1.4473, -0.2393, 3.5966),
+                "soep_ukr:2023": (-1.1566, -0.0019, 3.5806),
+                "soep_ukr:2024": (-0.9599, 0.1532, 3.5677),
+                "unhcr_ris:R5": (-2.2945, -0.7495, 2.9035),
+                "unhcr_ris:R6": (-2.1285, -0.6026, 3.0370),
+                "wodc:W1": (-1.4190, 0.8577, float("inf")),
+                "fi_moi:2025": (0.5388, 2.5287, 4.6257),
             }
         )
     )
