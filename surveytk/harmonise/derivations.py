@@ -411,13 +411,13 @@ def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     mapping = pd.Series(table[value].to_numpy(), index=keys.to_numpy())
     reason = first_reason(src)
     ok = reason == VALID
-    uniques, inverse = _unique_inverse(src.values, as_text)
+    uniques, inverse, originals = _unique_inverse(src.values, as_text)
     found = pd.Series(uniques).map(mapping)
     out = found.to_numpy(dtype=object)[inverse]
     out[~ok] = None
     miss = ok & pd.isna(pd.Series(out)).to_numpy()
     if miss.any():
-        bad = sorted({str(u) for u in np.asarray(uniques, dtype=object)[np.unique(inverse[miss])]})
+        bad = sorted({_code_str(u) for u in originals[np.unique(inverse[miss])]})
         labels = _labels_for(src, bad)
         ctx.problems.add(
             f"{src.file or src.origin}: {src.origin} values {labels} are not in lookup "
@@ -430,14 +430,23 @@ def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     return Col(values=pd.Series(out, dtype=object), reason=reason, origin="derive:lookup")
 
 
-def _unique_inverse(values: pd.Series, as_text: bool) -> tuple[np.ndarray, np.ndarray]:
+def _unique_inverse(values: pd.Series, as_text: bool) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """Unique keys (comparison form, NA last), row → unique, and the delivered uniques."""
     if as_text:
         codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        orig = np.append(np.asarray(uniques, dtype=object), None)
         norm = np.asarray([normalise_text(u) for u in uniques], dtype=object)
-        return np.append(norm, None), np.where(codes < 0, len(norm), codes)
+        return np.append(norm, None), np.where(codes < 0, len(norm), codes), orig
     codes, uniques = pd.factorize(pd.to_numeric(values, errors="coerce"), use_na_sentinel=True)
     arr = np.append(np.asarray(uniques, dtype="float64"), np.nan)
-    return arr, np.where(codes < 0, len(arr) - 1, codes)
+    return arr, np.where(codes < 0, len(arr) - 1, codes), arr.astype(object)
+
+
+def _code_str(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _labels_for(src: Col, values: list[str]) -> list[str]:

@@ -82,7 +82,9 @@ class Context:
         self.current: VariableSpec | None = None
 
     def where(self, target: str) -> str:
-        return self.book.where("variables", target)
+        if target in self.book.crosswalk.variables:
+            return self.book.where("variables", target)
+        return f"codebooks/schema.yaml (variable {target})"
 
     def lookup_table(self, name: str) -> pd.DataFrame:
         return read_lookup(name)
@@ -269,7 +271,8 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
            values: pd.Series, reason: np.ndarray, col: Col) -> pd.Series:
     """Values of the schema type (invalid ones become problems or ``implausible``)."""
     ok = reason == VALID
-    where = ctx.book.where("variables", name)
+    where = ctx.book.where("variables", name) if spec is not None else (
+        f"schema.yaml (variable {name})")
     src = f"{col.file}: {col.origin}" if col.file else col.origin
     if var.type in ("category", "ordered"):
         text = values.astype(object).where(ok, None)
@@ -282,7 +285,7 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         return text.where(reason == VALID, None)
     if var.type == "boolean":
         text = values.astype(object).where(ok, None)
-        good = text.map(lambda v: v if isinstance(v, bool | np.bool_) else None)
+        good = text.map(as_bool)
         bad = ok & good.isna().to_numpy()
         if bad.any():
             ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not true/false; "
@@ -291,6 +294,7 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         return good
     if var.type in ("integer", "float"):
         num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        num = num.copy()
         bad = ok & ~np.isfinite(num)
         if var.type == "integer":
             bad |= ok & np.isfinite(num) & (np.floor(num) != num)
@@ -320,6 +324,22 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
     text_values = format_id_part(values)
     text_values[reason != VALID] = pd.NA
     return text_values
+
+
+_TRUE = {"1", "true", "yes"}
+_FALSE = {"0", "false", "no"}
+
+
+def as_bool(value: object) -> bool | None:
+    """``True``/``False`` from a boolean, 0/1, or the texts 0/1/true/false; ``None`` otherwise."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        v = value.strip().casefold()
+        return True if v in _TRUE else False if v in _FALSE else None
+    return None
 
 
 def constant_col(n: int, value: object) -> Col:
@@ -388,6 +408,15 @@ def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame]) -> Harmon
         variables, unmatched joins, duplicate respondents, type errors).
     """
     problems = ProblemList()
+    result = run_checked(book, frames, problems)
+    problems.raise_if_any(HarmoniseError, f"cannot harmonise with {book.path.name}")
+    assert result is not None
+    return result
+
+
+def run_checked(book: Codebook, frames: dict[str, LabelledFrame],
+                problems: ProblemList) -> HarmoniseResult | None:
+    """Harmonise, adding every problem to ``problems``; ``None`` if there were any."""
     dl = assemble(book, frames, problems)
     ctx = Context(dl, problems)
     counts: dict[str, ValueCounts] = {}
@@ -406,7 +435,7 @@ def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame]) -> Harmon
             problems.add(f"{name} may not be missing but is missing in {n_missing} rows; "
                          f"fix {book.where('variables', name)}", variable=name)
     ids = ctx.done["respondent_id"].values
-    dup = ids.duplicated(keep=False) & ids.notna()
+    dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
     if dup.any():
         problems.add(
             f"{frames[cw.base].file.path}: {int(dup.sum())} rows share a respondent_id with "
@@ -414,7 +443,8 @@ def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame]) -> Harmon
             f"{cw.files[cw.base].path} must have one row per respondent and wave",
             variable="respondent_id",
         )
-    problems.raise_if_any(HarmoniseError, f"cannot harmonise with {book.path.name}")
+    if problems:
+        return None
     table = to_frame(book, ctx.done)
     provenance = make_provenance(book, frames)
     audit = build_audit(book, dl, ctx.done, counts, provenance)

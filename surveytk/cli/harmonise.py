@@ -1,0 +1,31 @@
+"""``surveytk harmonise``: apply a crosswalk to a delivery and write the common-schema table."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("harmonise")
+@click.option("--codebook", "codebook", required=True, metavar="NAME|PATH",
+              help="Crosswalk name (file in codebooks/sources without .yaml) or a YAML path.")
+@click.option("--input-dir", required=True, type=click.Path(file_okay=False, path_type=str),
+              help="Folder holding the delivered files named in the crosswalk.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Harmonised table to write.")
+@click.option("--audit", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Audit JSON (row and value accounting); default <out>.audit.json.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "dta", "sav", "csv"]),
+              default=None, help="Output format; default from the --out suffix, else parquet.")
+def command(codebook: str, input_dir: str, out: str, audit: str | None, fmt: str | None) -> None:
+    """Harmonise one delivery to the common schema (codebooks/schema.yaml).
+
+    Every source value must map to a common value or a named missing reason;
+    otherwise nothing is written and every problem is listed.
+    """
+    from surveytk.harmonise.run import harmonise_to_file
+
+    summary, _ = harmonise_to_file(codebook, input_dir, out, audit=audit, fmt=fmt)
+    click.echo(
+        f"harmonised {summary.rows} respondents with {summary.codebook} "
+        f"v{summary.codebook_version} -> {summary.out} (audit: {summary.audit})"
+    )
