@@ -193,11 +193,7 @@ def age_from_birth(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> 
     if "ref_date" in args:
         rd = ctx.col(args["ref_date"])
         used.append(rd)
-        dates = pd.to_datetime(rd.values, errors="coerce")
-        ry = np.asarray(dates.year, dtype="float64")
-        rm = np.asarray(dates.month, dtype="float64")
-        ry[rd.reason != VALID] = np.nan
-        rm[rd.reason != VALID] = np.nan
+        ry, rm = _year_month(rd)
     elif "ref_year" in args:
         ryc = ctx.col(args["ref_year"])
         used.append(ryc)
@@ -213,6 +209,16 @@ def age_from_birth(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> 
     reason = first_reason(*used)
     ok = (reason == VALID) & np.isfinite(age)
     return Col(values=_int_series(age, ok), reason=reason, origin="derive:age_from_birth")
+
+
+def _year_month(col: Col) -> tuple[np.ndarray, np.ndarray]:
+    """Year and month of a date column as float arrays (NaN where not valid)."""
+    dates = pd.to_datetime(pd.Series(col.values), errors="coerce")
+    year = dates.dt.year.to_numpy(dtype="float64", na_value=np.nan).copy()
+    month = dates.dt.month.to_numpy(dtype="float64", na_value=np.nan).copy()
+    year[col.reason != VALID] = np.nan
+    month[col.reason != VALID] = np.nan
+    return year, month
 
 
 @register("band_midpoint", required=("input", "midpoints"), inputs=("input",))
@@ -257,9 +263,7 @@ def months_between(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> 
     if "to_date" in args:
         td = ctx.col(args["to_date"])
         used.append(td)
-        dates = pd.to_datetime(td.values, errors="coerce")
-        ty = np.asarray(dates.year, dtype="float64")
-        tm = np.asarray(dates.month, dtype="float64")
+        ty, tm = _year_month(td)
     else:
         tyc, tmc = ctx.col(args["to_year"]), ctx.col(args["to_month"])
         used += [tyc, tmc]
