@@ -33,7 +33,7 @@ FIXED_TIMESTAMP = datetime(2024, 6, 1, 0, 0, 0)
 #: Key of the surveytk metadata JSON in a Parquet file's schema metadata.
 PARQUET_METADATA_KEY = b"surveytk"
 
-ValueLabels = Mapping[str, Mapping[int | float, str]]
+ValueLabels = Mapping[str, Mapping[Any, str]]
 PathLike = str | os.PathLike[str]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -73,7 +73,9 @@ def _patch_dta_timestamp(path: Path, ts: datetime) -> None:
         if length == 0:
             return  # no timestamp written: nothing varies
         if length != len(stamp):
-            raise OutputError(f"{path}: unexpected Stata timestamp length {length}; report this bug")
+            raise OutputError(
+                f"{path}: unexpected Stata timestamp length {length}; report this bug"
+            )
         fh.seek(pos + len(_DTA_STAMP_TAG) + 1)
         fh.write(stamp)
 
@@ -164,8 +166,8 @@ def write_sav(
     target = Path(path)
     _check_columns(df, target, variable_labels, value_labels, user_missing, measure, formats)
     missing: dict[str, list[int | float | str | Any]] = {}
-    for name, codes in (user_missing or {}).items():
-        codes = list(codes)
+    for name, declared in (user_missing or {}).items():
+        codes: list[Any] = list(declared)
         if len(codes) > 3:
             raise OutputError(
                 f"{target}: variable {name} declares {len(codes)} user-missing codes; SPSS "
@@ -248,7 +250,7 @@ def write_dta(
             file_label=file_label,
             column_labels={str(c): labels.get(str(c)) for c in df.columns},
             version=version,
-            variable_value_labels=plain,  # type: ignore[arg-type]
+            variable_value_labels=plain,
         )
         _patch_dta_timestamp(tmp, timestamp or FIXED_TIMESTAMP)
     return target
@@ -327,7 +329,7 @@ def write_labelled(frame: LabelledFrame, path: PathLike, **options: Any) -> Path
             frame.data,
             target,
             variable_labels=var_labels,
-            value_labels=val_labels,  # type: ignore[arg-type]
+            value_labels=val_labels,
             user_missing={m.name: m.missing_values for m in metas if m.missing_values},  # type: ignore[misc]
             measure=measures,
             compress=suffix == ".zsav",
@@ -339,7 +341,7 @@ def write_labelled(frame: LabelledFrame, path: PathLike, **options: Any) -> Path
             frame.data,
             target,
             variable_labels=var_labels,
-            value_labels=val_labels,  # type: ignore[arg-type]
+            value_labels=val_labels,
             file_label=frame.file.file_label or "",
             **options,
         )

@@ -112,7 +112,9 @@ def write_synthetic_sources(
     return written
 
 
-def generate_truth(seed: int = DEFAULT_SEED, scale: float = 1.0, source: str = "wodc") -> pd.DataFrame:
+def generate_truth(
+    seed: int = DEFAULT_SEED, scale: float = 1.0, source: str = "wodc"
+) -> pd.DataFrame:
     """The common-schema values behind the files of ``source`` (one row per respondent-wave).
 
     Parameters

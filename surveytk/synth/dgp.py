@@ -41,15 +41,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from surveytk.synth.labels import ORIGIN_AREAS, oblasts
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+# numpy arrays of float, int and bool (element types left to numpy: mypy cannot follow them)
+FloatArray = npt.NDArray[Any]
+IntArray = npt.NDArray[Any]
+BoolArray = npt.NDArray[Any]
 
 INTENTION_LEVELS = ("stay", "undecided", "return_someday", "return_soon")
 STATUS_LEVELS = ("employed", "unemployed", "in_education", "inactive", "retired")
@@ -62,7 +64,7 @@ OBLAST_POPULATION: dict[int, float] = {
 }  # fmt: skip
 
 
-def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
 
@@ -96,7 +98,7 @@ class TrueEffects:
     spouse_child_in_ukraine: float = 0.60
     months_in_host: float = 0.0
     origin_area: Mapping[str, float] = field(
-        default_factory=lambda: _frozen(  # type: ignore[arg-type]
+        default_factory=lambda: _frozen(
             {
                 "occupied": -0.50,
                 "frontline": -0.10,
@@ -108,7 +110,7 @@ class TrueEffects:
         )
     )
     thresholds: Mapping[str, tuple[float, float, float]] = field(
-        default_factory=lambda: _frozen(  # type: ignore[arg-type]
+        default_factory=lambda: _frozen(
             {
                 "soep_ukr:2022": (-1.4473, -0.2393, 3.5966),
                 "soep_ukr:2023": (-1.1566, -0.0019, 3.5806),
@@ -233,7 +235,7 @@ def origin_probabilities(area_shares: tuple[float, ...]) -> FloatArray:
     return probs
 
 
-def area_of(codes: IntArray) -> npt.NDArray[np.str_]:
+def area_of(codes: IntArray) -> npt.NDArray[Any]:
     """Origin area of each oblast code."""
     table = np.array([""] + [o.area for o in oblasts()], dtype=object)
     return table[codes].astype(str)
@@ -300,7 +302,7 @@ def draw_employed(emp_u: FloatArray, score: FloatArray, target: float) -> BoolAr
     return out
 
 
-def draw_status(status_u: FloatArray, age: IntArray, employed: BoolArray) -> npt.NDArray[np.str_]:
+def draw_status(status_u: FloatArray, age: IntArray, employed: BoolArray) -> npt.NDArray[Any]:
     """Employment status (one of :data:`STATUS_LEVELS`) with age-dependent shares."""
     p_retired = np.where(age >= 60, 0.75, 0.0)
     p_educ = np.where(age < 25, 0.5, np.where(age < 35, 0.12, 0.03))
@@ -311,7 +313,9 @@ def draw_status(status_u: FloatArray, age: IntArray, employed: BoolArray) -> npt
     status = np.where(
         status_u < edges1,
         "retired",
-        np.where(status_u < edges2, "in_education", np.where(status_u < edges3, "unemployed", "inactive")),
+        np.where(
+            status_u < edges2, "in_education", np.where(status_u < edges3, "unemployed", "inactive")
+        ),
     )
     return np.where(employed, "employed", status).astype(str)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,10 +145,15 @@ def _truth(table: pd.DataFrame, dates: np.ndarray) -> pd.DataFrame:
     cols.set("spouse_child_in_ukraine", q12 == 1, _na(q12))
     cols.set("months_in_host", None, "unmapped_in_source")
     q30 = t["q30"].astype(np.int64)
-    cols.set("return_intention",
-             np.select([q30 == 2, q30 == 1, q30 == 3, q30 == 5],
-                       ["return_soon", "return_someday", "stay", "undecided"], ""),
-             np.select([q30 == 4, q30 == NO_ANSWER], ["not_applicable", REASON_99], ""))
+    cols.set(
+        "return_intention",
+        np.select(
+            [q30 == 2, q30 == 1, q30 == 3, q30 == 5],
+            ["return_soon", "return_someday", "stay", "undecided"],
+            "",
+        ),
+        np.select([q30 == 4, q30 == NO_ANSWER], ["not_applicable", REASON_99], ""),
+    )
     cols.set("intention_category",
              np.select([q30 <= 2, q30 == 3, q30 == 4, q30 == 5],
                        ["return", "stay", "move_on", "undecided"], ""),
@@ -156,7 +162,7 @@ def _truth(table: pd.DataFrame, dates: np.ndarray) -> pd.DataFrame:
     return build_truth(SOURCE, cols)
 
 
-def value_labels() -> dict[str, dict[int | float, str]]:
+def value_labels() -> dict[str, dict[Any, str]]:
     """English value labels; 99 "No answer" on every item (not declared missing)."""
     sets: dict[str, dict[int, str]] = {
         "q1": L.FI_Q1,
@@ -169,7 +175,8 @@ def value_labels() -> dict[str, dict[int | float, str]]:
         "q30": L.FI_Q30,
         "q31": L.FI_Q31,
     }
-    return {name: {**labels, **L.FI_NO_ANSWER} for name, labels in sets.items()}
+    out: dict[str, dict[Any, str]] = {n: {**lab, **L.FI_NO_ANSWER} for n, lab in sets.items()}
+    return out
 
 
 def write(out_dir: Path, draw: FiDraw) -> list[Path]:

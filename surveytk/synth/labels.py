@@ -43,7 +43,9 @@ def oblasts() -> tuple[Oblast, ...]:
     """The 27 regions of Ukraine in SOEP ``lr3586`` code order."""
     with (LOOKUP_DIR / "oblasts_ua.csv").open(encoding="utf-8", newline="") as fh:
         rows = [
-            Oblast(int(r["soep_lr3586"]), r["iso_3166_2"], r["name_en"], r["name_uk"], r["origin_area"])
+            Oblast(
+                int(r["soep_lr3586"]), r["iso_3166_2"], r["name_en"], r["name_uk"], r["origin_area"]
+            )
             for r in csv.DictReader(fh)
         ]
     return tuple(sorted(rows, key=lambda o: o.code))
@@ -118,8 +120,18 @@ SOEP_MONTHS = {
     m: name
     for m, name in enumerate(
         (
-            "January", "February", "March", "April", "May", "June", "July", "August",
-            "September", "October", "November", "December",
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
         ),
         start=1,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +38,8 @@ INTERVIEW_MONTHS = {2022: (8, 12), 2023: (3, 10), 2024: (3, 10)}
 LATEST_ARRIVAL = {44: dgp.month_index(2022, 7), 48: dgp.month_index(2023, 1)}
 HID_BASE = {44: 10_000_000, 48: 20_000_000}
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[Any]
+BoolArray = npt.NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _draw_sample(
         traits=traits,
         gebmonat=rng.integers(1, 13, n).astype(np.int64),
         hh_ids=hh_ids,
-        hh_psu=psu_offset + rng.integers(0, n_psu, n_hh).astype(np.int64),
+        hh_psu=np.asarray(psu_offset + rng.integers(0, n_psu, size=n_hh), dtype=np.int64),
         hh_children=hh_children,
         sample=sample,
     )
@@ -138,10 +139,10 @@ def _age_at(gebjahr: IntArray, gebmonat: IntArray, year: int, pmonin: IntArray) 
     return year - gebjahr - (pmonin < gebmonat).astype(np.int64)
 
 
-def _employment_codes(rng: np.random.Generator, status: npt.NDArray[np.str_]) -> IntArray:
+def _employment_codes(rng: np.random.Generator, status: npt.NDArray[Any]) -> IntArray:
     """plb0022_v11 code for each status (several codes per status, fixed shares)."""
     n = status.shape[0]
-    u = rng.random(n)
+    u = np.asarray(rng.random(size=n))
     code = np.full(n, 9, dtype=np.int64)
     emp = status == "employed"
     code[emp] = np.select([u[emp] < 0.45, u[emp] < 0.75, u[emp] < 0.95], [1, 2, 4], 10)
@@ -190,16 +191,17 @@ def simulate(rng: np.random.Generator, scale: float) -> SoepDraw:
         elif year == 2024:
             active_hh = _retain(rng, pop, active_hh, last_intention, RETAIN_2024)
         in_hh = np.isin(pop.hid, active_hh)
-        interviewed = in_hh & ((first_seen == year) | (rng.random(pop.pid.shape[0]) >= PERSON_NONRESPONSE))
+        interviewed = in_hh & (
+            (first_seen == year) | (rng.random(pop.pid.shape[0]) >= PERSON_NONRESPONSE)
+        )
         # interview month per household
         lo, hi = INTERVIEW_MONTHS[year]
-        hh_month = rng.integers(lo, hi + 1, pop.hh_ids.shape[0])
-        month_of = dict(zip(pop.hh_ids.tolist(), hh_month.tolist(), strict=True))
-        pmonin_all = np.array([month_of[h] for h in pop.hid.tolist()], dtype=np.int64)
+        hh_month = np.asarray(rng.integers(lo, hi + 1, size=pop.hh_ids.shape[0]))
+        pmonin_all = hh_month[np.searchsorted(pop.hh_ids, pop.hid)].astype(np.int64)
         if year == 2022:
             gebjahr_fix[44] = _birth(pop, 2022, pmonin_all)
         elif year == 2023:
-            gebjahr_fix[48] = _birth(s48, 2023, pmonin_all[-s48.pid.shape[0]:])
+            gebjahr_fix[48] = _birth(s48, 2023, pmonin_all[-s48.pid.shape[0] :])
         gebjahr = np.concatenate([gebjahr_fix[k] for k in sorted(gebjahr_fix)])
         age = _age_at(gebjahr, pop.gebmonat, year, pmonin_all)
         has_children = pop.traits.n_children > 0
@@ -276,7 +278,7 @@ def _wave_tables(
     idx: IntArray,
     pmonin: IntArray,
     age: IntArray,
-    status: npt.NDArray[np.str_],
+    status: npt.NDArray[Any],
     intention: IntArray,
     in_hh: BoolArray,
     interviewed: BoolArray,
@@ -380,9 +382,7 @@ def _wave_tables(
     return {"pl": pl, "hl": hl, "ppathl": ppathl, "hbrutto": hbrutto, "truth": truth}
 
 
-def _children_rows(
-    rng: np.random.Generator, pop: _Sample, hh: IntArray, year: int
-) -> pd.DataFrame:
+def _children_rows(rng: np.random.Generator, pop: _Sample, hh: IntArray, year: int) -> pd.DataFrame:
     """Children of the active households: in ``ppathl`` only, never interviewed."""
     kids = _hh_lookup(pop, hh, pop.hh_children)
     hid = np.repeat(hh, kids)
@@ -468,15 +468,17 @@ def _finish_truth(rows: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.Dat
     cols.set("raw_id", rows["pid"].to_numpy())
     cols.set("household_raw_id", rows["hid"].to_numpy())
     cols.set("host_country", np.full(n, "DEU"))
-    dates = np.array([f"{y:04d}-{m:02d}-01" for y, m in zip(syear, pmonin, strict=True)],
-                     dtype="datetime64[s]")
+    dates = np.array(
+        [f"{y:04d}-{m:02d}-01" for y, m in zip(syear, pmonin, strict=True)], dtype="datetime64[s]"
+    )
     cols.set("interview_date", dates)
     cols.set("age", rows["age"].to_numpy(), np.where(rows["gebjahr_missing"], "dont_know", ""))
     cols.set("gender", np.where(rows["male"], "male", "female"))
     hl = rows["hl_code"].to_numpy()
     cols.set("n_children_u18", None, "unmapped_in_source")
-    cols.set("has_children_u18", hl == 1,
-             np.select([hl == 0, hl == -1], ["not_asked", "dont_know"], ""))
+    cols.set(
+        "has_children_u18", hl == 1, np.select([hl == 0, hl == -1], ["not_asked", "dont_know"], "")
+    )
     emp = rows["emp_code"].to_numpy()
     cols.set("employed", np.isin(emp, [1, 2, 4, 10]), np.where(emp == -1, "dont_know", ""))
     status = np.array([STATUS_OF_CODE.get(int(c), "") for c in emp])

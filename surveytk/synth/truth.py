@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -77,7 +78,7 @@ COLUMNS = (
     "stratum",
 )
 
-StrArray = npt.NDArray[np.str_]
+StrArray = npt.NDArray[Any]
 
 
 @dataclass
@@ -109,12 +110,12 @@ def intends_return(intention: pd.Series) -> pd.Series:
     return out
 
 
-def oblast_iso(codes: npt.NDArray[np.int64]) -> StrArray:
+def oblast_iso(codes: npt.NDArray[Any]) -> StrArray:
     table = np.array([""] + [o.iso for o in oblasts()], dtype=object)
     return np.asarray(table[codes].astype(str))
 
 
-def oblast_area(codes: npt.NDArray[np.int64]) -> StrArray:
+def oblast_area(codes: npt.NDArray[Any]) -> StrArray:
     table = np.array([""] + [o.area for o in oblasts()], dtype=object)
     return np.asarray(table[codes].astype(str))
 
@@ -170,9 +171,9 @@ def build_truth(source: str, cols: TruthColumns) -> pd.DataFrame:
             reason = np.full(n, "unmapped_in_source").astype(str)
         series = series.where(reason == "", None)
         df[name] = series.astype(dtype)  # type: ignore[call-overload]
-        df[f"{name}_missing"] = pd.Categorical(
-            np.where(reason == "", None, reason), categories=list(MISSING_REASONS)
-        )
+        why = reason.astype(object)
+        why[reason == ""] = None
+        df[f"{name}_missing"] = pd.Categorical(why, categories=list(MISSING_REASONS))
     df["age_is_banded"] = bool(v.get("age_is_banded", False))
     df["age_group"] = age_group(df["age"])
     df["intends_return"] = intends_return(df["return_intention"])
@@ -182,13 +183,14 @@ def build_truth(source: str, cols: TruthColumns) -> pd.DataFrame:
         if raw_design is None:
             df[name] = pd.array([None] * n, dtype="string")
         else:
-            df[name] = pd.array(np.char.add(f"{source}:", np.asarray(raw_design).astype(str)),
-                                dtype="string")
+            df[name] = pd.array(
+                np.char.add(f"{source}:", np.asarray(raw_design).astype(str)), dtype="string"
+            )
     missing_cols = [f"{name}_missing" for name in NULLABLE]
     return df[list(COLUMNS) + missing_cols].reset_index(drop=True)
 
 
-def code_map(codes: npt.NDArray[np.int64], mapping: Mapping[int, str]) -> StrArray:
+def code_map(codes: npt.NDArray[Any], mapping: Mapping[int, str]) -> StrArray:
     """Map integer codes to strings ('' where unmapped)."""
     out = np.full(codes.shape[0], "", dtype=object)
     for code, text in mapping.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +46,7 @@ EMPLOYMENT_TEXT = {"Employed": "employed", "Self-employed": "employed",
                    "Retired": "retired", "Taking care of household": "inactive",
                    "Other": "inactive"}  # fmt: skip
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class UnhcrDraw:
     truth: pd.DataFrame
 
 
-def _interview_dates(rng: np.random.Generator, rnd: str, n: int) -> npt.NDArray[np.datetime64]:
+def _interview_dates(rng: np.random.Generator, rnd: str, n: int) -> npt.NDArray[Any]:
     windows = INTERVIEW[rnd]
     which = rng.integers(0, len(windows), n)
     out = np.empty(n, dtype="datetime64[D]")
@@ -67,9 +68,7 @@ def _interview_dates(rng: np.random.Generator, rnd: str, n: int) -> npt.NDArray[
     return out
 
 
-def _employment_text(
-    rng: np.random.Generator, status: npt.NDArray[np.str_]
-) -> npt.NDArray[np.str_]:
+def _employment_text(rng: np.random.Generator, status: npt.NDArray[Any]) -> npt.NDArray[Any]:
     n = status.shape[0]
     u = rng.random(n)
     text = np.select(
@@ -93,9 +92,9 @@ def _roster(
     rng: np.random.Generator,
     hhid: IntArray,
     resp_age: IntArray,
-    resp_male: npt.NDArray[np.bool_],
+    resp_male: npt.NDArray[Any],
     n_children: IntArray,
-    spouse_in_ukraine: npt.NDArray[np.bool_],
+    spouse_in_ukraine: npt.NDArray[Any],
 ) -> tuple[pd.DataFrame, IntArray]:
     """Roster rows and the respondent's line number per household."""
     n = hhid.shape[0]
@@ -107,8 +106,7 @@ def _roster(
     resp_second = (has_spouse | has_parent) & (rng.random(n) < 0.2)
     parts = []
 
-    def add(mask: npt.NDArray[np.bool_] | IntArray, relation: str, order: IntArray | int,
-            sex_male: npt.NDArray[np.bool_], age: IntArray) -> None:  # fmt: skip
+    def add(mask: Any, relation: str, order: Any, sex_male: Any, age: Any) -> None:  # fmt: skip
         counts = np.asarray(mask, dtype=np.int64)
         rows = np.repeat(np.arange(n), counts)
         k = np.arange(rows.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -227,10 +225,10 @@ def _simulate_round(
 def _truth(
     hh: pd.DataFrame,
     roster: pd.DataFrame,
-    iso: npt.NDArray[np.str_],
+    iso: npt.NDArray[Any],
     years: IntArray,
     months: IntArray,
-    dates: npt.NDArray[np.datetime64],
+    dates: npt.NDArray[Any],
 ) -> pd.DataFrame:
     """What the mapping rules of SOURCES.md give for the round's households."""
     n = len(hh)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,9 +92,7 @@ def simulate(rng: np.random.Generator, scale: float) -> WodcDraw:
             "herkomst_oblast": _with_missing(rng, traits.origin, 0.01, 0.005),
             "aankomst_jaar": arr_year,
             "aankomst_maand": arr_month,
-            "terugkeer_veilig": _with_missing(
-                rng, np.array([2, 3, 1, 1])[intention], 0.015, 0.01
-            ),
+            "terugkeer_veilig": _with_missing(rng, np.array([2, 3, 1, 1])[intention], 0.015, 0.01),
             "opvang": rng.choice([1, 2, 3], size=n, p=[0.55, 0.25, 0.20]),
         }
     )
@@ -142,7 +141,7 @@ def _truth(
     return build_truth(SOURCE, cols)
 
 
-def value_labels() -> dict[str, dict[int | float, str]]:
+def value_labels() -> dict[str, dict[Any, str]]:
     """Dutch value labels, the user-missing codes included on every categorical item."""
     sets: dict[str, dict[int, str]] = {
         "geslacht": L.WODC_GESLACHT,
@@ -152,10 +151,10 @@ def value_labels() -> dict[str, dict[int | float, str]]:
         "terugkeer_veilig": L.WODC_TERUGKEER,
         "opvang": L.WODC_OPVANG,
     }
-    out: dict[str, dict[int | float, str]] = {
+    out: dict[str, dict[Any, str]] = {
         name: {**labels, **L.WODC_MISSING} for name, labels in sets.items()
     }
-    out["strata"] = dict(L.WODC_STRATA)
+    out["strata"] = {**L.WODC_STRATA}
     return out
 
 
