@@ -1,0 +1,134 @@
+"""Figures: forest plots and predicted probabilities, written, opened, and rerun."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pytest
+
+from surveytk.errors import OutputError
+from surveytk.models.results import FitResult
+from surveytk.report.examples import (
+    EXAMPLE_SCHEMA,
+    example_binary,
+    example_multinomial,
+    example_ordinal,
+)
+from surveytk.report.labels import Labeller, parse_schema_labels
+from surveytk.report.plots import forest_plot, forest_points, term_matches, write_plot
+
+
+@pytest.fixture(scope="module")
+def labeller() -> Labeller:
+    return Labeller(parse_schema_labels(EXAMPLE_SCHEMA, "schema.yaml"))
+
+
+@pytest.fixture(scope="module")
+def two_binary() -> list[FitResult]:
+    return [example_binary("SOEP"), example_binary("WODC", seed=5, scale=0.8)]
+
+
+def test_term_matching_by_variable() -> None:
+    assert term_matches("C(origin_area)[T.kyiv]", ["origin_area"])
+    assert term_matches("age:employed[T.True]", ["employed"])
+    assert term_matches("age", ["age"])
+    assert not term_matches("age", ["employed"])
+
+
+def test_forest_points_leave_out_intercept_and_thresholds(two_binary: list[FitResult]) -> None:
+    points = forest_points([example_ordinal()], ["o"], ame=False)
+    assert {p.term for p in points} == {"age", "employed[T.True]", "C(origin_area)[T.frontline]"}
+    binary = forest_points(two_binary, ["a", "b"], ame=False, terms=["origin_area"])
+    assert {p.term for p in binary} == {"C(origin_area)[T.frontline]", "C(origin_area)[T.kyiv]"}
+    assert {p.series for p in binary} == {0, 1}
+
+
+def test_forest_points_exp_bounds(two_binary: list[FitResult]) -> None:
+    (p,) = forest_points(two_binary[:1], ["a"], ame=False, exp=True, terms=["employed"])
+    ci = two_binary[0].conf_int().loc["employed[T.True]"]
+    assert p.low == pytest.approx(float(pytest.importorskip("numpy").exp(ci["conf_low"])))
+    assert p.low < p.estimate < p.high
+
+
+def test_forest_plot_has_one_tick_per_term(two_binary: list[FitResult], labeller: Labeller) -> None:
+    fig = forest_plot(two_binary, kind="coef", labeller=labeller)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [
+        "Age (years)",
+        "Employed",
+        "Origin area: Front line",
+        "Origin area: Kyiv",
+        "Distance to Ukraine (km)",
+    ]
+    assert len(fig.legends) == 1
+
+
+def test_ame_panels_per_outcome_level(labeller: Labeller) -> None:
+    fig = forest_plot([example_multinomial(), example_ordinal()], kind="ame", labeller=labeller)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [
+        "Return",
+        "Stay",
+        "Move on",
+        "Undecided",
+        "Return some day",
+        "Return within 12 months",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "exp"),
+    [
+        ("coef", "png", False),
+        ("coef", "svg", True),
+        ("ame", "pdf", False),
+        ("predicted", "png", False),
+    ],
+)
+def test_figures_written_and_rerun_byte_identical(
+    two_binary: list[FitResult],
+    labeller: Labeller,
+    tmp_path: Path,
+    kind: str,
+    suffix: str,
+    exp: bool,
+) -> None:
+    a = write_plot(two_binary, tmp_path / f"a.{suffix}", kind=kind, exp=exp, labeller=labeller)
+    b = write_plot(two_binary, tmp_path / f"b.{suffix}", kind=kind, exp=exp, labeller=labeller)
+    assert a.stat().st_size > 1000
+    assert a.read_bytes() == b.read_bytes()
+    if suffix == "png":
+        image = mpimg.imread(a)
+        height, width = image.shape[:2]
+        assert width >= 800 and height >= 400
+
+
+def test_predicted_needs_stored_predictions(tmp_path: Path) -> None:
+    bare = example_ordinal()
+    with pytest.raises(OutputError, match="no predictions"):
+        write_plot([bare], tmp_path / "p.png", kind="predicted", labeller=Labeller(enabled=False))
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_predicted_rejects_incomplete_records(tmp_path: Path) -> None:
+    res = FitResult.from_dict(
+        {**example_binary().to_dict(), "extra": {"predictions": [{"x": 1.0}]}}
+    )
+    with pytest.raises(OutputError, match="lacks one of"):
+        write_plot([res], tmp_path / "p.png", kind="predicted", labeller=Labeller(enabled=False))
+
+
+def test_unknown_x_variable(two_binary: list[FitResult], tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="no predictions by 'gender'"):
+        write_plot(two_binary, tmp_path / "p.png", kind="predicted", x_var="gender")
+
+
+def test_bad_figure_suffix_and_exp_on_ame(two_binary: list[FitResult], tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="png, svg, pdf"):
+        write_plot(two_binary, tmp_path / "p.jpg")
+    with pytest.raises(OutputError, match="--exp"):
+        write_plot(two_binary, tmp_path / "p.png", kind="ame", exp=True)
+    with pytest.raises(OutputError, match="nothing to plot"):
+        write_plot(two_binary, tmp_path / "p.png", terms=["gender"])
