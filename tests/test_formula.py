@@ -312,6 +312,9 @@ def test_transform_rejects_unknown_level(df: pd.DataFrame) -> None:
     mf = build_model_frame("y ~ area", df)
     with pytest.raises(FormulaError, match="'z' is not a level of 'area'"):
         mf.encode("area", "z")
+    new = df.assign(area=df["area"].astype(str).where(df.index > 0, "z"))
+    with pytest.raises(FormulaError, match=r"1 value.* of 'area' that are not levels"):
+        mf.transform(new)
 
 
 def test_boolean_variable_as_zero_one(df: pd.DataFrame) -> None:

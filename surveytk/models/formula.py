@@ -736,7 +736,15 @@ class ModelFrame:
             raise FormulaError(f"new data lack column {info.name!r} used by the formula")
         s = data[info.name]
         if info.kind == "categorical":
-            codes = _codes(s, self._codings[info.name].levels).astype(np.float64)
+            coding = self._codings[info.name]
+            codes = _codes(s, coding.levels).astype(np.float64)
+            unknown = (codes < 0) & ~_missing(s)
+            if unknown.any():
+                raise FormulaError(
+                    f"new data have {int(unknown.sum())} value(s) of {info.name!r} that are not "
+                    "levels of the fitted model; levels: " + ", ".join(coding.labels),
+                    variable=info.name,
+                )
             codes[codes < 0] = np.nan
             return codes
         return _numeric_values(s, info.name)
