@@ -1,0 +1,1 @@
+"""Analysis specs (`analyses/*.yaml`) and the runner behind `surveytk run` / `surveytk demo`."""
