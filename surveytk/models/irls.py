@@ -201,7 +201,6 @@ def fit_binary(
         _check_outcome(y, w)
         check_rank(X, w, names)
     beta = _start(X, y, w, link) if start is None else np.asarray(start, dtype=np.float64)
-    dev_old = math.inf
     converged = False
     it = 0
     for it in range(1, maxiter + 1):  # noqa: B007
@@ -215,14 +214,11 @@ def fit_binary(
         new = _solve(X, ww, z)
         step = np.max(np.abs(new - beta)) / (np.max(np.abs(new)) + 1e-8)
         beta = new
-        dev = -2.0 * bernoulli_loglik(y, _mu(X @ beta, link)[0], w)
-        rel = abs(dev - dev_old) / (abs(dev) + 0.1)
-        dev_old = dev
         if not np.all(np.isfinite(beta)):
             break
         # the deviance settles long before probit's Fisher scoring has settled the
-        # coefficients, so the deviance criterion alone is not enough there
-        if step < tol or (rel < tol * 1e-3 and step < math.sqrt(tol)):
+        # coefficients, so convergence is judged on the coefficients
+        if step < tol:
             converged = True
             break
     return _finish_binary(X, y, w, beta, link, converged, it, maxiter, names, check)
