@@ -63,7 +63,8 @@ def mlogit_terms(
     B = np.zeros((p, n_levels))
     B[:, others] = params.reshape(m, p).T
     eta = X @ B
-    logp = eta - special.logsumexp(eta, axis=1, keepdims=True)
+    eta -= eta.max(axis=1, keepdims=True)
+    logp = eta - np.log(np.exp(eta).sum(axis=1, keepdims=True))
     loglik = float(np.sum(w * logp[np.arange(n), y]))
     prob = np.exp(logp[:, others])
     resid = (y[:, None] == others[None, :]).astype(float) - prob
@@ -73,10 +74,11 @@ def mlogit_terms(
     else:  # only the column sums: the gradient
         scores = (X.T @ wr).T.reshape(1, m * p)
     hess = np.empty((m * p, m * p))
+    wp = w[:, None] * prob
     for a in range(m):
         for b in range(a, m):
-            c = prob[:, a] * ((1.0 if a == b else 0.0) - prob[:, b]) * w
-            block = -(X * c[:, None]).T @ X
+            c = wp[:, a] * ((1.0 if a == b else 0.0) - prob[:, b])
+            block = -(X.T * c) @ X
             hess[a * p : (a + 1) * p, b * p : (b + 1) * p] = block
             hess[b * p : (b + 1) * p, a * p : (a + 1) * p] = block.T
     return loglik, scores, hess
