@@ -82,8 +82,8 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     ``nnet::multinom(weights=w)``; linearised variance ``H^-1 M H^-1`` with
     ``M`` from PSU totals of weighted scores (Binder 1983), or replicate
     variance of warm-started refits (``withReplicates``/``svrepdesign``).
-    Inference uses t(design df + 1 − p), p the number of columns of one
-    equation (each equation counted as one ``svyglm``).
+    Inference uses t(design df + 1 − k), k counting the coefficients of every
+    equation (R ``summary.svyglm``'s rule applied to the whole model).
 
     Raises
     ------
@@ -100,7 +100,6 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     y = frame.y.astype(np.intp)
     base = choose_base(levels, y, w, options.base)
     X = frame.X
-    p = X.shape[1]
     others = [lev for j, lev in enumerate(levels) if j != base]
     terms = [t for _ in others for t in frame.terms]
     ylev = [lev for lev in others for _ in frame.terms]
@@ -137,7 +136,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         outcome=frame.formula.outcome,
         coef=coef,
         design=design.summary(),
-        df_resid=residual_df(design, p),
+        df_resid=residual_df(design, len(names)),
         loglik=kf.loglik,
         pseudo_r2=mcfadden_r2(kf),
         converged=kf.converged,
