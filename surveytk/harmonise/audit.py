@@ -108,8 +108,8 @@ def build_audit(book: Codebook, dl: Delivery, cols: dict[str, Col],
         files[alias] = entry
     variables: dict[str, Any] = {}
     for name, col in cols.items():
-        spec = cw.variables.get(name)
-        origin = col.origin if spec is not None else f"schema:{col.origin}"
+        vspec = cw.variables.get(name)
+        origin = col.origin if vspec is not None else f"schema:{col.origin}"
         entry = {"from": origin, **summarise(col)}
         if name in counts:
             entry["codes"] = counts[name].rows

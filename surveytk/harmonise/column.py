@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.codebook.model import MISSING_REASONS
+from surveytk.errors import ProblemList, SurveytkError
 from surveytk.io.labelled import VariableMeta
 
 REASON_CODE: dict[str, int] = {r: i + 1 for i, r in enumerate(MISSING_REASONS)}
@@ -111,3 +112,11 @@ def format_id_part(values: pd.Series) -> pd.Series:
         out[integral] = ints
         return out
     return values.astype("string").str.strip()
+
+
+def raise_problems(problems: ProblemList, error: type[SurveytkError], headline: str) -> None:
+    """Raise ``error`` if there are problems: one problem → its own one-line message."""
+    if len(problems) == 1:
+        p = problems.problems[0]
+        raise error(p.message, file=p.file, variable=p.variable, value=p.value, reason=p.reason)
+    problems.raise_if_any(error, headline)

@@ -156,12 +156,12 @@ def make_id(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     out: pd.Series = pd.Series([""] * ctx.n, dtype="string")
     for i, p in enumerate(pieces):
         out = out + p if i == 0 else out + sep + p
-    out = out.astype("string")
-    out[reason != VALID] = pd.NA
+    out = out.astype("string").mask(reason != VALID)
     return Col(values=out, reason=reason, origin="derive:make_id")
 
 
-def is_reference(value: object, ctx: DeriveContext | None = None, aliases: Sequence[str] = ()) -> bool:
+def is_reference(value: object, ctx: DeriveContext | None = None,
+                 aliases: Sequence[str] = ()) -> bool:
     """Whether an argument is a reference: ``$var`` or ``<file alias>.<column>``."""
     if not isinstance(value, str):
         return False
@@ -357,14 +357,19 @@ def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     if unmatched.any():
         combos = pd.DataFrame({c.origin: k[unmatched] for c, k in zip(cols, raw, strict=True)})
         counts = combos.value_counts().sort_index()
-        shown = "; ".join(f"{dict(zip(combos.columns, k, strict=True))}: {v}" for k, v in
-                          counts.items())
+        names = [str(c) for c in combos.columns]
+        shown = "; ".join(f"{dict(zip(names, _as_tuple(k), strict=True))}: {v}"
+                          for k, v in counts.items())
         ctx.problems.add(
             f"{cols[0].file or ''}: combination of {[c.origin for c in cols]} not covered by "
             f"the rules ({shown}); add a rule in {ctx.where(target)}",
             variable=target,
         )
     return Col(values=pd.Series(out, dtype=object), reason=reason, origin="derive:combine")
+
+
+def _as_tuple(key: object) -> tuple[object, ...]:
+    return key if isinstance(key, tuple) else (key,)
 
 
 def _key(value: object) -> object:
@@ -439,9 +444,9 @@ def _unique_inverse(values: pd.Series, as_text: bool) -> tuple[np.ndarray, np.nd
     """Unique keys (comparison form, NA last), row → unique, and the delivered uniques."""
     if as_text:
         codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-        orig = np.append(np.asarray(uniques, dtype=object), None)
+        orig = np.append(np.asarray(uniques, dtype=object), [None])
         norm = np.asarray([normalise_text(u) for u in uniques], dtype=object)
-        return np.append(norm, None), np.where(codes < 0, len(norm), codes), orig
+        return np.append(norm, [None]), np.where(codes < 0, len(norm), codes), orig
     codes, uniques = pd.factorize(pd.to_numeric(values, errors="coerce"), use_na_sentinel=True)
     arr = np.append(np.asarray(uniques, dtype="float64"), np.nan)
     return arr, np.where(codes < 0, len(arr) - 1, codes), arr.astype(object)
@@ -483,7 +488,7 @@ def _check_lookup_labels(
         if row is None:
             continue
         if "label_format" in args:
-            expected = str(args["label_format"]).format(**row)
+            expected = str(args["label_format"]).format(**{str(k): v for k, v in row.items()})
         else:
             expected = str(row[str(args["label_column"])])
         msg = compare_label(code, str(label), expected)
@@ -517,8 +522,7 @@ def date_parse(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
             f"{args.get('format', 'ISO')!r}; fix the format in {ctx.where(target)}",
             variable=src.origin,
         )
-    out = pd.Series(dates).dt.normalize().astype("datetime64[s]")
-    out[reason != VALID] = pd.NaT
+    out = pd.Series(dates).dt.normalize().astype("datetime64[s]").mask(reason != VALID)
     return Col(values=out.reset_index(drop=True), reason=reason, origin="derive:date_parse")
 
 
@@ -546,8 +550,7 @@ def date_from_parts(ctx: DeriveContext, args: Mapping[str, Any], target: str) ->
     dates = pd.to_datetime(frame, errors="coerce")
     invalid = ok & dates.isna().to_numpy()
     reason[invalid] = REASON_CODE["implausible"]
-    out = dates.astype("datetime64[s]")
-    out[reason != VALID] = pd.NaT
+    out = dates.astype("datetime64[s]").mask(reason != VALID)
     return Col(values=out, reason=reason, origin="derive:date_from_parts")
 
 

@@ -8,6 +8,7 @@ is collected first and raised together as one :class:`HarmoniseError`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from surveytk.harmonise.column import (
     Col,
     format_id_part,
     normalise_text,
+    raise_problems,
 )
 from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.frames import Delivery, Roster, assemble, read_delivery, take
@@ -139,7 +141,7 @@ class Context:
         set_missing(values, reason, codes)
 
 
-def set_missing(values: pd.Series, reason: np.ndarray, codes: dict[Any, str]) -> None:
+def set_missing(values: pd.Series, reason: np.ndarray, codes: Mapping[Any, str]) -> None:
     """Set ``reason`` (in place) where a still-valid value is one of ``codes``."""
     if not codes:
         return
@@ -319,8 +321,7 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
     if var.type == "date":
         dates = pd.to_datetime(values, errors="coerce")
         dates = pd.Series(dates).dt.normalize().astype("datetime64[s]")
-        dates[reason != VALID] = pd.NaT
-        return dates.reset_index(drop=True)
+        return dates.mask(reason != VALID).reset_index(drop=True)
     text_values = format_id_part(values)
     text_values[reason != VALID] = pd.NA
     return text_values
@@ -390,7 +391,7 @@ def typed_series(var: SchemaVariable, values: pd.Series) -> pd.Series:
     if var.type == "boolean":
         return values.astype("boolean")
     if var.type == "integer":
-        return values.astype("Float64").astype(var.dtype or "Int32")
+        return values.astype("Float64").astype(pd.api.types.pandas_dtype(var.dtype or "Int32"))
     if var.type == "float":
         return values.astype("float64")
     if var.type == "date":
@@ -409,7 +410,7 @@ def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame]) -> Harmon
     """
     problems = ProblemList()
     result = run_checked(book, frames, problems)
-    problems.raise_if_any(HarmoniseError, f"cannot harmonise with {book.path.name}")
+    raise_problems(problems, HarmoniseError, f"cannot harmonise with {book.path.name}")
     assert result is not None
     return result
 

@@ -109,7 +109,8 @@ def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFr
 
     base = Path(input_dir)
     cw = book.crosswalk
-    absent = [str(base / spec.path) for spec in cw.files.values() if not (base / spec.path).is_file()]
+    absent = [str(base / spec.path) for spec in cw.files.values()
+              if not (base / spec.path).is_file()]
     if absent:
         raise ReadError(
             f"missing file(s) {', '.join(absent)} named in {book.path.name}; check --input-dir "
@@ -212,7 +213,7 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
         known &= ~pd.isna(arr)
     unmatched = (pos < 0) & known
     stats.unmatched_left = int(unmatched.sum())
-    stats.rows_used = int(len(np.unique(pos[pos >= 0])))
+    stats.rows_used = len(np.unique(pos[pos >= 0]))
     if stats.unmatched_left and spec.join.unmatched == "error":
         problems.add(
             f"{rframe.file.path}: {stats.unmatched_left} rows of {book.crosswalk.base} have no "

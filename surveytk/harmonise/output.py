@@ -107,12 +107,12 @@ def write_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None
         data, value_labels, var_labels = labelled_codes(table, schema)
         if kind == "dta":
             write_dta(data, target, variable_labels=var_labels,
-                      value_labels=value_labels)  # type: ignore[arg-type]
+                      value_labels=value_labels)
         else:
             formats = {c: "DATE11" for c in data.columns
                        if pd.api.types.is_datetime64_any_dtype(data[c].dtype)}
             write_sav(data, target, variable_labels=var_labels,
-                      value_labels=value_labels, formats=formats)  # type: ignore[arg-type]
+                      value_labels=value_labels, formats=formats)
     write_text_atomic(target.with_name(target.name + ".provenance.json"),
                       json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return target
