@@ -1,4 +1,4 @@
-"""Writers: labels and missing declarations survive write → pyreadstat read; atomic; deterministic."""
+"""Writers: labels and missing codes survive write → pyreadstat read; atomic; deterministic."""
 
 from __future__ import annotations
 
@@ -215,5 +215,5 @@ def test_write_labelled_keeps_metadata(tmp_path: Path, suffix: str) -> None:
 
 
 def test_write_labelled_unknown_format(tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match="cannot write format .xyz"):
+    with pytest.raises(OutputError, match=r"cannot write format \.xyz"):
         write_labelled(_labelled(), tmp_path / "x.xyz")
