@@ -295,7 +295,7 @@ def test_xlsx_sheet_keeps_numbers_bold_header_and_neutralises_formulas(
 
     schema = {
         "variables": {
-            "age": {"label": "=HYPERLINK(\"http://x\",\"age\")"},
+            "age": {"label": '=HYPERLINK("http://x","age")'},
             "employed": {"label": "@SUM(A1)"},
             "distance_km": {"label": "+1 distance"},
         }
@@ -308,14 +308,14 @@ def test_xlsx_sheet_keeps_numbers_bold_header_and_neutralises_formulas(
         (r, c): ws.cell(row=r, column=c) for r in range(1, ws.max_row + 1) for c in range(1, 6)
     }
     labels = [cells[(r, 1)].value for r in range(1, ws.max_row + 1)]
-    assert "'=HYPERLINK(\"http://x\",\"age\")" in labels
+    assert '\'=HYPERLINK("http://x","age")' in labels
     assert "'@SUM(A1)" in labels
     assert "'+1 distance" in labels
     assert all(c.data_type != "f" for c in cells.values())
     header = [cells[(3, c)] for c in range(2, 4)]
     assert [h.value for h in header] == ["SOEP", "Finland"]
     assert all(h.font.b for h in header)
-    age = labels.index("'=HYPERLINK(\"http://x\",\"age\")") + 1
+    age = labels.index('\'=HYPERLINK("http://x","age")') + 1
     value = cells[(age, 2)]
     assert value.value == pytest.approx(res[0].params["age"])
     assert value.number_format == "0.000"

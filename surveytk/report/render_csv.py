@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from surveytk.report.table_model import TextTable
+from surveytk.report.table_model import TextTable, expand_spans
 
 
 def render_csv(grid: TextTable) -> str:
@@ -26,7 +26,7 @@ def render_csv(grid: TextTable) -> str:
         if section.title and section.rows:
             writer.writerow([section.title] + [""] * (grid.n_columns - 1))
         for r in section.rows:
-            writer.writerow([c.text for c in r])
+            writer.writerow([c.text for c in expand_spans(r)])
     writer.writerow([])
     for note in grid.notes:
         writer.writerow([note])

@@ -113,8 +113,13 @@ def render_docx(grid: TextTable) -> bytes:
             _write_cell(cell, section.title, italic=True, align="left")
             r += 1
         for cells in section.rows:
-            for c, item in enumerate(cells):
-                _write_cell(table.cell(r, c), item.text, align="left" if c == 0 else "center")
+            c = 0
+            for item in cells:
+                cell = table.cell(r, c)
+                if item.span > 1:
+                    cell = cell.merge(table.cell(r, c + item.span - 1))
+                _write_cell(cell, item.text, align="left" if c == 0 else "center")
+                c += item.span
             r += 1
     _rule(table.rows[n_rows - 1], "bottom", _HEAVY)
 

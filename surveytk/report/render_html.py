@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from surveytk.report.table_model import TextTable
+from surveytk.report.table_model import Cell, TextTable
 
 CSS = """\
 body { font-family: "Helvetica Neue", Arial, sans-serif; margin: 2em; color: #111; }
@@ -36,6 +36,11 @@ def _header(grid: TextTable) -> list[str]:
         lines.append("<tr>" + "".join(cells) + "</tr>")
     lines.append("</thead>")
     return lines
+
+
+def _td(cell: Cell) -> str:
+    attr = f' colspan="{cell.span}"' if cell.span > 1 else ""
+    return f"<td{attr}>{escape(cell.text)}</td>"
 
 
 def render_html(grid: TextTable) -> str:
@@ -69,7 +74,7 @@ def render_html(grid: TextTable) -> str:
             label, *cells = row
             lines.append(
                 f'<tr><th scope="row">{escape(label.text)}</th>'
-                + "".join(f"<td>{escape(c.text)}</td>" for c in cells)
+                + "".join(_td(c) for c in cells)
                 + "</tr>"
             )
         lines.append("</tbody>")

@@ -7,7 +7,7 @@ fragment compiles with pdflatex as well as with XeLaTeX/LuaLaTeX.
 
 from __future__ import annotations
 
-from surveytk.report.table_model import TextTable
+from surveytk.report.table_model import Cell, TextTable
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -37,6 +37,11 @@ def escape_latex(text: str) -> str:
     if out.startswith("["):
         out = "{[}" + out[1:]
     return out
+
+
+def _body_cell(cell: Cell) -> str:
+    text = escape_latex(cell.text)
+    return rf"\multicolumn{{{cell.span}}}{{c}}{{{text}}}" if cell.span > 1 else text
 
 
 def _row(cells: list[str]) -> str:
@@ -82,7 +87,7 @@ def render_latex(grid: TextTable) -> str:
             lines.append(
                 _row([rf"\multicolumn{{{n}}}{{l}}{{\textit{{{escape_latex(section.title)}}}}}"])
             )
-        lines.extend(_row([escape_latex(c.text) for c in row]) for row in section.rows)
+        lines.extend(_row([_body_cell(c) for c in row]) for row in section.rows)
     lines += [
         r"\bottomrule",
         r"\end{tabular}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surveytk.report.table_model import Cell, TextTable
+from surveytk.report.table_model import Cell, TextTable, expand_spans
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>"})
 
@@ -40,11 +40,11 @@ def render_markdown(grid: TextTable) -> str:
         if section.title:
             lines.append(_line([f"*{escape_md(section.title)}*"] + [""] * (len(head) - 1)))
         for row in section.rows:
-            lines.append(_line([escape_md(c.text) for c in _pad(row, len(head))]))
+            lines.append(_line([escape_md(c.text) for c in _pad(expand_spans(row), len(head))]))
     lines.append("")
     lines.append("*Notes:* " + " ".join(escape_md(n) for n in grid.notes))
     return "\n".join(lines) + "\n"
 
 
-def _pad(row: tuple[Cell, ...], n: int) -> list[Cell]:
+def _pad(row: list[Cell], n: int) -> list[Cell]:
     return list(row) + [Cell("")] * (n - len(row))

@@ -85,8 +85,14 @@ def render_xlsx(grid: TextTable) -> bytes:
             _put(ws, r, 1, Cell(section.title), italic=True)
             r += 1
         for cells in section.rows:
-            for c, item in enumerate(cells, start=1):
+            c = 1
+            for item in cells:
                 _put(ws, r, c, item, align="center" if c > 1 else None)
+                if item.span > 1:
+                    ws.merge_cells(
+                        start_row=r, start_column=c, end_row=r, end_column=c + item.span - 1
+                    )
+                c += item.span
             r += 1
     for c in range(1, grid.n_columns + 1):
         ws.cell(row=r - 1, column=c).border = Border(bottom=thin)

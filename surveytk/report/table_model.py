@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -379,6 +379,16 @@ class Cell:
     text: str
     value: float | None = None
     number_format: str | None = None
+    span: int = 1
+
+
+def expand_spans(row: Sequence[Cell]) -> list[Cell]:
+    """The row with each spanning cell followed by empty cells (for md and CSV)."""
+    out: list[Cell] = []
+    for cell in row:
+        out.append(cell)
+        out.extend(Cell("") for _ in range(cell.span - 1))
+    return out
 
 
 @dataclass(frozen=True)
@@ -470,8 +480,17 @@ def text_grid(model: TableModel, *, minus: str = UNICODE_MINUS) -> TextTable:
         sections.append(
             _estimate_section("thresholds", "Thresholds", model.thresholds, opts, minus)
         )
+    spans = [n for _, n in model.spanners]
+    starts = [sum(spans[:i]) for i in range(len(spans))]
     fit_rows = tuple(
-        (Cell(r.label), *(_fit_cell(r, v, opts.digits, minus) for v in r.values)) for r in model.fit
+        (
+            Cell(r.label),
+            *(
+                replace(_fit_cell(r, r.values[start], opts.digits, minus), span=n)
+                for start, n in zip(starts, spans, strict=True)
+            ),
+        )
+        for r in model.fit
     )
     sections.append(Section("fit", None, fit_rows))
     return TextTable(
