@@ -27,7 +27,8 @@ Tolerances (relative unless stated):
   Fisher scoring there stops 12 iterations short of convergence at
   epsilon = 1e-12 and its SEs use the penultimate weights (3.3e-6 off). Rerun
   with ``glm.control(epsilon = 1e-16, maxit = 500)`` R gives SEs
-  0.266917977, 0.019241009929 (intercept, mobility), which ours match to 2e-8. Its p-values get 4 × that (amplification as below).
+  0.266917977, 0.019241009929 (intercept, mobility), which ours match to 2e-8.
+  Its p-values get 4 × that (amplification as below).
 - ``APISTRAT_P_TOL = 2e-4``: the apistrat REFERENCES.md SE gap above (2.7e-5)
   amplified the same way (factor ~4 at t = 1.9).
 """
@@ -155,7 +156,11 @@ def test_api_fixture_tight_control(
     _close_est(t["estimate"], ref["estimate"], ref["std_error"], REF_TOL)
     se_tol = PROBIT_SE_TOL if case == ("apistrat", "probit") else REF_TOL
     _close(t["std_error"].to_numpy(), ref["std_error"].to_numpy(), se_tol)
-    _close(t["p_value"].to_numpy(), ref["p_value"].to_numpy(), P_TOL if se_tol == REF_TOL else 4 * se_tol)
+    _close(
+        t["p_value"].to_numpy(),
+        ref["p_value"].to_numpy(),
+        P_TOL if se_tol == REF_TOL else 4 * se_tol,
+    )
     assert r.df_resid == ref["df"].iloc[0]
     vc = _read_ref(reference_dir / "api_reference_vcov.csv")
     vc = vc[(vc["fixture"] == case[0]) & (vc["model"] == case[1])]

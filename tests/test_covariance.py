@@ -36,7 +36,7 @@ def _loop_meat(scores: np.ndarray, d: pd.DataFrame, fpc: bool, rule: str) -> np.
     k = scores.shape[1]
     meat = np.zeros((k, k))
     n_ok = n_all = 0
-    for h, g in d.groupby("stratum", sort=False):
+    for _h, g in d.groupby("stratum", sort=False):
         psus = list(dict.fromkeys(g["psu"]))
         z = np.array([scores[(d["psu"] == p).to_numpy()].sum(axis=0) for p in psus])
         nh = len(psus)
