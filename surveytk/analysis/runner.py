@@ -1,0 +1,334 @@
+"""``surveytk run``: raw files → harmonised and pooled data → models → tables and figures.
+
+Orchestration only: every number is computed by the library modules it calls.
+Outputs are first written into a private staging folder inside ``out_dir`` and
+moved into place when everything has succeeded, so an interrupted or failed
+run leaves no partial output under the final names, and concurrent runs on
+the same folder never see each other's half-written files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from surveytk import __version__
+from surveytk.analysis.sample import (
+    SampleAccount,
+    apply_rules,
+    complete_design,
+    design_column,
+    undecided_as_missing,
+)
+from surveytk.analysis.spec import AnalysisSpec, InputSpec, ModelSpec, load_spec
+from surveytk.errors import SpecError
+from surveytk.models.options import FitOptions
+from surveytk.models.results import FitResult
+
+Step = Callable[[str], None]
+
+TABLE_SUFFIX = {"md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html", "docx": ".docx",
+                "xlsx": ".xlsx", "csv": ".csv"}
+PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "statsmodels", "linearmodels",
+            "matplotlib", "seaborn", "python-docx", "openpyxl", "pydantic", "PyYAML")
+
+
+@dataclass
+class RunSummary:
+    """What a run wrote and how long each stage took."""
+
+    out_dir: Path
+    harmonised: dict[str, Path] = field(default_factory=dict)
+    results: dict[str, FitResult] = field(default_factory=dict)
+    tables: list[Path] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    tabulations: list[Path] = field(default_factory=list)
+    manifest: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - t0, 3)
+
+
+def _resolve(template: str, data_dir: Path | None, spec_path: Path) -> Path:
+    if "{data_dir}" in template:
+        if data_dir is None:
+            raise SpecError(f"{spec_path}: inputs use {{data_dir}}; give --data-dir DIR")
+        return Path(template.replace("{data_dir}", str(data_dir)))
+    path = Path(template)
+    return path if path.is_absolute() else spec_path.parent / path
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version(), "surveytk": __version__}
+    for name in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class _Run:
+    """One run of a spec: the state shared by its stages."""
+
+    def __init__(self, spec: AnalysisSpec, spec_path: Path, data_dir: Path | None,
+                 out_dir: Path, stage: Path, step: Step) -> None:
+        self.spec = spec
+        self.spec_path = spec_path
+        self.data_dir = data_dir
+        self.out_dir = out_dir
+        self.stage = stage
+        self.step = step
+        self.summary = RunSummary(out_dir=out_dir)
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.accounts: dict[str, SampleAccount] = {}
+        self.provenance: dict[str, Any] = {}
+
+    # ---- stages ---------------------------------------------------------------
+    def harmonise_inputs(self) -> None:
+        from surveytk.harmonise.run import harmonise_to_file
+
+        for inp in self.spec.inputs:
+            target = self.stage / "harmonised" / f"{inp.source}.parquet"
+            if inp.harmonised is not None:
+                src = _resolve(inp.harmonised, self.data_dir, self.spec_path)
+                self.step(f"copying harmonised {inp.source} from {src}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+                self.provenance[inp.source] = {"harmonised": str(src), "sha256": _sha256(src)}
+            else:
+                self._harmonise_one(inp, target, harmonise_to_file)
+            self.summary.harmonised[inp.source] = target
+
+    def _harmonise_one(self, inp: InputSpec, target: Path, harmonise_to_file: Any) -> None:
+        assert inp.codebook is not None and inp.input_dir is not None
+        input_dir = _resolve(inp.input_dir, self.data_dir, self.spec_path)
+        self.step(f"harmonising {inp.source} with codebook {inp.codebook}")
+        summary, result = harmonise_to_file(inp.codebook, input_dir, target)
+        self.provenance[inp.source] = {
+            "codebook": summary.codebook,
+            "codebook_version": summary.codebook_version,
+            "rows": summary.rows,
+            "inputs": result.provenance.get("inputs", result.provenance),
+        }
+
+    def pool(self) -> None:
+        from surveytk.codebook.loader import load_schema
+        from surveytk.harmonise.output import write_table
+        from surveytk.harmonise.pool import pool_tables
+
+        self.step(f"pooling {len(self.summary.harmonised)} sources "
+                  f"(weights: {self.spec.pool_weights})")
+        paths = list(self.summary.harmonised.values())
+        result = pool_tables(paths, weights=self.spec.pool_weights)
+        target = self.stage / "harmonised" / "pooled.parquet"
+        write_table(result.table, target, provenance=result.provenance, schema=load_schema())
+        self.summary.harmonised["pooled"] = target
+        for source, path in self.summary.harmonised.items():
+            table = result.table if source == "pooled" else pd.read_parquet(path)
+            self.tables[source] = self._analysis_table(source, table)
+
+    def _analysis_table(self, name: str, table: pd.DataFrame) -> pd.DataFrame:
+        kept, account = apply_rules(table, self.spec.sample.rules)
+        self.accounts[name] = account
+        if self.spec.sample.undecided == "missing":
+            kept = undecided_as_missing(kept)
+        return complete_design(kept) if name == "pooled" else kept
+
+    def fit_models(self) -> None:
+        results_dir = self.stage / "results"
+        for m in self.spec.models:
+            self.step(f"fitting {m.name} ({m.model}) on {m.data}")
+            data = self.tables[m.data]
+            result = fit_model(m, data)
+            if m.predict:
+                result = add_predictions(result, m, data)
+            result.save(results_dir / f"{m.name}.json")
+            result.save(results_dir / f"{m.name}.csv")
+            self.summary.results[m.name] = result
+
+    def write_tables(self) -> None:
+        from surveytk.report.table_model import TableOptions
+        from surveytk.report.tables import write_table
+
+        for t in self.spec.tables:
+            results = [self.summary.results[name] for name in t.models]
+            options = TableOptions(stat=t.stat, exp=t.exp, ame=t.ame, title=t.title,
+                                   notes=(t.notes,) if t.notes else ())
+            for fmt in dict.fromkeys("latex" if f == "tex" else f for f in t.formats):
+                self.step(f"table {t.name} ({fmt})")
+                path = self.stage / "tables" / f"{t.name}{TABLE_SUFFIX[fmt]}"
+                write_table(results, path, fmt=fmt, options=options)
+                self.summary.tables.append(path)
+
+    def write_figures(self) -> None:
+        from surveytk.report.plots import write_plot
+
+        for p in self.spec.plots:
+            self.step(f"figure {p.name} ({p.kind})")
+            results = [self.summary.results[name] for name in p.models]
+            path = self.stage / "figures" / f"{p.name}.{p.format}"
+            write_plot(results, path, kind=p.kind, title=p.title)
+            self.summary.figures.append(path)
+
+    def write_tabulations(self) -> None:
+        if not self.spec.tabulations:
+            return
+        from surveytk.analysis.tabulations import write_tabulation
+
+        for tab in self.spec.tabulations:
+            for fmt in tab.formats:
+                self.step(f"tabulation {tab.name} ({fmt})")
+                path = self.stage / "tabulations" / f"{tab.name}{TABLE_SUFFIX[fmt]}"
+                write_tabulation(self.tables[tab.data], tab, path, fmt,
+                                 threshold=self.spec.disclosure_threshold)
+                self.summary.tabulations.append(path)
+
+    def write_manifest(self) -> None:
+        manifest = {
+            "surveytk_version": __version__,
+            "spec": {"path": str(self.spec_path), "name": self.spec.name,
+                     "version": self.spec.version, "sha256": _sha256(self.spec_path)},
+            "seed": self.spec.seed,
+            "inputs": self.provenance,
+            "row_accounting": {k: v.to_dict() for k, v in self.accounts.items()},
+            "models": {name: {"model": r.model, "formula": r.formula, "n_obs": r.design.n_obs,
+                              "dropped": dict(r.dropped), "variance": r.design.variance,
+                              "converged": r.converged}
+                       for name, r in self.summary.results.items()},
+            "outputs": sorted(str(p.relative_to(self.stage)) for p in self._staged_files()),
+            "packages": _package_versions(),
+            "timings_seconds": self.summary.timings,
+        }
+        path = self.stage / "manifest.json"
+        path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        self.summary.manifest = path
+
+    def _staged_files(self) -> list[Path]:
+        return sorted(p for p in self.stage.rglob("*") if p.is_file())
+
+    def publish(self) -> None:
+        """Move every staged file to its final name (each move atomic), manifest last."""
+        staged = self._staged_files()
+        staged.sort(key=lambda p: p.name == "manifest.json")
+        for src in staged:
+            dst = self.out_dir / src.relative_to(self.stage)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+
+        def final(p: Path) -> Path:
+            return self.out_dir / p.relative_to(self.stage)
+
+        s = self.summary
+        s.harmonised = {k: final(v) for k, v in s.harmonised.items()}
+        s.tables = [final(p) for p in s.tables]
+        s.figures = [final(p) for p in s.figures]
+        s.tabulations = [final(p) for p in s.tabulations]
+        s.manifest = final(s.manifest) if s.manifest else None
+
+
+def fit_model(m: ModelSpec, data: pd.DataFrame) -> FitResult:
+    """Fit one model of a spec on its analysis table (design columns that the table
+    lacks, or has only empty, are left out of the design)."""
+    from surveytk.models.registry import family_fit
+
+    d = m.design
+    options = FitOptions(
+        model=m.model,
+        formula=m.formula,
+        weights=design_column(data, d.weights),
+        strata=design_column(data, d.strata),
+        psu=design_column(data, d.psu),
+        fpc=design_column(data, d.fpc),
+        lonely_psu=d.lonely_psu,
+        replicates=d.replicates,
+        reptype=d.reptype,
+        seed=None if d.replicates is None else 20240601,
+        subpop=m.subpop,
+        ame=m.ame,
+        base=m.base,
+        label=m.label or m.name,
+    )
+    result = family_fit(m.model)(data, options)
+    return result if result.label else replace(result, label=m.label or m.name)
+
+
+def add_predictions(result: FitResult, m: ModelSpec, data: pd.DataFrame) -> FitResult:
+    """Store average predictions by ``predict.x`` (and ``predict.by``) in ``extra``."""
+    from surveytk.analysis.predictions import prediction_records
+
+    records = prediction_records(result, m, data)
+    return replace(result, extra={**dict(result.extra), "predictions": records})
+
+
+def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
+                 out_dir: str | Path = "surveytk-out", step: Step | None = None) -> RunSummary:
+    """Run every stage of an analysis spec and publish its outputs into ``out_dir``.
+
+    Parameters
+    ----------
+    spec_path
+        An ``analyses/*.yaml`` file.
+    data_dir
+        Replaces ``{data_dir}`` in the spec's input folders.
+    out_dir
+        Folder for ``harmonised/``, ``results/``, ``tables/``, ``figures/``,
+        ``tabulations/`` and ``manifest.json``.
+    step
+        Called with a short description before each stage (progress display).
+    """
+    spec_path = Path(spec_path)
+    spec = load_spec(spec_path)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        run = _Run(spec, spec_path, Path(data_dir) if data_dir else None, out, stage,
+                   step or _noop)
+        timings = run.summary.timings
+        with _timed(timings, "harmonise"):
+            run.harmonise_inputs()
+        with _timed(timings, "pool"):
+            run.pool()
+        with _timed(timings, "fit"):
+            run.fit_models()
+        with _timed(timings, "tables"):
+            run.write_tables()
+        with _timed(timings, "figures"):
+            run.write_figures()
+        with _timed(timings, "tabulations"):
+            run.write_tabulations()
+        run.write_manifest()
+        run.publish()
+        return run.summary
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
