@@ -587,8 +587,7 @@ def roster_value(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Co
         )
     pos[targets] = rows
     src = view.frame[value]
-    vals = src.iloc[np.where(pos >= 0, pos, 0)].reset_index(drop=True)
-    vals = vals.astype(object).where(pos >= 0, None)
+    vals = pd.Series(pd.api.extensions.take(src.array, pos, allow_fill=True))
     reason = first_reason(line).copy()
     unmatched = (reason == VALID) & (pos < 0)
     rule = getattr(view, "unmatched", "error")
@@ -602,7 +601,6 @@ def roster_value(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Co
         else:
             reason[unmatched] = REASON_CODE[rule]
     meta = getattr(view, "variables", {}).get(value)
-    vals = pd.Series(vals.to_numpy(), dtype=src.dtype if pos.min(initial=0) >= 0 else object)
     return Col(values=vals, reason=reason, origin=f"{view.alias}.{value}", meta=meta,
                file=getattr(view, "file", None))
 

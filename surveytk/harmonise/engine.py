@@ -152,8 +152,8 @@ def set_missing(values: pd.Series, reason: np.ndarray, codes: Mapping[Any, str])
                 hit = (arr == float(code)) & (reason == VALID)
                 reason[hit] = REASON_CODE[why]
         return
-    text = {normalise_text(k): v for k, v in codes.items()}
-    keys = values.map(lambda v: None if pd.isna(v) else normalise_text(v))
+    text = {_key(k): v for k, v in codes.items()}
+    keys = values.map(lambda v: None if pd.isna(v) else _key(v))
     for code, why in text.items():
         hit = (keys == code).to_numpy(dtype=bool, na_value=False) & (reason == VALID)
         reason[hit] = REASON_CODE[why]

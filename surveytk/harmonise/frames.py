@@ -174,6 +174,9 @@ def assemble(book: Codebook, frames: dict[str, LabelledFrame], problems: Problem
                 f"of {alias} in {book.where('files', alias, 'join')}",
                 file=right.file.path,
             )
+            _placeholder(dl, alias)
+            dl.joins[alias] = JoinStats(rows_in=len(right), rows_used=0,
+                                        unused_reason=join.unused_reason)
             continue
         left_keys = [_key_array(_left_column(dl, ref)) for ref in join.on.values()]
         right_keys = [_key_array(right.data[c].reset_index(drop=True)) for c in join.on]
@@ -182,6 +185,20 @@ def assemble(book: Codebook, frames: dict[str, LabelledFrame], problems: Problem
         else:
             _join_one(dl, alias, left_keys, right_keys, problems)
     return dl
+
+
+def _placeholder(dl: Delivery, alias: str) -> None:
+    """A join that could not be made (already reported): no partner for any row."""
+    spec = dl.book.crosswalk.files[alias]
+    lf = dl.frames[alias]
+    if spec.join is not None and spec.join.many:
+        dl.rosters[alias] = Roster(alias=alias, frame=lf.data.reset_index(drop=True),
+                                   parent=np.full(len(lf), -1, dtype=np.int64),
+                                   variables=lf.variables, file=lf.file.path,
+                                   unmatched="not_asked")
+    else:
+        dl.positions[alias] = np.full(dl.n, -1, dtype=np.int64)
+        dl.unmatched_reason[alias] = "not_asked"
 
 
 def _left_column(dl: Delivery, ref: str) -> pd.Series:
@@ -205,6 +222,7 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
             f"{list(spec.join.on)} of {alias}; the file must have one row per key",
             file=rframe.file.path,
         )
+        _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
     pos = ridx.get_indexer(_index(left)).astype(np.int64)
@@ -243,6 +261,7 @@ def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.
             f"{book.crosswalk.base}; a one-to-many join needs one base row per key",
             file=rframe.file.path,
         )
+        _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
     parent = lidx.get_indexer(_index(right)).astype(np.int64)
