@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Re-run every R reference script (R >= 4.2 with survey, MASS, nnet, plm,
+# haven, lmtest, jsonlite). Usage: tests/reference/run_all.sh [testfiles_dir]
+# The outputs are deterministic: a re-run must leave `git diff` empty.
+set -euo pipefail
+cd "$(dirname "$0")"
+shared="${1:-../../../shared/testfiles}"
+for script in api_reference.R design_data.R binary_reference.R ordinal_reference.R \
+              multinomial_reference.R panel_reference.R; do
+    echo "== $script"
+    Rscript "$script" "$shared"
+done
