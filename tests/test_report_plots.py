@@ -132,3 +132,38 @@ def test_bad_figure_suffix_and_exp_on_ame(two_binary: list[FitResult], tmp_path:
         write_plot(two_binary, tmp_path / "p.png", kind="ame", exp=True)
     with pytest.raises(OutputError, match="nothing to plot"):
         write_plot(two_binary, tmp_path / "p.png", terms=["gender"])
+
+
+def test_predicted_categorical_x_by_outcome_level(labeller: Labeller, tmp_path: Path) -> None:
+    records = [
+        {
+            "x_var": "origin_area",
+            "x": area,
+            "group_var": "employed",
+            "group": group,
+            "y_level": level,
+            "estimate": 0.3,
+            "conf_low": 0.25,
+            "conf_high": 0.35,
+        }
+        for group in ("False", "True")
+        for area in ("occupied", "frontline", "kyiv")
+        for level in ("stay", "return_soon")
+    ]
+    res = FitResult.from_dict({**example_ordinal().to_dict(), "extra": {"predictions": records}})
+    from surveytk.report.plots import predicted_plot
+
+    fig = predicted_plot([res], labeller=labeller)
+    assert [ax.get_title() for ax in fig.axes] == ["Stay", "Return within 12 months"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        "Occupied",
+        "Front line",
+        "Kyiv",
+    ]
+    legend = fig.axes[-1].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["No", "Yes"]
+
+
+def test_mixed_binary_and_ordinal_ame_panels(labeller: Labeller) -> None:
+    fig = forest_plot([example_binary(), example_ordinal()], kind="ame", labeller=labeller)
+    assert fig.axes[0].get_title() == "Intends to return"

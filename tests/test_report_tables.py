@@ -349,3 +349,18 @@ def test_schema_yaml_is_read_by_write_table(saved: dict[str, Path], tmp_path: Pa
     path.write_text(yaml.safe_dump(EXAMPLE_SCHEMA), encoding="utf-8")
     out = write_table(load(saved, "soep"), tmp_path / "t.md", labeller=Labeller.from_schema(path))
     assert "Origin area: Front line" in out.read_text(encoding="utf-8")
+
+
+def test_non_finite_numbers_leave_cells_empty(saved: dict[str, Path]) -> None:
+    (res,) = load(saved, "soep")
+    d = res.to_dict()
+    d["coef"]["cov"][1][1] = float("nan")  # e.g. an aliased term
+    d["loglik"] = float("nan")
+    broken = FitResult.from_dict(d)
+    for stat in ("se", "ci"):
+        grid = text_grid(build_table([broken], options=TableOptions(stat=stat)))  # type: ignore[arg-type]
+        rows = grid.sections[0].rows
+        age = next(i for i, r in enumerate(rows) if r[0].text == "age")
+        assert rows[age + 1][1].text == ""
+        fit = {r[0].text: r[1].text for r in grid.sections[-1].rows}
+        assert "Log pseudo-likelihood" not in fit or fit["Log pseudo-likelihood"] == ""

@@ -246,9 +246,11 @@ def forest_plot(
         ax.remove()
     for ax, lv in zip(axes, levels, strict=False):
         _forest_panel(ax, [p for p in points if p.y_level == lv], term_order, len(results), exp)
+        first = next(p for p in points if p.y_level == lv)
         if lv:
-            first = next(p for p in points if p.y_level == lv)
             ax.set_title(lab.level(outcome_of[first.series], lv), fontsize=9)
+        elif n_panels > 1:
+            ax.set_title(lab.variable(outcome_of[first.series]), fontsize=9)
     for row in grid:
         row[0].set_yticks(
             [len(term_order) - 1 - k for k in range(len(term_order))],

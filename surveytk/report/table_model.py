@@ -423,12 +423,15 @@ def _estimate_cells(entry: Entry | None, opts: TableOptions, minus: str) -> tupl
         return Cell(""), Cell("")
     d = opts.digits
     stars = stars_for(entry.p_value, opts.stars)
+    numeric = not stars and math.isfinite(entry.estimate)
     top = Cell(
         format_number(entry.estimate, d, minus=minus) + stars,
-        None if stars else entry.estimate,
-        None if stars else _excel_format(d),
+        entry.estimate if numeric else None,
+        _excel_format(d) if numeric else None,
     )
     if opts.stat == "ci":
+        if not (math.isfinite(entry.conf_low) and math.isfinite(entry.conf_high)):
+            return top, Cell("")
         lo = format_number(entry.conf_low, d, minus=minus)
         hi = format_number(entry.conf_high, d, minus=minus)
         return top, Cell(f"[{lo}, {hi}]")
@@ -439,7 +442,7 @@ def _estimate_cells(entry: Entry | None, opts: TableOptions, minus: str) -> tupl
 
 
 def _fit_cell(row: FitRow, value: float | str | None, digits: int, minus: str) -> Cell:
-    if value is None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return Cell("")
     if isinstance(value, str):
         return Cell(value)
