@@ -1,0 +1,177 @@
+"""``surveytk tabulate``: weighted shares with design-based SEs, after disclosure control."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv")
+BINARY_FORMATS = ("docx", "xlsx")
+DEFAULT_WEIGHT_COLUMN = "weight"
+
+
+@click.command(name="tabulate")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    metavar="VAR",
+    help="Variable whose shares are shown; a second --by VAR2 gives shares of VAR2 within "
+    "each level of the first. With --reference origin, default origin_area.",
+)
+@click.option(
+    "--weighted/--unweighted",
+    default=True,
+    show_default=True,
+    help="Weight respondents (by --weights) or count each once.",
+)
+@click.option(
+    "--weights",
+    default=None,
+    metavar="COL",
+    help=f"Weight column (default {DEFAULT_WEIGHT_COLUMN!r} if the file has it).",
+)
+@click.option("--strata", default=None, metavar="COL", help="Stratum column.")
+@click.option("--psu", default=None, metavar="COL", help="PSU (cluster) column.")
+@click.option("--fpc", default=None, metavar="COL", help="Finite population correction column.")
+@click.option(
+    "--lonely-psu",
+    type=click.Choice(("fail", "adjust", "certainty", "remove", "average")),
+    default="adjust",
+    show_default=True,
+    help="Rule for strata with a single PSU (as R survey.lonely.psu).",
+)
+@click.option(
+    "--dropna",
+    is_flag=True,
+    help="Leave out respondents with a missing by-variable (reported in the notes) "
+    "instead of showing them as '(missing)'.",
+)
+@click.option(
+    "--reference",
+    type=click.Choice(("origin",)),
+    default=None,
+    help="origin: add pre-war population shares of origin areas and the ratio "
+    "share / pre-war share.",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Disclosure threshold: cells with fewer respondents are suppressed "
+    "(with complementary suppression).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Table format (default: from the --out suffix, else md).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file (default: print to stdout; docx and xlsx need --out).",
+)
+@click.option(
+    "--digits",
+    type=click.IntRange(0, 6),
+    default=1,
+    show_default=True,
+    help="Decimals of percentages.",
+)
+@click.option(
+    "--labels/--raw-names",
+    default=True,
+    show_default=True,
+    help="Variable and level labels from the common schema, or raw names.",
+)
+@click.option("--title", default=None, help="Table title (default from the content).")
+def command(
+    file: Path,
+    by: tuple[str, ...],
+    weighted: bool,
+    weights: str | None,
+    strata: str | None,
+    psu: str | None,
+    fpc: str | None,
+    lonely_psu: str,
+    dropna: bool,
+    reference: str | None,
+    threshold: int,
+    fmt: str | None,
+    out: Path | None,
+    digits: int,
+    labels: bool,
+    title: str | None,
+) -> None:
+    """Shares of respondents by one or two variables of FILE, with design-based SEs.
+
+    FILE is anything `surveytk inspect` reads (a harmonised parquet file,
+    typically). Each cell shows the unweighted n, the weighted share, its
+    linearised standard error and a 95% interval; cells with fewer than
+    --threshold respondents are suppressed, and so are cells a total would
+    give away.
+
+    Example: surveytk tabulate wodc.parquet --by origin_area --reference origin --strata stratum
+    """
+    from surveytk.errors import DesignError, OutputError
+    from surveytk.io.atomic import check_not_input, write_bytes_atomic
+    from surveytk.io.readers import read_file
+    from surveytk.report.labels import Labeller
+    from surveytk.tabulate import ORIGIN_VARIABLE, render_tabulation, tabulate
+
+    fmt = fmt or _format_for(out)
+    if out is None and fmt in BINARY_FORMATS:
+        raise OutputError(f"--format {fmt} writes a binary file; give --out FILE.{fmt}")
+    if out is not None:
+        check_not_input(out, [file])
+    if not by:
+        if reference != "origin":
+            raise OutputError("give --by VAR (one or two times)")
+        by = (ORIGIN_VARIABLE,)
+    frame = read_file(file).data
+    if weighted and weights is None:
+        if DEFAULT_WEIGHT_COLUMN not in frame.columns:
+            raise DesignError(
+                f"{file}: no column {DEFAULT_WEIGHT_COLUMN!r}; name the weight column with "
+                "--weights COL, or use --unweighted",
+                file=str(file),
+                variable=DEFAULT_WEIGHT_COLUMN,
+            )
+        weights = DEFAULT_WEIGHT_COLUMN
+    tab = tabulate(
+        frame,
+        list(by),
+        weights=weights,
+        strata=strata,
+        psu=psu,
+        fpc=fpc,
+        lonely_psu=lonely_psu,
+        weighted=weighted,
+        threshold=threshold,
+        dropna=dropna,
+        reference=reference,
+    )
+    data = render_tabulation(
+        tab, fmt, labeller=Labeller.from_schema(enabled=labels), digits=digits, title=title
+    )
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_bytes_atomic(out, data)
+    click.echo(f"wrote {out}")
+
+
+def _format_for(out: Path | None) -> str:
+    if out is None:
+        return "md"
+    from surveytk.report.tables import format_from_path
+
+    return format_from_path(out)
