@@ -154,36 +154,63 @@ def complementary_mask(
     -----
     For a line ``x_1 + … + x_m = T`` with exactly one of ``{x_1, …, x_m, T}``
     suppressed, that one is the line's published total minus its published
-    members. The smallest unsuppressed member (ties: first position) is then
-    suppressed as well; a total is chosen only when every member is already
-    suppressed. Lines are revisited until nothing changes, which terminates
+    members. The smallest unsuppressed member is then suppressed as well,
+    preferring a member that at the same time closes another line with a
+    single suppressed cell (ties: first position); a total is chosen only when
+    every member is already suppressed. Lines are revisited until nothing changes, which terminates
     because each pass only adds cells.
     """
     values = _counts(counts).ravel()
     mask = np.array(suppressed, dtype=bool).ravel()
     if mask.shape != values.shape:
         raise OutputError(f"suppression mask has {mask.size} cells; counts have {values.size}")
+    lines_of: dict[int, list[int]] = {}
+    for k, line in enumerate(lines):
+        for i in (*line.members, line.total):
+            lines_of.setdefault(i, []).append(k)
     changed = True
     while changed:
         changed = False
         for line in lines:
-            pick = _complement_in_line(values, mask, line)
+            pick = _complement_in_line(values, mask, line, lines, lines_of)
             if pick is not None:
                 mask[pick] = True
                 changed = True
     return mask
 
 
-def _complement_in_line(values: np.ndarray, mask: np.ndarray, line: Line) -> int | None:
-    """The cell to suppress in ``line`` so that it hides its one suppressed cell, or None."""
-    members = np.asarray(line.members, dtype=np.int64)
-    n_hidden = int(mask[members].sum()) + int(mask[line.total])
-    if n_hidden != 1:
+def _n_hidden(mask: np.ndarray, line: Line) -> int:
+    return int(mask[list(line.members)].sum()) + int(mask[line.total])
+
+
+def _complement_in_line(
+    values: np.ndarray,
+    mask: np.ndarray,
+    line: Line,
+    lines: Sequence[Line],
+    lines_of: dict[int, list[int]],
+) -> int | None:
+    """The cell to suppress in ``line`` so that it hides its one suppressed cell, or None.
+
+    Among the open members, a cell that also closes another line with a single
+    suppressed cell comes first (one cell protects two lines, e.g. the fourth
+    corner of a rectangle); then the smallest count; then the first position.
+    """
+    if _n_hidden(mask, line) != 1:
         return None
-    open_members = members[~mask[members]]
-    if open_members.size:
-        return int(open_members[np.argmin(values[open_members])])
-    return line.total
+    open_members = [i for i in line.members if not mask[i]]
+    if not open_members:
+        return line.total
+
+    def rank(i: int) -> tuple[int, float, int]:
+        fixes = sum(
+            1
+            for k in lines_of.get(i, [])
+            if lines[k] is not line and _n_hidden(mask, lines[k]) == 1
+        )
+        return (-fixes, float(values[i]), i)
+
+    return min(open_members, key=rank)
 
 
 def table_lines(n_rows: int, n_cols: int) -> list[Line]:
