@@ -364,3 +364,17 @@ def test_non_finite_numbers_leave_cells_empty(saved: dict[str, Path]) -> None:
         assert rows[age + 1][1].text == ""
         fit = {r[0].text: r[1].text for r in grid.sections[-1].rows}
         assert "Log pseudo-likelihood" not in fit or fit["Log pseudo-likelihood"] == ""
+
+
+def test_exp_note_names_the_ratio_kind(saved: dict[str, Path]) -> None:
+    model = build_table(load(saved, "fin"), options=TableOptions(exp=True))
+    note = next(n for n in model.notes if n.startswith("Exponentiated"))
+    assert "relative-risk ratios" in note and "odds ratios" not in note
+    assert "Thresholds" not in note
+
+
+def test_identical_variance_notes_are_grouped(saved: dict[str, Path]) -> None:
+    model = build_table(load(saved, "soep", "wodc", "fin"))
+    soep_design = FitResult.load(saved["soep"]).design.describe()
+    assert f"SOEP, WODC: {soep_design}" in model.notes
+    assert sum("Linearised" in n for n in model.notes) == 2

@@ -45,11 +45,22 @@ MODEL_NAMES_LONG = {
     "panel-re": "Panel, random effects",
 }
 
-EXP_NOTE = (
-    "Exponentiated coefficients (odds ratios; relative-risk ratios for multinomial models) "
-    "with delta-method standard errors exp(b)·se; confidence intervals are exponentiated "
-    "bounds; t statistics and p-values test b = 0. Thresholds are not exponentiated."
-)
+
+def exp_note(models: Sequence[str], has_thresholds: bool) -> str:
+    """The note for ``--exp``, naming odds ratios and/or relative-risk ratios."""
+    kinds = []
+    if any(m != "mlogit" for m in models):
+        kinds.append("odds ratios")
+    if "mlogit" in models:
+        kinds.append("relative-risk ratios")
+    text = (
+        f"Exponentiated coefficients ({' and '.join(kinds)}) with delta-method standard "
+        "errors exp(b)·se; confidence intervals are exponentiated bounds; t statistics and "
+        "p-values test b = 0."
+    )
+    return text + (" Thresholds are not exponentiated." if has_thresholds else "")
+
+
 AME_NOTE = (
     "Average marginal effects on the probability of each outcome: discrete change for "
     "categorical and boolean terms, derivative for numeric terms; delta-method standard errors."
@@ -292,7 +303,8 @@ def _notes(
     if opts.stars:
         notes.append(stars_note(opts.stars))
     if opts.exp:
-        notes.append(EXP_NOTE)
+        has_thresholds = any("threshold" in r.coef.effects for r in results)
+        notes.append(exp_note([r.model for r in results], has_thresholds))
     if opts.ame:
         notes.append(AME_NOTE)
     many = len(results) > 1
@@ -300,11 +312,13 @@ def _notes(
         if result.model == "mlogit" and result.base_level and not opts.ame:
             base = labeller.level(result.outcome, result.base_level)
             notes.append(f"{label + ': ' if many else ''}base outcome {base}.")
-    described = [r.design.describe() for r in results]
-    if len(set(described)) == 1:
-        notes.append(described[0])
+    described: dict[str, list[str]] = {}
+    for result, label in zip(results, labels, strict=True):
+        described.setdefault(result.design.describe(), []).append(label)
+    if len(described) == 1:
+        notes.extend(described)
     else:
-        notes.extend(f"{lab}: {d}" for lab, d in zip(labels, described, strict=True))
+        notes.extend(f"{', '.join(heads)}: {d}" for d, heads in described.items())
     for result, label in zip(results, labels, strict=True):
         notes.extend(f"{label + ': ' if many else ''}{n}" for n in result.notes)
     notes.extend(opts.notes)
