@@ -68,8 +68,8 @@ def _rng(seed: int, source: str) -> np.random.Generator:
     return np.random.default_rng(children[SOURCE_NAMES.index(source)])
 
 
-def _simulate(seed: int, scale: float, source: str) -> Any:
-    return _module(source).simulate(_rng(seed, source), scale)
+def _simulate(seed: int, scale: float, source: str, with_truth: bool) -> Any:
+    return _module(source).simulate(_rng(seed, source), scale, with_truth=with_truth)
 
 
 def write_synthetic_sources(
@@ -104,7 +104,7 @@ def write_synthetic_sources(
     out = Path(out_dir)
     written: dict[str, list[Path]] = {}
     for source in chosen:
-        draw = _simulate(seed, scale, source)
+        draw = _simulate(seed, scale, source, with_truth=False)
         written[source] = _module(source).write(out, draw)
         del draw  # bounded memory: one source in memory at a time
         if progress is not None:
@@ -133,5 +133,5 @@ def generate_truth(
         the file records a missing code, with the reason the mapping rules give.
     """
     _check([source], scale)
-    truth: pd.DataFrame = _simulate(seed, scale, source).truth
+    truth: pd.DataFrame = _simulate(seed, scale, source, with_truth=True).truth
     return truth

@@ -281,10 +281,13 @@ def employment_score(age: IntArray, male: BoolArray, has_children: BoolArray) ->
 
 def solve_intercept(score: FloatArray, target: float) -> float:
     """Intercept α with mean(expit(α + score)) = target (bisection; deterministic)."""
+    # scores take few distinct values: bisect on them weighted by their counts
+    values, counts = np.unique(np.asarray(score, dtype=float), return_counts=True)
+    weights = counts / counts.sum()
     lo, hi = -15.0, 15.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if float(np.mean(expit(mid + score))) < target:
+        if float(np.dot(weights, expit(mid + values))) < target:
             lo = mid
         else:
             hi = mid
@@ -310,14 +313,14 @@ def draw_status(status_u: FloatArray, age: IntArray, employed: BoolArray) -> npt
     edges1 = p_retired
     edges2 = edges1 + p_educ
     edges3 = edges2 + p_unemp
-    status = np.where(
+    # integer codes into STATUS_LEVELS, then one take: fast on millions of rows
+    code = np.where(
         status_u < edges1,
-        "retired",
-        np.where(
-            status_u < edges2, "in_education", np.where(status_u < edges3, "unemployed", "inactive")
-        ),
+        4,
+        np.where(status_u < edges2, 2, np.where(status_u < edges3, 1, 3)),
     )
-    return np.where(employed, "employed", status).astype(str)
+    code = np.where(employed, 0, code)
+    return np.array(STATUS_LEVELS)[code]
 
 
 def intention_index(

@@ -40,7 +40,7 @@ class FiDraw:
     """The file's table and the truth."""
 
     table: pd.DataFrame
-    truth: pd.DataFrame
+    truth: pd.DataFrame | None
 
 
 def _no_answer(rng: np.random.Generator, codes: np.ndarray, rate: float) -> np.ndarray:
@@ -64,8 +64,11 @@ def _q15(rng: np.random.Generator, status: np.ndarray, female_parent: np.ndarray
     )
 
 
-def simulate(rng: np.random.Generator, scale: float) -> FiDraw:
-    """Draw the Finnish respondents, the file table and the truth."""
+def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True) -> FiDraw:
+    """Draw the Finnish respondents, the file table and the truth.
+
+    ``with_truth=False`` skips building the truth table (writing files does not need it).
+    """
     effects = dgp.TRUE_EFFECTS
     n = dgp.scaled_n(N, scale)
     dates = FIRST_DAY + rng.integers(0, N_DAYS, n).astype("timedelta64[D]")
@@ -109,7 +112,7 @@ def simulate(rng: np.random.Generator, scale: float) -> FiDraw:
     for name in table.columns:
         if name != "resp_date":
             table[name] = table[name].astype(np.float64)
-    return FiDraw(table=table, truth=_truth(table, dates))
+    return FiDraw(table=table, truth=_truth(table, dates) if with_truth else None)
 
 
 def _na(codes: np.ndarray) -> np.ndarray:

@@ -47,7 +47,7 @@ class SoepDraw:
     """The six tables and the truth of one draw."""
 
     tables: dict[str, pd.DataFrame]
-    truth: pd.DataFrame
+    truth: pd.DataFrame | None
 
 
 @dataclass
@@ -160,8 +160,11 @@ STATUS_OF_CODE = {1: "employed", 2: "employed", 4: "employed", 10: "employed", 3
                   11: "in_education", 5: "retired", 7: "inactive", 9: "unemployed"}  # fmt: skip
 
 
-def simulate(rng: np.random.Generator, scale: float) -> SoepDraw:
-    """Draw the SOEP sample (three waves) and build the tables and the truth."""
+def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True) -> SoepDraw:
+    """Draw the SOEP sample (three waves) and build the tables and the truth.
+
+    ``with_truth=False`` skips building the truth table (writing files does not need it).
+    """
     effects = dgp.TRUE_EFFECTS
     n_psu44 = int(np.clip(round(100 * scale), 10, 100))
     n_psu48 = int(np.clip(round(40 * scale), 4, 40))
@@ -245,7 +248,9 @@ def simulate(rng: np.random.Generator, scale: float) -> SoepDraw:
         "design": design,
     }
     tables = {k: _sorted(k, v) for k, v in tables.items()}
-    truth = _finish_truth(pd.concat(truth_parts, ignore_index=True), tables)
+    truth = None
+    if with_truth:
+        truth = _finish_truth(pd.concat(truth_parts, ignore_index=True), tables)
     return SoepDraw(tables=tables, truth=truth)
 
 
@@ -376,10 +381,19 @@ def _wave_tables(
             "psu": _hh_lookup(pop, pop.hid[idx], pop.hh_psu),
         }
     )
-    hl_map = dict(zip(hl["hid"].tolist(), hl["hlk0044_v2"].tolist(), strict=True))
-    truth["hl_code"] = [hl_map.get(h, 0) for h in truth["hid"].tolist()]
+    truth["hl_code"] = _hl_code(hl, truth["hid"].to_numpy())
     truth["stratum"] = _stratum(truth["psu"].to_numpy(), n_strata)
     return {"pl": pl, "hl": hl, "ppathl": ppathl, "hbrutto": hbrutto, "truth": truth}
+
+
+def _hl_code(hl: pd.DataFrame, hid: IntArray) -> IntArray:
+    """``hlk0044_v2`` of each household id, 0 where the household has no ``hl`` row."""
+    hl_hid = hl["hid"].to_numpy().astype(np.int64)  # sorted: built from sorted ids
+    pos = np.minimum(np.searchsorted(hl_hid, hid), max(hl_hid.shape[0] - 1, 0))
+    found = hl_hid.shape[0] > 0 and hl_hid[pos] == hid
+    codes = hl["hlk0044_v2"].to_numpy().astype(np.int64)
+    out: IntArray = np.where(found, codes[pos] if codes.shape[0] else 0, 0)
+    return out
 
 
 def _children_rows(rng: np.random.Generator, pop: _Sample, hh: IntArray, year: int) -> pd.DataFrame:

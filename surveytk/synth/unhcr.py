@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from surveytk.io.atomic import write_text_atomic
+from surveytk.io.atomic import atomic_path
 from surveytk.synth import dgp
 from surveytk.synth import labels as L
 from surveytk.synth.truth import TruthColumns, build_truth, code_map, oblast_area, oblast_iso
@@ -54,7 +54,7 @@ class UnhcrDraw:
     """Household and roster tables per round, and the truth of both rounds."""
 
     tables: dict[str, pd.DataFrame]  # "ris_r5_households", "ris_r5_individuals", ...
-    truth: pd.DataFrame
+    truth: pd.DataFrame | None
 
 
 def _interview_dates(rng: np.random.Generator, rnd: str, n: int) -> npt.NDArray[Any]:
@@ -158,8 +158,8 @@ def _roster(
 
 
 def _simulate_round(
-    rng: np.random.Generator, rnd: str, scale: float
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rng: np.random.Generator, rnd: str, scale: float, with_truth: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     effects = dgp.TRUE_EFFECTS
     n = dgp.scaled_n(N_HOUSEHOLDS[rnd], scale)
     names = list(HOSTS)
@@ -218,7 +218,7 @@ def _simulate_round(
             "q_employment": _employment_text(rng, status),
         }
     )
-    truth = _truth(hh, roster, iso, years, months, dates)
+    truth = _truth(hh, roster, iso, years, months, dates) if with_truth else None
     return hh, roster, truth
 
 
@@ -273,16 +273,31 @@ def _truth(
     return build_truth(SOURCE, cols)
 
 
-def simulate(rng: np.random.Generator, scale: float) -> UnhcrDraw:
-    """Draw both rounds (independent child streams per round)."""
+def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True) -> UnhcrDraw:
+    """Draw both rounds (independent child streams per round).
+
+    ``with_truth=False`` skips building the truth table (writing files does not need it).
+    """
     tables: dict[str, pd.DataFrame] = {}
     truths = []
     for rnd, child in zip(ROUNDS, rng.spawn(len(ROUNDS)), strict=True):
-        hh, roster, truth = _simulate_round(child, rnd, scale)
+        hh, roster, truth = _simulate_round(child, rnd, scale, with_truth)
         tables[f"ris_{rnd.lower()}_households"] = hh
         tables[f"ris_{rnd.lower()}_individuals"] = roster
         truths.append(truth)
-    return UnhcrDraw(tables=tables, truth=pd.concat(truths, ignore_index=True))
+    truth = pd.concat(truths, ignore_index=True) if with_truth else None
+    return UnhcrDraw(tables=tables, truth=truth)
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8 CSV, header line, fields quoted only where needed (as NADA exports do)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+    with atomic_path(path) as tmp:
+        pacsv.write_csv(table, str(tmp), write_options=options)
 
 
 def write(out_dir: Path, draw: UnhcrDraw) -> list[Path]:
@@ -293,7 +308,6 @@ def write(out_dir: Path, draw: UnhcrDraw) -> list[Path]:
         for table in ("households", "individuals"):
             name = f"ris_{rnd.lower()}_{table}"
             path = folder / f"{name}.csv"
-            text = draw.tables[name].to_csv(index=False, lineterminator="\n")
-            write_text_atomic(path, text)
+            _write_csv(draw.tables[name], path)
             paths.append(path)
     return paths

@@ -37,7 +37,7 @@ class WodcDraw:
     """The file's table and the truth."""
 
     table: pd.DataFrame
-    truth: pd.DataFrame
+    truth: pd.DataFrame | None
 
 
 def _with_missing(
@@ -52,8 +52,11 @@ def _reason(codes: np.ndarray) -> np.ndarray:
     return np.select([codes == 98, codes == 99], ["dont_know", "refused"], "")
 
 
-def simulate(rng: np.random.Generator, scale: float) -> WodcDraw:
-    """Draw the WODC respondents, the file table and the truth."""
+def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True) -> WodcDraw:
+    """Draw the WODC respondents, the file table and the truth.
+
+    ``with_truth=False`` skips building the truth table (writing files does not need it).
+    """
     effects = dgp.TRUE_EFFECTS
     n = dgp.scaled_n(N, scale)
     dates = FIRST_DAY + rng.integers(0, N_DAYS, n).astype("timedelta64[D]")
@@ -99,7 +102,8 @@ def simulate(rng: np.random.Generator, scale: float) -> WodcDraw:
     for name in table.columns:
         if name not in ("gewicht", "interviewdatum"):
             table[name] = table[name].astype(np.float64)
-    return WodcDraw(table=table, truth=_truth(table, dates, years, months))
+    truth = _truth(table, dates, years, months) if with_truth else None
+    return WodcDraw(table=table, truth=truth)
 
 
 def _truth(
