@@ -454,6 +454,7 @@ def write_plot(
     x_var: str | None = None,
     title: str | None = None,
     labeller: Labeller | None = None,
+    dpi: int = 200,
 ) -> Path:
     """Draw and save a figure of ``results`` (the ``surveytk plot`` entry point).
 
@@ -465,6 +466,8 @@ def write_plot(
         Odds ratios on a log axis (``coef`` of logit-family models only).
     terms
         Terms, or variables whose terms, to show (default: all but intercepts).
+    dpi
+        Resolution of PNG output.
     """
     import matplotlib
 
@@ -487,4 +490,4 @@ def write_plot(
                 title=title,
                 labeller=lab,
             )
-    return save_figure(fig, out)
+    return save_figure(fig, out, dpi=dpi)
