@@ -9,7 +9,9 @@ code somewhere else (SOEP −1 "no answer" → ``undecided``).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,6 +76,16 @@ class Col:
         """A derived column (no source metadata)."""
         s = values if isinstance(values, pd.Series) else pd.Series(values)
         return Col(values=s.reset_index(drop=True), reason=reason, origin=origin)
+
+
+def map_uniques(values: pd.Series, func: Callable[[Any], Any]) -> np.ndarray:
+    """``func`` applied once per distinct value (vectorised by factorising); NA → None."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    for i, u in enumerate(uniques):
+        mapped[i] = func(u)
+    mapped[-1] = None
+    return mapped[codes]
 
 
 def first_reason(*cols: Col) -> np.ndarray:

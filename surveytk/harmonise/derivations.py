@@ -24,6 +24,7 @@ from surveytk.harmonise.column import (
     Col,
     first_reason,
     format_id_part,
+    map_uniques,
     normalise_text,
     numeric,
 )
@@ -314,13 +315,11 @@ def recode(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     src = ctx.col(args["input"])
     mapping = {str(k): v for k, v in dict(args["map"]).items()}
     reason = first_reason(src)
-    keys = src.values.astype(object).where(reason == VALID, None).map(
-        lambda v: None if v is None or v is pd.NA else str(v)
-    )
-    out = keys.map(mapping)
+    out = pd.Series(map_uniques(src.values, lambda v: mapping.get(str(v))), dtype=object)
+    out[reason != VALID] = None
     unknown = (reason == VALID) & out.isna().to_numpy()
     if unknown.any():
-        vals = sorted(set(keys[unknown].tolist()))
+        vals = sorted({str(v) for v in src.values[unknown]})
         ctx.problems.add(f"{ctx.where(target)}: recode has no entry for {vals}")
     return Col(values=out.reset_index(drop=True), reason=reason, origin="derive:recode")
 

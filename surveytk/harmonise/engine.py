@@ -27,6 +27,7 @@ from surveytk.harmonise.column import (
     VALID,
     Col,
     format_id_part,
+    map_uniques,
     normalise_text,
     raise_problems,
 )
@@ -277,23 +278,29 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         f"schema.yaml (variable {name})")
     src = f"{col.file}: {col.origin}" if col.file else col.origin
     if var.type in ("category", "ordered"):
-        text = values.astype(object).where(ok, None)
-        bad = ok & ~text.isin(var.level_values).to_numpy()
+        levels = list(var.level_values)
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        lookup = np.asarray([levels.index(u) if u in levels else -2 for u in uniques] + [-1],
+                            dtype=np.int64)
+        cat_codes = lookup[codes]
+        bad = ok & (cat_codes == -2)
         if bad.any():
-            shown = sorted({str(v) for v in text[bad]})[:10]
-            ctx.problems.add(f"{src}: values {shown} are not levels of {name}; map them in "
+            shown = sorted({str(u) for u, c in zip(uniques, lookup, strict=False) if c == -2})
+            ctx.problems.add(f"{src}: values {shown[:10]} are not levels of {name}; map them in "
                              f"{where}", variable=name)
             reason[bad] = REASON_CODE["unmapped_in_source"]
-        return text.where(reason == VALID, None)
+        cat_codes[(reason != VALID) | (cat_codes < 0)] = -1
+        dtype = pd.CategoricalDtype(levels, ordered=var.type == "ordered")
+        return pd.Series(pd.Categorical.from_codes(cat_codes, dtype=dtype))
     if var.type == "boolean":
-        text = values.astype(object).where(ok, None)
-        good = text.map(as_bool)
-        bad = ok & good.isna().to_numpy()
+        flags = map_uniques(values, as_bool)
+        bad = ok & pd.isna(flags)
         if bad.any():
             ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not true/false; "
                              f"map them in {where}", variable=name)
             reason[bad] = REASON_CODE["unmapped_in_source"]
-        return good
+        flags[reason != VALID] = None
+        return pd.Series(pd.array(flags, dtype="boolean"))
     if var.type in ("integer", "float"):
         num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         num = num.copy()
@@ -376,10 +383,9 @@ def to_frame(book: Codebook, cols: dict[str, Col]) -> pd.DataFrame:
     for name, var in schema.variables.items():
         data[name] = typed_series(var, cols[name].values)
     reasons = pd.CategoricalDtype(list(MISSING_REASONS))
-    labels = np.asarray([None, *MISSING_REASONS], dtype=object)
     for name in schema.missing_columns:
-        data[f"{name}_missing"] = pd.Series(pd.Categorical(labels[cols[name].reason],
-                                                           dtype=reasons))
+        codes = cols[name].reason.astype(np.int64) - 1
+        data[f"{name}_missing"] = pd.Series(pd.Categorical.from_codes(codes, dtype=reasons))
     return pd.DataFrame(data)
 
 
@@ -387,6 +393,8 @@ def typed_series(var: SchemaVariable, values: pd.Series) -> pd.Series:
     """A column in the pandas dtype of its schema type."""
     if var.type in ("category", "ordered"):
         dtype = pd.CategoricalDtype(list(var.level_values), ordered=var.type == "ordered")
+        if values.dtype == dtype:
+            return values
         return pd.Series(pd.Categorical(values.astype(object), dtype=dtype))
     if var.type == "boolean":
         return values.astype("boolean")
@@ -431,8 +439,11 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame],
             col = finish(ctx, name, spec, var, produce(ctx, name, spec, var), counts)
             ctx.current = None
         ctx.done[name] = col
-        if not var.nullable and (col.reason != VALID).any():
-            n_missing = int((col.reason != VALID).sum())
+        missing_rows = col.reason != VALID
+        if dl.reported_rows is not None:
+            missing_rows &= ~dl.reported_rows  # already reported as unmatched
+        if not var.nullable and missing_rows.any():
+            n_missing = int(missing_rows.sum())
             problems.add(f"{name} may not be missing but is missing in {n_missing} rows; "
                          f"fix {book.where('variables', name)}", variable=name)
     ids = ctx.done["respondent_id"].values

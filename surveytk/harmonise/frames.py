@@ -55,6 +55,8 @@ class Delivery:
     unmatched_reason: dict[str, str] = field(default_factory=dict)
     rosters: dict[str, Roster] = field(default_factory=dict)
     joins: dict[str, JoinStats] = field(default_factory=dict)
+    #: base rows already reported (no partner in a join whose `unmatched` is error)
+    reported_rows: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -233,6 +235,9 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
     stats.unmatched_left = int(unmatched.sum())
     stats.rows_used = len(np.unique(pos[pos >= 0]))
     if stats.unmatched_left and spec.join.unmatched == "error":
+        if dl.reported_rows is None:
+            dl.reported_rows = np.zeros(dl.n, dtype=bool)
+        dl.reported_rows |= unmatched
         problems.add(
             f"{rframe.file.path}: {stats.unmatched_left} rows of {book.crosswalk.base} have no "
             f"partner in {alias} on {list(spec.join.on)}; fix the files or set "

@@ -57,14 +57,14 @@ def labelled_codes(table: pd.DataFrame, schema: Schema | None) -> tuple[pd.DataF
             # reasons as text: self-explanatory, and Stata label-set names stay short
             out[name] = s.astype(object).where(s.notna(), "").astype(str)
         elif isinstance(s.dtype, pd.CategoricalDtype):
-            codes = s.cat.codes.to_numpy().astype("float64") + 1
-            codes[codes == 0] = np.nan
+            codes = pd.array(s.cat.codes.to_numpy().astype(np.int64) + 1, dtype="Int16")
+            codes[codes == 0] = pd.NA
             out[name] = codes
             labels = {lv.value: lv.label for lv in var.levels} if var is not None else {}
             value_labels[str(name)] = {i + 1: labels.get(str(c), str(c))
                                        for i, c in enumerate(s.cat.categories)}
         elif pd.api.types.is_bool_dtype(s.dtype):
-            out[name] = s.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+            out[name] = s.astype("Int8")
             value_labels[str(name)] = {0: "No", 1: "Yes"}
         elif isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
             out[name] = s.astype(object).where(s.notna(), "").astype(str)
