@@ -58,7 +58,9 @@ def undecided_as_missing(table: pd.DataFrame) -> pd.DataFrame:
     out.loc[undecided, "intends_return"] = pd.NA
     if "intends_return_missing" in out.columns:
         col = out["intends_return_missing"]
-        if isinstance(col.dtype, pd.CategoricalDtype) and "not_applicable" not in col.cat.categories:
+        needs_level = (isinstance(col.dtype, pd.CategoricalDtype)
+                       and "not_applicable" not in col.cat.categories)
+        if needs_level:
             out["intends_return_missing"] = col.cat.add_categories(["not_applicable"])
         out.loc[undecided, "intends_return_missing"] = "not_applicable"
     return out

@@ -126,7 +126,8 @@ class AnalysisSpec(_Strict):
                 problems.append(
                     f"model {m.name!r}: data {m.data!r} is neither 'pooled' nor an input source"
                 )
-        for out in [*self.tables, *self.plots]:
+        outputs: list[TableSpec | PlotSpec] = [*self.tables, *self.plots]
+        for out in outputs:
             for ref in out.models:
                 if ref not in names:
                     problems.append(f"{out.name!r} refers to unknown model {ref!r}")

@@ -9,12 +9,13 @@ def describe_ames(result: FitResult, *, level: float = 0.95) -> list[str]:
     """One line per AME: direction, size in percentage points and its interval."""
     if result.ame is None:
         return []
-    lines = []
     tidy = result.tidy(level)
-    for row in tidy[tidy["effect"] == "ame"].itertuples():
-        pp, lo, hi = 100 * row.estimate, 100 * row.conf_low, 100 * row.conf_high
+    ame = tidy[tidy["effect"] == "ame"]
+    lines = []
+    for term, est, low, high in zip(ame["term"], ame["estimate"], ame["conf_low"],
+                                    ame["conf_high"], strict=True):
+        pp, lo, hi = 100 * float(est), 100 * float(low), 100 * float(high)
         direction = "higher" if pp > 0 else "lower"
         sure = "" if lo > 0 or hi < 0 else " (interval includes zero)"
-        lines.append(f"{row.term}: {abs(pp):.1f} pp {direction} "
-                     f"[{lo:+.1f}, {hi:+.1f}]{sure}")
+        lines.append(f"{term}: {abs(pp):.1f} pp {direction} [{lo:+.1f}, {hi:+.1f}]{sure}")
     return lines
