@@ -99,19 +99,27 @@ def _kernel(model: str, options: FitOptions, frame: ModelFrame) -> Callable[...,
     names = list(frame.terms)
     X, y = frame.X, frame.y
 
-    def run(w: np.ndarray, start: np.ndarray | None = None, check: bool = True) -> KernelFit:
+    def run(
+        w: np.ndarray, start: np.ndarray | None = None, check: bool = True, full: bool = True
+    ) -> KernelFit:
+        Xr, yr, wr = X, y, w
+        if not full and np.count_nonzero(w) < 0.8 * w.size:
+            # bootstrap replicates zero about a third of the PSUs: fit on the rest
+            keep = np.flatnonzero(w)
+            Xr, yr, wr = X[keep], y[keep], w[keep]
         if model == "lpm":
-            return fit_wls(X, y, w, names=names, check=check)
+            return fit_wls(Xr, yr, wr, names=names, check=check)
         return fit_binary(
-            X,
-            y,
-            w,
+            Xr,
+            yr,
+            wr,
             link=model,  # type: ignore[arg-type]
             start=start,
             maxiter=options.maxiter,
             tol=options.tol,
             names=names,
             check=check,
+            full_output=full,
         )
 
     return run
@@ -126,7 +134,7 @@ def _covariance(
     full = kf.params
 
     def refit(w: np.ndarray) -> np.ndarray:
-        rep = run(w, full, check=False)
+        rep = run(w, full, check=False, full=False)
         if not rep.converged:
             raise ModelError("replicate fit did not converge")
         return rep.params

@@ -117,13 +117,14 @@ def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray
     _, dmu = _mu(eta, link)
     ww = w * dmu * dmu / (mu * (1.0 - mu))
     z = eta + (y - mu) / dmu
-    return _solve(X, ww, z)
+    return _solve(X, ww, ww * z)
 
 
-def _solve(X: np.ndarray, ww: np.ndarray, z: np.ndarray) -> np.ndarray:
+def _solve(X: np.ndarray, ww: np.ndarray, wz: np.ndarray) -> np.ndarray:
+    """Solve X'WX β = X'(W z) (weighted least squares step)."""
     # X' (W X) is much faster with BLAS than (X' W) X: both operands stay C-ordered
     a = X.T @ (X * ww[:, None])
-    b = X.T @ (ww * z)
+    b = X.T @ wz
     with warnings.catch_warnings():
         # near-singular X'WX happens on the way to separation; lstsq copes and
         # the separation check reports it
@@ -156,6 +157,7 @@ def fit_binary(
     tol: float = 1e-10,
     names: Sequence[str] | None = None,
     check: bool = True,
+    full_output: bool = True,
 ) -> KernelFit:
     """Weighted logit or probit by iteratively reweighted least squares.
 
@@ -180,6 +182,10 @@ def fit_binary(
     check
         Check rank, separation and convergence (``False`` in replicate refits,
         where the caller wants the numbers as R's ``glm.fit`` gives them).
+    full_output
+        Compute scores, Hessian and log-likelihoods; ``False`` (replicate
+        refits, which need only ``params``) leaves ``scores`` empty (0 × k),
+        ``hessian`` zero and ``loglik`` ``None``.
 
     Returns
     -------
@@ -212,12 +218,15 @@ def fit_binary(
     for it in range(1, maxiter + 1):  # noqa: B007
         eta = X @ beta
         mu, dmu = _mu(eta, link)
-        mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
-        var = mu * (1.0 - mu)
-        dmu = np.maximum(dmu, 1e-300)
-        ww = w * dmu * dmu / var
-        z = eta + (y - mu) / dmu
-        new = _solve(X, ww, z)
+        if link == "logit":  # canonical link: W = w μ(1 − μ), W z = W η + w (y − μ)
+            ww = w * dmu
+            wz = ww * eta + w * (y - mu)
+        else:
+            mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
+            dmu = np.maximum(dmu, 1e-300)
+            ww = w * dmu * dmu / (mu * (1.0 - mu))
+            wz = ww * (eta + (y - mu) / dmu)
+        new = _solve(X, ww, wz)
         step = np.max(np.abs(new - beta)) / (np.max(np.abs(new)) + 1e-8)
         beta = new
         if not np.all(np.isfinite(beta)):
@@ -229,6 +238,9 @@ def fit_binary(
         if step < tol or (link == "logit" and step < 0.1 * math.sqrt(tol)):
             converged = True
             break
+    if not full_output:
+        k = X.shape[1]
+        return KernelFit(beta, np.empty((0, k)), np.zeros((k, k)), None, None, converged, it)
     return _finish_binary(X, y, w, beta, link, converged, it, maxiter, names, check)
 
 
@@ -324,7 +336,7 @@ def fit_wls(
         if not (w > 0).any():
             raise ModelError("no rows with positive weight remain; nothing to estimate")
         check_rank(X, w, names)
-    beta = _solve(X, w, y)
+    beta = _solve(X, w, w * y)
     e = y - X @ beta
     scores = X * (w * e)[:, None]
     hessian = -(X.T @ (X * w[:, None]))
