@@ -68,7 +68,13 @@ def _interview_dates(rng: np.random.Generator, rnd: str, n: int) -> npt.NDArray[
     return out
 
 
-def _employment_text(rng: np.random.Generator, status: npt.NDArray[Any]) -> npt.NDArray[Any]:
+def _text(codes: Any, categories: tuple[str, ...] | list[str]) -> pd.Categorical:
+    """Text column from integer codes (memory-light; written out as plain text)."""
+    dtype = pd.CategoricalDtype(list(categories))
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), dtype=dtype)
+
+
+def _employment_text(rng: np.random.Generator, status: npt.NDArray[Any]) -> pd.Categorical:
     n = status.shape[0]
     u = rng.random(n)
     text = np.select(
@@ -85,7 +91,8 @@ def _employment_text(rng: np.random.Generator, status: npt.NDArray[Any]) -> npt.
         "Other",
     )  # fmt: skip
     refused = dgp.sprinkle(rng, n, 0.02)
-    return np.where(refused, "Prefer not to say", text).astype(str)
+    text = np.where(refused, "Prefer not to say", text)
+    return pd.Categorical(text, categories=list(L.UNHCR_EMPLOYMENT))
 
 
 def _roster(
@@ -149,8 +156,8 @@ def _roster(
         {
             "hhid": hhid[roster["row"].to_numpy()],
             "line_no": roster["line_no"].to_numpy().astype(np.int64),
-            "relation": roster["relation"].to_numpy().astype(str),
-            "sex": np.where(roster["male"].to_numpy().astype(bool), "Male", "Female"),
+            "relation": pd.Categorical(roster["relation"], categories=list(L.UNHCR_RELATIONS)),
+            "sex": _text(roster["male"].to_numpy().astype(bool), L.UNHCR_SEX),
             "age": roster["age"].to_numpy().astype(np.int64),
         }
     )
@@ -168,7 +175,6 @@ def _simulate_round(
     p_pop = np.array([HOSTS[c][1] for c in names])
     p_pop = p_pop / p_pop.sum()
     country_idx = rng.choice(len(names), size=n, p=p_sample)
-    country = np.array(names)[country_idx]
     iso = np.array([L.UNHCR_COUNTRIES[c] for c in names])[country_idx]
     cty = L.countries()
     distw = np.array([cty[c].distw for c in iso])
@@ -198,23 +204,22 @@ def _simulate_round(
     w_country = p_pop / p_sample * REFUGEE_POPULATION / n
     weight = np.round(w_country[country_idx] * np.exp(rng.normal(0.0, 0.3, n)), 4)
     s4_year, s4_month = dgp.index_to_year_month(traits.arrival)
-    obl_names = np.array([""] + [o.name_en for o in L.oblasts()], dtype=object)
     hh = pd.DataFrame(
         {
             "hhid": hhid,
-            "wave": rnd,
-            "sample_type": np.where(rng.random(n) < PANEL_SHARE[rnd], "Panel", "Fresh"),
-            "country": country,
-            "stratum": np.where(contig, "Neighbouring", "Non-neighbouring"),
+            "wave": _text(np.zeros(n), [rnd]),
+            "sample_type": _text(rng.random(n) >= PANEL_SHARE[rnd], L.UNHCR_SAMPLE_TYPES),
+            "country": _text(country_idx, names),
+            "stratum": _text(~contig, L.UNHCR_STRATA),
             "psu": psu,
             "weight": weight,
-            "interview_date": np.datetime_as_string(dates, unit="D"),
+            "interview_date": pd.Categorical(np.datetime_as_string(dates, unit="D")),
             "resp_id": resp_id,
-            "return_intentions": np.array(L.UNHCR_INTENTIONS)[intention],
-            "spouse_child_ukr": np.where(traits.spouse_child, "Yes", "No"),
+            "return_intentions": _text(intention, L.UNHCR_INTENTIONS),
+            "spouse_child_ukr": _text(~traits.spouse_child, L.UNHCR_YES_NO),
             "s4_year": s4_year,
             "s4_month": s4_month,
-            "origin_oblast": obl_names[traits.origin].astype(str),
+            "origin_oblast": _text(traits.origin - 1, [o.name_en for o in L.oblasts()]),
             "q_employment": _employment_text(rng, status),
         }
     )
@@ -292,9 +297,13 @@ def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True)
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """UTF-8 CSV, header line, fields quoted only where needed (as NADA exports do)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     table = pa.Table.from_pandas(df, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, pc.cast(table.column(i), pa.string()))
     options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
     with atomic_path(path) as tmp:
         pacsv.write_csv(table, str(tmp), write_options=options)
