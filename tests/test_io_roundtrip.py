@@ -233,3 +233,15 @@ def test_parquet_bad_metadata_is_read_error(tmp_path: Path) -> None:
     pq.write_table(table.replace_schema_metadata({METADATA_KEY: b"{not json"}), tmp_path / "b.pq")
     with pytest.raises(ReadError, match="not valid JSON"):
         read_file(tmp_path / "b.pq")
+
+
+@pytest.mark.parametrize("ext", ["sav", "dta"])
+def test_progress_bar_chunked_read_equals_whole_read(tmp_path: Path, ext: str) -> None:
+    path = tmp_path / f"p.{ext}"
+    df = pd.DataFrame({"x": np.arange(500, dtype=float), "y": np.arange(500) % 7 - 1.0})
+    writer = pyreadstat.write_sav if ext == "sav" else pyreadstat.write_dta
+    writer(df, path, variable_value_labels={"y": {-1: "no answer", 0: "zero"}})
+    whole = read_file(path, progress=False)
+    chunked = read_file(path, progress=True)
+    pd.testing.assert_frame_equal(chunked.data, whole.data)
+    assert chunked.variables == whole.variables and chunked.file == whole.file
