@@ -43,7 +43,8 @@ def command(out_dir: str, seed: int, scale: float, progress: bool | None) -> Non
     pooled = summary.results.get("pooled")
     if pooled is not None:
         echo(f"What the pooled logit shows (n = {pooled.design.n_obs}; average marginal "
-             "effects on the probability of intending to return, 95% CI):")
+             "effects on the probability of intending to return in percentage points, "
+             "95% CI; numeric variables per unit: one year of age, 1,000 km):")
         for line in describe_ames(pooled):
             echo(f"  {line}")
     echo("The data are synthetic: effects follow the generator's known process "
