@@ -40,8 +40,9 @@ class ValueCounts:
         n_u = len(uniques)
         inv = np.where(codes < 0, n_u, codes)
         count = np.bincount(inv, minlength=n_u + 1)
-        _, first = np.unique(inv, return_index=True)
-        first_of = dict(zip(np.unique(inv).tolist(), first.tolist(), strict=True))
+        first = np.full(n_u + 1, -1, dtype=np.int64)
+        first[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)  # first row of each code
+        first_of = {i: int(first[i]) for i in range(n_u + 1) if first[i] >= 0}
         labels = col.meta.value_labels if col.meta is not None else {}
         for i in range(n_u + 1):
             if count[i] == 0:

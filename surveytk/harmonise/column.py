@@ -88,6 +88,16 @@ def map_uniques(values: pd.Series, func: Callable[[Any], Any]) -> np.ndarray:
     return mapped[codes]
 
 
+def to_float(values: pd.Series) -> np.ndarray:
+    """Values as a new float64 array; text is parsed once per distinct value."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype="float64", na_value=np.nan).copy()
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
+    table = np.append(parsed.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    return table[codes]
+
+
 def first_reason(*cols: Col) -> np.ndarray:
     """Row-wise first non-zero reason among ``cols`` (0 where all are valid).
 
@@ -106,8 +116,12 @@ def first_reason(*cols: Col) -> np.ndarray:
 
 def numeric(col: Col) -> np.ndarray:
     """Values as float64, NaN where not valid."""
-    vals = pd.to_numeric(col.values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    vals = vals.copy()
+    v = col.values
+    if pd.api.types.is_numeric_dtype(v.dtype) and not pd.api.types.is_bool_dtype(v.dtype):
+        vals = v.to_numpy(dtype="float64", na_value=np.nan).copy()
+    else:
+        vals = pd.to_numeric(v, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        vals = vals.copy()
     vals[col.reason != VALID] = np.nan
     return vals
 
@@ -115,14 +129,20 @@ def numeric(col: Col) -> np.ndarray:
 def format_id_part(values: pd.Series) -> pd.Series:
     """Ids as text without a decimal part: 90005651.0 → "90005651"; text stays text."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        import pyarrow as pa
+
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
         integral = np.isfinite(arr) & (np.floor(arr) == arr)
         if integral.all():
-            return pd.Series(arr.astype(np.int64), dtype="int64").astype("string")
+            codes, uniques = pd.factorize(arr.astype(np.int64))
+            text = pa.array(uniques).cast(pa.string()).take(pa.array(codes))
+            return pd.Series(pd.array(text, dtype="string"))
         out = values.astype("string")
         ints = pd.Series(arr, dtype="float64")[integral].astype(np.int64).astype("string")
         out[integral] = ints
         return out
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
     return values.astype("string").str.strip()
 
 

@@ -143,21 +143,26 @@ def make_id(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
 
     Missing where any referenced column is missing.
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     sep = str(args.get("sep", ":"))
-    pieces: list[pd.Series | str] = []
+    pieces: list[Any] = []
     cols: list[Col] = []
     for part in args["parts"]:
         if is_reference(part, ctx):
             c = ctx.col(part)
             cols.append(c)
-            pieces.append(format_id_part(c.values))
+            pieces.append(pa.array(format_id_part(c.values), type=pa.string()))
         else:
-            pieces.append(str(part))
+            pieces.append(pa.scalar(str(part)))
     reason = first_reason(*cols) if cols else np.zeros(ctx.n, dtype=np.int8)
-    out: pd.Series = pd.Series([""] * ctx.n, dtype="string")
-    for i, p in enumerate(pieces):
-        out = out + p if i == 0 else out + sep + p
-    out = out.astype("string").mask(reason != VALID)
+    if not any(isinstance(p, pa.Array) for p in pieces):
+        pieces.append(pa.array([""] * ctx.n, type=pa.string()))
+        pieces = [pc.binary_join_element_wise(*pieces[:-1], "", sep)] if len(pieces) > 2 else [
+            pa.array([pieces[0].as_py()] * ctx.n, type=pa.string())]
+    joined = pc.binary_join_element_wise(*pieces, sep) if len(pieces) > 1 else pieces[0]
+    out = pd.Series(pd.array(joined, dtype="string")).mask(reason != VALID)
     return Col(values=out, reason=reason, origin="derive:make_id")
 
 
@@ -579,9 +584,10 @@ def roster_value(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Co
     rows = np.flatnonzero(is_line)
     pos = np.full(ctx.n, -1, dtype=np.int64)
     targets = parent[rows]
-    if len(np.unique(targets)) != len(targets):
+    n_twice = int((np.bincount(targets, minlength=ctx.n) > 1).sum()) if len(targets) else 0
+    if n_twice:
         ctx.problems.add(
-            f"{view.alias}: {int(len(targets) - len(np.unique(targets)))} households list the "
+            f"{view.alias}: {n_twice} households list the "
             f"respondent's line ({col_name}) more than once; fix the roster file"
         )
     pos[targets] = rows

@@ -30,6 +30,7 @@ from surveytk.harmonise.column import (
     map_uniques,
     normalise_text,
     raise_problems,
+    to_float,
 )
 from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.frames import Delivery, Roster, assemble, read_delivery, take
@@ -173,16 +174,21 @@ def finish(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
     if spec is not None and spec.missing:
         set_missing(values, reason, dict(spec.missing))
     if spec is not None and spec.map is not None:
-        values, reason = apply_map(ctx, name, spec, col, reason, counts)
-    na = values.isna().to_numpy() & (reason == VALID)
+        values, reason, has_value = apply_map(ctx, name, spec, col, reason, counts)
+        na = ~has_value & (reason == VALID)
+    else:
+        na = values.isna().to_numpy() & (reason == VALID)
     reason[na] = REASON_CODE[system]
     typed = coerce(ctx, name, spec, var, values, reason, col)
     return Col(values=typed, reason=reason, origin=col.origin, meta=col.meta, file=col.file)
 
 
 def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.ndarray,
-              counts: dict[str, ValueCounts]) -> tuple[pd.Series, np.ndarray]:
-    """Send every source code to a common value or a reason; collect unmapped codes."""
+              counts: dict[str, ValueCounts]) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Send every source code to a common value or a reason; collect unmapped codes.
+
+    Returns the values, the reasons and which rows received a common value.
+    """
     assert spec.map is not None
     numeric = pd.api.types.is_numeric_dtype(col.values.dtype) and not (
         pd.api.types.is_bool_dtype(col.values))
@@ -227,7 +233,8 @@ def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.
     if spec.check_labels and col.meta is not None and col.meta.value_labels:
         _check_map_labels(ctx, name, spec, col, set(uniques.tolist()) if numeric else set())
     counts[name] = ValueCounts.from_codes(col, codes, uniques, out_values, out_reason)
-    return pd.Series(out_values, dtype=object), out_reason
+    has_value = mapped & (out_reason == VALID)
+    return pd.Series(out_values, dtype=object), out_reason, has_value
 
 
 def _label_of(col: Col, code: object) -> str | None:
@@ -302,8 +309,7 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         flags[reason != VALID] = None
         return pd.Series(pd.array(flags, dtype="boolean"))
     if var.type in ("integer", "float"):
-        num = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        num = num.copy()
+        num = to_float(values)
         bad = ok & ~np.isfinite(num)
         if var.type == "integer":
             bad |= ok & np.isfinite(num) & (np.floor(num) != num)

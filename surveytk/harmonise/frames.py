@@ -233,7 +233,9 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
         known &= ~pd.isna(arr)
     unmatched = (pos < 0) & known
     stats.unmatched_left = int(unmatched.sum())
-    stats.rows_used = len(np.unique(pos[pos >= 0]))
+    used = np.zeros(len(rframe), dtype=bool)
+    used[pos[pos >= 0]] = True
+    stats.rows_used = int(used.sum())
     if stats.unmatched_left and spec.join.unmatched == "error":
         if dl.reported_rows is None:
             dl.reported_rows = np.zeros(dl.n, dtype=bool)
