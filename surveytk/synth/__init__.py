@@ -40,10 +40,6 @@ SOURCE_NAMES = ("soep_ukr", "unhcr_ris", "wodc", "fi_moi")
 MAX_SCALE = 1000.0
 
 
-class SynthError(SurveytkError):
-    """Bad arguments to the synthetic generator (unknown source, bad scale)."""
-
-
 def _module(source: str) -> Any:
     from surveytk.synth import fimoi, soep, unhcr, wodc
 
@@ -52,13 +48,18 @@ def _module(source: str) -> Any:
 
 def _check(sources: Iterable[str] | None, scale: float) -> list[str]:
     if not (0 < scale <= MAX_SCALE) or not np.isfinite(scale):
-        raise SynthError(f"scale must be in (0, {MAX_SCALE:g}]; got {scale}; e.g. --scale 0.1")
+        raise SurveytkError(
+            f"scale must be in (0, {MAX_SCALE:g}]; got {scale}; e.g. --scale 0.1",
+            value=scale,
+            reason="bad_argument",
+        )
     chosen = list(SOURCE_NAMES if sources is None else sources)
     unknown = [s for s in chosen if s not in SOURCE_NAMES]
     if unknown:
-        raise SynthError(
+        raise SurveytkError(
             f"unknown source {unknown[0]!r}; expecting one of {{{', '.join(SOURCE_NAMES)}}}",
             value=unknown[0],
+            reason="bad_argument",
         )
     return [s for s in SOURCE_NAMES if s in chosen]
 

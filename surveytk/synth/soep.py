@@ -229,13 +229,14 @@ def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True)
         last_intention = intention
         wave = _wave_tables(
             rng, year, pop, idx, pmonin_all, age, status, intention, in_hh, interviewed,
-            active_hh, n_strata, gebjahr,
+            active_hh, n_strata, gebjahr, with_truth,
         )  # fmt: skip
         pl_parts.append(wave["pl"])
         hl_parts.append(wave["hl"])
         ppathl_parts.append(wave["ppathl"])
         hbrutto_parts.append(wave["hbrutto"])
-        truth_parts.append(wave["truth"])
+        if with_truth:
+            truth_parts.append(wave["truth"])
 
     biol = _biol(rng, pop, first_seen)
     design = _design(pop, n_strata)
@@ -290,6 +291,7 @@ def _wave_tables(
     active_hh: IntArray,
     n_strata: int,
     gebjahr: IntArray,
+    with_truth: bool,
 ) -> dict[str, pd.DataFrame]:
     n = idx.shape[0]
     # --- pl: respondents interviewed this year
@@ -362,7 +364,10 @@ def _wave_tables(
     )
     children = _children_rows(rng, pop, hh, year)
     ppathl = pd.concat([adults, children], ignore_index=True)
-    # --- truth rows for this wave
+    tables = {"pl": pl, "hl": hl, "ppathl": ppathl, "hbrutto": hbrutto}
+    if not with_truth:
+        return tables
+    # --- truth rows for this wave (no random draws below: files do not depend on it)
     truth = pd.DataFrame(
         {
             "pid": pop.pid[idx],
@@ -383,7 +388,7 @@ def _wave_tables(
     )
     truth["hl_code"] = _hl_code(hl, truth["hid"].to_numpy())
     truth["stratum"] = _stratum(truth["psu"].to_numpy(), n_strata)
-    return {"pl": pl, "hl": hl, "ppathl": ppathl, "hbrutto": hbrutto, "truth": truth}
+    return {**tables, "truth": truth}
 
 
 def _hl_code(hl: pd.DataFrame, hid: IntArray) -> IntArray:
