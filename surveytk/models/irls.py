@@ -98,6 +98,15 @@ def _mu(eta: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
     return mu, np.exp(-0.5 * eta * eta) / _SQRT_2PI
 
 
+def working_weights(X: np.ndarray, beta: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
+    """IRLS working weights w μ'² / (μ(1 − μ)) at ``beta`` (``w`` itself for least squares)."""
+    if link == "lpm":
+        return w
+    mu, dmu = _mu(X @ beta, link)
+    mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
+    return np.asarray(w * dmu * dmu / (mu * (1.0 - mu)))
+
+
 def bernoulli_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     """Σ w_i [y_i log μ_i + (1 − y_i) log(1 − μ_i)] (quasi-binomial, y in [0, 1])."""
     return float(np.sum(w * special.xlogy(y, mu) + w * special.xlog1py(1.0 - y, -mu)))

@@ -1,0 +1,92 @@
+"""Whole-process `surveytk fit` (linearised logit) vs a plain statsmodels GLM, same Parquet file.
+
+Both sides are timed as separate processes, from start to exit, so imports and
+reading the file count: ``surveytk fit FILE --model logit ... --out res.json``
+against ``python -c "read_parquet; sm.GLM(y, X, Binomial()).fit()"`` (no design,
+no SEs beyond the model-based ones). Prints the ratio surveytk / statsmodels
+(target ≤ 1.0).
+
+Usage: python benchmarks/bench_fit.py [--rows 1000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+COVARIATES = ["age", "female", "employed", "children", "distance"]
+
+
+def make_file(path: Path, rows: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    stratum = rng.integers(0, 50, rows)
+    psu = stratum * 1000 + rng.integers(0, 40, rows)
+    d = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, rows).astype(float),
+            "female": rng.integers(0, 2, rows).astype(float),
+            "employed": rng.integers(0, 2, rows).astype(float),
+            "children": rng.integers(0, 2, rows).astype(float),
+            "distance": rng.gamma(2.0, 0.5, rows),
+            "stratum": stratum,
+            "psu": psu,
+            "w": rng.uniform(0.5, 3.0, rows),
+        }
+    )
+    eta = -0.5 + 0.01 * d["age"] + 0.3 * d["female"] - 0.5 * d["employed"] - 0.2 * d["distance"]
+    d["y"] = (rng.uniform(size=rows) < 1 / (1 + np.exp(-eta))).astype(float)
+    d.to_parquet(path, index=False)
+
+
+def surveytk_cmd(data: Path, out: Path) -> list[str]:
+    exe = Path(sys.executable).with_name("surveytk")
+    return [str(exe), "fit", str(data), "--model", "logit", "--formula",
+            "y ~ " + " + ".join(COVARIATES), "--weights", "w", "--strata", "stratum",
+            "--psu", "psu", "--out", str(out)]  # fmt: skip
+
+
+def statsmodels_cmd(data: Path) -> list[str]:
+    code = (
+        "import pandas as pd, statsmodels.api as sm\n"
+        f"d = pd.read_parquet({str(data)!r})\n"
+        f"X = sm.add_constant(d[{COVARIATES!r}])\n"
+        "r = sm.GLM(d['y'], X, family=sm.families.Binomial(), freq_weights=d['w']).fit()\n"
+        "print(r.params.iloc[0])\n"
+    )
+    return [sys.executable, "-c", code]
+
+
+def best_of(cmd: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data, out = Path(tmp) / "bench.parquet", Path(tmp) / "res.json"
+        make_file(data, a.rows)
+        t_sm = best_of(statsmodels_cmd(data), a.repeat)
+        t_st = best_of(surveytk_cmd(data, out), a.repeat)
+    print(f"rows: {a.rows:,}, best of {a.repeat}")
+    print(f"statsmodels GLM (no design):          {t_sm:7.2f} s")
+    print(f"surveytk fit (logit, strata + PSU):   {t_st:7.2f} s")
+    print(f"ratio surveytk / statsmodels:          {t_st / t_sm:7.2f}  (target <= 1.0)")
+
+
+if __name__ == "__main__":
+    main()
