@@ -228,9 +228,7 @@ def write_dta(
             )
         plain[name] = {int(k): v for k, v in mapping.items()}
     labels = {str(k): v for k, v in (variable_labels or {}).items() if v}
-    dates = {
-        str(c): "td" for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c].dtype)
-    }
+    dates = {str(c): "td" for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c].dtype)}
     with atomic_path(target) as tmp, warnings.catch_warnings():
         # pandas warns on column-name fixes and precision; turn them into errors here
         warnings.simplefilter("error")
