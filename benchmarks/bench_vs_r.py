@@ -1,0 +1,77 @@
+"""R ``svyglm`` vs ``surveytk fit`` on the same 300k rows (linearised logit, strata + PSU).
+
+Both timed as whole processes from start to exit in the same run (R reads the
+CSV with ``data.table::fread`` when installed, else ``read.csv``; surveytk reads
+the same rows from Parquet, its usual input). Prints the ratio R / surveytk
+(target ≥ 3). Skips with a message when ``Rscript`` or R's ``survey`` is absent.
+
+Usage: python benchmarks/bench_vs_r.py [--rows 300000] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_fit import COVARIATES, make_file, surveytk_cmd
+
+R_SCRIPT = """
+suppressPackageStartupMessages(library(survey))
+args <- commandArgs(trailingOnly = TRUE)
+d <- if (requireNamespace("data.table", quietly = TRUE)) {
+  as.data.frame(data.table::fread(args[1]))
+} else read.csv(args[1])
+des <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = d)
+m <- svyglm(y ~ %s, design = des, family = quasibinomial())
+print(coef(summary(m)))
+"""
+
+
+def best_of(cmd: list[str], repeat: int) -> tuple[float, str]:
+    times, out = [], ""
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        times.append(time.perf_counter() - t0)
+        out = res.stdout
+    return min(times), out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=300_000)
+    ap.add_argument("--repeat", type=int, default=2)
+    a = ap.parse_args()
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        print("Rscript not found: skipped")
+        return
+    check = subprocess.run([rscript, "-e", "library(survey)"], capture_output=True)
+    if check.returncode != 0:
+        print("R package survey not installed: skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        pq, csv = Path(tmp) / "bench.parquet", Path(tmp) / "bench.csv"
+        script, out = Path(tmp) / "bench.R", Path(tmp) / "res.json"
+        make_file(pq, a.rows)
+        pd.read_parquet(pq).to_csv(csv, index=False)
+        script.write_text(R_SCRIPT % " + ".join(COVARIATES))
+        t_r, r_out = best_of([rscript, str(script), str(csv)], a.repeat)
+        t_s, s_out = best_of(surveytk_cmd(pq, out), a.repeat)
+    print(f"rows: {a.rows:,}, best of {a.repeat}")
+    print(f"R svyglm (survey):         {t_r:7.2f} s")
+    print(f"surveytk fit:              {t_s:7.2f} s")
+    print(f"ratio R / surveytk:        {t_r / t_s:7.2f}  (target >= 3)")
+    print("R:\n" + r_out + "surveytk:\n" + s_out)
+
+
+if __name__ == "__main__":
+    main()
