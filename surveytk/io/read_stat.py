@@ -264,6 +264,14 @@ def _run_reader(
         raise encoding_error(path, kwargs.get("encoding")) from exc
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
         raise map_pyreadstat_error(path, exc, kwargs.get("encoding")) from exc
+    except OverflowError as exc:
+        # a damaged data block decodes to a date outside what Python can represent
+        raise ReadError(
+            f"{path}: truncated or corrupt file (a date value is out of range); fetch the "
+            "file again or check that it opens in the program that wrote it",
+            file=str(path),
+            reason="corrupt",
+        ) from exc
     if usecols is not None:
         absent = [c for c in usecols if c not in df.columns]
         if absent:
