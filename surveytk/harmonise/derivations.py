@@ -426,11 +426,15 @@ def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     ok = reason == VALID
     uniques, inverse, originals = _unique_inverse(src.values, as_text)
     found = pd.Series(uniques).map(mapping)
-    out = found.to_numpy(dtype=object)[inverse]
-    out[~ok] = None
-    miss = ok & pd.isna(pd.Series(out)).to_numpy()
+    cat_codes, cats = pd.factorize(found, use_na_sentinel=True)
+    row_codes = np.append(cat_codes, -1)[inverse]
+    row_codes[~ok] = -1
+    miss = ok & (row_codes < 0)
+    out = pd.Series(pd.Categorical.from_codes(row_codes, categories=pd.Index(cats, dtype=object)))
     if miss.any():
-        bad = sorted({_code_str(u) for u in originals[np.unique(inverse[miss])]})
+        bad_u = np.zeros(len(originals), dtype=bool)
+        bad_u[inverse[miss]] = True
+        bad = sorted({_code_str(u) for u in originals[bad_u]})
         labels = _labels_for(src, bad)
         ctx.problems.add(
             f"{src.file or src.origin}: {src.origin} values {labels} are not in lookup "
@@ -440,14 +444,14 @@ def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
         )
     if src.meta is not None and ("label_column" in args or "label_format" in args):
         _check_lookup_labels(ctx, src, table, key, args, target)
-    return Col(values=pd.Series(out, dtype=object), reason=reason, origin="derive:lookup")
+    return Col(values=out, reason=reason, origin="derive:lookup")
 
 
 def _unique_inverse(values: pd.Series, as_text: bool) -> tuple[np.ndarray, np.ndarray,
                                                                 np.ndarray]:
     """Unique keys (comparison form, NA last), row → unique, and the delivered uniques."""
     if as_text:
-        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         orig = np.append(np.asarray(uniques, dtype=object), [None])
         norm = np.asarray([normalise_text(u) for u in uniques], dtype=object)
         return np.append(norm, [None]), np.where(codes < 0, len(norm), codes), orig

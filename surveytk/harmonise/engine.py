@@ -286,7 +286,8 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
     src = f"{col.file}: {col.origin}" if col.file else col.origin
     if var.type in ("category", "ordered"):
         levels = list(var.level_values)
-        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
         lookup = np.asarray([levels.index(u) if u in levels else -2 for u in uniques] + [-1],
                             dtype=np.int64)
         cat_codes = lookup[codes]
@@ -300,14 +301,17 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         dtype = pd.CategoricalDtype(levels, ordered=var.type == "ordered")
         return pd.Series(pd.Categorical.from_codes(cat_codes, dtype=dtype))
     if var.type == "boolean":
-        flags = map_uniques(values, as_bool)
-        bad = ok & pd.isna(flags)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        parsed = [as_bool(u) for u in uniques]
+        truth = np.asarray([p is True for p in parsed] + [False])[codes]
+        unknown = np.asarray([p is None for p in parsed] + [True])[codes]
+        bad = ok & unknown
         if bad.any():
             ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not true/false; "
                              f"map them in {where}", variable=name)
             reason[bad] = REASON_CODE["unmapped_in_source"]
-        flags[reason != VALID] = None
-        return pd.Series(pd.array(flags, dtype="boolean"))
+        mask = (reason != VALID) | unknown
+        return pd.Series(pd.arrays.BooleanArray(truth & ~mask, mask))
     if var.type in ("integer", "float"):
         num = to_float(values)
         bad = ok & ~np.isfinite(num)

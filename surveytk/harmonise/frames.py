@@ -17,7 +17,7 @@ import pandas as pd
 
 from surveytk.codebook.loader import Codebook
 from surveytk.errors import ProblemList, ReadError
-from surveytk.harmonise.column import normalise_text
+from surveytk.harmonise.column import map_uniques, normalise_text
 from surveytk.io.labelled import LabelledFrame, VariableMeta
 
 
@@ -138,13 +138,53 @@ def _key_array(values: pd.Series) -> np.ndarray:
     """Join keys in comparison form: float64 for numbers, normalised text otherwise."""
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype="float64", na_value=np.nan)
-    return values.map(lambda v: None if pd.isna(v) else normalise_text(v)).to_numpy(dtype=object)
+    return map_uniques(values, normalise_text)
 
 
-def _index(arrays: Sequence[np.ndarray]) -> pd.Index:
-    if len(arrays) == 1:
-        return pd.Index(arrays[0])
-    return pd.MultiIndex.from_arrays(list(arrays))
+def _key_codes(lcol: np.ndarray, rcol: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Non-negative int codes of one key column on both sides (−1 = missing) and their range.
+
+    Integral numbers are offset by their minimum (no hashing); anything else is
+    factorised jointly.
+    """
+    if lcol.dtype.kind == "f" and rcol.dtype.kind == "f":
+        lok, rok = np.isfinite(lcol), np.isfinite(rcol)
+        both = np.concatenate([lcol[lok], rcol[rok]])
+        if both.size and (np.floor(both) == both).all():
+            lo, hi = both.min(), both.max()
+            if hi - lo < 2**40:
+                lc = np.where(lok, np.nan_to_num(lcol) - lo, -1).astype(np.int64)
+                rc = np.where(rok, np.nan_to_num(rcol) - lo, -1).astype(np.int64)
+                return lc, rc, int(hi - lo) + 2
+    codes, uniques = pd.factorize(np.concatenate([lcol, rcol]), use_na_sentinel=True)
+    return codes[: len(lcol)], codes[len(lcol):], len(uniques) + 1
+
+
+def combine_keys(left: Sequence[np.ndarray], right: Sequence[np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 key per row for (possibly several) key columns, comparable across sides.
+
+    Each key column is factorised jointly over both sides and the codes are combined
+    positionally; a row with a missing key gets −1 (left) or −2 (right) and never matches.
+    """
+    n_left = len(left[0])
+    lkey = np.zeros(n_left, dtype=np.int64)
+    rkey = np.zeros(len(right[0]), dtype=np.int64)
+    lmiss = np.zeros(n_left, dtype=bool)
+    rmiss = np.zeros(len(right[0]), dtype=bool)
+    for lcol, rcol in zip(left, right, strict=True):
+        lc, rc, width = _key_codes(lcol, rcol)
+        lmiss |= lc < 0
+        rmiss |= rc < 0
+        if lkey.max(initial=0) > (2**62) // width:
+            # too many combinations for int64: renumber what we have so far
+            both, _ = pd.factorize(np.concatenate([lkey, rkey]))
+            lkey, rkey = both[:n_left].astype(np.int64), both[n_left:].astype(np.int64)
+        lkey = lkey * width + lc
+        rkey = rkey * width + rc
+    lkey[lmiss] = -1
+    rkey[rmiss] = -2
+    return lkey, rkey
 
 
 def take(values: pd.Series, pos: np.ndarray | None) -> pd.Series:
@@ -214,7 +254,8 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
     spec = book.crosswalk.files[alias]
     assert spec.join is not None
     rframe = dl.frames[alias]
-    ridx = _index(right)
+    lkey, rkey = combine_keys(left, right)
+    ridx = pd.Index(rkey)
     stats = JoinStats(rows_in=len(rframe), rows_used=0, unused_reason=spec.join.unused_reason,
                       unmatched_action=spec.join.unmatched)
     if not ridx.is_unique:
@@ -227,7 +268,7 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
         _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
-    pos = ridx.get_indexer(_index(left)).astype(np.int64)
+    pos = ridx.get_indexer(lkey).astype(np.int64)
     known = np.ones(len(pos), dtype=bool)
     for arr in left:
         known &= ~pd.isna(arr)
@@ -259,10 +300,11 @@ def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.
     spec = book.crosswalk.files[alias]
     assert spec.join is not None
     rframe = dl.frames[alias]
-    lidx = _index(left)
+    lkey, rkey = combine_keys(left, right)
+    lidx = pd.Index(lkey)
     stats = JoinStats(rows_in=len(rframe), rows_used=0, unused_reason=spec.join.unused_reason,
                       unmatched_action=spec.join.unmatched)
-    if not lidx.is_unique:
+    if not pd.Index(lkey[lkey >= 0]).is_unique:
         problems.add(
             f"{rframe.file.path}: the key {list(spec.join.on.values())} is not unique in "
             f"{book.crosswalk.base}; a one-to-many join needs one base row per key",
@@ -271,7 +313,8 @@ def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.
         _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
-    parent = lidx.get_indexer(_index(right)).astype(np.int64)
+    parent = pd.Index(np.where(lkey >= 0, lkey, -3 - np.arange(len(lkey)))).get_indexer(
+        rkey).astype(np.int64)
     stats.rows_used = int((parent >= 0).sum())
     has_members = np.zeros(len(dl.frames[book.crosswalk.base]), dtype=bool)
     has_members[parent[parent >= 0]] = True
