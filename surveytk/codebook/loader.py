@@ -66,6 +66,46 @@ class YamlDocument:
         return f"{self.path.name}:{line}" if line else self.path.name
 
 
+#: YAML aliases may not expand a document beyond this many nodes ("billion laughs")
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def check_aliases(node: yaml.Node, file: Path) -> None:
+    """Refuse an alias that contains itself, or aliases that expand the document to more
+    than :data:`MAX_EXPANDED_NODES` nodes; either would hang or exhaust the loader."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = min(MAX_EXPANDED_NODES + 1,
+                             1 + sum(sizes[id(c)] for c in _children(current)))
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise CodebookError(f"{file.name}: a YAML alias refers to itself; remove the "
+                                "recursive anchor", file=str(file))
+        open_nodes.add(key)
+        stack.append((current, True))
+        stack.extend((c, False) for c in _children(current) if id(c) not in sizes)
+    if sizes[id(node)] > MAX_EXPANDED_NODES:
+        raise CodebookError(f"{file.name}: YAML aliases expand the document beyond "
+                            f"{MAX_EXPANDED_NODES:,} nodes; write the values out",
+                            file=str(file))
+
+
 def _walk(node: yaml.Node, path: LinePath, lines: dict[LinePath, int], problems: ProblemList,
           file: Path) -> None:
     if isinstance(node, yaml.MappingNode):
@@ -97,9 +137,12 @@ def read_yaml(path: Path) -> YamlDocument:
         raise CodebookError(f"{path}: codebook file not found", file=str(path)) from None
     except UnicodeDecodeError:
         raise CodebookError(f"{path}: codebook is not UTF-8 text", file=str(path)) from None
-    loader = CodebookLoader(text)
+    loader: CodebookLoader | None = None
     try:
+        loader = CodebookLoader(text)
         node = loader.get_single_node()
+        if node is not None:
+            check_aliases(node, path)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -108,8 +151,15 @@ def read_yaml(path: Path) -> YamlDocument:
         raise CodebookError(
             f"{path.name}{line}: not valid YAML ({problem}); fix the syntax", file=str(path)
         ) from None
+    except (ValueError, OverflowError) as exc:
+        # the timestamp resolver accepts e.g. 2024-13-45, then datetime() refuses it
+        raise CodebookError(
+            f"{path.name}: not valid YAML (impossible value: {exc}); quote dates and "
+            "versions as text, e.g. version: \"2024-13\"", file=str(path)
+        ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[LinePath, int] = {}
     problems = ProblemList()
     if node is not None:
