@@ -1,0 +1,1 @@
+"""Hypothesis strategies and the outcome oracle for fuzzing readers and loaders."""
