@@ -126,7 +126,6 @@ def test_ordinal_draw_has_polr_probabilities() -> None:
     assert expit(solved[2] - eta).mean() == pytest.approx(0.9, abs=1e-6)
 
 
-@pytest.mark.slow
 def test_known_effects_recovered_from_truth() -> None:
     """An ordered logit on the truth's UNHCR R5 rows gives back TRUE_EFFECTS (within 4 SE)."""
     from statsmodels.miscmodels.ordinal_model import OrderedModel
