@@ -465,7 +465,8 @@ def _arith_eval(node: Arith, env: Mapping[str, np.ndarray]) -> np.ndarray | floa
     if kind == "col":
         return env[node[1]]
     if kind == "num":
-        return float(node[1])
+        # numpy scalars: 1 / 0 gives inf (then refused as non-finite), not ZeroDivisionError
+        return np.float64(node[1])
     if kind == "neg":
         return -_arith_eval(node[1], env)
     a, b = _arith_eval(node[2], env), _arith_eval(node[3], env)
