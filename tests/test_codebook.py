@@ -110,7 +110,7 @@ def test_no_python_objects(tmp_path: Path) -> None:
 
 
 def test_unknown_codebook_name_lists_known() -> None:
-    with pytest.raises(CodebookError, match="expected one of .*wodc_w1"):
+    with pytest.raises(CodebookError, match=r"expected one of .*wodc_w1"):
         load_codebook("no_such_codebook")
 
 
@@ -197,3 +197,32 @@ def test_new_drafts_a_loadable_crosswalk(fi_dir: Path, tmp_path: Path,
     code, printed, _ = run(["codebook", "new", "--source", "fi_moi",
                             str(fi_dir / "fi_moi_2025.sav")], capsys)
     assert code == 0 and printed == text
+
+
+def test_suppress_small_cells() -> None:
+    from surveytk.codebook.docs import suppress
+
+    assert [suppress(c) for c in (0, 1, 9, 10, 250)] == ["0", "<10", "<10", "10", "250"]
+
+
+def test_docs_pages(fi_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from surveytk.harmonise.run import harmonise_to_file
+
+    data = tmp_path / "fi.parquet"
+    harmonise_to_file("fi_moi_2025", fi_dir, data)
+    out = tmp_path / "docs"
+    code, text, _ = run(["codebook", "docs", "--out", str(out), "--codebook", "fi_moi_2025",
+                         "--data", str(data)], capsys)
+    assert code == 0 and "pages" in text
+    page = (out / "gender.md").read_text(encoding="utf-8")
+    assert "What is your gender?" in page and "| 4 | Prefer not to say | missing: refused |" in page
+    section = page.split("## Frequencies by source")[1]
+    rows = [r for r in section.splitlines() if r.startswith("| ") and "value" not in r]
+    freq = {r.split("|")[1].strip(): r.split("|")[2].strip() for r in rows}
+    import pandas as pd
+
+    counts = pd.read_parquet(data)["gender"].value_counts()
+    for level in ("female", "male"):
+        n = int(counts[level])
+        assert freq[level] == (str(n) if n >= 10 else "<10")
+    assert (out / "gender.html").read_text(encoding="utf-8").startswith("<!doctype html>")

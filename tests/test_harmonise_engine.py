@@ -177,7 +177,8 @@ def test_changed_label_stops_unless_acknowledged(book, tmp_path: Path) -> None: 
     variables = dict(frame.variables)
     variables["sex"] = VariableMeta(name="sex", value_labels=labels, missing_values=(98.0, 99.0))
     changed = LabelledFrame(data=frame.data, variables=variables, file=frame.file)
-    with pytest.raises(HarmoniseError, match=r"code 1: label is 'Vrouw', the codebook expects 'Man'"):
+    expected = r"code 1: label is 'Vrouw', the codebook expects 'Man'"
+    with pytest.raises(HarmoniseError, match=expected):
         harmonise_frames(book, {"people": changed, "homes": homes()})
     text = book.path.read_text().replace("1: {to: male, label: Man}",
                                          "1: {to: male, label: Man, label_as_delivered: Vrouw}")
@@ -219,7 +220,7 @@ def test_user_missing_without_reason_is_reported(book) -> None:  # type: ignore[
     variables = dict(frame.variables)
     variables["q1"] = VariableMeta(name="q1", value_labels={1.0: "Yes", 2.0: "No"},
                                    missing_values=(97.0,))
-    with pytest.raises(HarmoniseError, match="user-missing code 97.0 that has no reason"):
+    with pytest.raises(HarmoniseError, match=r"user-missing code 97\.0 that has no reason"):
         harmonise_frames(book, {"people": LabelledFrame(frame.data, variables, frame.file),
                                 "homes": homes()})
 
@@ -239,12 +240,12 @@ def test_roster_derivations(tmp_path: Path) -> None:
         "    join: {on: {hid: people.hid}, many: true, unmatched: not_asked}",
     ).replace(
         "  n_children_u18: {from: homes.kids}",
-        "  n_children_u18:\n    derive: {function: count_roster, args: {roster: homes, column: kids,"
-        " min: 0, max: 17, exclude_line_column: line, exclude_line: people.rid}}",
+        "  n_children_u18:\n    derive: {function: count_roster, args: {roster: homes,"
+        " column: kids, min: 0, max: 17, exclude_line_column: line, exclude_line: people.rid}}",
     ).replace("  age:\n    derive: {function: age_from_birth, args: {birth_year: people.by, "
               "ref_date: $interview_date}}",
-              "  age:\n    derive: {function: roster_value, args: {roster: homes, line_column: line,"
-              " line: people.rid, value: kids}}\n    missing: {98: dont_know}")
+              "  age:\n    derive: {function: roster_value, args: {roster: homes,"
+              " line_column: line, line: people.rid, value: kids}}\n    missing: {98: dont_know}")
     p = tmp_path / "roster.yaml"
     p.write_text(text, encoding="utf-8")
     book = load_codebook(p)

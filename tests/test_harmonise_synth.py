@@ -77,7 +77,7 @@ def test_values_equal_truth(source: str, variable: str, synth_dir: Path) -> None
     ours, t = harmonised_and_truth(source, synth_dir)
     assert _compare(ours[variable], t[variable]) == 0
     reason = f"{variable}_missing"
-    if reason in truth.columns:
+    if reason in t.columns:
         assert _compare(ours[reason], t[reason]) == 0
 
 
@@ -306,8 +306,8 @@ def test_other_output_formats(fmt: str, synth_dir: Path, tmp_path: Path,
     from surveytk.io.readers import read_file
 
     out = tmp_path / f"fi.{fmt}"
-    code, _, _ = run_cli(harmonise_args("fi_moi_2025", synth_dir / "fi_moi", out)
-                         + ["--format", fmt], capsys)
+    args = [*harmonise_args("fi_moi_2025", synth_dir / "fi_moi", out), "--format", fmt]
+    code, _, _ = run_cli(args, capsys)
     assert code == 0
     back = read_file(out)
     ours, _ = harmonised_and_truth("fi_moi", synth_dir)

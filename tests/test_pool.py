@@ -75,7 +75,7 @@ def test_pool_stacks_and_keeps_provenance(harmonised: dict[str, Path]) -> None:
     sizes = [len(pd.read_parquet(p)) for p in paths]
     assert len(t) == sum(sizes)
     assert t["respondent_id"].is_unique
-    for source, group in t.groupby("source", observed=True):
+    for _, group in t.groupby("source", observed=True):
         assert group["weight"].sum() == pytest.approx((group["weight_unscaled"] > 0).sum())
     # PSU/stratum ids never shared between two inputs
     per_input = t.assign(i=np.repeat(np.arange(len(paths)), sizes))

@@ -46,3 +46,18 @@ def new(source: str, out: str | None, files: tuple[str, ...]) -> None:
         write_text_atomic(out, text)
         click.echo(f"wrote draft crosswalk {out}; fill in the TODO markers, then run "
                    f"`surveytk codebook check --codebook {out} --input-dir DIR`")
+
+
+@command.command("docs")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=str),
+              help="Folder for the pages (one .md and .html per common variable).")
+@click.option("--codebook", "codebooks", multiple=True, metavar="NAME|PATH",
+              help="Crosswalks to document (repeatable); default all shipped ones.")
+@click.option("--data", multiple=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Harmonised Parquet files for frequencies (cells < 10 suppressed).")
+def docs(out: str, codebooks: tuple[str, ...], data: tuple[str, ...]) -> None:
+    """Write documentation pages: definitions, per-source questions and maps, frequencies."""
+    from surveytk.codebook.docs import write_docs
+
+    written = write_docs(out, codebooks=list(codebooks) or None, data=list(data))
+    click.echo(f"wrote {len(written)} pages to {out}")

@@ -27,7 +27,6 @@ from surveytk.harmonise.column import (
     VALID,
     Col,
     format_id_part,
-    map_uniques,
     normalise_text,
     raise_problems,
     to_float,
@@ -286,8 +285,8 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
     src = f"{col.file}: {col.origin}" if col.file else col.origin
     if var.type in ("category", "ordered"):
         levels = list(var.level_values)
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        uniques = np.asarray(uniques, dtype=object)
+        codes, found = pd.factorize(values, use_na_sentinel=True)
+        uniques = np.asarray(found, dtype=object)
         lookup = np.asarray([levels.index(u) if u in levels else -2 for u in uniques] + [-1],
                             dtype=np.int64)
         cat_codes = lookup[codes]
@@ -301,8 +300,8 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         dtype = pd.CategoricalDtype(levels, ordered=var.type == "ordered")
         return pd.Series(pd.Categorical.from_codes(cat_codes, dtype=dtype))
     if var.type == "boolean":
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        parsed = [as_bool(u) for u in uniques]
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+        parsed = [as_bool(u) for u in distinct]
         truth = np.asarray([p is True for p in parsed] + [False])[codes]
         unknown = np.asarray([p is None for p in parsed] + [True])[codes]
         bad = ok & unknown

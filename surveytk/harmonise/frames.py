@@ -268,7 +268,7 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
         _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
-    pos = ridx.get_indexer(lkey).astype(np.int64)
+    pos = ridx.get_indexer(pd.Index(lkey)).astype(np.int64)
     known = np.ones(len(pos), dtype=bool)
     for arr in left:
         known &= ~pd.isna(arr)
@@ -301,7 +301,6 @@ def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.
     assert spec.join is not None
     rframe = dl.frames[alias]
     lkey, rkey = combine_keys(left, right)
-    lidx = pd.Index(lkey)
     stats = JoinStats(rows_in=len(rframe), rows_used=0, unused_reason=spec.join.unused_reason,
                       unmatched_action=spec.join.unmatched)
     if not pd.Index(lkey[lkey >= 0]).is_unique:
@@ -313,8 +312,8 @@ def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.
         _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
-    parent = pd.Index(np.where(lkey >= 0, lkey, -3 - np.arange(len(lkey)))).get_indexer(
-        rkey).astype(np.int64)
+    left_index = pd.Index(np.where(lkey >= 0, lkey, -3 - np.arange(len(lkey))))
+    parent = left_index.get_indexer(pd.Index(rkey)).astype(np.int64)
     stats.rows_used = int((parent >= 0).sum())
     has_members = np.zeros(len(dl.frames[book.crosswalk.base]), dtype=bool)
     has_members[parent[parent >= 0]] = True
