@@ -2,15 +2,28 @@
 
 Header rows first (a model's label in the first column of its span), then
 the body, a section title as a row of its own, and after an empty row one
-note per row.
+note per row. Text cells that a spreadsheet would run as a formula (starting with
+``=``, ``+``, ``-``, ``@``, tab or CR, e.g. a label ``=HYPERLINK(...)``) get a leading
+apostrophe; numbers such as ``-0.12`` or ``-0.12**`` stay as they are.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from surveytk.report.table_model import TextTable, expand_spans
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?\**")
+
+
+def neutralise(text: str) -> str:
+    """Prefix an apostrophe to non-numeric text that a spreadsheet would run as a formula."""
+    if text.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def render_csv(grid: TextTable) -> str:
@@ -20,14 +33,14 @@ def render_csv(grid: TextTable) -> str:
     for row in grid.header:
         cells: list[str] = []
         for text, span in row:
-            cells.extend([text] + [""] * (span - 1))
+            cells.extend([neutralise(text)] + [""] * (span - 1))
         writer.writerow(cells)
     for section in grid.sections:
         if section.title and section.rows:
-            writer.writerow([section.title] + [""] * (grid.n_columns - 1))
+            writer.writerow([neutralise(section.title)] + [""] * (grid.n_columns - 1))
         for r in section.rows:
-            writer.writerow([c.text for c in expand_spans(r)])
+            writer.writerow([neutralise(c.text) for c in expand_spans(r)])
     writer.writerow([])
     for note in grid.notes:
-        writer.writerow([note])
+        writer.writerow([neutralise(note)])
     return buf.getvalue()
