@@ -36,3 +36,17 @@ def test_unknown_command_is_one_clean_error() -> None:
     )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
+
+
+def test_atomic_output_has_normal_permissions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    from surveytk.io.atomic import write_text_atomic
+
+    target = tmp_path / "x.txt"
+    write_text_atomic(target, "hello")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

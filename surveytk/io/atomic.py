@@ -16,6 +16,12 @@ from pathlib import Path
 from surveytk.errors import OutputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_not_input(target: Path, inputs: Iterable[Path]) -> None:
     """Refuse to write ``target`` if it is one of ``inputs``."""
     resolved = target.resolve()
@@ -40,6 +46,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates 0600; give the output the permissions a plain open() would
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
