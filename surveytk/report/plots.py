@@ -138,6 +138,15 @@ def forest_points(
 # ---- drawing -------------------------------------------------------------------------------
 
 
+def _suptitle(fig: Figure, title: str, fontsize: float = 11) -> None:
+    """A figure title wrapped to the figure's width (never cut at the edges)."""
+    import textwrap
+
+    # average glyph width ~0.55 em; 72 points per inch
+    chars = max(20, int(fig.get_figwidth() * 72 / (0.55 * fontsize)))
+    fig.suptitle(textwrap.fill(title, width=chars), fontsize=fontsize)
+
+
 def _new_figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
@@ -262,7 +271,7 @@ def forest_plot(
     }[kind]
     fig.supxlabel(f"{xlabel} ({level:.0%} CI)", fontsize=9)
     if title:
-        fig.suptitle(title, fontsize=11)
+        _suptitle(fig, title)
     _legend(fig, heads)
     return fig
 
@@ -407,7 +416,7 @@ def predicted_plot(
     )
     fig.supxlabel(lab.variable(chosen), fontsize=9)
     if title:
-        fig.suptitle(title, fontsize=11)
+        _suptitle(fig, title)
     return fig
 
 
