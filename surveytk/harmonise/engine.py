@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,11 @@ class Context:
         self.aliases = tuple(self.book.crosswalk.files)
         self.done: dict[str, Col] = {}
         self._cache: dict[tuple[str, bool], Col] = {}
+        #: how many variables still need each source column; a column leaves the
+        #: cache after its last use, so that peak memory stays near the output's size
+        self.uses: Counter[str] = Counter()
+        for name in self.book.schema.variables:
+            self.uses.update(variable_refs(self.book, name))
         self.current: VariableSpec | None = None
 
     def where(self, target: str) -> str:
@@ -94,6 +100,14 @@ class Context:
 
     def roster(self, alias: str) -> Roster:
         return self.dl.rosters[alias]
+
+    def release(self, name: str) -> None:
+        """Forget cached source columns that no variable after ``name`` uses."""
+        for ref in variable_refs(self.book, name):
+            self.uses[ref] -= 1
+            if self.uses[ref] <= 0:
+                self._cache.pop((ref, True), None)
+                self._cache.pop((ref, False), None)
 
     def col(self, ref: str) -> Col:
         if ref.startswith("$"):
@@ -386,16 +400,23 @@ def produce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVaria
 
 
 def to_frame(book: Codebook, cols: dict[str, Col]) -> pd.DataFrame:
-    """The harmonised table: schema variables in order, then the ``<var>_missing`` columns."""
+    """The harmonised table: schema variables in order, then the ``<var>_missing`` columns.
+
+    Consumes ``cols`` (each column is dropped once converted) to bound peak memory.
+    """
     schema = book.schema
     data: dict[str, Any] = {}
-    for name, var in schema.variables.items():
-        data[name] = typed_series(var, cols[name].values)
     reasons = pd.CategoricalDtype(list(MISSING_REASONS))
-    for name in schema.missing_columns:
-        codes = cols[name].reason.astype(np.int64) - 1
-        data[f"{name}_missing"] = pd.Series(pd.Categorical.from_codes(codes, dtype=reasons))
-    return pd.DataFrame(data)
+    missing: dict[str, pd.Series] = {}
+    for name, var in schema.variables.items():
+        col = cols.pop(name)
+        data[name] = typed_series(var, col.values)
+        if name in schema.missing_columns:
+            codes = col.reason.astype(np.int64) - 1
+            missing[f"{name}_missing"] = pd.Series(pd.Categorical.from_codes(codes, dtype=reasons))
+        del col
+    data.update(missing)
+    return pd.DataFrame(data, copy=False)
 
 
 def typed_series(var: SchemaVariable, values: pd.Series) -> pd.Series:
@@ -416,7 +437,8 @@ def typed_series(var: SchemaVariable, values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
-def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame]) -> HarmoniseResult:
+def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame], *,
+                     release_inputs: bool = False) -> HarmoniseResult:
     """Harmonise already-read files (``alias`` → LabelledFrame) with a loaded codebook.
 
     Raises
@@ -426,15 +448,19 @@ def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame]) -> Harmon
         variables, unmatched joins, duplicate respondents, type errors).
     """
     problems = ProblemList()
-    result = run_checked(book, frames, problems)
+    result = run_checked(book, frames, problems, release_inputs=release_inputs)
     raise_problems(problems, HarmoniseError, f"cannot harmonise with {book.path.name}")
     assert result is not None
     return result
 
 
-def run_checked(book: Codebook, frames: dict[str, LabelledFrame],
-                problems: ProblemList) -> HarmoniseResult | None:
-    """Harmonise, adding every problem to ``problems``; ``None`` if there were any."""
+def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: ProblemList,
+                *, release_inputs: bool = False) -> HarmoniseResult | None:
+    """Harmonise, adding every problem to ``problems``; ``None`` if there were any.
+
+    With ``release_inputs`` the ``frames`` dict is emptied once it is no longer
+    needed, so that the input data can be freed before the table is built.
+    """
     dl = assemble(book, frames, problems)
     ctx = Context(dl, problems)
     counts: dict[str, ValueCounts] = {}
@@ -447,6 +473,7 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame],
             ctx.current = spec
             col = finish(ctx, name, spec, var, produce(ctx, name, spec, var), counts)
             ctx.current = None
+            ctx.release(name)
         ctx.done[name] = col
         missing_rows = col.reason != VALID
         if dl.reported_rows is not None:
@@ -466,10 +493,32 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame],
         )
     if problems:
         return None
-    table = to_frame(book, ctx.done)
     provenance = make_provenance(book, frames)
     audit = build_audit(book, dl, ctx.done, counts, provenance)
+    ctx._cache.clear()
+    if release_inputs:
+        frames.clear()
+        dl.rosters.clear()
+    table = to_frame(book, ctx.done)
     return HarmoniseResult(table=table, audit=audit, provenance=provenance)
+
+
+def variable_refs(book: Codebook, name: str) -> list[str]:
+    """The source columns (``<file>.<column>``) a variable reads, with repeats."""
+    from surveytk.harmonise.derivations import is_reference
+
+    spec = book.crosswalk.variables.get(name)
+    var = book.schema.variables.get(name)
+    derive = spec.derive if spec is not None else (var.derive if var is not None else None)
+    refs: list[object] = []
+    if spec is not None and spec.from_ is not None:
+        refs.append(spec.from_)
+    if derive is not None:
+        for value in derive.args.values():
+            refs.extend(value if isinstance(value, list) else [value])
+    aliases = list(book.crosswalk.files)
+    return [str(r) for r in refs
+            if is_reference(r, aliases=aliases) and not str(r).startswith("$")]
 
 
 def make_provenance(book: Codebook, frames: dict[str, LabelledFrame]) -> dict[str, Any]:
@@ -518,5 +567,4 @@ def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> Harmoni
         The delivery does not fit the crosswalk (every problem listed).
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-    frames = read_delivery(book, input_dir)
-    return harmonise_frames(book, frames)
+    return harmonise_frames(book, read_delivery(book, input_dir), release_inputs=True)
