@@ -8,9 +8,9 @@ is collected first and raised together as one :class:`HarmoniseError`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
