@@ -241,3 +241,17 @@ def test_billion_laughs_codebook_is_refused_quickly(tmp_path: Path) -> None:
     res = outcome(lambda: load_codebook(path))
     assert res.kind == "error", res.detail
     assert res.seconds < 5
+
+
+def test_alias_bombs_in_specs_are_refused(tmp_path: Path) -> None:
+    from surveytk.analysis.spec import load_spec
+
+    text = (ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
+    bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    for extra in ("\n".join(bomb), "loop: &l [*l]"):
+        path = tmp_path / "spec.yaml"
+        path.write_text(extra + "\n" + text, encoding="utf-8")
+        res = outcome(lambda p=path: load_spec(p))  # type: ignore[misc]
+        assert res.kind == "error", res.detail
+        assert res.seconds < 5

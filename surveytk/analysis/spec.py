@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from surveytk.codebook.loader import check_aliases
 from surveytk.errors import SpecError
 from surveytk.models.options import ModelName
 
@@ -164,6 +165,9 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: analysis spec is not UTF-8 text", file=str(path)) from exc
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            check_aliases(node, path, error=SpecError)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -171,6 +175,12 @@ def load_spec(path: str | Path) -> AnalysisSpec:
         raise SpecError(
             f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path)
         ) from exc
+    except (ValueError, OverflowError) as exc:
+        # the timestamp resolver accepts e.g. 2024-02-30, then datetime() refuses it
+        raise SpecError(
+            f"{path}: not valid YAML (impossible value: {exc}); quote dates and versions "
+            'as text, e.g. version: "2024-02"', file=str(path)
+        ) from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: an analysis spec is a YAML mapping", file=str(path))
     try:

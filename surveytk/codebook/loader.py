@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from surveytk.codebook.model import Crosswalk, Schema
-from surveytk.errors import CodebookError, ProblemList
+from surveytk.errors import CodebookError, ProblemList, SurveytkError
 from surveytk.paths import CODEBOOK_DIR, SOURCES_DIR
 
 SCHEMA_PATH = CODEBOOK_DIR / "schema.yaml"
@@ -78,9 +78,13 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def check_aliases(node: yaml.Node, file: Path) -> None:
+def check_aliases(node: yaml.Node, file: Path,
+                  error: type[SurveytkError] = CodebookError) -> None:
     """Refuse an alias that contains itself, or aliases that expand the document to more
-    than :data:`MAX_EXPANDED_NODES` nodes; either would hang or exhaust the loader."""
+    than :data:`MAX_EXPANDED_NODES` nodes; either would hang or exhaust the loader.
+
+    Raises ``error`` (default :class:`CodebookError`) naming ``file``.
+    """
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(node, False)]
@@ -95,15 +99,14 @@ def check_aliases(node: yaml.Node, file: Path) -> None:
         if key in sizes:
             continue
         if key in open_nodes:
-            raise CodebookError(f"{file.name}: a YAML alias refers to itself; remove the "
-                                "recursive anchor", file=str(file))
+            raise error(f"{file.name}: a YAML alias refers to itself; remove the "
+                        "recursive anchor", file=str(file))
         open_nodes.add(key)
         stack.append((current, True))
         stack.extend((c, False) for c in _children(current) if id(c) not in sizes)
     if sizes[id(node)] > MAX_EXPANDED_NODES:
-        raise CodebookError(f"{file.name}: YAML aliases expand the document beyond "
-                            f"{MAX_EXPANDED_NODES:,} nodes; write the values out",
-                            file=str(file))
+        raise error(f"{file.name}: YAML aliases expand the document beyond "
+                    f"{MAX_EXPANDED_NODES:,} nodes; write the values out", file=str(file))
 
 
 def _walk(node: yaml.Node, path: LinePath, lines: dict[LinePath, int], problems: ProblemList,
