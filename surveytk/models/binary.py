@@ -29,7 +29,7 @@ from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
 from surveytk.models.covariance import LinearizedCovariance, ReplicateCovariance
 from surveytk.models.formula import ModelFrame, OutcomeKind, build_model_frame, parse_formula
-from surveytk.models.irls import fit_binary, fit_wls, weighted_r2, working_weights
+from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
@@ -104,7 +104,6 @@ def _kernel(model: str, options: FitOptions, frame: ModelFrame) -> Callable[...,
         start: np.ndarray | None = None,
         check: bool = True,
         full: bool = True,
-        tol: float | None = None,
     ) -> KernelFit:
         Xr, yr, wr = X, y, w
         if not full and np.count_nonzero(w) < 0.8 * w.size:
@@ -120,7 +119,7 @@ def _kernel(model: str, options: FitOptions, frame: ModelFrame) -> Callable[...,
             link=model,  # type: ignore[arg-type]
             start=start,
             maxiter=options.maxiter,
-            tol=options.tol if tol is None else tol,
+            tol=options.tol,
             names=names,
             check=check,
             full_output=full,
@@ -129,75 +128,22 @@ def _kernel(model: str, options: FitOptions, frame: ModelFrame) -> Callable[...,
     return run
 
 
-#: Bootstrap replicates made from the design are a Monte Carlo device that no other
-#: program reproduces draw for draw (Monte Carlo error ~ 1/√(2R) of the SE), so their
-#: refits stop at a Newton step below 1e-4 (error left ≈ step² ≈ 1e-8 of the largest
-#: coefficient); jackknife and shipped replicate weights keep ``options.tol``.
-MADE_REPLICATE_TOL = 1e-6
-
-
-def one_step_starts(
-    kf: KernelFit, X: np.ndarray, ww: np.ndarray, design: SurveyDesign
-) -> np.ndarray | None:
-    """One Newton step per replicate from the full estimate, computed at PSU level.
-
-    For replicates made from the design every row's replicate weight is its
-    sampling weight times a PSU multiplier m_pr, so the replicate score and
-    Hessian at θ̂ are Σ_p m_pr U_p and Σ_p m_pr H_p with U_p, H_p the PSU
-    totals of the weighted scores and of ww_i x_i x_i'. The step
-    θ̂ + (Σ_p m_pr H_p)⁻¹ Σ_p m_pr U_p costs O(P k²) per replicate instead of a
-    pass over the rows; for least squares it is the exact replicate estimate.
-    Returns ``None`` for shipped (row-level) replicate weights.
-    """
-    if design.repweights is None or not design.rep_per_psu:
-        return None
-    from surveytk.models.covariance import psu_totals
-
-    psu = design.psu[design.domain]
-    n_psu, k = design.n_psu, X.shape[1]
-    iu = np.triu_indices(k)
-    h_psu = np.empty((n_psu, iu[0].size))
-    for c, (a, b) in enumerate(zip(*iu, strict=True)):
-        h_psu[:, c] = np.bincount(psu, weights=ww * X[:, a] * X[:, b], minlength=n_psu)
-    mult = design.repweights  # P × R
-    u_rep = mult.T @ psu_totals(kf.scores, psu, n_psu)
-    h_rep = mult.T @ h_psu
-    starts = np.empty((mult.shape[1], k))
-    h = np.empty((k, k))
-    for r in range(mult.shape[1]):
-        h[iu] = h_rep[r]
-        h.T[iu] = h_rep[r]
-        try:
-            starts[r] = kf.params + np.linalg.solve(h, u_rep[r])
-        except np.linalg.LinAlgError:
-            starts[r] = kf.params
-    return starts
-
-
 def _covariance(
     kf: KernelFit,
     problem: BinaryProblem,
     run: Callable[..., KernelFit],
     model: str,
+    tol: float,
 ) -> tuple[np.ndarray, list[str]]:
     design = problem.design
     if not design.is_replicate:
         return LinearizedCovariance().cov(kf, design), []
     full = kf.params
-    X = problem.frame.X
-    starts = one_step_starts(kf, X, working_weights(X, full, design.domain_weights(), model),
-                             design)  # fmt: skip
-    exact_lpm = model == "lpm" and starts is not None
-    next_start = iter(starts) if starts is not None else None
-    made_bootstrap = starts is not None and design.reptype == "bootstrap"
-    tol = MADE_REPLICATE_TOL if made_bootstrap else None
+    if design.rep_per_psu and design.repweights is not None:
+        return _made_replicates(kf, problem, run, model, tol), []
 
     def refit(w: np.ndarray) -> np.ndarray:
-        # ReplicateCovariance calls refit once per replicate, in replicate order
-        start = next(next_start) if next_start is not None else full
-        if exact_lpm:
-            return np.asarray(start)
-        rep = run(w, start, check=False, full=False, tol=tol)
+        rep = run(w, full, check=False, full=False)
         if not rep.converged:
             raise ModelError("replicate fit did not converge")
         return rep.params
@@ -205,6 +151,39 @@ def _covariance(
     est = ReplicateCovariance()
     cov = est.cov(refit, full, design)
     return cov, list(est.notes)
+
+
+def _made_replicates(
+    kf: KernelFit,
+    problem: BinaryProblem,
+    run: Callable[..., KernelFit],
+    model: str,
+    tol: float,
+) -> np.ndarray:
+    """Replicates made from the design: batched PSU-level refits (same roots as IRLS)."""
+    from surveytk.models.covariance import replicate_variance
+    from surveytk.models.replicate_glm import refit_psu_replicates
+
+    design, frame = problem.design, problem.frame
+    assert design.repweights is not None
+    w = design.domain_weights()
+    thetas, ok = refit_psu_replicates(
+        frame.X, frame.y, w, design.psu[design.domain], design.repweights, kf.params, model,
+        tol=tol,
+    )  # fmt: skip
+    for r in np.flatnonzero(~ok):  # rare: refit the stragglers with full IRLS
+        rep = run(
+            design.replicate_weights(int(r))[design.domain], kf.params, check=False, full=False
+        )
+        thetas[r] = rep.params if rep.converged else np.nan
+    good = np.isfinite(thetas).all(axis=1)
+    if not good.all():
+        raise ModelError(
+            f"{int((~good).sum())} of {good.size} replicate fits did not converge; "
+            "the replicate variance would be wrong — check for separation in small PSUs"
+        )
+    scale, rscales = design.replicate_scales()
+    return replicate_variance(thetas, kf.params, scale, rscales, design.mse)
 
 
 def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
@@ -249,7 +228,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     w = design.domain_weights()
     run = _kernel(options.model, options, frame)
     kf = run(w)
-    cov, notes = _covariance(kf, problem, run, options.model)
+    cov, notes = _covariance(kf, problem, run, options.model, options.tol)
     k = len(frame.terms)
     df_design = problem.design_subpop.df if design.is_replicate else design.df
     df_resid = float(df_design + 1 - k)
