@@ -18,11 +18,13 @@ T_r (θ − θ̂) is the Hessian to first order, T_r the third-derivative tensor
 O(|θ_r − θ̂|²), so the iteration contracts by about that factor per step
 (a chord/quasi-Newton method, Ortega & Rheinboldt 1970, §7.1). Scores of a
 batch of replicates are two matrix products (X Θ' and X' G) over the rows, so
-the pass over the data is shared by the whole batch. The result is the same root that a full IRLS fit
-with the replicate weights finds (to ``tol``).
+the pass over the data is shared by the whole batch. The result is the same
+root that a full IRLS fit with the replicate weights finds (to ``tol``).
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 from scipy import special
@@ -59,6 +61,11 @@ def _dweight(eta: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
     return np.asarray(w * g * (-2.0 * eta - dmu * (1.0 - 2.0 * mu) / var))
 
 
+def _sorted3(a: int, b: int, c: int) -> tuple[int, int, int]:
+    lo, mid, hi = sorted((a, b, c))
+    return lo, mid, hi
+
+
 def _psu_third(
     X: np.ndarray, dw: np.ndarray, psu: np.ndarray, n_psu: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +77,7 @@ def _psu_third(
         t_psu[:, j] = np.bincount(psu, weights=dw * X[:, a] * X[:, b] * X[:, c], minlength=n_psu)
     where = {cmb: j for j, cmb in enumerate(combos)}
     full = np.array(
-        [where[tuple(sorted((a, b, c)))] for a in range(k) for b in range(k) for c in range(k)]
+        [where[_sorted3(a, b, c)] for a in range(k) for b in range(k) for c in range(k)]
     )
     return t_psu, full
 
@@ -110,7 +117,8 @@ def refit_psu_replicates(
         ``logit``, ``probit`` or ``lpm`` (weighted least squares).
     tol, maxiter
         Stop when every replicate's step, relative to its largest coefficient,
-        is below √tol / 10 (the error left is then ≪ ``tol``, see Notes).
+        is below √tol / 10 for logit (the error left is then ≪ ``tol``) or below
+        ``tol`` for probit (linear convergence).
 
     Returns
     -------
@@ -150,9 +158,17 @@ def refit_psu_replicates(
     # totals, makes the chord iteration converge quadratically-fast in |θ_r − θ̂|
     t_psu, t_map = _psu_third(X, _dweight(eta, w, link), psu, n_psu)
     t_rep = (mult.T @ t_psu)[:, t_map].reshape(n_rep, k, k, k)
-    # each step shrinks the error by a factor ~|θ_r − θ̂|² (≲ 1e-3): once a step is
-    # below √tol / 10 the error left is far below tol, as in Newton's method
-    stop = 0.1 * np.sqrt(tol)
+    # second PSU-level step: by Taylor, U_r(θ̂ + Δ) ≈ −½ T_r[Δ, Δ] after the first
+    delta = thetas - params
+    u2 = -0.5 * np.einsum("rabc,rb,rc->ra", t_rep, delta, delta)
+    h2 = h_rep + np.einsum("rijc,rc->rij", t_rep, delta)
+    with contextlib.suppress(np.linalg.LinAlgError):
+        thetas = thetas + np.linalg.solve(h2, u2[:, :, None])[:, :, 0]
+    # logit (exact Hessian): each step shrinks the error by a factor ~|θ_r − θ̂|²
+    # (≲ 1e-3), so once a step is below √tol / 10 the error left is far below tol.
+    # probit's matrix is the expected information, which is not the Jacobian of the
+    # score: convergence is linear, so its steps must themselves fall below tol.
+    stop = 0.1 * np.sqrt(tol) if link == "logit" else tol
     batch = max(1, min(n_rep, BATCH_ELEMENTS // max(n, 1)))
     for start in range(0, n_rep, batch):
         idx = np.arange(start, min(start + batch, n_rep))
