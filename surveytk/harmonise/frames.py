@@ -135,10 +135,25 @@ def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFr
 
 
 def _key_array(values: pd.Series) -> np.ndarray:
-    """Join keys in comparison form: float64 for numbers, normalised text otherwise."""
+    """Join keys in comparison form: int64 or float64 for numbers, normalised text otherwise."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+        return values.to_numpy(dtype=np.int64)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype="float64", na_value=np.nan)
     return map_uniques(values, normalise_text)
+
+
+def _int_codes(col: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integral numbers as int64 with a missing mask, or ``None`` if not all integral."""
+    if col.dtype.kind in "iu":
+        return col.astype(np.int64, copy=False), np.zeros(len(col), dtype=bool)
+    if col.dtype.kind != "f":
+        return None
+    miss = np.isnan(col)
+    ints = np.where(miss, 0, col).astype(np.int64)
+    if (ints != np.where(miss, 0, col)).any():
+        return None
+    return ints, miss
 
 
 def _key_codes(lcol: np.ndarray, rcol: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -147,17 +162,39 @@ def _key_codes(lcol: np.ndarray, rcol: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Integral numbers are offset by their minimum (no hashing); anything else is
     factorised jointly.
     """
-    if lcol.dtype.kind == "f" and rcol.dtype.kind == "f":
-        lok, rok = np.isfinite(lcol), np.isfinite(rcol)
-        both = np.concatenate([lcol[lok], rcol[rok]])
-        if both.size and (np.floor(both) == both).all():
-            lo, hi = both.min(), both.max()
-            if hi - lo < 2**40:
-                lc = np.where(lok, np.nan_to_num(lcol) - lo, -1).astype(np.int64)
-                rc = np.where(rok, np.nan_to_num(rcol) - lo, -1).astype(np.int64)
-                return lc, rc, int(hi - lo) + 2
+    lint, rint = _int_codes(lcol), _int_codes(rcol)
+    if lint is not None and rint is not None:
+        (lv, lmiss), (rv, rmiss) = lint, rint
+        present = [v if not m.any() else v[~m] for v, m in ((lv, lmiss), (rv, rmiss))]
+        present = [v for v in present if len(v)]
+        if not present:
+            return np.full(len(lv), -1), np.full(len(rv), -1), 1
+        lo = min(int(v.min()) for v in present)
+        hi = max(int(v.max()) for v in present)
+        if hi - lo < 2**40:
+            lc = lv - lo
+            rc = rv - lo
+            lc[lmiss] = -1
+            rc[rmiss] = -1
+            return lc, rc, hi - lo + 2
     codes, uniques = pd.factorize(np.concatenate([lcol, rcol]), use_na_sentinel=True)
     return codes[: len(lcol)], codes[len(lcol):], len(uniques) + 1
+
+
+def match_unique(keys: np.ndarray, probe: np.ndarray) -> tuple[np.ndarray, int]:
+    """Row of ``keys`` equal to each ``probe`` (−1 if none) and the number of repeated keys.
+
+    Negative keys (missing) never match. Sort-based: no hash table over millions of rows.
+    """
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    valid = ordered >= 0
+    repeated = int(((ordered[1:] == ordered[:-1]) & valid[1:]).sum()) if len(ordered) else 0
+    if not len(ordered):
+        return np.full(len(probe), -1, dtype=np.int64), 0
+    at = np.minimum(np.searchsorted(ordered, probe), len(ordered) - 1)
+    hit = (ordered[at] == probe) & (probe >= 0)
+    return np.where(hit, order[at], -1).astype(np.int64), repeated
 
 
 def combine_keys(left: Sequence[np.ndarray], right: Sequence[np.ndarray]
@@ -174,8 +211,8 @@ def combine_keys(left: Sequence[np.ndarray], right: Sequence[np.ndarray]
     rmiss = np.zeros(len(right[0]), dtype=bool)
     for lcol, rcol in zip(left, right, strict=True):
         lc, rc, width = _key_codes(lcol, rcol)
-        lmiss |= lc < 0
-        rmiss |= rc < 0
+        np.logical_or(lmiss, lc < 0, out=lmiss)
+        np.logical_or(rmiss, rc < 0, out=rmiss)
         if lkey.max(initial=0) > (2**62) // width:
             # too many combinations for int64: renumber what we have so far
             both, _ = pd.factorize(np.concatenate([lkey, rkey]))
@@ -255,11 +292,11 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
     assert spec.join is not None
     rframe = dl.frames[alias]
     lkey, rkey = combine_keys(left, right)
-    ridx = pd.Index(rkey)
     stats = JoinStats(rows_in=len(rframe), rows_used=0, unused_reason=spec.join.unused_reason,
                       unmatched_action=spec.join.unmatched)
-    if not ridx.is_unique:
-        stats.duplicate_keys = int(ridx.duplicated().sum())
+    pos, repeated = match_unique(rkey, lkey)
+    if repeated:
+        stats.duplicate_keys = repeated
         problems.add(
             f"{rframe.file.path}: {stats.duplicate_keys} rows repeat the key "
             f"{list(spec.join.on)} of {alias}; the file must have one row per key",
@@ -268,7 +305,6 @@ def _join_one(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.n
         _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
-    pos = ridx.get_indexer(pd.Index(lkey)).astype(np.int64)
     known = np.ones(len(pos), dtype=bool)
     for arr in left:
         known &= ~pd.isna(arr)
@@ -303,7 +339,8 @@ def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.
     lkey, rkey = combine_keys(left, right)
     stats = JoinStats(rows_in=len(rframe), rows_used=0, unused_reason=spec.join.unused_reason,
                       unmatched_action=spec.join.unmatched)
-    if not pd.Index(lkey[lkey >= 0]).is_unique:
+    parent, repeated = match_unique(lkey, rkey)
+    if repeated:
         problems.add(
             f"{rframe.file.path}: the key {list(spec.join.on.values())} is not unique in "
             f"{book.crosswalk.base}; a one-to-many join needs one base row per key",
@@ -312,8 +349,6 @@ def _join_many(dl: Delivery, alias: str, left: list[np.ndarray], right: list[np.
         _placeholder(dl, alias)
         dl.joins[alias] = stats
         return
-    left_index = pd.Index(np.where(lkey >= 0, lkey, -3 - np.arange(len(lkey))))
-    parent = left_index.get_indexer(pd.Index(rkey)).astype(np.int64)
     stats.rows_used = int((parent >= 0).sum())
     has_members = np.zeros(len(dl.frames[book.crosswalk.base]), dtype=bool)
     has_members[parent[parent >= 0]] = True
