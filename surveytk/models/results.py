@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from surveytk.errors import OutputError
 
@@ -128,12 +127,16 @@ class EffectBlock:
 
 
 def _reference_pvalues(stat: np.ndarray, df: float | None) -> np.ndarray:
+    from scipy import stats  # imported here: scipy.stats costs ~1 s at CLI start-up
+
     if df is None or not math.isfinite(df):
         return np.asarray(2.0 * stats.norm.sf(np.abs(stat)), dtype=float)
     return np.asarray(2.0 * stats.t.sf(np.abs(stat), df), dtype=float)
 
 
 def _reference_quantile(level: float, df: float | None) -> float:
+    from scipy import stats
+
     q = 0.5 + level / 2.0
     if df is None or not math.isfinite(df):
         return float(stats.norm.ppf(q))
