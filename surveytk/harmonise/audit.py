@@ -7,6 +7,7 @@ Counts only — never a respondent's value. Cells are counts of source codes
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +34,8 @@ class ValueCounts:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def from_codes(cls, col: Col, codes: np.ndarray, uniques: Any, out_values: np.ndarray,
-                   out_reason: np.ndarray) -> ValueCounts:
+    def from_codes(cls, col: Col, codes: np.ndarray, uniques: Any,
+                   value_at: Callable[[int], object], out_reason: np.ndarray) -> ValueCounts:
         """Counts per factorised source code (``codes`` −1 = empty cell)."""
         rows: list[dict[str, Any]] = []
         n_u = len(uniques)
@@ -51,7 +52,7 @@ class ValueCounts:
             code = col.values.iloc[row] if i < n_u else None
             r = int(out_reason[row])
             target = (f"missing:{MISSING_REASONS[r - 1]}" if r != VALID else
-                      _jsonable(out_values[row]))
+                      _jsonable(value_at(row)))
             label = None
             if code is not None:
                 label = labels.get(code) if not isinstance(code, float) else (

@@ -131,19 +131,26 @@ def format_id_part(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         import pyarrow as pa
 
+        if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+            text = pa.array(values.to_numpy(dtype=np.int64)).cast(pa.string())
+            return pd.Series(pd.array(text, dtype="string"))
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
         integral = np.isfinite(arr) & (np.floor(arr) == arr)
         if integral.all():
-            codes, uniques = pd.factorize(arr.astype(np.int64))
-            text = pa.array(uniques).cast(pa.string()).take(pa.array(codes))
+            text = pa.array(arr.astype(np.int64)).cast(pa.string())
             return pd.Series(pd.array(text, dtype="string"))
         out = values.astype("string")
         ints = pd.Series(arr, dtype="float64")[integral].astype(np.int64).astype("string")
         out[integral] = ints
         return out
-    if isinstance(values.dtype, pd.StringDtype):
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         return values
-    return values.astype("string").str.strip()
+    import pyarrow as pa
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pa.array([str(u).strip() for u in uniques], type=pa.string())
+    taken = text.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(taken, dtype="string"))
 
 
 def raise_problems(problems: ProblemList, error: type[SurveytkError], headline: str) -> None:

@@ -129,12 +129,11 @@ def _int_series(arr: np.ndarray, ok: np.ndarray) -> pd.Series:
 @register("constant", required=("value",))
 def constant(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """The same value on every row."""
-    value = args["value"]
-    return Col(
-        values=pd.Series([value] * ctx.n, dtype=object if isinstance(value, str) else None),
-        reason=np.zeros(ctx.n, dtype=np.int8),
-        origin="derive:constant",
-    )
+    from surveytk.harmonise.engine import constant_col
+
+    col = constant_col(ctx.n, args["value"])
+    col.origin = "derive:constant"
+    return col
 
 
 @register("make_id", required=("parts",), optional=("sep",), mixed_lists=("parts",))
@@ -219,9 +218,16 @@ def age_from_birth(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> 
 
 def _year_month(col: Col) -> tuple[np.ndarray, np.ndarray]:
     """Year and month of a date column as float arrays (NaN where not valid)."""
-    dates = pd.to_datetime(pd.Series(col.values), errors="coerce")
-    year = dates.dt.year.to_numpy(dtype="float64", na_value=np.nan).copy()
-    month = dates.dt.month.to_numpy(dtype="float64", na_value=np.nan).copy()
+    values = col.values
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        values = pd.to_datetime(pd.Series(values), errors="coerce")
+    stamps = values.to_numpy(dtype="datetime64[s]")
+    nat = np.isnat(stamps)
+    months = stamps.astype("datetime64[M]").astype(np.int64)
+    year = (months // 12 + 1970).astype("float64")
+    month = (months % 12 + 1).astype("float64")
+    year[nat] = np.nan
+    month[nat] = np.nan
     year[col.reason != VALID] = np.nan
     month[col.reason != VALID] = np.nan
     return year, month
@@ -340,7 +346,8 @@ def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """
     cols = [ctx.col(r) for r in args["inputs"]]
     n = ctx.n
-    out = np.full(n, None, dtype=object)
+    targets: list[object] = []
+    target_code = np.full(n, -1, dtype=np.int64)
     reason = np.zeros(n, dtype=np.int8)
     done = np.zeros(n, dtype=bool)
     raw = [_raw_keys(c) for c in cols]
@@ -350,7 +357,9 @@ def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
             if cond != "*":
                 hit &= keys == _key(cond)
         if "to" in rule:
-            out[hit] = rule["to"]
+            if rule["to"] not in targets:
+                targets.append(rule["to"])
+            target_code[hit] = targets.index(rule["to"])
         else:
             reason[hit] = REASON_CODE[rule["missing"]]
         done |= hit
@@ -369,7 +378,11 @@ def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
             f"the rules ({shown}); add a rule in {ctx.where(target)}",
             variable=target,
         )
-    return Col(values=pd.Series(out, dtype=object), reason=reason, origin="derive:combine")
+    if all(isinstance(t, str) for t in targets):
+        out = pd.Series(pd.Categorical.from_codes(target_code, dtype=pd.CategoricalDtype(targets)))
+    else:
+        out = pd.Series(np.append(np.asarray(targets, dtype=object), [None])[target_code])
+    return Col(values=out, reason=reason, origin="derive:combine")
 
 
 def _as_tuple(key: object) -> tuple[object, ...]:
@@ -387,8 +400,8 @@ def _key(value: object) -> object:
 def _raw_keys(col: Col) -> np.ndarray:
     """Raw codes in comparison form: floats for numbers, normalised text otherwise."""
     if pd.api.types.is_numeric_dtype(col.values.dtype):
-        return col.values.to_numpy(dtype="float64", na_value=np.nan).astype(object)
-    return col.values.map(lambda v: None if pd.isna(v) else _key(v)).to_numpy(dtype=object)
+        return col.values.to_numpy(dtype="float64", na_value=np.nan)
+    return map_uniques(col.values, _key)
 
 
 # --------------------------------------------------------------------------- lookups, dates
@@ -550,16 +563,15 @@ def date_from_parts(ctx: DeriveContext, args: Mapping[str, Any], target: str) ->
     bad = (reason == VALID) & ~((m >= 1) & (m <= 12) & (day >= 1) & (day <= 31))
     reason[bad] = REASON_CODE["implausible"]
     ok = reason == VALID
-    frame = pd.DataFrame({
-        "year": np.where(ok, y, 2000).astype(np.int64),
-        "month": np.where(ok, m, 1).astype(np.int64),
-        "day": np.where(ok, day, 1).astype(np.int64),
-    })
-    dates = pd.to_datetime(frame, errors="coerce")
-    invalid = ok & dates.isna().to_numpy()
+    months = (np.where(ok, y, 2000).astype(np.int64) - 1970) * 12 + np.where(ok, m, 1) - 1
+    first = months.astype("datetime64[M]").astype("datetime64[D]")
+    dates = first + (np.where(ok, day, 1).astype(np.int64) - 1).astype("timedelta64[D]")
+    # day beyond the month's end (31 April) rolls over: implausible
+    invalid = ok & (dates.astype("datetime64[M]") != first.astype("datetime64[M]"))
     reason[invalid] = REASON_CODE["implausible"]
-    out = dates.astype("datetime64[s]").mask(reason != VALID)
-    return Col(values=out, reason=reason, origin="derive:date_from_parts")
+    out = dates.astype("datetime64[s]")
+    out[reason != VALID] = np.datetime64("NaT")
+    return Col(values=pd.Series(out), reason=reason, origin="derive:date_from_parts")
 
 
 # --------------------------------------------------------------------------- rosters

@@ -28,6 +28,7 @@ from surveytk.harmonise.column import (
     VALID,
     Col,
     format_id_part,
+    map_uniques,
     normalise_text,
     raise_problems,
     to_float,
@@ -162,15 +163,19 @@ def set_missing(values: pd.Series, reason: np.ndarray, codes: Mapping[Any, str])
         return
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
-        for code, why in codes.items():
-            if isinstance(code, int | float):
-                hit = (arr == float(code)) & (reason == VALID)
-                reason[hit] = REASON_CODE[why]
+        numeric_codes = {float(c): w for c, w in codes.items() if isinstance(c, int | float)}
+        if not numeric_codes:
+            return
+        rows = np.flatnonzero(np.isin(arr, list(numeric_codes)) & (reason == VALID))
+        if len(rows):
+            sub = arr[rows]
+            for code, why in numeric_codes.items():
+                reason[rows[sub == code]] = REASON_CODE[why]
         return
     text = {_key(k): v for k, v in codes.items()}
-    keys = values.map(lambda v: None if pd.isna(v) else _key(v))
-    for code, why in text.items():
-        hit = (keys == code).to_numpy(dtype=bool, na_value=False) & (reason == VALID)
+    keys = map_uniques(values, _key)
+    for key, why in text.items():
+        hit = (keys == key) & (reason == VALID)
         reason[hit] = REASON_CODE[why]
 
 
@@ -206,10 +211,11 @@ def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.
     numeric = pd.api.types.is_numeric_dtype(col.values.dtype) and not (
         pd.api.types.is_bool_dtype(col.values))
     if numeric:
-        raw = pd.to_numeric(col.values, errors="coerce")
+        codes, uniques = factorize_numbers(col.values.to_numpy(dtype="float64", na_value=np.nan))
     else:
-        raw = col.values.astype(object).map(lambda v: None if pd.isna(v) else normalise_text(v))
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        codes, found = pd.factorize(col.values, use_na_sentinel=True)
+        norm = np.asarray([normalise_text(u) for u in found], dtype=object)
+        codes, uniques = _merge_equal(codes, norm)
     entries = {_key(k): (k, e) for k, e in spec.map.items()}
     n_u = len(uniques)
     target_value = np.full(n_u + 1, None, dtype=object)
@@ -228,8 +234,8 @@ def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.
     t_reason = target_reason[inv]
     mapped = t_reason >= 0
     out_reason = np.where(mapped, t_reason, reason).astype(np.int8)
-    out_values = target_value[inv]
-    out_values[~mapped] = None
+    has_value = mapped & (out_reason == VALID)
+    out = _mapped_values(target_value, target_reason, inv, has_value)
     unmapped = (~mapped) & (reason == VALID) & (codes >= 0)
     if unmapped.any():
         bad = np.unique(codes[unmapped])
@@ -245,9 +251,53 @@ def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.
             )
     if spec.check_labels and col.meta is not None and col.meta.value_labels:
         _check_map_labels(ctx, name, spec, col, set(uniques.tolist()) if numeric else set())
-    counts[name] = ValueCounts.from_codes(col, codes, uniques, out_values, out_reason)
-    has_value = mapped & (out_reason == VALID)
-    return pd.Series(out_values, dtype=object), out_reason, has_value
+    counts[name] = ValueCounts.from_codes(col, codes, uniques,
+                                          lambda row: target_value[inv[row]], out_reason)
+    return out, out_reason, has_value
+
+
+def _mapped_values(target_value: np.ndarray, target_reason: np.ndarray, inv: np.ndarray,
+                   has_value: np.ndarray) -> pd.Series:
+    """Row values from per-code targets: categorical for text, boolean for true/false."""
+    given = [v for v, r in zip(target_value, target_reason, strict=True) if r == VALID]
+    if given and all(isinstance(v, str) for v in given):
+        categories = list(dict.fromkeys(given))
+        cat = np.asarray([categories.index(v) if isinstance(v, str) else -1
+                          for v in target_value], dtype=np.int64)
+        codes = np.where(has_value, cat[inv], -1)
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)))
+    if given and all(isinstance(v, bool) for v in given):
+        truth = np.asarray([v is True for v in target_value])[inv]
+        return pd.Series(pd.arrays.BooleanArray(truth & has_value, ~has_value))
+    out = target_value[inv]
+    out[~has_value] = None
+    return pd.Series(out, dtype=object)
+
+
+def factorize_numbers(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` for float codes (−1 = NaN); no hashing for small integer codes."""
+    finite = ~np.isnan(arr)
+    if finite.any():
+        lo, hi = float(np.min(arr, where=finite, initial=np.inf)), float(
+            np.max(arr, where=finite, initial=-np.inf))
+        if hi - lo < 100_000:
+            offset = np.where(finite, arr - lo, 0)
+            idx = offset.astype(np.int64)
+            if (idx == offset).all():
+                present = np.flatnonzero(np.bincount(idx[finite], minlength=int(hi - lo) + 1))
+                table = np.full(int(hi - lo) + 1, -1, dtype=np.int64)
+                table[present] = np.arange(len(present))
+                codes = np.where(finite, table[idx], -1)
+                return codes, present.astype("float64") + lo
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype="float64")
+
+
+def _merge_equal(codes: np.ndarray, norm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge factor levels whose normalised text is equal ("Yes" and "yes ")."""
+    merged, uniques = pd.factorize(norm)
+    table = np.append(merged, -1)
+    return table[np.where(codes < 0, len(norm), codes)], np.asarray(uniques, dtype=object)
 
 
 def _label_of(col: Col, code: object) -> str | None:
@@ -314,10 +364,14 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         dtype = pd.CategoricalDtype(levels, ordered=var.type == "ordered")
         return pd.Series(pd.Categorical.from_codes(cat_codes, dtype=dtype))
     if var.type == "boolean":
-        codes, distinct = pd.factorize(values, use_na_sentinel=True)
-        parsed = [as_bool(u) for u in distinct]
-        truth = np.asarray([p is True for p in parsed] + [False])[codes]
-        unknown = np.asarray([p is None for p in parsed] + [True])[codes]
+        if isinstance(values.dtype, pd.BooleanDtype):
+            truth = values.to_numpy(dtype=bool, na_value=False)
+            unknown = values.isna().to_numpy()
+        else:
+            codes, distinct = pd.factorize(values, use_na_sentinel=True)
+            parsed = [as_bool(u) for u in distinct]
+            truth = np.asarray([p is True for p in parsed] + [False])[codes]
+            unknown = np.asarray([p is None for p in parsed] + [True])[codes]
         bad = ok & unknown
         if bad.any():
             ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not true/false; "
@@ -352,9 +406,7 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         dates = pd.to_datetime(values, errors="coerce")
         dates = pd.Series(dates).dt.normalize().astype("datetime64[s]")
         return dates.mask(reason != VALID).reset_index(drop=True)
-    text_values = format_id_part(values)
-    text_values[reason != VALID] = pd.NA
-    return text_values
+    return format_id_part(values).mask(reason != VALID)
 
 
 _TRUE = {"1", "true", "yes"}
@@ -374,8 +426,18 @@ def as_bool(value: object) -> bool | None:
 
 
 def constant_col(n: int, value: object) -> Col:
-    return Col(values=pd.Series([value] * n, dtype=object), reason=np.zeros(n, np.int8),
-               origin="constant")
+    """A constant column, stored compactly (one-category categorical for text)."""
+    values: pd.Series
+    if isinstance(value, str):
+        values = pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
+                                                     dtype=pd.CategoricalDtype([value])))
+    elif isinstance(value, bool):
+        values = pd.Series(pd.array(np.full(n, value), dtype="boolean"))
+    elif isinstance(value, int | float):
+        values = pd.Series(np.full(n, float(value)))
+    else:
+        values = pd.Series(np.full(n, value, dtype=object))
+    return Col(values=values, reason=np.zeros(n, np.int8), origin="constant")
 
 
 def produce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariable) -> Col:
