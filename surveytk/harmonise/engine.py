@@ -76,7 +76,8 @@ def _code_text(code: object) -> str:
 class Context:
     """Resolves references for derivations and holds the harmonised columns."""
 
-    def __init__(self, dl: Delivery, problems: ProblemList) -> None:
+    def __init__(self, dl: Delivery, problems: ProblemList, *,
+                 release_inputs: bool = False) -> None:
         self.dl = dl
         self.book = dl.book
         self.n = dl.n
@@ -89,6 +90,18 @@ class Context:
         self.uses: Counter[str] = Counter()
         for name in self.book.schema.variables:
             self.uses.update(variable_refs(self.book, name))
+        self.release_inputs = release_inputs
+        if release_inputs:
+            self._drop_unused_columns()
+
+    def _drop_unused_columns(self) -> None:
+        """Free input columns no variable still needs (only for frames we read ourselves)."""
+        for alias, lf in self.dl.frames.items():
+            if alias in self.dl.rosters:
+                continue
+            for column in list(lf.data.columns):
+                if self.uses[f"{alias}.{column}"] <= 0:
+                    del lf.data[column]
         self.current: VariableSpec | None = None
 
     def where(self, target: str) -> str:
@@ -109,6 +122,11 @@ class Context:
             if self.uses[ref] <= 0:
                 self._cache.pop((ref, True), None)
                 self._cache.pop((ref, False), None)
+                alias, _, column = ref.partition(".")
+                lf = self.dl.frames.get(alias)
+                if (self.release_inputs and lf is not None and alias not in self.dl.rosters
+                        and column in lf.data.columns):
+                    del lf.data[column]
 
     def col(self, ref: str) -> Col:
         if ref.startswith("$"):
@@ -524,7 +542,7 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: Prob
     needed, so that the input data can be freed before the table is built.
     """
     dl = assemble(book, frames, problems)
-    ctx = Context(dl, problems)
+    ctx = Context(dl, problems, release_inputs=release_inputs)
     counts: dict[str, ValueCounts] = {}
     cw, schema = book.crosswalk, book.schema
     for name, var in schema.variables.items():
