@@ -272,6 +272,15 @@ def _run_reader(
             file=str(path),
             reason="corrupt",
         ) from exc
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
+        # pyreadstat's own conversion code trips over damaged metadata (found by fuzzing)
+        raise ReadError(
+            f"{path}: truncated or corrupt file (the reader failed with "
+            f"{type(exc).__name__}); fetch the file again or check that it opens in the "
+            "program that wrote it",
+            file=str(path),
+            reason="corrupt",
+        ) from exc
     if usecols is not None:
         absent = [c for c in usecols if c not in df.columns]
         if absent:
