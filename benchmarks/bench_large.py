@@ -41,7 +41,6 @@ elif task == "harmonise":
     info = {"rows_out": summary.rows}
 elif task == "write_wide":
     import numpy as np, pandas as pd
-    from surveytk.io.writers import write_sav, write_dta
     n_rows, n_cols, fmt, path = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
     rng = np.random.default_rng(1)
     df = pd.DataFrame(rng.integers(1, 6, (n_rows, n_cols)).astype("float64"),
@@ -82,7 +81,7 @@ def rows_of(path: Path) -> int:
 
 
 def bench_soep(scale: float, work: Path) -> None:
-    data = work / "soep"
+    data = work / "soep_ukr"
     synth = child("synth", str(work), str(scale))
     pl_rows = rows_of(data / "pl.dta")
     size = sum(p.stat().st_size for p in data.iterdir()) / 1e6

@@ -255,3 +255,16 @@ def test_alias_bombs_in_specs_are_refused(tmp_path: Path) -> None:
         res = outcome(lambda p=path: load_spec(p))  # type: ignore[misc]
         assert res.kind == "error", res.detail
         assert res.seconds < 5
+
+
+def test_corrupt_stata_metadata_is_read_error(testfiles: Path, tmp_path: Path) -> None:
+    # found by scripts/fuzz_long.py: pyreadstat raises TypeError on this damaged header
+    raw = (testfiles / "stata/stata4_114.dta").read_bytes()
+    for c in (Corruption("garbage", 0.44074096695229603, 32),
+              Corruption("zero_tail", 0.16761046071716515, 59)):
+        raw = c.apply(raw)
+    path = tmp_path / "stata4_114.dta"
+    path.write_bytes(raw)
+    with pytest.raises(ReadError, match="corrupt") as info:
+        read_file(path)
+    assert "\n" not in str(info.value)

@@ -30,7 +30,7 @@ LABEL_TEXTS = (
     "Ja", "Nee", "Weet niet", "Größe", "Харківська область", "=1+1", "@SUM(A1)",
     '"quoted", comma', "-", "", "a" * 120,
 )
-#: every number of seconds one case may take before it counts as a hang
+#: seconds one case may take before it counts as a hang
 HANG_SECONDS = 20.0
 
 
@@ -242,6 +242,8 @@ def outcome(run: Callable[[], object]) -> Outcome:
         run()
     except SurveytkError as exc:
         dt = time.perf_counter() - t0
+        if dt > HANG_SECONDS:
+            return Outcome("finding", f"{type(exc).__name__} after {dt:.1f} s", dt)
         if not str(exc).strip():
             return Outcome("finding", f"empty {type(exc).__name__} message", dt)
         return Outcome("error", f"{type(exc).__name__}: {getattr(exc, 'reason', None)}", dt)
