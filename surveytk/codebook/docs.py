@@ -64,7 +64,24 @@ def frequencies(tables: Sequence[pd.DataFrame], name: str,
     if values.nunique() > 30:
         return None
     tab = pd.crosstab(values.astype(str), data["source"].astype(str))
-    return tab.map(lambda c: suppress(int(c), threshold))
+    return suppressed_cells(tab, threshold)
+
+
+def suppressed_cells(tab: pd.DataFrame, threshold: int = DISCLOSURE_THRESHOLD) -> pd.DataFrame:
+    """Counts as publishable text: primary and complementary suppression of the table.
+
+    Counts under ``threshold`` show as ``<threshold``; cells suppressed only so that
+    the (public) totals per source and per value cannot reveal them show as
+    :data:`surveytk.disclosure.SUPPRESSED_MARKER` (:func:`surveytk.disclosure.suppress_table`).
+    """
+    from surveytk.disclosure import SUPPRESSED_MARKER, suppress_table
+
+    counts = tab.to_numpy(dtype=float)
+    sup = suppress_table(counts, threshold)
+    text = [[(f"<{threshold}" if sup.primary_cells[i, j] else SUPPRESSED_MARKER)
+             if sup.cells[i, j] else str(int(counts[i, j]))
+             for j in range(counts.shape[1])] for i in range(counts.shape[0])]
+    return pd.DataFrame(text, index=tab.index, columns=tab.columns)
 
 
 def _markdown(name: str, var: SchemaVariable, books: list[Codebook],
@@ -83,7 +100,8 @@ def _markdown(name: str, var: SchemaVariable, books: list[Codebook],
             lines += [f"| {c} | {lab} | {t} |" for c, lab, t in rows]
     if freq is not None:
         lines += ["", "## Frequencies by source", "",
-                  f"Cells under {DISCLOSURE_THRESHOLD} are suppressed.", "",
+                  f"Cells under {DISCLOSURE_THRESHOLD} are suppressed (<{DISCLOSURE_THRESHOLD}), "
+                  "and so are cells that the totals would reveal (‧).", "",
                   "| value | " + " | ".join(freq.columns) + " |",
                   "|---|" + "---|" * len(freq.columns)]
         lines += [f"| {idx} | " + " | ".join(row) + " |" for idx, row in
