@@ -104,7 +104,6 @@ def test_tabulate_cli_uses_disclosure_control(tmp_path: Path) -> None:
     _check_blocks(list(csv.reader(io.StringIO(out.read_text(encoding="utf-8")))))
 
 
-@pytest.mark.xfail(strict=True, reason="codebook docs suppress primary cells only (reported)")
 def test_codebook_docs_frequencies_suppress_with_complements() -> None:
     from surveytk.codebook.docs import frequencies
 
