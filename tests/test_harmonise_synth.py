@@ -175,6 +175,12 @@ def test_audit_row_accounting_soep(synth_dir: Path) -> None:
     assert files["pl"]["rows_out"] == len(res.table)
     codes = res.audit["variables"]["employed"]["codes"]
     assert sum(c["n"] for c in codes) == len(res.table)
+    # derived variables list every combination of source codes and where it went
+    combos = res.audit["variables"]["return_intention"]["codes"]
+    assert sum(c["n"] for c in combos) == len(res.table)
+    soon = [c for c in combos if c["code"] == ["2", "1"]]
+    assert soon and soon[0]["to"] == "return_soon"
+    assert soon[0]["n"] == int((res.table["return_intention"] == "return_soon").sum())
 
 
 def test_unknown_code(synth_dir: Path, tmp_path: Path,

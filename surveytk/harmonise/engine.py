@@ -553,6 +553,9 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: Prob
             ctx.current = spec
             col = finish(ctx, name, spec, var, produce(ctx, name, spec, var), counts)
             ctx.current = None
+            if spec is not None and spec.derive is not None and name not in counts and (
+                    spec.derive.function in CODE_COUNTED):
+                counts[name] = derived_counts(ctx, name, col)
             ctx.release(name)
         ctx.done[name] = col
         missing_rows = col.reason != VALID
@@ -581,6 +584,57 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: Prob
         dl.rosters.clear()
     table = to_frame(book, ctx.done)
     return HarmoniseResult(table=table, audit=audit, provenance=provenance)
+
+
+#: derivations whose audit lists every (combination of) source code(s) and where it went
+CODE_COUNTED = ("combine", "lookup", "band_midpoint")
+
+
+def derived_counts(ctx: Context, name: str, col: Col) -> ValueCounts:
+    """Counts of each combination of source codes of a derived variable and its result."""
+    inputs = [ctx.col(ref) for ref in dict.fromkeys(variable_refs(ctx.book, name))]
+    key = np.zeros(ctx.n, dtype=np.int64)
+    decoders: list[np.ndarray] = []
+    for c in inputs:
+        if pd.api.types.is_numeric_dtype(c.values.dtype) and not pd.api.types.is_bool_dtype(
+                c.values.dtype):
+            codes, uniques = factorize_numbers(c.values.to_numpy(dtype="float64",
+                                                                 na_value=np.nan))
+        else:
+            codes, found = pd.factorize(c.values, use_na_sentinel=True)
+            uniques = np.asarray(found, dtype=object)
+        decoders.append(np.append(np.asarray(uniques, dtype=object), [None]))
+        key = key * (len(uniques) + 1) + np.where(codes < 0, len(uniques), codes)
+    out_codes, out_uniques = pd.factorize(col.values, use_na_sentinel=True)
+    n_out = len(out_uniques)
+    out = np.where(col.reason != VALID, n_out + col.reason.astype(np.int64), out_codes)
+    out = np.where(out < 0, n_out + len(MISSING_REASONS) + 1, out)
+    key = key * (n_out + len(MISSING_REASONS) + 2) + out
+    combo, _ = pd.factorize(key)
+    n = np.bincount(combo)
+    first = np.full(len(n), -1, dtype=np.int64)
+    first[combo[::-1]] = np.arange(len(combo) - 1, -1, -1)
+    rows: list[dict[str, Any]] = []
+    for i, row in enumerate(first.tolist()):
+        r = int(col.reason[row])
+        to = (f"missing:{MISSING_REASONS[r - 1]}" if r != VALID else
+              _jsonable(col.values.iloc[row]))
+        codes_here = [_code_text(_jsonable(c.values.iloc[row])) if pd.notna(c.values.iloc[row])
+                      else None for c in inputs]
+        rows.append({"code": codes_here[0] if len(codes_here) == 1 else codes_here,
+                     "label": _label_of(inputs[0], inputs[0].values.iloc[row])
+                     if len(inputs) == 1 and pd.notna(inputs[0].values.iloc[row]) else None,
+                     "to": to, "n": int(n[i])})
+    rows.sort(key=lambda r: (str(r["code"]), str(r["to"])))
+    return ValueCounts(rows=rows)
+
+
+def _jsonable(value: object) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value
 
 
 def variable_refs(book: Codebook, name: str) -> list[str]:
