@@ -1,1 +1,37 @@
-"""surveytk.codebook"""
+"""The codebook model (common schema + crosswalks), loading, checking, drafting and docs.
+
+Public API (imported lazily)::
+
+    load_codebook(name_or_path) -> Codebook
+    load_schema(path=None) -> Schema
+    check_delivery(codebook, input_dir) -> CheckReport
+    draft_crosswalk(source, files) -> str
+    write_docs(out_dir, codebooks=None, data=())
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "load_codebook": "surveytk.codebook.loader",
+    "load_schema": "surveytk.codebook.loader",
+    "Codebook": "surveytk.codebook.loader",
+    "Schema": "surveytk.codebook.model",
+    "Crosswalk": "surveytk.codebook.model",
+    "MISSING_REASONS": "surveytk.codebook.model",
+    "check_delivery": "surveytk.codebook.check",
+    "CheckReport": "surveytk.codebook.check",
+    "draft_crosswalk": "surveytk.codebook.draft",
+    "write_docs": "surveytk.codebook.docs",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'surveytk.codebook' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
