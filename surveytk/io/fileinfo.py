@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import threading
 from pathlib import Path
 from typing import Final, get_args
@@ -179,6 +180,35 @@ def stata_release(head: bytes) -> int | None:
     if len(head) >= 2 and head[0] in _OLD_STATA_RELEASES and head[1] in (0, 1, 2):
         return int(head[0])
     return None
+
+
+def stata_dimensions(head: bytes) -> tuple[int, int] | None:
+    """(variables, observations) as the .dta header declares them; ``None`` if unreadable.
+
+    Releases before 117: bytes 4–5 hold the number of variables and 6–9 the number of
+    observations, in the byte order of byte 1. Releases 117–119 hold them in ``<K>`` and
+    ``<N>`` tags (K: 2 bytes, 4 in 119; N: 4 bytes in 117, 8 in 118/119).
+    """
+    release = stata_release(head)
+    order = stata_byteorder(head)
+    if release is None or order is None:
+        return None
+    fmt = ">" if order == "MSF" else "<"
+    try:
+        if release < 117:
+            nvar, nobs = struct.unpack(f"{fmt}HI", head[4:10])
+            return int(nvar), int(nobs)
+        k_size = 4 if release == 119 else 2
+        n_size = 4 if release == 117 else 8
+        k_at = head.find(b"<K>") + 3
+        n_at = head.find(b"<N>") + 3
+        if k_at < 3 or n_at < 3:
+            return None
+        nvar = int.from_bytes(head[k_at : k_at + k_size], "big" if fmt == ">" else "little")
+        nobs = int.from_bytes(head[n_at : n_at + n_size], "big" if fmt == ">" else "little")
+        return nvar, nobs
+    except struct.error:
+        return None
 
 
 def stata_byteorder(head: bytes) -> str | None:

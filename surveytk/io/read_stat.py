@@ -28,6 +28,7 @@ from surveytk.io.fileinfo import (
     spss_product,
     spss_version,
     stata_byteorder,
+    stata_dimensions,
     stata_release,
 )
 from surveytk.io.labelled import FileFormat, LabelKey, Measure, Storage, VariableMeta
@@ -144,6 +145,7 @@ def read_stata(
     """
     head = read_head(path, 256)
     release = check_stata_release(path, head)
+    check_stata_size(path, head)
     if release >= 117 and not read_tail(path, 16).rstrip(b"\r\n").endswith(b"</stata_dta>"):
         raise ReadError(
             f"{path}: truncated or corrupt Stata file (the closing </stata_dta> tag is "
@@ -195,6 +197,27 @@ def check_stata_release(path: Path, head: bytes) -> int:
             reason="unsupported_version",
         )
     return release
+
+
+def check_stata_size(path: Path, head: bytes) -> None:
+    """Refuse a header that declares more values than the file has bytes.
+
+    Every Stata value takes at least one byte, so ``variables × observations`` above the
+    file size means a damaged header; pyreadstat would first allocate memory for all of
+    them (a 1 KB file declaring 1.5 billion rows took 40 s and gigabytes).
+    """
+    dims = stata_dimensions(head)
+    if dims is None:
+        return
+    nvar, nobs = dims
+    if nvar * nobs > path.stat().st_size:
+        raise ReadError(
+            f"{path}: truncated or corrupt Stata file (the header declares {nobs:,} "
+            f"observations of {nvar:,} variables, more than the file's bytes can hold); "
+            "fetch the file again",
+            file=str(path),
+            reason="corrupt",
+        )
 
 
 def _normalise_extended_missing(df: pd.DataFrame, meta: Any) -> dict[str, dict[str, str]]:
