@@ -268,3 +268,21 @@ def test_corrupt_stata_metadata_is_read_error(testfiles: Path, tmp_path: Path) -
     with pytest.raises(ReadError, match="corrupt") as info:
         read_file(path)
     assert "\n" not in str(info.value)
+
+
+def test_stata_header_declaring_billions_of_rows_is_refused_fast(testfiles: Path,
+                                                                tmp_path: Path) -> None:
+    # found by scripts/fuzz_long.py: a 1 KB file whose header declares 1.5e9 observations
+    # made pyreadstat allocate for all of them (40 s, gigabytes) before failing
+    raw = (testfiles / "stata/stata4_108.dta").read_bytes()
+    for c in (Corruption("zero_tail", 0.8326014897098049, 55),
+              Corruption("flip", 0.8853682450437201, 39),
+              Corruption("garbage", 0.5217636678637351, 29)):
+        raw = c.apply(raw)
+    path = tmp_path / "stata4_108.dta"
+    path.write_bytes(raw)
+    res = outcome(lambda: read_file(path))
+    assert res.kind == "error", res.detail
+    assert res.seconds < 5
+    with pytest.raises(ReadError, match="header declares"):
+        read_file(path)
