@@ -278,3 +278,30 @@ def test_demo_runs_without_network(tmp_path: Path, no_network: list[str]) -> Non
         pytest.xfail(f"demo --scale 0.1 stops on a model error: {result.exception}")
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert (tmp_path / "demo" / "manifest.json").is_file()
+
+
+def test_full_run_without_network(tmp_path: Path, no_network: list[str]) -> None:
+    # every stage (synth, harmonise, pool, fit, tables in md/csv/xlsx/docx, a figure)
+    # under the guard, independent of the demo's own models
+    from surveytk.analysis.runner import run_analysis
+    from surveytk.synth import write_synthetic_sources
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    write_synthetic_sources(tmp_path / "data", seed=4, scale=0.2, sources=["wodc", "fi_moi"])
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("""\
+name: offline
+inputs:
+  - {source: wodc, codebook: wodc_w1, input_dir: "{data_dir}/wodc"}
+  - {source: fi_moi, codebook: fi_moi_2025, input_dir: "{data_dir}/fi_moi"}
+models:
+  - {name: pooled, model: logit, data: pooled, ame: true,
+     formula: 'intends_return ~ employed + age + C(source, ref="wodc")'}
+tables:
+  - {name: coefficients, models: [pooled], formats: [md, csv, xlsx, docx]}
+plots:
+  - {name: ame, kind: ame, models: [pooled]}
+""", encoding="utf-8")
+    summary = run_analysis(spec, data_dir=tmp_path / "data", out_dir=tmp_path / "out")
+    assert not no_network, f"network access: {no_network}"
+    assert len(summary.tables) == 4 and summary.figures
