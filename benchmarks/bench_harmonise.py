@@ -4,6 +4,9 @@ Usage::
 
     python benchmarks/bench_harmonise.py [--scale 300] [--seed 1] [--dir DIR] [--repeat 2]
 
+Measured (shared 2-core machine, scale 300 = 7.0 M respondent-years, 37.7 M rows):
+read 92.9 s, harmonise 121.2 s, ratio 1.30; peak 3.36 GB extra = 2.30× the 1.46 GB table.
+
 Writes the synthetic SOEP files (``surveytk synth`` layout) into ``DIR`` unless they
 are there already, then runs, each in a fresh Python process and alternating:
 
@@ -22,6 +25,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -75,9 +79,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=300.0)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--dir", type=Path, default=Path("bench_data/scale300"))
+    ap.add_argument("--dir", type=Path, default=None,
+                    help="folder for the synthetic files (default: <tmp>/surveytk-bench/scale<S>)")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
+    if args.dir is None:
+        args.dir = Path(tempfile.gettempdir()) / "surveytk-bench" / f"scale{args.scale:g}"
     made = ensure_files(args.dir, args.scale, args.seed)
     folder = args.dir / "soep_ukr"
     reads, harms = [], []
