@@ -226,3 +226,13 @@ def test_docs_pages(fi_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
         n = int(counts[level])
         assert freq[level] == (str(n) if n >= 10 else "<10")
     assert (out / "gender.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_check_reports_type_mismatch(fi_dir: Path, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    numeric_keys = '      1: {to: true, label: "Yes"}\n      2: {to: false, label: "No"}'
+    p = broken_copy(tmp_path, numeric_keys, '      "Yes": {to: true}\n      "No": {to: false}')
+    code, _, err = run(["codebook", "check", "--codebook", str(p), "--input-dir", str(fi_dir)],
+                       capsys)
+    assert code == 1
+    assert "q12 holds numeric codes but the map of spouse_child_in_ukraine is keyed by text" in err
