@@ -17,7 +17,7 @@ SHIPPED = sorted(p.stem for p in SOURCES_DIR.glob("*.yaml"))
 
 def test_schema_loads_with_levels_and_reasons() -> None:
     schema = load_schema()
-    assert schema.version == "1.0.0"
+    assert schema.version == "1.1.0"
     assert schema.variables["return_intention"].level_values == (
         "stay", "undecided", "return_someday", "return_soon")
     assert schema.variables["return_intention"].type == "ordered"

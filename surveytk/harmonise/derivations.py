@@ -297,6 +297,15 @@ def greater_than(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Co
     return Col(values=pd.Series(out), reason=reason, origin="derive:greater_than")
 
 
+@register("scale", required=("input", "factor"), inputs=("input",))
+def scale(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
+    """``input * factor``: a change of unit (km to 1,000 km); missing where the input is."""
+    src = ctx.col(args["input"])
+    reason = first_reason(src)
+    values = np.where(reason == VALID, numeric(src) * float(args["factor"]), np.nan)
+    return Col(values=pd.Series(values), reason=reason, origin="derive:scale")
+
+
 @register("cut", required=("input", "breaks", "labels"), optional=("below",), inputs=("input",))
 def cut(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Group a number: ``labels[i]`` for ``breaks[i] <= x < breaks[i+1]`` (last open).
