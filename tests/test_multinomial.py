@@ -118,11 +118,18 @@ def test_ames_per_level_sum_to_zero(data: pd.DataFrame) -> None:
     np.testing.assert_allclose(sums.to_numpy(), 0.0, atol=1e-10)
 
 
-def test_empty_level_is_named(data: pd.DataFrame) -> None:
+def test_unused_category_is_left_out_and_named(data: pd.DataFrame) -> None:
     d = data[["ynom", "age", "w"]].copy()
     d = d[d.ynom != "move_on"]
-    with pytest.raises(ModelError, match="'move_on'"):
-        fit(d, FitOptions(model="mlogit", formula="ynom ~ age", weights="w"))
+    d["ynom"] = pd.Categorical(d["ynom"], categories=LEVELS)
+    res = fit(d, FitOptions(model="mlogit", formula="ynom ~ age", weights="w"))
+    assert "move_on" not in res.coef.y_levels
+    assert any("'move_on'" in n and "not modelled" in n for n in res.notes)
+    # the same model as on an outcome that never declared the category
+    d2 = d.assign(ynom=d["ynom"].cat.remove_unused_categories())
+    res2 = fit(d2, FitOptions(model="mlogit", formula="ynom ~ age", weights="w"))
+    np.testing.assert_allclose(res.coef.estimates, res2.coef.estimates, rtol=1e-12)
+    np.testing.assert_allclose(res.coef.cov, res2.coef.cov, rtol=1e-12)
 
 
 def test_separation_within_a_level_names_the_term(data: pd.DataFrame) -> None:

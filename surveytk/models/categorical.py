@@ -73,22 +73,45 @@ def prepare(data: pd.DataFrame, options: FitOptions, outcome_kind: str) -> Prepa
 
 
 def check_outcome_levels(
-    data: pd.DataFrame, frame: ModelFrame, weights: np.ndarray, family: str
-) -> None:
+    data: pd.DataFrame,
+    frame: ModelFrame,
+    weights: np.ndarray,
+    family: str,
+    *,
+    allow_unused: bool = False,
+) -> list[str]:
     """Every outcome level must occur (with positive weight) in the estimation sample.
+
+    With ``allow_unused`` (nominal outcomes), declared categories that do not
+    occur in the estimation sample are left out of the model and named in the
+    returned notes, as Stata's ``mlogit`` models the observed outcomes; for
+    ordered outcomes an empty level changes what the thresholds mean, so it is
+    an error.
+
+    Returns
+    -------
+    list of str
+        Notes on categories left out.
 
     Raises
     ------
     ModelError
-        Fewer than two levels, or a declared level (category of the outcome
-        column) without observations — named, so it can be merged or dropped.
+        Fewer than two levels, or (unless ``allow_unused``) a declared level
+        (category of the outcome column) without observations — named, so it
+        can be merged or dropped.
     """
     outcome = frame.formula.outcome
     col = data[outcome]
+    notes: list[str] = []
     if isinstance(col.dtype, pd.CategoricalDtype):
         present = set(frame.y_levels)
         empty = [str(c) for c in col.cat.categories if str(c) not in present]
-        if empty:
+        if empty and allow_unused:
+            notes.append(
+                f"outcome level(s) {', '.join(map(repr, empty))} of {outcome!r} do not occur in "
+                "the estimation sample and are not modelled"
+            )
+        elif empty:
             raise ModelError(
                 f"{family}: outcome level(s) {', '.join(map(repr, empty))} of {outcome!r} have no "
                 "observations in the estimation sample; merge them with a neighbouring level or "
@@ -110,6 +133,7 @@ def check_outcome_levels(
             f"{family}: outcome {outcome!r} has fewer than two levels in the estimation sample",
             variable=outcome,
         )
+    return notes
 
 
 def design_covariance(

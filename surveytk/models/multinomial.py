@@ -94,7 +94,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     family = options.model
     prep = prepare(data, options, "nominal")
     frame, design, w = prep.frame, prep.design, prep.weights
-    check_outcome_levels(data, frame, w, family)
+    level_notes = check_outcome_levels(data, frame, w, family, allow_unused=True)
     levels = frame.y_levels
     n_levels = len(levels)
     y = frame.y.astype(np.intp)
@@ -125,6 +125,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     notes = [
         f"Multinomial logit; base level {levels[base]!r} ({how}); exp(estimate) is the "
         "relative-risk ratio against it",
+        *level_notes,
         *cov_notes,
     ]
     ame = None
