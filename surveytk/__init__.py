@@ -2,6 +2,7 @@
 
 Heavy modules are imported lazily: ``import surveytk`` costs little, and the
 public API is reached as attributes (``surveytk.read_file``, ``surveytk.fit``).
+Harmonising lives in its subpackage: ``from surveytk.harmonise import harmonise``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ _LAZY: dict[str, str] = {
     "VariableMeta": "surveytk.io.labelled",
     "FileMeta": "surveytk.io.labelled",
     "write_synthetic_sources": "surveytk.synth",
-    "harmonise": "surveytk.harmonise",
     "load_codebook": "surveytk.codebook",
     "SurveyDesign": "surveytk.design",
     "fit": "surveytk.models",

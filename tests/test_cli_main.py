@@ -50,3 +50,37 @@ def test_atomic_output_has_normal_permissions(tmp_path) -> None:  # type: ignore
     os.umask(mask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_internal_error_line_shows_no_exception_text(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from surveytk.cli import main as main_mod
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise ValueError("respondent 90005651 has value 42")
+
+    monkeypatch.setattr(main_mod.cli, "main", boom)
+    with pytest.raises(SystemExit) as exc:
+        main_mod.main(["inspect", "x"])
+    assert exc.value.code == 3
+    err = capsys.readouterr().err
+    assert "internal error (ValueError)" in err
+    assert "90005651" not in err and "42" not in err
+
+
+def test_stale_staging_folders_are_removed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from surveytk.analysis.runner import remove_stale_staging
+
+    old = tmp_path / ".staging-old"
+    young = tmp_path / ".staging-young"
+    old.mkdir()
+    young.mkdir()
+    (old / "partial.parquet").write_bytes(b"x")
+    past = time.time() - 7200
+    os.utime(old, (past, past))
+    assert remove_stale_staging(tmp_path) == [old]
+    assert not old.exists() and young.exists()

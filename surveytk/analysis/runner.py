@@ -290,6 +290,24 @@ def add_predictions(result: FitResult, m: ModelSpec, data: pd.DataFrame) -> FitR
     return replace(result, extra={**dict(result.extra), "predictions": records})
 
 
+STALE_STAGING_SECONDS = 3600.0
+
+
+def remove_stale_staging(out_dir: Path, *, older_than: float = STALE_STAGING_SECONDS) -> list[Path]:
+    """Remove staging folders a killed run left behind (untouched for ``older_than`` s).
+
+    A younger staging folder may belong to a run still in progress in another
+    process, so it is left alone.
+    """
+    now = time.time()
+    removed = []
+    for p in out_dir.glob(".staging-*"):
+        if p.is_dir() and now - p.stat().st_mtime > older_than:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
 def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
                  out_dir: str | Path = "surveytk-out", step: Step | None = None) -> RunSummary:
     """Run every stage of an analysis spec and publish its outputs into ``out_dir``.
@@ -310,6 +328,7 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
     spec = load_spec(spec_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out)
     stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         run = _Run(spec, spec_path, Path(data_dir) if data_dir else None, out, stage,

@@ -102,9 +102,10 @@ def main(argv: list[str] | None = None) -> Any:
     except Exception as exc:  # last line of defence: one line unless --debug
         if debug:
             traceback.print_exc()
+        # only the type: the text of an unexpected exception may quote data values
         click.echo(
-            f"surveytk: internal error: {type(exc).__name__}: {exc} "
-            "(rerun with --debug for the traceback and please report it)",
+            f"surveytk: internal error ({type(exc).__name__}); rerun with --debug for the "
+            "details and please report it",
             err=True,
         )
         sys.exit(3)
