@@ -197,7 +197,7 @@ class _Run:
             self.step(f"figure {p.name} ({p.kind})")
             results = [self.summary.results[name] for name in p.models]
             path = self.stage / "figures" / f"{p.name}.{p.format}"
-            write_plot(results, path, kind=p.kind, title=p.title)
+            write_plot(results, path, kind=p.kind, title=p.title, terms=p.terms)
             self.summary.figures.append(path)
 
     def write_tabulations(self) -> None:

@@ -85,6 +85,7 @@ class PlotSpec(_Strict):
     kind: PlotKind = "ame"
     format: PlotFormat = "png"
     title: str | None = None
+    terms: list[str] = []
 
 
 class TabulationSpec(_Strict):

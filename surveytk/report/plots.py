@@ -192,7 +192,7 @@ def _forest_panel(
     ax.set_axisbelow(True)
 
 
-def _legend(fig: Figure, labels: Sequence[str]) -> None:
+def _legend(fig: Figure, labels: Sequence[str], *, below: bool = False) -> None:
     from matplotlib.lines import Line2D
 
     if len(labels) < 2:
@@ -208,9 +208,12 @@ def _legend(fig: Figure, labels: Sequence[str]) -> None:
         )
         for i in range(len(labels))
     ]
-    fig.legend(
-        handles, list(labels), loc="outside upper center", ncol=min(len(labels), 4), frameon=False
-    )
+    # above the panels, or below them when a title takes the top of the figure
+    ncol = min(len(labels), 4)
+    if below:
+        fig.legend(handles, list(labels), loc="outside lower center", ncol=ncol, frameon=False)
+    else:
+        fig.legend(handles, list(labels), loc="outside upper center", ncol=ncol, frameon=False)
 
 
 def forest_plot(
@@ -269,10 +272,14 @@ def forest_plot(
         "ame": "Average marginal effect",
         "coef": "Odds ratio" if exp else "Coefficient",
     }[kind]
-    fig.supxlabel(f"{xlabel} ({level:.0%} CI)", fontsize=9)
+    # an axis label on each bottom panel (not a figure-level label), so that a legend
+    # placed below the panels never collides with it
+    for ax in grid[-1]:
+        if ax.figure is not None:
+            ax.set_xlabel(f"{xlabel} ({level:.0%} CI)", fontsize=9)
     if title:
         _suptitle(fig, title)
-    _legend(fig, heads)
+    _legend(fig, heads, below=bool(title))
     return fig
 
 
