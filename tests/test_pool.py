@@ -84,6 +84,10 @@ def test_pool_stacks_and_keeps_provenance(harmonised: dict[str, Path]) -> None:
         assert (owners == 1).all()
     # Finland has no strata: it becomes one stratum of its own
     assert set(t.loc[t["source"] == "fi_moi", "stratum"]) == {"fi_moi:2025"}
+    # ... and no clusters: each respondent is its own PSU, so the design is complete
+    assert t["psu"].notna().all() and t["stratum"].notna().all()
+    fi = t[t["source"] == "fi_moi"]
+    assert (fi["psu"] == fi["respondent_id"]).all()
     inputs = res.provenance["pooled"]["inputs"]
     assert [i["file"] for i in inputs] == [p.name for p in paths]
     assert inputs[0]["provenance"]["codebook"] == "unhcr_ris_r5"

@@ -28,7 +28,6 @@ from surveytk import __version__
 from surveytk.analysis.sample import (
     SampleAccount,
     apply_rules,
-    complete_design,
     design_column,
     undecided_as_missing,
 )
@@ -162,7 +161,7 @@ class _Run:
         self.accounts[name] = account
         if self.spec.sample.undecided == "missing":
             kept = undecided_as_missing(kept)
-        return complete_design(kept) if name == "pooled" else kept
+        return kept
 
     def fit_models(self) -> None:
         results_dir = self.stage / "results"

@@ -66,21 +66,6 @@ def undecided_as_missing(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def complete_design(table: pd.DataFrame) -> pd.DataFrame:
-    """Fill design ids a source does not have, so one design covers a pooled table.
-
-    A respondent without a PSU is its own PSU (its ``respondent_id``); a row
-    without a stratum is in the stratum of its source (``<source>``), so that
-    sources act as strata (DESIGN.md, "Pooling"). Only missing ids are filled.
-    """
-    out = table.copy()
-    if "psu" in out.columns and "respondent_id" in out.columns:
-        out["psu"] = out["psu"].astype("string").fillna(out["respondent_id"].astype("string"))
-    if "stratum" in out.columns and "source" in out.columns:
-        out["stratum"] = out["stratum"].astype("string").fillna(out["source"].astype("string"))
-    return out
-
-
 def design_column(table: pd.DataFrame, name: str | None) -> str | None:
     """``name`` if the table has it with at least one value, else ``None`` (no such design)."""
     if name is None or name not in table.columns:

@@ -124,7 +124,9 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
     PSU and stratum ids are prefixed with the source at harmonisation; an id that
     still occurs in more than one input (two rounds of one source) is qualified
     with its wave (``@R5``). A source without strata gets its wave as one stratum
-    (``<source>:<wave>``), so that sources act as strata in the pooled design.
+    (``<source>:<wave>``), so that sources act as strata in the pooled design, and a
+    respondent without a PSU (a source sampled without clusters) is its own PSU
+    (its ``respondent_id``), so the pooled table has one complete design.
     """
     from surveytk.harmonise.engine import typed_series
 
@@ -144,6 +146,9 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
         if table["stratum"].isna().all():
             table["stratum"] = (table["source"].astype("string") + ":"
                                 + table["wave"].astype("string"))
+        # a respondent of a source without clusters is its own PSU (one design for all)
+        table["psu"] = table["psu"].astype("string").fillna(
+            table["respondent_id"].astype("string"))
         tables.append(table)
         sha = hashlib.sha256(p.read_bytes()).hexdigest()
         inputs.append({"file": p.name, "sha256": sha, "rows": len(table), "provenance": prov})
