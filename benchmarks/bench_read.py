@@ -5,7 +5,7 @@ Acceptance: read_file (metadata and SHA-256 included) takes at most 1.2x the bar
 
 Usage::
 
-    python benchmarks/bench_read.py                 # synthetic SOEP pl.dta, ~1M rows
+    python benchmarks/bench_read.py                 # synthetic SOEP pl.dta, ~1M rows (scale 43)
     python benchmarks/bench_read.py --file pl.dta   # any .dta
     python benchmarks/bench_read.py --stand-in      # skip surveytk.synth, write a stand-in
 
@@ -142,7 +142,7 @@ def peak_rss_mb(path: Path, which: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--file", type=Path, help="an existing .dta to read")
-    ap.add_argument("--scale", type=float, default=300.0, help="surveytk synth scale (~1M rows)")
+    ap.add_argument("--scale", type=float, default=43.0, help="surveytk synth scale (43: ~1M pl rows)")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the stand-in file")
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--repeats", type=int, default=3)
