@@ -39,6 +39,19 @@ def normalise_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value)).strip().casefold()
 
 
+def code_key(value: object) -> object:
+    """Code comparison form: booleans as is, numbers as float, text normalised.
+
+    So that a codebook's ``1``, a file's ``1.0`` and a label's `` Yes`` / ``yes``
+    compare equal where they mean the same code.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    return normalise_text(value)
+
+
 @dataclass
 class Col:
     """Values aligned to the base table's rows, with a missing reason per row.

@@ -22,6 +22,7 @@ from surveytk.harmonise.column import (
     REASON_CODE,
     VALID,
     Col,
+    code_key,
     first_reason,
     format_id_part,
     map_uniques,
@@ -364,7 +365,7 @@ def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
         hit = ~done
         for keys, cond in zip(raw, rule["when"], strict=True):
             if cond != "*":
-                hit &= keys == _key(cond)
+                hit &= keys == code_key(cond)
         if "to" in rule:
             if rule["to"] not in targets:
                 targets.append(rule["to"])
@@ -398,19 +399,11 @@ def _as_tuple(key: object) -> tuple[object, ...]:
     return key if isinstance(key, tuple) else (key,)
 
 
-def _key(value: object) -> object:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    return normalise_text(value)
-
-
 def _raw_keys(col: Col) -> np.ndarray:
     """Raw codes in comparison form: floats for numbers, normalised text otherwise."""
     if pd.api.types.is_numeric_dtype(col.values.dtype):
         return col.values.to_numpy(dtype="float64", na_value=np.nan)
-    return map_uniques(col.values, _key)
+    return map_uniques(col.values, code_key)
 
 
 # --------------------------------------------------------------------------- lookups, dates

@@ -27,6 +27,7 @@ from surveytk.harmonise.column import (
     REASON_CODE,
     VALID,
     Col,
+    code_key,
     format_id_part,
     map_uniques,
     normalise_text,
@@ -57,14 +58,6 @@ def read_lookup(name: str) -> pd.DataFrame:
     """A lookup table of ``codebooks/lookups`` (all columns as text)."""
     p = LOOKUP_DIR / name
     return _read_lookup(str(p), p.stat().st_mtime)
-
-
-def _key(value: object) -> object:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    return normalise_text(value)
 
 
 def _code_text(code: object) -> str:
@@ -164,7 +157,7 @@ class Context:
         meta = lf.variables.get(name)
         if meta is not None:
             for code in meta.missing_values:
-                if not any(_key(code) == _key(k) for k in codes):
+                if not any(code_key(code) == code_key(k) for k in codes):
                     label = meta.value_labels.get(code)
                     self.problems.add(
                         f"{lf.file.path}: {name} declares user-missing code {code}"
@@ -190,8 +183,8 @@ def set_missing(values: pd.Series, reason: np.ndarray, codes: Mapping[Any, str])
             for code, why in numeric_codes.items():
                 reason[rows[sub == code]] = REASON_CODE[why]
         return
-    text = {_key(k): v for k, v in codes.items()}
-    keys = map_uniques(values, _key)
+    text = {code_key(k): v for k, v in codes.items()}
+    keys = map_uniques(values, code_key)
     for key, why in text.items():
         hit = (keys == key) & (reason == VALID)
         reason[hit] = REASON_CODE[why]
@@ -234,12 +227,12 @@ def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.
         codes, found = pd.factorize(col.values, use_na_sentinel=True)
         norm = np.asarray([normalise_text(u) for u in found], dtype=object)
         codes, uniques = _merge_equal(codes, norm)
-    entries = {_key(k): (k, e) for k, e in spec.map.items()}
+    entries = {code_key(k): (k, e) for k, e in spec.map.items()}
     n_u = len(uniques)
     target_value = np.full(n_u + 1, None, dtype=object)
     target_reason = np.full(n_u + 1, -1, dtype=np.int16)  # -1: not in the map
     for i, u in enumerate(uniques):
-        hit = entries.get(_key(u))
+        hit = entries.get(code_key(u))
         if hit is None:
             continue
         entry = hit[1]
@@ -322,7 +315,7 @@ def _label_of(col: Col, code: object) -> str | None:
     if col.meta is None:
         return None
     labels = col.meta.value_labels
-    for k in (code, _key(code)):
+    for k in (code, code_key(code)):
         try:
             if k in labels:
                 return str(labels[k])  # type: ignore[index]
@@ -336,11 +329,11 @@ def _label_of(col: Col, code: object) -> str | None:
 def _check_map_labels(ctx: Context, name: str, spec: VariableSpec, col: Col,
                       present: set[Any]) -> None:
     assert spec.map is not None and col.meta is not None
-    labels = {_key(k): (k, v) for k, v in col.meta.value_labels.items()}
+    labels = {code_key(k): (k, v) for k, v in col.meta.value_labels.items()}
     for code, entry in spec.map.items():
         if entry.label is None:
             continue
-        found = labels.get(_key(code))
+        found = labels.get(code_key(code))
         if found is None:
             continue
         delivered = str(found[1])
