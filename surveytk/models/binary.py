@@ -27,7 +27,7 @@ import pandas as pd
 
 from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
-from surveytk.models.covariance import LinearizedCovariance, ReplicateCovariance
+from surveytk.models.categorical import design_covariance
 from surveytk.models.formula import ModelFrame, OutcomeKind, build_model_frame, parse_formula
 from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
 from surveytk.models.kernel import KernelFit
@@ -136,21 +136,9 @@ def _covariance(
     tol: float,
 ) -> tuple[np.ndarray, list[str]]:
     design = problem.design
-    if not design.is_replicate:
-        return LinearizedCovariance().cov(kf, design), []
-    full = kf.params
-    if design.rep_per_psu and design.repweights is not None:
+    if design.is_replicate and design.rep_per_psu and design.repweights is not None:
         return _made_replicates(kf, problem, run, model, tol), []
-
-    def refit(w: np.ndarray) -> np.ndarray:
-        rep = run(w, full, check=False, full=False)
-        if not rep.converged:
-            raise ModelError("replicate fit did not converge")
-        return rep.params
-
-    est = ReplicateCovariance()
-    cov = est.cov(refit, full, design)
-    return cov, list(est.notes)
+    return design_covariance(kf, design, lambda w, start: run(w, start, check=False, full=False))
 
 
 #: Bootstrap replicates made from the design are a Monte Carlo device (Monte Carlo

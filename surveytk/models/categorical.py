@@ -4,13 +4,14 @@ Design → model frame on the domain → kernel → design-based covariance →
 :class:`~surveytk.models.results.FitResult`. The numbers happen in the kernels
 (:mod:`surveytk.models.ordinal_kernel`, :mod:`surveytk.models.multinomial_kernel`)
 and in :mod:`surveytk.models.covariance`; this module only orchestrates.
+:func:`design_covariance` also serves the binary family.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pandas as pd
 from surveytk.errors import ModelError
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
-from surveytk.models.results import EffectBlock
+from surveytk.models.results import EffectBlock, FitResult
 
 if TYPE_CHECKING:
     from surveytk.design import SurveyDesign
@@ -215,3 +216,40 @@ def average_marginal_effects(
     from surveytk.models.margins import average_marginal_effects as ames
 
     return ames(predict, params, cov, frame, weights)
+
+
+def categorical_result(
+    options: FitOptions,
+    prep: Prepared,
+    kf: KernelFit,
+    coef: EffectBlock,
+    *,
+    n_params: int,
+    ame: EffectBlock | None,
+    notes: Sequence[str],
+    base_level: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> FitResult:
+    """Assemble the :class:`FitResult` of an ordinal or multinomial fit.
+
+    ``n_params`` is the k of :func:`residual_df` (t reference df = design df + 1 − k).
+    """
+    return FitResult(
+        model=options.model,
+        formula=options.formula,
+        outcome=prep.frame.formula.outcome,
+        coef=coef,
+        design=prep.design.summary(),
+        df_resid=residual_df(prep.design, n_params),
+        loglik=kf.loglik,
+        pseudo_r2=mcfadden_r2(kf),
+        converged=kf.converged,
+        n_iter=kf.n_iter,
+        y_levels=prep.frame.y_levels,
+        base_level=base_level,
+        ame=ame,
+        dropped=dict(prep.dropped),
+        notes=tuple(notes),
+        label=options.label,
+        extra=dict(extra or {}),
+    )

@@ -14,12 +14,11 @@ import numpy as np
 from surveytk.errors import ModelError
 from surveytk.models.categorical import (
     average_marginal_effects,
+    categorical_result,
     check_converged,
     check_outcome_levels,
     design_covariance,
-    mcfadden_r2,
     prepare,
-    residual_df,
 )
 from surveytk.models.kernel import KernelFit
 from surveytk.models.multinomial_kernel import MlogitPredictor, fit_mlogit_kernel
@@ -131,21 +130,13 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     ame = None
     if options.ame:
         ame = average_marginal_effects(frame, MlogitPredictor(n_levels, base), kf.params, cov, w)
-    return FitResult(
-        model=options.model,
-        formula=options.formula,
-        outcome=frame.formula.outcome,
-        coef=coef,
-        design=design.summary(),
-        df_resid=residual_df(design, len(names)),
-        loglik=kf.loglik,
-        pseudo_r2=mcfadden_r2(kf),
-        converged=kf.converged,
-        n_iter=kf.n_iter,
-        y_levels=levels,
-        base_level=levels[base],
+    return categorical_result(
+        options,
+        prep,
+        kf,
+        coef,
+        n_params=len(names),
         ame=ame,
-        dropped=dict(prep.dropped),
-        notes=tuple(notes),
-        label=options.label,
+        notes=notes,
+        base_level=levels[base],
     )

@@ -14,12 +14,11 @@ import numpy as np
 
 from surveytk.models.categorical import (
     average_marginal_effects,
+    categorical_result,
     check_converged,
     check_outcome_levels,
     design_covariance,
-    mcfadden_r2,
     prepare,
-    residual_df,
 )
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
@@ -125,21 +124,13 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     if options.ame:
         predictor = OrdinalPredictor(tuple(keep), n_levels, link)
         ame = average_marginal_effects(frame, predictor, kf.params, cov, w)
-    return FitResult(
-        model=options.model,
-        formula=options.formula,
-        outcome=frame.formula.outcome,
-        coef=coef,
-        design=design.summary(),
-        df_resid=residual_df(design, p + 1),
-        loglik=kf.loglik,
-        pseudo_r2=mcfadden_r2(kf),
-        converged=kf.converged,
-        n_iter=kf.n_iter,
-        y_levels=levels,
+    return categorical_result(
+        options,
+        prep,
+        kf,
+        coef,
+        n_params=p + 1,
         ame=ame,
-        dropped=dict(prep.dropped),
-        notes=tuple(notes),
-        label=options.label,
+        notes=notes,
         extra={"link": link},
     )
