@@ -26,7 +26,6 @@ a row whose final value is still missing is **not selected** (False). Use
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import re
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import SpecError
+from surveytk.lexer import Token, close_matches_hint, tokenise
 
 _HINT = 'use column names, ==, !=, <, <=, >, >=, in [..], is missing, &, |, ~/not and "strings"'
 
@@ -56,33 +56,20 @@ _LITERAL_WORDS = {"true": True, "false": False}
 _ALLOWED_WORDS = {"and", "or", "not", "in", "is", "True", "False"}
 
 
-@dataclass(frozen=True)
-class _Tok:
-    kind: str
-    text: str
-    pos: int
+def _bad_char(text: str, pos: int) -> SpecError:
+    return SpecError(
+        f"`{text[pos]}` is not allowed in condition {text!r} (position {pos + 1}); {_HINT}",
+        value=text[pos],
+    )
 
 
-def _tokenise(text: str) -> list[_Tok]:
-    tokens: list[_Tok] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN_RE.match(text, pos)
-        if m is None:
-            raise SpecError(
-                f"`{text[pos]}` is not allowed in condition {text!r} (position {pos + 1}); {_HINT}",
-                value=text[pos],
-            )
-        kind = m.lastgroup or ""
-        if kind == "name" and keyword.iskeyword(m.group()) and m.group() not in _ALLOWED_WORDS:
-            raise SpecError(
-                f"`{m.group()}` is not allowed in a condition; {_HINT}", value=m.group()
-            )
-        if kind != "ws":
-            tokens.append(_Tok(kind, m.group(), pos))
-        pos = m.end()
-    tokens.append(_Tok("end", "", len(text)))
-    return tokens
+def _check_word(m: re.Match[str]) -> None:
+    if m.lastgroup == "name" and keyword.iskeyword(m.group()) and m.group() not in _ALLOWED_WORDS:
+        raise SpecError(f"`{m.group()}` is not allowed in a condition; {_HINT}", value=m.group())
+
+
+def _tokenise(text: str) -> list[Token]:
+    return tokenise(text, _TOKEN_RE, bad_char=_bad_char, check=_check_word)
 
 
 # ---------------------------------------------------------------------------
@@ -128,7 +115,7 @@ class _Parser:
         self.i = 0
 
     @property
-    def tok(self) -> _Tok:
+    def tok(self) -> Token:
         return self.tokens[self.i]
 
     def is_op(self, *ops: str) -> str | None:
@@ -360,10 +347,9 @@ class Condition:
         cols = [str(c) for c in columns]
         for c in self.columns:
             if c not in cols:
-                close = difflib.get_close_matches(c, cols, n=3, cutoff=0.6)
-                hint = f"; close matches: {', '.join(close)}" if close else ""
                 raise SpecError(
-                    f"column {c!r} of condition {self.text!r} is not in the data{hint}",
+                    f"column {c!r} of condition {self.text!r} is not in the data"
+                    f"{close_matches_hint(c, cols)}",
                     variable=c,
                 )
 

@@ -42,7 +42,6 @@ Conventions (R ``model.matrix`` / formulaic):
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import FormulaError
+from surveytk.lexer import Token, close_matches_hint, tokenise
 
 OutcomeKind = Literal["binary", "ordinal", "nominal", "continuous"]
 VariableKind = Literal["numeric", "boolean", "categorical"]
@@ -77,30 +77,15 @@ _TOKEN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "number", "name", "string", "op", "end"
-    text: str
-    pos: int
+def _bad_char(text: str, pos: int) -> FormulaError:
+    return FormulaError(
+        f"`{text[pos]}` is not allowed in a formula (at position {pos + 1} of {text!r}); {_HINT}",
+        value=text[pos],
+    )
 
 
-def _tokenise(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN_RE.match(text, pos)
-        if m is None:
-            raise FormulaError(
-                f"`{text[pos]}` is not allowed in a formula (at position {pos + 1} of "
-                f"{text!r}); {_HINT}",
-                value=text[pos],
-            )
-        kind = m.lastgroup or ""
-        if kind != "ws":
-            tokens.append(_Token(kind, m.group(), pos))
-        pos = m.end()
-    tokens.append(_Token("end", "", len(text)))
-    return tokens
+def _tokenise(text: str) -> list[Token]:
+    return tokenise(text, _TOKEN_RE, bad_char=_bad_char)
 
 
 # ---------------------------------------------------------------------------
@@ -183,10 +168,10 @@ class _Parser:
 
     # -- helpers --------------------------------------------------------------
     @property
-    def tok(self) -> _Token:
+    def tok(self) -> Token:
         return self.tokens[self.i]
 
-    def advance(self) -> _Token:
+    def advance(self) -> Token:
         t = self.tokens[self.i]
         self.i += 1
         return t
@@ -204,7 +189,7 @@ class _Parser:
                 f"expected `{text}` {where} in formula {self.text!r}, found `{found}`"
             )
 
-    def fail_token(self, t: _Token) -> FormulaError:
+    def fail_token(self, t: Token) -> FormulaError:
         if t.kind == "string":
             return FormulaError(
                 f"string {t.text} is not allowed in a formula except as the reference level "
@@ -784,17 +769,12 @@ def _build_matrix(
     return np.ascontiguousarray(XT.T)
 
 
-def _close_matches(name: str, columns: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, [str(c) for c in columns], n=3, cutoff=0.6)
-    return f"; close matches: {', '.join(close)}" if close else ""
-
-
 def _check_columns(parsed: ParsedFormula, data: pd.DataFrame, extra: Sequence[str]) -> None:
     for col in (parsed.outcome, *parsed.columns, *extra):
         if col not in data.columns:
             raise FormulaError(
                 f"column {col!r} of formula {parsed.text!r} is not in the data"
-                + _close_matches(col, data.columns),
+                + close_matches_hint(col, data.columns),
                 variable=col,
             )
 
