@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from surveytk.cli.options import design_options
+
 _MODELS = ("logit", "probit", "lpm", "ologit", "oprobit", "mlogit", "panel-fe", "panel-re")
-_LONELY = ("fail", "adjust", "certainty", "remove", "average")
 _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
 
@@ -21,18 +24,7 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 @click.option(
     "--weights", metavar="COL", help="Sampling-weight column (zero weights are left out)."
 )
-@click.option("--strata", metavar="COL", help="Stratum column.")
-@click.option("--psu", metavar="COL", help="Primary sampling unit (cluster) column.")
-@click.option(
-    "--fpc", metavar="COL", help="Finite population correction: fraction (≤ 1) or PSU count."
-)
-@click.option(
-    "--lonely-psu",
-    type=click.Choice(_LONELY),
-    default="fail",
-    show_default=True,
-    help="Rule for strata with a single PSU (as R survey.lonely.psu).",
-)
+@design_options(lonely_psu_default="fail")
 @click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex).")
 @click.option("--reptype", type=click.Choice(_REPTYPES), help="Type of the replicate weights.")
 @click.option("--rho", type=float, help="Fay's rho (with --reptype fay).")
@@ -59,28 +51,7 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
     type=click.Path(dir_okay=False, path_type=str),
     help="Write the result to FILE.json (everything) or FILE.csv (tidy table).",
 )
-def command(
-    data: str,
-    model: str,
-    formula: str,
-    weights: str | None,
-    strata: str | None,
-    psu: str | None,
-    fpc: str | None,
-    lonely_psu: str,
-    repweights: str | None,
-    reptype: str | None,
-    rho: float | None,
-    mse: bool,
-    replicates: int | None,
-    seed: int | None,
-    subpop: str | None,
-    ame: bool,
-    base: str | None,
-    entity: str | None,
-    time: str | None,
-    out: str,
-) -> None:
+def command(data: str, out: str, **options: Any) -> None:
     """Fit one model to DATA with design-based standard errors and save it.
 
     Example: `surveytk fit pooled.parquet --model logit --formula "intends_return ~ age +
@@ -90,36 +61,13 @@ def command(
 
     from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
-    from surveytk.models.api import as_frame, needed_columns
-    from surveytk.models.options import FitOptions
-    from surveytk.models.registry import family_fit
+    from surveytk.models.api import fit
 
     out_path = Path(out)
     if out_path.suffix.lower() not in (".json", ".csv"):
         raise OutputError(f"{out}: --out must end in .json or .csv")
     check_not_input(out_path, [Path(data)])
-    options = FitOptions(
-        model=model,  # type: ignore[arg-type]
-        formula=formula,
-        weights=weights,
-        strata=strata,
-        psu=psu,
-        fpc=fpc,
-        lonely_psu=lonely_psu,  # type: ignore[arg-type]
-        repweights=repweights,
-        reptype=reptype,  # type: ignore[arg-type]
-        rho=rho,
-        mse=mse,
-        replicates=replicates,
-        seed=seed,
-        subpop=subpop,
-        ame=ame,
-        base=base,
-        entity=entity,
-        time=time,
-    )
-    frame = as_frame(data, needed_columns(options))
-    result = family_fit(options.model)(frame, options)
+    result = fit(data, **options)
     result.save(out_path)
     click.echo(_short_summary(result))
     click.echo(f"wrote {out_path}")

@@ -6,6 +6,14 @@ from pathlib import Path
 
 import click
 
+from surveytk.cli.options import (
+    column_labels_option,
+    labels_option,
+    load_results,
+    schema_option,
+    title_option,
+)
+
 
 @click.command(name="plot")
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -38,22 +46,10 @@ import click
     metavar="VAR",
     help="Variable on the x axis for --kind predicted (default: the first stored).",
 )
-@click.option(
-    "--labels/--raw-names",
-    default=True,
-    show_default=True,
-    help="Labels from the common schema, or raw names.",
-)
-@click.option(
-    "--schema",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Schema file for labels (default codebooks/schema.yaml).",
-)
-@click.option(
-    "--label", "column_labels", multiple=True, help="Legend label per results file, in order."
-)
-@click.option("--title", default=None, help="Figure title.")
+@labels_option("Labels from the common schema, or raw names.")
+@schema_option()
+@column_labels_option("Legend label per results file, in order.")
+@title_option("Figure title.")
 def command(
     results: tuple[Path, ...],
     out: Path,
@@ -72,21 +68,13 @@ def command(
 
     Example: surveytk plot soep.json wodc.json --kind ame -o ame.png
     """
-    from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
-    from surveytk.models.results import FitResult
     from surveytk.report.labels import Labeller
     from surveytk.report.plots import figure_format, write_plot
 
     check_not_input(out, results)
     figure_format(out)
-    if column_labels and len(column_labels) != len(results):
-        raise OutputError(
-            f"--label given {len(column_labels)} times for {len(results)} results files; "
-            "give one per file or none"
-        )
-    loaded = [FitResult.load(p) for p in results]
-    heads = list(column_labels) or [r.label or p.stem for r, p in zip(loaded, results, strict=True)]
+    loaded, heads = load_results(results, column_labels)
     wanted = tuple(t.strip() for t in terms.split(",") if t.strip()) if terms else ()
     written = write_plot(
         loaded,

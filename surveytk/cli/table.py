@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv")
+from surveytk.cli.options import (
+    column_labels_option,
+    digits_option,
+    format_option,
+    labels_option,
+    load_results,
+    schema_option,
+    title_option,
+)
 
 
 @click.command(name="table")
@@ -18,14 +26,7 @@ FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv")
     type=click.Path(path_type=Path),
     help="Output file; its suffix gives the format unless --format is given.",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Table format (default: from the --out suffix).",
-)
+@format_option("Table format (default: from the --out suffix).")
 @click.option(
     "--stat",
     type=click.Choice(("se", "ci", "t", "p")),
@@ -47,33 +48,14 @@ FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv")
     help="Odds ratios / relative-risk ratios (logit family); thresholds stay as is.",
 )
 @click.option("--ame", is_flag=True, help="Average marginal effects instead of coefficients.")
-@click.option(
-    "--labels/--raw-names",
-    default=True,
-    show_default=True,
-    help="Variable and level labels from the common schema, or raw names.",
+@labels_option()
+@schema_option()
+@column_labels_option(
+    "Column heading per results file, in order (default: result label or file name)."
 )
-@click.option(
-    "--schema",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Schema file for labels (default codebooks/schema.yaml).",
-)
-@click.option(
-    "--label",
-    "column_labels",
-    multiple=True,
-    help="Column heading per results file, in order (default: result label or file name).",
-)
-@click.option("--title", default=None, help="Table title (default from the content).")
+@title_option("Table title (default from the content).")
 @click.option("--notes", multiple=True, help="Extra note below the table (repeatable).")
-@click.option(
-    "--digits",
-    type=click.IntRange(0, 10),
-    default=3,
-    show_default=True,
-    help="Decimals of every number.",
-)
+@digits_option(most=10, default=3, help="Decimals of every number.")
 def command(
     results: tuple[Path, ...],
     out: Path,
@@ -99,24 +81,17 @@ def command(
     """
     from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
-    from surveytk.models.results import FitResult
     from surveytk.report.labels import Labeller
     from surveytk.report.style import parse_star_levels
     from surveytk.report.table_model import TableOptions
     from surveytk.report.tables import write_table
 
     check_not_input(out, results)
-    if column_labels and len(column_labels) != len(results):
-        raise OutputError(
-            f"--label given {len(column_labels)} times for {len(results)} results files; "
-            "give one per file or none"
-        )
+    loaded, heads = load_results(results, column_labels)
     try:
         star_levels = parse_star_levels(stars)
     except ValueError as exc:
         raise OutputError(f"--stars: {exc}") from exc
-    loaded = [FitResult.load(p) for p in results]
-    heads = list(column_labels) or [r.label or p.stem for r, p in zip(loaded, results, strict=True)]
     options = TableOptions(
         stat=stat,  # type: ignore[arg-type]
         stars=star_levels,

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv")
+from surveytk.cli.options import (
+    design_options,
+    digits_option,
+    format_option,
+    labels_option,
+    title_option,
+)
+
 BINARY_FORMATS = ("docx", "xlsx")
 DEFAULT_WEIGHT_COLUMN = "weight"
 
@@ -33,16 +40,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     metavar="COL",
     help=f"Weight column (default {DEFAULT_WEIGHT_COLUMN!r} if the file has it).",
 )
-@click.option("--strata", default=None, metavar="COL", help="Stratum column.")
-@click.option("--psu", default=None, metavar="COL", help="PSU (cluster) column.")
-@click.option("--fpc", default=None, metavar="COL", help="Finite population correction column.")
-@click.option(
-    "--lonely-psu",
-    type=click.Choice(("fail", "adjust", "certainty", "remove", "average")),
-    default="adjust",
-    show_default=True,
-    help="Rule for strata with a single PSU (as R survey.lonely.psu).",
-)
+@design_options(lonely_psu_default="adjust")
 @click.option(
     "--dropna",
     is_flag=True,
@@ -64,14 +62,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     help="Disclosure threshold: cells with fewer respondents are suppressed "
     "(with complementary suppression).",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Table format (default: from the --out suffix, else md).",
-)
+@format_option("Table format (default: from the --out suffix, else md).")
 @click.option(
     "--out",
     "-o",
@@ -79,20 +70,9 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     default=None,
     help="Output file (default: print to stdout; docx and xlsx need --out).",
 )
-@click.option(
-    "--digits",
-    type=click.IntRange(0, 6),
-    default=1,
-    show_default=True,
-    help="Decimals of percentages.",
-)
-@click.option(
-    "--labels/--raw-names",
-    default=True,
-    show_default=True,
-    help="Variable and level labels from the common schema, or raw names.",
-)
-@click.option("--title", default=None, help="Table title (default from the content).")
+@digits_option(most=6, default=1, help="Decimals of percentages.")
+@labels_option()
+@title_option("Table title (default from the content).")
 def command(
     file: Path,
     by: tuple[str, ...],

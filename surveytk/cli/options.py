@@ -1,0 +1,125 @@
+"""Click options and helpers shared by several commands (defined once, applied as decorators).
+
+Only click is imported at module level, like every CLI module; the commands'
+``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from surveytk.models.results import FitResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: table formats of ``surveytk table`` and ``surveytk tabulate``
+FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv")
+#: rules for strata with a single PSU (R ``options(survey.lonely.psu=)``)
+LONELY_PSU = ("fail", "adjust", "certainty", "remove", "average")
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying ``decorators`` so that they list in the given order."""
+
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def design_options(*, lonely_psu_default: str) -> Callable[[F], F]:
+    """``--strata``, ``--psu``, ``--fpc`` and ``--lonely-psu`` (weights differ per command)."""
+    return _stack(
+        click.option("--strata", default=None, metavar="COL", help="Stratum column."),
+        click.option(
+            "--psu", default=None, metavar="COL", help="Primary sampling unit (cluster) column."
+        ),
+        click.option(
+            "--fpc",
+            default=None,
+            metavar="COL",
+            help="Finite population correction: fraction (≤ 1) or PSU count.",
+        ),
+        click.option(
+            "--lonely-psu",
+            type=click.Choice(LONELY_PSU),
+            default=lonely_psu_default,
+            show_default=True,
+            help="Rule for strata with a single PSU (as R survey.lonely.psu).",
+        ),
+    )
+
+
+def format_option(help: str) -> Callable[[F], F]:
+    """``--format/-f`` (into the parameter ``fmt``), one of :data:`FORMATS`."""
+    return click.option(
+        "--format", "-f", "fmt", type=click.Choice(FORMATS), default=None, help=help
+    )
+
+
+def digits_option(*, most: int, default: int, help: str) -> Callable[[F], F]:
+    """``--digits`` from 0 to ``most``."""
+    return click.option(
+        "--digits",
+        type=click.IntRange(0, most),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def labels_option(
+    help: str = "Variable and level labels from the common schema, or raw names.",
+) -> Callable[[F], F]:
+    """``--labels/--raw-names`` (into ``labels``)."""
+    return click.option("--labels/--raw-names", default=True, show_default=True, help=help)
+
+
+def schema_option() -> Callable[[F], F]:
+    """``--schema`` for labels (into ``schema``)."""
+    return click.option(
+        "--schema",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Schema file for labels (default codebooks/schema.yaml).",
+    )
+
+
+def column_labels_option(help: str) -> Callable[[F], F]:
+    """Repeatable ``--label`` (into ``column_labels``), one per results file."""
+    return click.option("--label", "column_labels", multiple=True, help=help)
+
+
+def title_option(help: str) -> Callable[[F], F]:
+    """``--title``."""
+    return click.option("--title", default=None, help=help)
+
+
+def load_results(
+    results: Sequence[Path], column_labels: Sequence[str]
+) -> tuple[list[FitResult], list[str]]:
+    """Load RESULTS files and name them: ``--label`` values, else result label or file stem.
+
+    Raises
+    ------
+    OutputError
+        ``--label`` given, but not once per results file.
+    """
+    from surveytk.errors import OutputError
+    from surveytk.models.results import FitResult
+
+    if column_labels and len(column_labels) != len(results):
+        raise OutputError(
+            f"--label given {len(column_labels)} times for {len(results)} results files; "
+            "give one per file or none"
+        )
+    loaded = [FitResult.load(p) for p in results]
+    heads = list(column_labels) or [r.label or p.stem for r, p in zip(loaded, results, strict=True)]
+    return loaded, heads
