@@ -15,7 +15,6 @@ their own delta-method covariance.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -127,20 +126,15 @@ class EffectBlock:
 
 
 def _reference_pvalues(stat: np.ndarray, df: float | None) -> np.ndarray:
-    from scipy import stats  # imported here: scipy.stats costs ~1 s at CLI start-up
+    from surveytk.models.reference import two_sided_pvalues
 
-    if df is None or not math.isfinite(df):
-        return np.asarray(2.0 * stats.norm.sf(np.abs(stat)), dtype=float)
-    return np.asarray(2.0 * stats.t.sf(np.abs(stat), df), dtype=float)
+    return two_sided_pvalues(stat, df)
 
 
 def _reference_quantile(level: float, df: float | None) -> float:
-    from scipy import stats
+    from surveytk.models.reference import interval_multiplier
 
-    q = 0.5 + level / 2.0
-    if df is None or not math.isfinite(df):
-        return float(stats.norm.ppf(q))
-    return float(stats.t.ppf(q, df))
+    return interval_multiplier(level, df)
 
 
 @dataclass(frozen=True)
