@@ -17,19 +17,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from surveytk.codebook.model import MISSING_REASONS
 from surveytk.synth.dgp import INTENTION_LEVELS, STATUS_LEVELS
 from surveytk.synth.labels import ORIGIN_AREAS, countries, oblasts
 
 AGE_GROUPS = ("18–24", "25–34", "35–44", "45–54", "55–64", "65+")
 CATEGORIES = ("return", "stay", "move_on", "undecided")
-MISSING_REASONS = (
-    "dont_know",
-    "refused",
-    "not_applicable",
-    "not_asked",
-    "implausible",
-    "unmapped_in_source",
-)
 
 #: Nullable variables of the truth and their pandas dtype.
 NULLABLE: dict[str, object] = {
