@@ -142,7 +142,9 @@ def peak_rss_mb(path: Path, which: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--file", type=Path, help="an existing .dta to read")
-    ap.add_argument("--scale", type=float, default=43.0, help="surveytk synth scale (43: ~1M pl rows)")
+    ap.add_argument(
+        "--scale", type=float, default=43.0, help="surveytk synth scale (43: ~1M pl rows)"
+    )
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the stand-in file")
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--repeats", type=int, default=3)
