@@ -1,6 +1,7 @@
 """The analysis spec: inputs, sample rules, models and outputs, validated.
 
-A spec is YAML read with ``yaml.safe_load`` only and validated by pydantic;
+A spec is YAML read safely (the codebook loader: safe constructors only, alias bombs and
+duplicate keys refused, lines recorded) and validated by pydantic;
 formulas and sample rules go through surveytk's restricted grammars before
 anything is evaluated, so a spec from someone else cannot run code.
 All problems in a spec are reported together.
@@ -8,13 +9,12 @@ All problems in a spec are reported together.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from surveytk.codebook.loader import check_aliases
 from surveytk.errors import SpecError
 from surveytk.models.options import ModelName
 
@@ -141,14 +141,19 @@ class AnalysisSpec(_Strict):
         return self
 
 
-def _format_validation(path: Path, exc: ValidationError) -> str:
-    lines = []
+def _format_validation(path: Path, exc: ValidationError,
+                       lines: Mapping[tuple[str, ...], int]) -> str:
+    out = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  - {path}: {where}: {err['msg']}")
-    n = len(lines)
+        loc = tuple(str(p) for p in err["loc"])
+        where = ".".join(loc) or "(top level)"
+        # the line of the deepest key that exists in the file
+        line = next((lines[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in lines), None)
+        at = f"{path.name}:{line}" if line is not None else str(path)
+        out.append(f"  - {at}: {where}: {err['msg']}")
+    n = len(out)
     return f"{path}: invalid analysis spec ({n} problem{'s' if n != 1 else ''}):\n" + "\n".join(
-        lines
+        out
     )
 
 
@@ -158,36 +163,17 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     Formulas and sample rules are checked against their restricted grammars by
     :func:`check_expressions` before the spec is used.
     """
+    from surveytk.codebook.loader import read_yaml
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise SpecError(f"{path}: analysis spec not found", file=str(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: analysis spec is not UTF-8 text", file=str(path)) from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if node is not None:
-            check_aliases(node, path, error=SpecError)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise SpecError(
-            f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path)
-        ) from exc
-    except (ValueError, OverflowError) as exc:
-        # the timestamp resolver accepts e.g. 2024-02-30, then datetime() refuses it
-        raise SpecError(
-            f"{path}: not valid YAML (impossible value: {exc}); quote dates and versions "
-            'as text, e.g. version: "2024-02"', file=str(path)
-        ) from None
+    doc = read_yaml(path, error=SpecError, what="analysis spec")
+    raw = doc.data
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: an analysis spec is a YAML mapping", file=str(path))
     try:
         spec = AnalysisSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_format_validation(path, exc), file=str(path)) from exc
+        raise SpecError(_format_validation(path, exc, doc.lines), file=str(path)) from exc
     check_expressions(spec, path)
     return spec
 

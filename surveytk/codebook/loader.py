@@ -132,31 +132,37 @@ def _walk(node: yaml.Node, path: LinePath, lines: dict[LinePath, int], problems:
             _walk(item, ipath, lines, problems, file)
 
 
-def read_yaml(path: Path) -> YamlDocument:
-    """Read a YAML file safely, recording key lines; raise CodebookError if it is not YAML."""
+def read_yaml(path: Path, *, error: type[SurveytkError] = CodebookError,
+              what: str = "codebook") -> YamlDocument:
+    """Read a YAML file safely, recording key lines; raise ``error`` if it is not YAML.
+
+    Shared by codebooks and analysis specs (``what`` names the kind of file in
+    messages): safe loading only, alias bombs refused, duplicate keys reported with
+    their lines, impossible dates reported instead of crashing.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CodebookError(f"{path}: codebook file not found", file=str(path)) from None
+        raise error(f"{path}: {what} file not found", file=str(path)) from None
     except UnicodeDecodeError:
-        raise CodebookError(f"{path}: codebook is not UTF-8 text", file=str(path)) from None
+        raise error(f"{path}: {what} is not UTF-8 text", file=str(path)) from None
     loader: CodebookLoader | None = None
     try:
         loader = CodebookLoader(text)
         node = loader.get_single_node()
         if node is not None:
-            check_aliases(node, path)
+            check_aliases(node, path, error=error)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CodebookError(
+        raise error(
             f"{path.name}{line}: not valid YAML ({problem}); fix the syntax", file=str(path)
         ) from None
     except (ValueError, OverflowError) as exc:
         # the timestamp resolver accepts e.g. 2024-13-45, then datetime() refuses it
-        raise CodebookError(
+        raise error(
             f"{path.name}: not valid YAML (impossible value: {exc}); quote dates and "
             "versions as text, e.g. version: \"2024-13\"", file=str(path)
         ) from None
@@ -167,7 +173,7 @@ def read_yaml(path: Path) -> YamlDocument:
     problems = ProblemList()
     if node is not None:
         _walk(node, (), lines, problems, path)
-    problems.raise_if_any(CodebookError, f"{path}: invalid codebook")
+    problems.raise_if_any(error, f"{path}: invalid {what}")
     return YamlDocument(path=path, text=text, data=data, lines=lines)
 
 
