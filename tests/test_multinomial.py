@@ -94,7 +94,7 @@ def test_nnet_point_estimates_with_r_base_and_other_base(
         want = r[("move_on", term)] - r[("return", term)]
         assert est[f"move_on:{term}"] == pytest.approx(want, rel=1e-6, abs=1e-9)
         assert est[f"stay:{term}"] == pytest.approx(-r[("return", term)], rel=1e-6, abs=1e-9)
-    assert "base level 'return' (given by --base)" in res.notes[0]
+    assert "base level 'return' (as requested)" in res.notes[0]
 
 
 def test_default_base_is_most_frequent_weighted_level() -> None:

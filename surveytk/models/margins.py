@@ -24,10 +24,11 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.models.formula import ModelFrame, VariableInfo
+from surveytk.models.reference import interval_multiplier
 from surveytk.models.results import EffectBlock
 
 BinaryLink = Literal["logit", "probit", "lpm"]
@@ -369,7 +370,7 @@ def predict_at(
     a = _normalised_weights(weights, frame)
     names = list(at)
     encoded = {n: [frame.encode(n, v) for v in at[n]] for n in names}
-    q = float(stats.norm.ppf(0.5 + level / 2) if df is None else stats.t.ppf(0.5 + level / 2, df))
+    q = interval_multiplier(level, df)
 
     rows: list[dict[str, Any]] = []
     for combo in itertools.product(*(range(len(at[n])) for n in names)):

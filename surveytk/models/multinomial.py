@@ -120,7 +120,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         estimates=kf.params,
         cov=cov,
     )
-    how = "given by --base" if options.base is not None else "the most frequent (weighted) level"
+    how = "as requested" if options.base is not None else "the most frequent (weighted) level"
     notes = [
         f"Multinomial logit; base level {levels[base]!r} ({how}); exp(estimate) is the "
         "relative-risk ratio against it",
