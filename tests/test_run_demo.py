@@ -103,3 +103,21 @@ def test_bad_spec_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert "__import__" in proc.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_run_formats_on_request(demo: Path, tmp_path: Path) -> None:
+    spec = Path(__file__).resolve().parents[1] / "analyses" / "return_intentions.yaml"
+    out = tmp_path / "formats"
+    result = CliRunner().invoke(cli, ["run", str(spec), "--data-dir", str(demo / "data"),
+                                      "--out", str(out), "--formats", "xlsx,csv,html"])
+    assert result.exit_code == 0, result.output
+    suffixes = {p.suffix for p in (out / "tables").iterdir()}
+    assert suffixes == {".xlsx", ".csv", ".html"}
+
+
+def test_demo_bad_format_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--formats", "md,pdf"])
+    assert result.exit_code != 0
+    assert "'pdf'" in str(result.exception)
+    assert not out.exists()

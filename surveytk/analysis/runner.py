@@ -17,7 +17,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ Step = Callable[[str], None]
 TABLE_SUFFIX = {"md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html", "docx": ".docx",
                 "xlsx": ".xlsx", "csv": ".csv"}
 PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "statsmodels", "linearmodels",
-            "matplotlib", "seaborn", "python-docx", "openpyxl", "pydantic", "PyYAML")
+            "matplotlib", "python-docx", "openpyxl", "pydantic", "PyYAML")
 
 
 @dataclass
@@ -111,6 +111,7 @@ class _Run:
         self.tables: dict[str, pd.DataFrame] = {}
         self.accounts: dict[str, SampleAccount] = {}
         self.provenance: dict[str, Any] = {}
+        self.table_formats: tuple[str, ...] = ()
 
     # ---- stages ---------------------------------------------------------------
     def harmonise_inputs(self) -> None:
@@ -183,7 +184,8 @@ class _Run:
             results = [self.summary.results[name] for name in t.models]
             options = TableOptions(stat=t.stat, exp=t.exp, ame=t.ame, title=t.title,
                                    notes=(t.notes,) if t.notes else ())
-            for fmt in dict.fromkeys("latex" if f == "tex" else f for f in t.formats):
+            formats = self.table_formats or t.formats
+            for fmt in dict.fromkeys("latex" if f == "tex" else f for f in formats):
                 self.step(f"table {t.name} ({fmt})")
                 path = self.stage / "tables" / f"{t.name}{TABLE_SUFFIX[fmt]}"
                 write_table(results, path, fmt=fmt, options=options)
@@ -307,8 +309,18 @@ def remove_stale_staging(out_dir: Path, *, older_than: float = STALE_STAGING_SEC
     return removed
 
 
+def check_table_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """Validate table formats given on the command line (``md,docx,latex,...``)."""
+    bad = [f for f in formats if f not in TABLE_SUFFIX]
+    if bad:
+        raise SpecError(f"table formats: expecting some of {{{', '.join(TABLE_SUFFIX)}}}; "
+                        f"got {', '.join(map(repr, bad))}")
+    return tuple(formats)
+
+
 def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
-                 out_dir: str | Path = "surveytk-out", step: Step | None = None) -> RunSummary:
+                 out_dir: str | Path = "surveytk-out", step: Step | None = None,
+                 table_formats: Sequence[str] = ()) -> RunSummary:
     """Run every stage of an analysis spec and publish its outputs into ``out_dir``.
 
     Parameters
@@ -322,8 +334,11 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
         ``tabulations/`` and ``manifest.json``.
     step
         Called with a short description before each stage (progress display).
+    table_formats
+        Formats for every table, instead of those the spec names.
     """
     spec_path = Path(spec_path)
+    formats = check_table_formats(table_formats)
     spec = load_spec(spec_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -332,6 +347,7 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
     try:
         run = _Run(spec, spec_path, Path(data_dir) if data_dir else None, out, stage,
                    step or _noop)
+        run.table_formats = formats
         timings = run.summary.timings
         with _timed(timings, "harmonise"):
             run.harmonise_inputs()

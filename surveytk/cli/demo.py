@@ -12,26 +12,31 @@ import click
               help="Seed of the synthetic data.")
 @click.option("--scale", default=1.0, show_default=True, type=float,
               help="Sample size relative to the real surveys.")
+@click.option("--formats", default="", metavar="LIST",
+              help="Table formats instead of the spec's, comma-separated: "
+                   "md, latex, html, docx, xlsx, csv.")
 @click.option("--progress/--no-progress", default=None,
               help="Show progress on stderr (default: when stderr is a terminal).")
-def command(out_dir: str, seed: int, scale: float, progress: bool | None) -> None:
+def command(out_dir: str, seed: int, scale: float, formats: str,
+            progress: bool | None) -> None:
     """Write synthetic files of all four sources, harmonise, pool, fit the default
     analysis (analyses/return_intentions.yaml) and write its tables and figures."""
     from pathlib import Path
 
-    from surveytk.analysis.runner import run_analysis
+    from surveytk.analysis.runner import check_table_formats, run_analysis
     from surveytk.analysis.story import describe_ames
-    from surveytk.cli.progress import step_printer
+    from surveytk.cli.progress import split_list, step_printer
     from surveytk.paths import ANALYSES_DIR
     from surveytk.synth import write_synthetic_sources
 
+    table_formats = check_table_formats(split_list(formats))  # before writing anything
     out = Path(out_dir)
     step = step_printer(progress)
     data_dir = out / "data"
     step(f"writing synthetic source files (seed {seed}, scale {scale:g}) into {data_dir}")
     write_synthetic_sources(data_dir, seed=seed, scale=scale)
     summary = run_analysis(ANALYSES_DIR / "return_intentions.yaml", data_dir=data_dir,
-                           out_dir=out, step=step)
+                           out_dir=out, step=step, table_formats=table_formats)
     echo = click.echo
     echo(f"surveytk demo: synthetic raw files of the four sources in {data_dir}/")
     echo(f"  harmonised data: {', '.join(str(p) for p in summary.harmonised.values())}")

@@ -18,3 +18,8 @@ def step_printer(enabled: bool | None = None) -> Callable[[str], None]:
             sys.stderr.flush()
 
     return step
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """``"md, docx,latex"`` → ``("md", "docx", "latex")`` (empty text: no items)."""
+    return tuple(x.strip() for x in text.split(",") if x.strip())
