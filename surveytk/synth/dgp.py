@@ -389,3 +389,36 @@ def sprinkle(rng: np.random.Generator, n: int, rate: float) -> BoolArray:
     """Mask of rows that get a missing code (independent Bernoulli at ``rate``)."""
     out: BoolArray = rng.random(n) < rate
     return out
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Employment and return intention of one cross-section's respondents."""
+
+    has_children: BoolArray
+    employed: BoolArray
+    intention: IntArray
+
+
+def draw_outcomes(
+    rng: np.random.Generator,
+    traits: Traits,
+    key: str,
+    distance_km: FloatArray,
+    effects: TrueEffects = TRUE_EFFECTS,
+) -> Outcomes:
+    """Employment and the ordered-logit intention of the cross-section ``"<source>:<wave>"``.
+
+    Employment comes from the traits' own uniforms (no draw from ``rng``); the
+    intention takes one logistic draw per respondent from ``rng``.
+    """
+    has_children = traits.n_children > 0
+    score = employment_score(traits.age, traits.male, has_children)
+    employed = draw_employed(traits.emp_u, score, TARGET_EMPLOYMENT[key])
+    eta = intention_index(
+        effects, employed=employed, male=traits.male, has_children=has_children,
+        age=traits.age, distance_km=distance_km, spouse_child=traits.spouse_child,
+        origin=traits.origin,
+    )  # fmt: skip
+    intention = draw_intention(rng, eta, effects.thresholds[key])
+    return Outcomes(has_children=has_children, employed=employed, intention=intention)

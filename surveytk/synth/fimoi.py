@@ -73,17 +73,10 @@ def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True)
     n = dgp.scaled_n(N, scale)
     dates = FIRST_DAY + rng.integers(0, N_DAYS, n).astype("timedelta64[D]")
     traits = dgp.draw_traits(rng, n, dgp.PROFILES[SOURCE], int(dgp.month_index(2025, 6)))
-    has_children = traits.n_children > 0
-    score = dgp.employment_score(traits.age, traits.male, has_children)
-    employed = dgp.draw_employed(traits.emp_u, score, dgp.TARGET_EMPLOYMENT[f"{SOURCE}:{WAVE}"])
-    status = dgp.draw_status(traits.status_u, traits.age, employed)
     distw = np.full(n, L.countries()["FIN"].distw)
-    eta = dgp.intention_index(
-        effects, employed=employed, male=traits.male, has_children=has_children,
-        age=traits.age, distance_km=distw, spouse_child=traits.spouse_child,
-        origin=traits.origin,
-    )  # fmt: skip
-    intention = dgp.draw_intention(rng, eta, effects.thresholds[f"{SOURCE}:{WAVE}"])
+    out = dgp.draw_outcomes(rng, traits, f"{SOURCE}:{WAVE}", distw, effects)
+    has_children, employed, intention = out.has_children, out.employed, out.intention
+    status = dgp.draw_status(traits.status_u, traits.age, employed)
     q30 = np.array([3, 5, 1, 2])[intention]
     q30 = np.where((q30 == 3) & dgp.sprinkle(rng, n, P_MOVE_ON), 4, q30)
     u_sex = rng.random(n)

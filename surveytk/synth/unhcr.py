@@ -187,16 +187,9 @@ def _simulate_round(
     hhid = HHID_BASE[rnd] + 1 + np.arange(n, dtype=np.int64)
     roster, resp_id = _roster(rng, hhid, traits.age, traits.male, traits.n_children,
                               traits.spouse_child)  # fmt: skip
-    has_children = traits.n_children > 0
-    score = dgp.employment_score(traits.age, traits.male, has_children)
-    employed = dgp.draw_employed(traits.emp_u, score, dgp.TARGET_EMPLOYMENT[f"{SOURCE}:{rnd}"])
+    out = dgp.draw_outcomes(rng, traits, f"{SOURCE}:{rnd}", distw, effects)
+    employed, intention = out.employed, out.intention
     status = dgp.draw_status(traits.status_u, traits.age, employed)
-    eta = dgp.intention_index(
-        effects, employed=employed, male=traits.male, has_children=has_children,
-        age=traits.age, distance_km=distw, spouse_child=traits.spouse_child,
-        origin=traits.origin,
-    )  # fmt: skip
-    intention = dgp.draw_intention(rng, eta, effects.thresholds[f"{SOURCE}:{rnd}"])
     # design: interviewer clusters nested in country (≈ 25 interviews each)
     k_c = np.maximum(2, np.rint(p_sample * n / 25.0)).astype(np.int64)
     base = PSU_BASE[rnd] + 100 * np.arange(len(names))

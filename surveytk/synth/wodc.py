@@ -63,16 +63,9 @@ def simulate(rng: np.random.Generator, scale: float, *, with_truth: bool = True)
     years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
     months = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
     traits = dgp.draw_traits(rng, n, dgp.PROFILES[SOURCE], int(dgp.month_index(2023, 9)))
-    has_children = traits.n_children > 0
-    score = dgp.employment_score(traits.age, traits.male, has_children)
-    employed = dgp.draw_employed(traits.emp_u, score, dgp.TARGET_EMPLOYMENT[f"{SOURCE}:{WAVE}"])
     distw = np.full(n, L.countries()["NLD"].distw)
-    eta = dgp.intention_index(
-        effects, employed=employed, male=traits.male, has_children=has_children,
-        age=traits.age, distance_km=distw, spouse_child=traits.spouse_child,
-        origin=traits.origin,
-    )  # fmt: skip
-    intention = dgp.draw_intention(rng, eta, effects.thresholds[f"{SOURCE}:{WAVE}"])
+    out = dgp.draw_outcomes(rng, traits, f"{SOURCE}:{WAVE}", distw, effects)
+    employed, intention = out.employed, out.intention
     u_sex = rng.random(n)
     geslacht = np.where(traits.male, 1, 2)
     geslacht = np.where(u_sex < 0.01, 3, np.where(u_sex < 0.015, 99, geslacht))
