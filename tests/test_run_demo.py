@@ -121,3 +121,17 @@ def test_demo_bad_format_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "'pdf'" in str(result.exception)
     assert not out.exists()
+
+
+def test_pooled_analysis_weights_sum_to_each_sources_kept_rows(demo: Path) -> None:
+    from surveytk.analysis.runner import rescale_pooled_weights
+    from surveytk.analysis.sample import apply_rules
+    from surveytk.analysis.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "analyses" / "return_intentions.yaml")
+    pooled = pd.read_parquet(demo / "harmonised" / "pooled.parquet")
+    kept, _ = apply_rules(pooled, spec.sample.rules)
+    table = rescale_pooled_weights(kept, "sample")
+    for source, group in table.groupby("source", observed=True):
+        positive = int((group["weight_unscaled"] > 0).sum())
+        assert group["weight"].sum() == pytest.approx(positive), source

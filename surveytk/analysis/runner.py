@@ -162,6 +162,8 @@ class _Run:
         self.accounts[name] = account
         if self.spec.sample.undecided == "missing":
             kept = undecided_as_missing(kept)
+        if name == "pooled":
+            kept = rescale_pooled_weights(kept, self.spec.pool_weights)
         return kept
 
     def fit_models(self) -> None:
@@ -255,6 +257,24 @@ class _Run:
         s.figures = [final(p) for p in s.figures]
         s.tabulations = [final(p) for p in s.tabulations]
         s.manifest = final(s.manifest) if s.manifest else None
+
+
+def rescale_pooled_weights(table: pd.DataFrame, how: str) -> pd.DataFrame:
+    """Scale the delivered weights of the rows an analysis keeps, per source.
+
+    Pooling scales each source's weights over all its rows; after sample rules
+    (e.g. one SOEP wave of three) the kept rows are scaled again from
+    ``weight_unscaled``, so that ``sample`` means each source's *analysis* sample
+    sums to its number of respondents.
+    """
+    from surveytk.harmonise.pool import scale_weights
+
+    if "weight_unscaled" not in table.columns or len(table) == 0:
+        return table
+    out = table.copy()
+    out["weight"] = scale_weights(out["weight_unscaled"].to_numpy(dtype="float64"),
+                                  out["source"].astype(str).to_numpy(), how)
+    return out
 
 
 def fit_model(m: ModelSpec, data: pd.DataFrame) -> FitResult:
