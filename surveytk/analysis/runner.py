@@ -40,7 +40,7 @@ Step = Callable[[str], None]
 
 TABLE_SUFFIX = {"md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html", "docx": ".docx",
                 "xlsx": ".xlsx", "csv": ".csv"}
-PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "statsmodels", "linearmodels",
+PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "linearmodels",
             "matplotlib", "python-docx", "openpyxl", "pydantic", "PyYAML")
 
 
