@@ -13,19 +13,26 @@ frequencies in ``codebook docs``) passes its unweighted counts through
    suppressed is suppressed too; this repeats until no line has exactly one
    suppressed cell (a "hypercube-lite" rule, after the hypercube method of
    Repsilber 1994 / Giessing 2004 in τ-ARGUS, without its optimisation).
-3. Everything derived from a suppressed count — its share, percentage,
+3. **Audit**: the line rule looks at one line at a time, and combining lines
+   (with non-negativity) can still pin a suppressed cell down. For every
+   primary cell the feasible range of its value given everything published is
+   computed by linear programming (:func:`audit_intervals`); while a primary
+   cell's range is narrower than ``min_width`` (default 0.5: not exactly
+   determined) one more cell is suppressed, greedily, and the table is audited
+   again (:func:`protect_mask`; Hundepool et al. 2012, §5.3).
+4. Everything derived from a suppressed count — its share, percentage,
    standard error, confidence interval, ratio — is suppressed with it and
    shown as :data:`SUPPRESSED_MARKER`.
 
 The functions are pure: arrays in, boolean masks out. ``docs/disclosure.md``
 explains the rule and its limits for report authors.
 
-Limits (see ``docs/disclosure.md``): the rule guarantees that no single
-additive line reveals a suppressed cell; it does not solve the full linear
-system of all lines at once (interval / "audit" attacks can still narrow a
-suppressed cell to a range), does not protect against differencing between
-two published tables with nested groups, and does not minimise the
-information lost.
+Limits (see ``docs/disclosure.md``): no single additive line reveals a
+suppressed cell, and no primary cell's feasible range (all lines at once,
+counts non-negative) is narrower than ``min_width``; the default only rules
+out exact disclosure, not narrow intervals. It does not protect against
+differencing between two published tables with nested groups, and does not
+minimise the information lost.
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ DEFAULT_THRESHOLD = 10
 #: Shown in place of every suppressed number (primary and complementary alike,
 #: so that a reader cannot tell which cells are small).
 SUPPRESSED_MARKER = "‧"
+#: Default smallest width of a primary cell's feasible range after the audit: a
+#: range narrower than half a count pins an integer count exactly.
+DEFAULT_MIN_WIDTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -161,9 +171,7 @@ def complementary_mask(
     because each pass only adds cells.
     """
     values = _counts(counts).ravel()
-    mask = np.array(suppressed, dtype=bool).ravel()
-    if mask.shape != values.shape:
-        raise OutputError(f"suppression mask has {mask.size} cells; counts have {values.size}")
+    mask = _flat_mask(suppressed, values)
     lines_of: dict[int, list[int]] = {}
     for k, line in enumerate(lines):
         for i in (*line.members, line.total):
@@ -232,11 +240,280 @@ def table_lines(n_rows: int, n_cols: int) -> list[Line]:
     return lines
 
 
+def audit_intervals(
+    counts: np.ndarray | Sequence[float],
+    suppressed: np.ndarray | Sequence[bool],
+    lines: Sequence[Line],
+    targets: Sequence[int] | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feasible range of suppressed cells given everything published (an "audit").
+
+    Parameters
+    ----------
+    counts
+        Flat vector of all counts of the table (interior cells and totals).
+    suppressed
+        Flat boolean vector of the suppressed cells.
+    lines
+        The table's additive relations (:func:`table_lines`).
+    targets
+        Flat indices of the suppressed cells to audit (default: all of them).
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        Flat vectors: for an audited cell the smallest and largest value it can
+        take (``upper`` may be ``inf``); for a published cell its value; NaN for
+        a suppressed cell that was not audited.
+
+    Notes
+    -----
+    An attacker knows the published cells ``v``, the relations
+    ``sum(x[members]) = x[total]`` of every line and that counts are
+    non-negative. With the suppressed cells as unknowns ``x`` this is the
+    polyhedron ``{x : A x = b, x >= 0}``; the range of cell ``k`` is
+    ``[min x_k, max x_k]`` over it, two linear programs solved with HiGHS
+    (``scipy.optimize.linprog``). This is the audit of τ-ARGUS (Hundepool et
+    al., *Statistical Disclosure Control*, 2012, §5.3; Giessing 2004). Integer
+    counts are not imposed: the LP range contains the integer range, so a cell
+    found protected may in rare cases be narrower over the integers.
+    """
+    values = _counts(counts).ravel()
+    mask = _flat_mask(suppressed, values)
+    lower = np.where(mask, np.nan, values)
+    upper = lower.copy()
+    wanted = np.flatnonzero(mask) if targets is None else np.asarray(targets, dtype=np.intp)
+    if wanted.size == 0:
+        return lower, upper
+    if not np.all(mask[wanted]):
+        raise OutputError("audit_intervals: every target must be a suppressed cell")
+    hidden, a_eq, b_eq = _lp_system(values, mask, lines)
+    column = {int(u): j for j, u in enumerate(hidden)}
+    for k in wanted:
+        lower[k], upper[k] = _lp_range(a_eq, b_eq, column[int(k)])
+    return lower, upper
+
+
+def _flat_mask(suppressed: np.ndarray | Sequence[bool], values: np.ndarray) -> np.ndarray:
+    mask = np.array(suppressed, dtype=bool).ravel()
+    if mask.shape != values.shape:
+        raise OutputError(f"suppression mask has {mask.size} cells; counts have {values.size}")
+    return mask
+
+
+def _lp_system(
+    values: np.ndarray, mask: np.ndarray, lines: Sequence[Line]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Suppressed cells and the equalities ``A x = b`` the lines impose on them."""
+    hidden = np.flatnonzero(mask)
+    column = {int(u): j for j, u in enumerate(hidden)}
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    for line in lines:
+        coef = np.zeros(hidden.size)
+        known = 0.0
+        for i, sign in [(m, 1.0) for m in line.members] + [(line.total, -1.0)]:
+            if mask[i]:
+                coef[column[i]] += sign
+            else:
+                known += sign * values[i]
+        if coef.any():
+            rows.append(coef)
+            rhs.append(-known)
+    return hidden, np.array(rows).reshape(len(rows), hidden.size), np.array(rhs)
+
+
+def _lp_range(a_eq: np.ndarray, b_eq: np.ndarray, j: int) -> tuple[float, float]:
+    """``min`` and ``max`` of ``x_j`` over ``{x : a_eq x = b_eq, x >= 0}``."""
+    from scipy.optimize import linprog
+
+    c = np.zeros(a_eq.shape[1])
+    c[j] = 1.0
+    ends = []
+    for sign in (1.0, -1.0):
+        res = linprog(
+            sign * c,
+            A_eq=a_eq if a_eq.size else None,
+            b_eq=b_eq if a_eq.size else None,
+            bounds=(0, None),
+            method="highs",
+        )
+        if res.status == 3:  # unbounded: only possible for the maximum
+            ends.append(np.inf)
+        elif res.status == 0:
+            ends.append(float(res.x[j]))
+        else:
+            raise OutputError(
+                f"disclosure audit: the linear program failed ({res.message}); "
+                "report this table's shape to the surveytk maintainers"
+            )
+    return ends[0], ends[1]
+
+
+def protect_mask(
+    counts: np.ndarray | Sequence[float],
+    suppressed: np.ndarray | Sequence[bool],
+    primary: np.ndarray | Sequence[bool],
+    lines: Sequence[Line],
+    min_width: float = DEFAULT_MIN_WIDTH,
+) -> np.ndarray:
+    """Line rule plus audit: suppress more until every primary cell is protected.
+
+    Parameters
+    ----------
+    counts
+        Flat vector of all counts of the table (interior cells and totals).
+    suppressed
+        Flat boolean vector: the cells suppressed so far (usually primary).
+    primary
+        Flat boolean vector: the cells that need protection (primary suppression).
+    lines
+        The table's additive relations (:func:`table_lines`).
+    min_width
+        Smallest acceptable width of a primary cell's feasible range
+        (:func:`audit_intervals`). The default 0.5 means "not exactly
+        determined"; a larger value asks for a protection interval.
+
+    Returns
+    -------
+    numpy.ndarray
+        Flat boolean vector, a superset of ``suppressed`` and of
+        :func:`complementary_mask`, in which no line has exactly one
+        suppressed cell and every primary cell's range is at least
+        ``min_width`` wide (or unbounded).
+
+    Notes
+    -----
+    After :func:`complementary_mask`, the primary cell with the narrowest range
+    below ``min_width`` is taken. Each open cell of a line through it is tried:
+    it is suppressed, the line rule is re-applied, and the cell's range is
+    recomputed. The candidate that brings the range to ``min_width`` (or,
+    failing that, widens it most) wins; ties go to the fewest cells suppressed
+    in total, then the smallest count, then the first position. If no line
+    through the cell has an open cell, every open cell of the table is a
+    candidate. Repeat until no primary cell is exposed (greedy, after the
+    audit-and-repair loop of τ-ARGUS; Hundepool et al. 2012, §5.3). It
+    terminates because each round suppresses at least one more cell, and with
+    everything suppressed nothing is determined.
+    """
+    width = _check_min_width(min_width)
+    values = _counts(counts).ravel()
+    need = _flat_mask(primary, values)
+    mask = complementary_mask(values, _flat_mask(suppressed, values), lines)
+    while True:
+        exposed = _most_exposed(values, mask, need, lines, width)
+        if exposed is None:
+            return mask
+        mask = _widen(values, mask, exposed, lines, width)
+
+
+def _check_min_width(min_width: float) -> float:
+    if isinstance(min_width, bool) or not np.isfinite(min_width) or min_width < 0:
+        raise OutputError(
+            f"disclosure min_width must be a finite number >= 0; got {min_width!r} "
+            "(0.5 = a suppressed count must not be exactly determined)"
+        )
+    return float(min_width)
+
+
+def _most_exposed(
+    values: np.ndarray, mask: np.ndarray, need: np.ndarray, lines: Sequence[Line], width: float
+) -> int | None:
+    """The protected-for cell with the narrowest feasible range below ``width``, or None."""
+    targets = np.flatnonzero(need & mask)
+    if targets.size == 0 or width == 0:
+        return None
+    targets = _uncertified(values, mask, lines, targets, width)
+    if targets.size == 0:
+        return None
+    lower, upper = audit_intervals(values, mask, lines, targets)
+    widths = upper[targets] - lower[targets]
+    k = int(np.argmin(widths))
+    return int(targets[k]) if widths[k] < width else None
+
+
+def _uncertified(
+    values: np.ndarray,
+    mask: np.ndarray,
+    lines: Sequence[Line],
+    targets: np.ndarray,
+    width: float,
+    max_rounds: int = 6,
+) -> np.ndarray:
+    """Targets not yet shown to vary by ``width``, after a few cheap screening LPs.
+
+    The true table is a feasible point. Any other feasible point in which a
+    target differs from it (or from another feasible point) by ``width`` or
+    more proves that target's range at least that wide. Minimising and
+    maximising the sum of the remaining targets (over a box, which keeps the
+    LP bounded and its points feasible) proves most cells in a few LPs instead
+    of two per cell; only the rest need :func:`audit_intervals`.
+    """
+    from scipy.optimize import linprog
+
+    hidden, a_eq, b_eq = _lp_system(values, mask, lines)
+    column = np.searchsorted(hidden, targets)
+    seen_lo = values[targets].copy()
+    seen_hi = seen_lo.copy()
+    box = (0.0, 2.0 * float(values.max(initial=0.0)) + width + 1.0)
+    left = np.ones(targets.size, dtype=bool)
+    for r in range(max_rounds):
+        c = np.zeros(hidden.size)
+        c[column[left]] = 1.0 if r % 2 else -1.0
+        res = linprog(
+            c,
+            A_eq=a_eq if a_eq.size else None,
+            b_eq=b_eq if a_eq.size else None,
+            bounds=box,
+            method="highs",
+        )
+        if res.status != 0:
+            break
+        point = res.x[column]
+        seen_lo = np.minimum(seen_lo, point)
+        seen_hi = np.maximum(seen_hi, point)
+        still = left & (seen_hi - seen_lo < width)
+        if not still.any() or (r % 2 and still.sum() == left.sum()):
+            left = still
+            break
+        left = still
+    return np.asarray(targets[left])
+
+
+def _widen(
+    values: np.ndarray, mask: np.ndarray, target: int, lines: Sequence[Line], width: float
+) -> np.ndarray:
+    """``mask`` with the best extra suppression (and its line-rule complements) for ``target``."""
+    near = {
+        i
+        for line in lines
+        if target in (*line.members, line.total)
+        for i in (*line.members, line.total)
+    }
+    candidates = [i for i in sorted(near) if not mask[i]]
+    if not candidates:
+        candidates = [int(i) for i in np.flatnonzero(~mask)]
+    best: tuple[tuple[float, int, float, int], np.ndarray] | None = None
+    for i in candidates:
+        trial = mask.copy()
+        trial[i] = True
+        trial = complementary_mask(values, trial, lines)
+        lower, upper = audit_intervals(values, trial, lines, [target])
+        gained = min(float(upper[target] - lower[target]), width)
+        key = (-gained, int(trial.sum()), float(values[i]), i)
+        if best is None or key < best[0]:
+            best = (key, trial)
+    if best is None:  # everything is suppressed already; cannot happen while exposed
+        raise OutputError("disclosure audit: no cell left to suppress")
+    return best[1]
+
+
 def suppress_table(
     counts: np.ndarray | Sequence[Sequence[float]],
     threshold: int = DEFAULT_THRESHOLD,
     *,
     complementary: bool = True,
+    min_width: float = DEFAULT_MIN_WIDTH,
 ) -> Suppression:
     """Primary and complementary suppression of a two-way table of counts.
 
@@ -248,7 +525,12 @@ def suppress_table(
     threshold
         Minimum count of a published cell.
     complementary
-        Apply complementary suppression (turn off only to show what it adds).
+        Apply complementary suppression, line rule and audit (turn off only to
+        show what it adds).
+    min_width
+        Smallest width of a primary cell's feasible range given all published
+        numbers (:func:`protect_mask`); 0.5 (default) = not exactly determined,
+        0 = line rule only, no audit.
 
     Returns
     -------
@@ -268,7 +550,7 @@ def suppress_table(
     flat = np.concatenate([table.ravel(), table.sum(axis=1), table.sum(axis=0), [table.sum()]])
     primary = primary_mask(flat, threshold)
     mask = (
-        complementary_mask(flat, primary, table_lines(n_rows, n_cols))
+        protect_mask(flat, primary, primary, table_lines(n_rows, n_cols), min_width)
         if complementary
         else primary.copy()
     )
@@ -280,11 +562,14 @@ def suppress_counts(
     threshold: int = DEFAULT_THRESHOLD,
     *,
     complementary: bool = True,
+    min_width: float = DEFAULT_MIN_WIDTH,
 ) -> Suppression:
     """Suppression of a one-way table (a row of counts with its total).
 
     The result is that of :func:`suppress_table` on a 1 × C table:
-    ``cells[0]`` are the level cells, ``row_totals[0]`` the table total.
+    ``cells[0]`` are the level cells, ``row_totals[0]`` the table total. The
+    audit matters here too: two suppressed zeros sum to a published 0, so
+    both are determined, and a third cell is suppressed.
     """
     arr = _counts(counts)
     if arr.ndim != 1:
@@ -293,7 +578,7 @@ def suppress_counts(
     flat = np.concatenate([arr, [arr.sum()]])
     primary = primary_mask(flat, threshold)
     mask = (
-        complementary_mask(flat, primary, [Line(tuple(range(n)), n)])
+        protect_mask(flat, primary, primary, [Line(tuple(range(n)), n)], min_width)
         if complementary
         else primary.copy()
     )
