@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 from surveytk.disclosure import (
     Line,
     Suppression,
+    audit_intervals,
     complementary_mask,
     mask_values,
     primary_mask,
@@ -75,6 +76,45 @@ def determined_by_linear_system(hidden: np.ndarray, lines: list[Line]) -> np.nda
 
 def flat_mask(s: Suppression) -> np.ndarray:
     return np.concatenate([s.cells.ravel(), s.row_totals, s.col_totals, [s.grand_total]])
+
+
+def flat_primary(s: Suppression) -> np.ndarray:
+    return np.concatenate(
+        [
+            s.primary_cells.ravel(),
+            s.primary_row_totals,
+            s.primary_col_totals,
+            [s.primary_grand_total],
+        ]
+    )
+
+
+def range_by_lp(values: np.ndarray, hidden: np.ndarray, lines: list[Line], k: int) -> float:
+    """Width of cell k's feasible range: all cells are variables, published ones fixed.
+
+    Written independently of surveytk's own audit (different formulation).
+    """
+    from scipy.optimize import linprog
+
+    n = values.size
+    a = np.zeros((len(lines), n))
+    for r, line in enumerate(lines):
+        a[r, list(line.members)] = 1.0
+        a[r, line.total] -= 1.0
+    bounds = [(0.0, None) if hidden[i] else (values[i], values[i]) for i in range(n)]
+    c = np.zeros(n)
+    c[k] = 1.0
+    lo = linprog(c, A_eq=a, b_eq=np.zeros(len(lines)), bounds=bounds, method="highs")
+    hi = linprog(-c, A_eq=a, b_eq=np.zeros(len(lines)), bounds=bounds, method="highs")
+    assert lo.status == 0 and hi.status in (0, 3)
+    return np.inf if hi.status == 3 else float(hi.x[k] - lo.x[k])
+
+
+def narrowest_primary_range(table: np.ndarray, s: Suppression) -> float:
+    values, hidden, primary = published_flat(table), flat_mask(s), flat_primary(s)
+    lines = table_lines(*table.shape)
+    widths = [range_by_lp(values, hidden, lines, int(k)) for k in np.flatnonzero(primary)]
+    return min(widths, default=np.inf)
 
 
 # ---- primary ---------------------------------------------------------------------------
@@ -221,17 +261,102 @@ def test_mask_values_suppresses_derived_numbers() -> None:
     assert np.isnan(out[0]) and np.isnan(out[2]) and out[1] == 0.2
 
 
-def test_documented_limit_the_full_linear_system_can_pin_a_cell() -> None:
-    """docs/disclosure.md, Limits: lines are checked one at a time, not the whole system.
+#: Line rule alone leaks here: no line has a single suppressed cell, yet combining
+#: lines determines one (about 5 in 1,300 random tables of up to 5 × 5).
+LEAKY = np.array(
+    [[20, 30, 5, 2], [25, 5, 40, 16], [59, 50, 19, 25], [54, 16, 56, 32], [4, 19, 9, 18]]
+)
 
-    In this table no line has a single suppressed cell, yet combining lines
-    determines a suppressed one (about 5 in 1,300 random tables of up to 5 × 5
-    with suppressions). If the rule is strengthened, update the docs and this test.
-    """
-    table = np.array(
-        [[20, 30, 5, 2], [25, 5, 40, 16], [59, 50, 19, 25], [54, 16, 56, 32], [4, 19, 9, 18]]
-    )
-    lines = table_lines(*table.shape)
-    hidden = flat_mask(suppress_table(table))
-    assert not recover_by_subtraction(published_flat(table), hidden, lines).any()
+
+def test_line_rule_alone_can_be_undone_by_combining_lines() -> None:
+    """Why the audit exists: with ``min_width=0`` (no audit) this table leaks."""
+    lines = table_lines(*LEAKY.shape)
+    s = suppress_table(LEAKY, min_width=0)
+    hidden = flat_mask(s)
+    assert not recover_by_subtraction(published_flat(LEAKY), hidden, lines).any()
     assert determined_by_linear_system(hidden, lines).any()
+    assert narrowest_primary_range(LEAKY, s) < 0.5
+
+
+def test_audit_closes_the_combined_lines_gap() -> None:
+    """docs/disclosure.md: the table that used to leak is safe after the audit."""
+    lines = table_lines(*LEAKY.shape)
+    values = published_flat(LEAKY)
+    s = suppress_table(LEAKY)
+    hidden = flat_mask(s)
+    assert np.all(hidden[flat_primary(s)])
+    assert not recover_by_subtraction(values, hidden, lines).any()
+    assert not determined_by_linear_system(hidden, lines).any()
+    assert narrowest_primary_range(LEAKY, s) >= 0.5
+    # it costs little: one more cell than the line rule, and it is an open cell
+    assert s.n_suppressed == suppress_table(LEAKY, min_width=0).n_suppressed + 1
+
+
+def test_audit_intervals_of_the_documented_example() -> None:
+    """docs/disclosure.md example; ranges derived by hand from the four lines.
+
+    x/A + x/B = 23, y/A + y/B = 70, x/A + y/A = 33, x/B + y/B = 60, all ≥ 0:
+    x/A = a in [0, 23], x/B = 23 − a, y/A = 33 − a, y/B = 37 + a.
+    """
+    table = np.array([[3, 20, 25], [30, 40, 50]])
+    hidden = flat_mask(suppress_table(table))
+    lower, upper = audit_intervals(published_flat(table), hidden, table_lines(2, 3))
+    np.testing.assert_allclose(lower[[0, 1, 3, 4]], [0, 0, 10, 37], atol=1e-7)
+    np.testing.assert_allclose(upper[[0, 1, 3, 4]], [23, 23, 33, 60], atol=1e-7)
+    # published cells are their own range
+    assert lower[2] == upper[2] == 25
+
+
+def test_audit_intervals_unbounded_and_untargeted() -> None:
+    counts = np.array([4.0, 6.0, 10.0])
+    lower, upper = audit_intervals(counts, [True, True, True], [Line((0, 1), 2)])
+    assert np.all(lower == 0) and np.all(np.isinf(upper))
+    lower, upper = audit_intervals(counts, [True, True, False], [Line((0, 1), 2)], [0])
+    assert (lower[0], upper[0]) == (0, 10) and np.isnan(lower[1])
+    with pytest.raises(OutputError, match="suppressed"):
+        audit_intervals(counts, [True, True, False], [Line((0, 1), 2)], [2])
+
+
+def test_suppressed_zeros_that_sum_to_zero_are_protected() -> None:
+    """Two suppressed zeros in a line are each between 0 and 0 (counts are ≥ 0)."""
+    counts = [0, 0, 30, 40]
+    line_only = suppress_counts(counts, min_width=0)
+    np.testing.assert_array_equal(line_only.cells[0], [True, True, False, False])
+    s = suppress_counts(counts)
+    # the smallest open cell widens both zeros to [0, 30]
+    np.testing.assert_array_equal(s.cells[0], [True, True, True, False])
+    lower, upper = audit_intervals([0, 0, 30, 40, 70], [1, 1, 1, 0, 0], [Line((0, 1, 2, 3), 4)])
+    np.testing.assert_allclose(upper[:2] - lower[:2], [30, 30], atol=1e-7)
+
+
+def test_min_width_asks_for_a_protection_interval() -> None:
+    table = np.array([[3, 20, 25], [30, 40, 50]])
+    assert narrowest_primary_range(table, suppress_table(table)) == pytest.approx(23)
+    s = suppress_table(table, min_width=30)
+    assert narrowest_primary_range(table, s) >= 30
+    assert s.n_suppressed > suppress_table(table).n_suppressed
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.inf, np.nan, True])
+def test_min_width_must_be_finite_and_non_negative(bad: float) -> None:
+    with pytest.raises(OutputError, match="min_width"):
+        suppress_table([[3, 20], [30, 40]], min_width=bad)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.int64,
+        st.tuples(st.integers(1, 5), st.integers(1, 5)),
+        elements=st.integers(0, 60),
+    ),
+    st.integers(1, 20),
+)
+def test_property_no_primary_cell_is_exactly_determined(table: np.ndarray, t: int) -> None:
+    s = suppress_table(table, t)
+    lines = table_lines(*table.shape)
+    hidden = flat_mask(s)
+    assert np.all(hidden[flat_primary(s)])
+    assert narrowest_primary_range(table, s) >= 0.5
+    determined = determined_by_linear_system(hidden, lines)
+    assert not determined[flat_primary(s)[hidden]].any()
