@@ -84,3 +84,10 @@ def test_stale_staging_folders_are_removed(tmp_path) -> None:  # type: ignore[no
     os.utime(old, (past, past))
     assert remove_stale_staging(tmp_path) == [old]
     assert not old.exists() and young.exists()
+
+
+def test_every_lazy_public_name_resolves() -> None:
+    import surveytk
+
+    for name in surveytk.__all__:
+        assert getattr(surveytk, name) is not None, name

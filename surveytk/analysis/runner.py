@@ -10,7 +10,6 @@ the same folder never see each other's half-written files.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import platform
@@ -33,6 +32,7 @@ from surveytk.analysis.sample import (
 )
 from surveytk.analysis.spec import AnalysisSpec, InputSpec, ModelSpec, load_spec
 from surveytk.errors import SpecError
+from surveytk.io.fileinfo import sha256_file
 from surveytk.models.options import FitOptions
 from surveytk.models.results import FitResult
 
@@ -88,13 +88,6 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 class _Run:
     """One run of a spec: the state shared by its stages."""
@@ -124,7 +117,7 @@ class _Run:
                 self.step(f"copying harmonised {inp.source} from {src}")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, target)
-                self.provenance[inp.source] = {"harmonised": str(src), "sha256": _sha256(src)}
+                self.provenance[inp.source] = {"harmonised": str(src), "sha256": sha256_file(src)}
             else:
                 self._harmonise_one(inp, target, harmonise_to_file)
             self.summary.harmonised[inp.source] = target
@@ -171,7 +164,7 @@ class _Run:
         for m in self.spec.models:
             self.step(f"fitting {m.name} ({m.model}) on {m.data}")
             data = self.tables[m.data]
-            result = fit_model(m, data)
+            result = fit_model(m, data, seed=self.spec.seed)
             if m.predict:
                 result = add_predictions(result, m, data)
             result.save(results_dir / f"{m.name}.json")
@@ -220,7 +213,7 @@ class _Run:
         manifest = {
             "surveytk_version": __version__,
             "spec": {"path": str(self.spec_path), "name": self.spec.name,
-                     "version": self.spec.version, "sha256": _sha256(self.spec_path)},
+                     "version": self.spec.version, "sha256": sha256_file(self.spec_path)},
             "seed": self.spec.seed,
             "inputs": self.provenance,
             "row_accounting": {k: v.to_dict() for k, v in self.accounts.items()},
@@ -277,9 +270,10 @@ def rescale_pooled_weights(table: pd.DataFrame, how: str) -> pd.DataFrame:
     return out
 
 
-def fit_model(m: ModelSpec, data: pd.DataFrame) -> FitResult:
+def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int) -> FitResult:
     """Fit one model of a spec on its analysis table (design columns that the table
-    lacks, or has only empty, are left out of the design)."""
+    lacks, or has only empty, are left out of the design); ``seed`` seeds replicate
+    weights made from the design."""
     from surveytk.models.registry import family_fit
 
     d = m.design
@@ -293,7 +287,7 @@ def fit_model(m: ModelSpec, data: pd.DataFrame) -> FitResult:
         lonely_psu=d.lonely_psu,
         replicates=d.replicates,
         reptype=d.reptype,
-        seed=None if d.replicates is None else 20240601,
+        seed=None if d.replicates is None else seed,
         subpop=m.subpop,
         ame=m.ame,
         base=m.base,

@@ -14,17 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from surveytk.codebook.model import MISSING_REASONS
-from surveytk.harmonise.column import VALID, Col
+from surveytk.harmonise.column import VALID, Col, code_text, plain_value
 
 if TYPE_CHECKING:
     from surveytk.codebook.loader import Codebook
     from surveytk.harmonise.frames import Delivery
 
 
-def _code_text(code: object) -> str:
-    if isinstance(code, float) and code.is_integer():
-        return str(int(code))
-    return str(code)
 
 
 @dataclass
@@ -52,13 +48,13 @@ class ValueCounts:
             code = col.values.iloc[row] if i < n_u else None
             r = int(out_reason[row])
             target = (f"missing:{MISSING_REASONS[r - 1]}" if r != VALID else
-                      _jsonable(value_at(row)))
+                      plain_value(value_at(row)))
             label = None
             if code is not None:
                 label = labels.get(code) if not isinstance(code, float) else (
                     labels.get(code) or (labels.get(int(code)) if code.is_integer() else None))
             rows.append({
-                "code": None if code is None else _code_text(_jsonable(code)),
+                "code": None if code is None else code_text(plain_value(code)),
                 "label": None if label is None else str(label),
                 "to": target,
                 "n": int(count[i]),
@@ -67,10 +63,6 @@ class ValueCounts:
         return cls(rows=rows)
 
 
-def _jsonable(value: object) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def summarise(col: Col) -> dict[str, Any]:

@@ -39,6 +39,22 @@ def normalise_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value)).strip().casefold()
 
 
+def code_text(code: object) -> str:
+    """A source code as text for messages and the audit: ``1.0`` → ``"1"``."""
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code)
+
+
+def plain_value(value: object) -> Any:
+    """A cell value as a plain JSON type (numpy scalars unwrapped, dates as ISO text)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value
+
+
 def code_key(value: object) -> object:
     """Code comparison form: booleans as is, numbers as float, text normalised.
 

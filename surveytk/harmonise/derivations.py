@@ -23,6 +23,7 @@ from surveytk.harmonise.column import (
     VALID,
     Col,
     code_key,
+    code_text,
     first_reason,
     format_id_part,
     map_uniques,
@@ -449,7 +450,7 @@ def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     if miss.any():
         bad_u = np.zeros(len(originals), dtype=bool)
         bad_u[inverse[miss]] = True
-        bad = sorted({_code_str(u) for u in originals[bad_u]})
+        bad = sorted({code_text(u) for u in originals[bad_u]})
         labels = _labels_for(src, bad)
         ctx.problems.add(
             f"{src.file or src.origin}: {src.origin} values {labels} are not in lookup "
@@ -475,10 +476,6 @@ def _unique_inverse(values: pd.Series, as_text: bool) -> tuple[np.ndarray, np.nd
     return arr, np.where(codes < 0, len(arr) - 1, codes), arr.astype(object)
 
 
-def _code_str(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _labels_for(src: Col, values: list[str]) -> list[str]:

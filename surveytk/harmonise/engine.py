@@ -28,9 +28,11 @@ from surveytk.harmonise.column import (
     VALID,
     Col,
     code_key,
+    code_text,
     format_id_part,
     map_uniques,
     normalise_text,
+    plain_value,
     raise_problems,
     to_float,
 )
@@ -60,10 +62,6 @@ def read_lookup(name: str) -> pd.DataFrame:
     return _read_lookup(str(p), p.stat().st_mtime)
 
 
-def _code_text(code: object) -> str:
-    if isinstance(code, float) and code.is_integer():
-        return str(int(code))
-    return str(code)
 
 
 class Context:
@@ -255,10 +253,10 @@ def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.
             code = col.values[np.flatnonzero(codes == b)[0]]
             label = _label_of(col, code)
             ctx.problems.add(
-                f"{col.file or col.origin}: {col.origin} value {_code_text(code)!s}"
+                f"{col.file or col.origin}: {col.origin} value {code_text(code)!s}"
                 f"{f' ({label!r})' if label else ''} in {int(n_bad[b])} rows is not in the map "
                 f"of {name}; add it to {ctx.book.where('variables', name, 'map')}",
-                file=col.file, variable=col.origin, value=_code_text(code),
+                file=col.file, variable=col.origin, value=code_text(code),
             )
     if spec.check_labels and col.meta is not None and col.meta.value_labels:
         _check_map_labels(ctx, name, spec, col, set(uniques.tolist()) if numeric else set())
@@ -344,10 +342,10 @@ def _check_map_labels(ctx: Context, name: str, spec: VariableSpec, col: Col,
         msg = compare_label(code, delivered, entry.label)
         if msg:
             ctx.problems.add(
-                f"{col.file}: {col.origin} code {_code_text(code)}: {msg}; check the delivery, "
+                f"{col.file}: {col.origin} code {code_text(code)}: {msg}; check the delivery, "
                 f"then fix {ctx.book.where('variables', name, 'map', code)} (or acknowledge it "
                 "with label_as_delivered)",
-                file=col.file, variable=col.origin, value=_code_text(code),
+                file=col.file, variable=col.origin, value=code_text(code),
             )
 
 
@@ -611,8 +609,8 @@ def derived_counts(ctx: Context, name: str, col: Col) -> ValueCounts:
     for i, row in enumerate(first.tolist()):
         r = int(col.reason[row])
         to = (f"missing:{MISSING_REASONS[r - 1]}" if r != VALID else
-              _jsonable(col.values.iloc[row]))
-        codes_here = [_code_text(_jsonable(c.values.iloc[row])) if pd.notna(c.values.iloc[row])
+              plain_value(col.values.iloc[row]))
+        codes_here = [code_text(plain_value(c.values.iloc[row])) if pd.notna(c.values.iloc[row])
                       else None for c in inputs]
         rows.append({"code": codes_here[0] if len(codes_here) == 1 else codes_here,
                      "label": _label_of(inputs[0], inputs[0].values.iloc[row])
@@ -622,12 +620,6 @@ def derived_counts(ctx: Context, name: str, col: Col) -> ValueCounts:
     return ValueCounts(rows=rows)
 
 
-def _jsonable(value: object) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    return value
 
 
 def variable_refs(book: Codebook, name: str) -> list[str]:

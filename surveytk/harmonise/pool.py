@@ -7,7 +7,6 @@ the pooled file's metadata.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 
 from surveytk.codebook.loader import load_schema
 from surveytk.errors import DesignError, HarmoniseError, ReadError
+from surveytk.io.fileinfo import sha256_file
 
 WeightScaling = Literal["sample", "equal", "none"]
 WEIGHT_SCALINGS: tuple[str, ...] = ("sample", "equal", "none")
@@ -150,7 +150,7 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
         table["psu"] = table["psu"].astype("string").fillna(
             table["respondent_id"].astype("string"))
         tables.append(table)
-        sha = hashlib.sha256(p.read_bytes()).hexdigest()
+        sha = sha256_file(p)
         inputs.append({"file": p.name, "sha256": sha, "rows": len(table), "provenance": prov})
     _unique_design_ids(tables, "psu")
     _unique_design_ids(tables, "stratum")
