@@ -41,7 +41,7 @@ from fuzz.strategies import (  # noqa: E402 - after the path set-up
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-TESTFILES = ROOT.parent / "shared" / "testfiles"
+TESTFILES = ROOT / "tests" / "data"
 
 
 class Tally:

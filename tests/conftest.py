@@ -1,4 +1,4 @@
-"""Shared fixtures: where the third-party test files and the shared data live."""
+"""Shared fixtures: where the third-party test files live (all inside tests/)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-SHARED_DIR = PROJECT_DIR.parent / "shared"
-TESTFILES = SHARED_DIR / "testfiles"
+TESTS_DIR = Path(__file__).resolve().parent
+TESTFILES = TESTS_DIR / "data"  # third-party files, provenance in tests/data/README.md
+LOOKUPS = TESTFILES / "lookups"
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
 @pytest.fixture(scope="session")
 def testfiles() -> Path:
     if not TESTFILES.is_dir():
-        pytest.fail(f"shared test files not found at {TESTFILES}")
+        pytest.fail(f"third-party test files not found at {TESTFILES}")
     return TESTFILES
 
 

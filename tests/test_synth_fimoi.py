@@ -13,7 +13,7 @@ import pytest
 
 from surveytk.synth import generate_truth, write_synthetic_sources
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parent / "data" / "lookups"
 SEED = 11
 SCALE = 1.0  # n ≈ 2,085
 

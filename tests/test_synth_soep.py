@@ -13,7 +13,7 @@ import pytest
 
 from surveytk.synth import generate_truth, write_synthetic_sources
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parent / "data" / "lookups"
 SEED = 3
 SCALE = 0.5  # wave 1 ≈ 5,600 respondents: enough for shares within a few points
 

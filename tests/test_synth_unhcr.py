@@ -11,7 +11,7 @@ import pytest
 
 from surveytk.synth import generate_truth, write_synthetic_sources
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parent / "data" / "lookups"
 SEED = 5
 SCALE = 1.0  # R5 ≈ 4,000 households
 
