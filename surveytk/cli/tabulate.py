@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from surveytk.cli.options import (
+    analysis_data_options,
     design_options,
     digits_option,
     format_option,
@@ -48,6 +49,13 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     "instead of showing them as '(missing)'.",
 )
 @click.option(
+    "--subpop",
+    metavar="EXPR",
+    default=None,
+    help='Shares within a domain, e.g. "age >= 18" (the full design kept for the variance).',
+)
+@analysis_data_options()
+@click.option(
     "--reference",
     type=click.Choice(("origin",)),
     default=None,
@@ -83,6 +91,10 @@ def command(
     fpc: str | None,
     lonely_psu: str,
     dropna: bool,
+    subpop: str | None,
+    define: tuple[str, ...],
+    keep_user_missing: bool,
+    value_labels: bool,
     reference: str | None,
     threshold: int,
     fmt: str | None,
@@ -103,9 +115,9 @@ def command(
     """
     from surveytk.errors import DesignError, OutputError
     from surveytk.io.atomic import check_not_input, write_bytes_atomic
-    from surveytk.io.readers import read_file
-    from surveytk.report.labels import Labeller
-    from surveytk.tabulate import ORIGIN_VARIABLE, render_tabulation, tabulate
+    from surveytk.analysis_frame import load_analysis_frame
+    from surveytk.expr import parse_definitions
+    from surveytk.tabulate import ORIGIN_VARIABLE, file_labeller, render_tabulation, tabulate
 
     fmt = fmt or _format_for(out)
     if out is None and fmt in BINARY_FORMATS:
@@ -116,9 +128,14 @@ def command(
         if reference != "origin":
             raise OutputError("give --by VAR (one or two times)")
         by = (ORIGIN_VARIABLE,)
-    frame = read_file(file).data
+    loaded = load_analysis_frame(
+        file,
+        keep_user_missing=keep_user_missing,
+        definitions=parse_definitions(define),
+        labels=labels and value_labels,
+    )
     if weighted and weights is None:
-        if DEFAULT_WEIGHT_COLUMN not in frame.columns:
+        if DEFAULT_WEIGHT_COLUMN not in loaded.data.columns:
             raise DesignError(
                 f"{file}: no column {DEFAULT_WEIGHT_COLUMN!r}; name the weight column with "
                 "--weights COL, or use --unweighted",
@@ -127,7 +144,7 @@ def command(
             )
         weights = DEFAULT_WEIGHT_COLUMN
     tab = tabulate(
-        frame,
+        loaded,
         list(by),
         weights=weights,
         strata=strata,
@@ -138,10 +155,10 @@ def command(
         threshold=threshold,
         dropna=dropna,
         reference=reference,
+        subpop=subpop,
     )
-    data = render_tabulation(
-        tab, fmt, labeller=Labeller.from_schema(enabled=labels), digits=digits, title=title
-    )
+    labeller = file_labeller(loaded, enabled=labels)
+    data = render_tabulation(tab, fmt, labeller=labeller, digits=digits, title=title)
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return

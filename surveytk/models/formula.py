@@ -426,7 +426,8 @@ def _build_matrix(
 
 
 def _check_columns(parsed: ParsedFormula, data: pd.DataFrame, extra: Sequence[str]) -> None:
-    for col in (*parsed.outcome_columns, *parsed.columns, *extra):
+    outcome = (parsed.outcome,) if parsed.outcome in data.columns else parsed.outcome_columns
+    for col in (*outcome, *parsed.columns, *extra):
         if col not in data.columns:
             raise FormulaError(
                 f"column {col!r} of formula {parsed.text!r} is not in the data"
