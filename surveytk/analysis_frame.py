@@ -186,7 +186,9 @@ def user_missing_mask(series: pd.Series, meta: VariableMeta) -> np.ndarray:
     return mask
 
 
-def _extended_missing(series: pd.Series, meta: VariableMeta) -> tuple[pd.Series, int, tuple[str, ...]]:
+def _extended_missing(
+    series: pd.Series, meta: VariableMeta
+) -> tuple[pd.Series, int, tuple[str, ...]]:
     """Stata ``.a`` … ``.z`` strings in a numeric column → NaN (column made float)."""
     if series.dtype != object or meta.storage != "numeric":
         return series, 0, ()

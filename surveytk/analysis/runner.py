@@ -21,12 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-import numpy as np
-
 from surveytk import __version__
-
 from surveytk.analysis.sample import (
     SampleAccount,
     design_column,

@@ -113,10 +113,10 @@ def command(
 
     Example: surveytk tabulate wodc.parquet --by origin_area --reference origin --strata stratum
     """
-    from surveytk.errors import DesignError, OutputError
-    from surveytk.io.atomic import check_not_input, write_bytes_atomic
     from surveytk.analysis_frame import load_analysis_frame
+    from surveytk.errors import DesignError, OutputError
     from surveytk.expr import parse_definitions
+    from surveytk.io.atomic import check_not_input, write_bytes_atomic
     from surveytk.tabulate import ORIGIN_VARIABLE, file_labeller, render_tabulation, tabulate
 
     fmt = fmt or _format_for(out)

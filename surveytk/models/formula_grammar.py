@@ -4,9 +4,9 @@ A formula from an analysis spec (someone else's file) must never run code, so
 it is tokenised (:mod:`surveytk.lexer`, the one tokeniser of surveytk's
 expression language) and parsed here by a small recursive-descent parser;
 nothing is handed to ``eval``, patsy or formulaic. The insides of ``I(...)``,
-the functions and ``C(...)`` are parsed by :class:`surveytk.expr.ExpressionParser`,
+the functions and ``C(...)`` are parsed by :class:`surveytk.language.parser.ExpressionParser`,
 the same parser as conditions and ``--define``, so one language serves them
-all. This module reads no data: :func:`parse_formula` turns text into a
+all. Like the parser, this module imports neither numpy nor pandas. This module reads no data: :func:`parse_formula` turns text into a
 :class:`ParsedFormula` (outcome, terms of :class:`Factor`, intercept) or raises
 a :class:`~surveytk.errors.FormulaError` naming the offending piece and its
 position. Building the outcome and model matrix from a parsed formula and a
@@ -36,21 +36,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from surveytk.errors import FormulaError
-from surveytk.expr import (
-    HINT as EXPRESSION_HINT,
-)
-from surveytk.expr import (
-    NUMERIC_FUNCTIONS,
-    Cat,
-    Col,
-    Cut,
-    ExpressionParser,
-    Func,
-    Node,
-    columns_of,
-    to_text,
-    tokens_of,
-)
+from surveytk.language.parser import HINT as EXPRESSION_HINT
+from surveytk.language.parser import NUMERIC_FUNCTIONS, ExpressionParser, tokens_of
+from surveytk.language.tree import Cat, Col, Cut, Func, Node, columns_of, to_text
 from surveytk.lexer import Token, forbidden_word
 
 __all__ = ["Factor", "ParsedFormula", "Term", "parse_formula"]
