@@ -4,13 +4,15 @@ A formula from an analysis spec (someone else's file) must never run code, so
 it is tokenised (:mod:`surveytk.lexer`, the one tokeniser of surveytk's
 expression language) and parsed here by a small recursive-descent parser;
 nothing is handed to ``eval``, patsy or formulaic. The insides of ``I(...)``,
-the functions and ``C(...)`` are parsed by :class:`surveytk.language.parser.ExpressionParser`,
-the same parser as conditions and ``--define``, so one language serves them
-all. Like the parser, this module imports neither numpy nor pandas. This module reads no data: :func:`parse_formula` turns text into a
-:class:`ParsedFormula` (outcome, terms of :class:`Factor`, intercept) or raises
-a :class:`~surveytk.errors.FormulaError` naming the offending piece and its
-position. Building the outcome and model matrix from a parsed formula and a
-table lives in :mod:`surveytk.models.formula`, which re-exports the public names.
+the functions and ``C(...)`` are parsed by
+:class:`surveytk.language.parser.ExpressionParser`, the same parser as
+conditions and ``--define``, so one language serves them all. Like that
+parser, this module imports neither numpy nor pandas and reads no data:
+:func:`parse_formula` turns text into a :class:`ParsedFormula` (outcome, terms
+of :class:`Factor`, intercept) or raises a :class:`~surveytk.errors.FormulaError`
+naming the offending piece and its position. Building the outcome and model
+matrix from a parsed formula and a table lives in
+:mod:`surveytk.models.formula`, which re-exports the public names.
 
 Grammar (``docs/formulas.md`` has examples)::
 
