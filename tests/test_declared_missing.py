@@ -171,3 +171,17 @@ def test_stata_extended_missing_is_missing(tmp_path: Path) -> None:
     assert af.data["v"].isna().tolist() == [False, True, False, True]
     assert [(m.variable, m.reason, m.n) for m in af.set_missing] == [
         ("v", "extended_missing", 2)]
+
+
+def test_table_rows_use_the_files_variable_labels(tmp_path: Path) -> None:
+    from surveytk.report.labels import Labeller
+    from surveytk.report.tables import write_table
+
+    res = fit(str(SAV), model="lpm", formula="y ~ x + C(group)", **DESIGN)
+    out = tmp_path / "t.md"
+    write_table([res], out, labeller=Labeller(enabled=True))
+    text = out.read_text()
+    assert "| Exposure |" in text and "Group of respondent: Centre" in text
+    assert "x: 28 values set missing" in text  # the notes under the table
+    write_table([res], out, labeller=Labeller(enabled=False))
+    assert "| x |" in out.read_text()

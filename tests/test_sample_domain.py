@@ -106,3 +106,20 @@ def test_pooled_weights_rescaled_over_the_domain() -> None:
     # the same factor as scaling the kept rows alone (the estimates keep their meaning)
     kept = rescale_pooled_weights(table.loc[domain].reset_index(drop=True), "sample")
     np.testing.assert_allclose(out.loc[domain, "weight"].to_numpy(), kept["weight"].to_numpy())
+
+
+def test_spec_define_block_is_checked(tmp_path: Path) -> None:
+    from surveytk.analysis.spec import load_spec
+    from surveytk.paths import ANALYSES_DIR
+
+    text = (ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace("pool_weights: sample",
+                                 'define: {old: "open(age)"}\npool_weights: sample'),
+                    encoding="utf-8")
+    with pytest.raises(SpecError, match=r"define: .*`open\(\.\.\.\)` is not allowed"):
+        load_spec(path)
+    path.write_text(text.replace("pool_weights: sample",
+                                 'define: {old: "age >= 60"}\npool_weights: sample'),
+                    encoding="utf-8")
+    assert load_spec(path).define == {"old": "age >= 60"}
