@@ -204,3 +204,12 @@ def test_levels_must_cover_the_data(df: pd.DataFrame) -> None:
 
     with pytest.raises(SpecError, match="'west' of 'area' are not in levels"):
         apply_definitions(df, parse_definitions(["g=C(area, levels=['kyiv', 'lviv'])"]))
+
+
+def test_unicode_and_quoted_names() -> None:
+    d = pd.DataFrame({"überhaupt": [1.0, 5.0], "sch.wide": ["Yes", "No"]})
+    np.testing.assert_array_equal(parse_condition("überhaupt > 2").evaluate(d), [False, True])
+    np.testing.assert_array_equal(parse_condition("`sch.wide` == 'Yes'").evaluate(d),
+                                  [True, False])
+    np.testing.assert_array_equal(parse_condition('Q("sch.wide") != "Yes"').evaluate(d),
+                                  [False, True])
