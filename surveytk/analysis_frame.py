@@ -246,7 +246,7 @@ def analysis_frame(
                     counts.append(MissingCount(name, "user_missing", declared, int(mask.sum())))
         if meta.label:
             variable_labels[name] = meta.label
-        if meta.value_labels and meta.storage == "numeric":
+        if meta.value_labels and meta.storage in ("numeric", "string"):
             missing_codes = set() if keep_user_missing else {
                 _code_text(c) for c in meta.missing_values
             }

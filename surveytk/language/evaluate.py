@@ -163,8 +163,8 @@ class Evaluator:
         idx = np.searchsorted(b, x, side="right") - 1
         inside = (idx >= 0) & (idx < len(b) - 1) & ~v.missing
         labels = node.labels
-        values = np.array([labels[i] if ok else None for i, ok in zip(idx, inside, strict=True)],
-                          dtype=object)
+        values = np.asarray(labels, dtype=object)[np.clip(idx, 0, len(labels) - 1)]
+        values[~inside] = None
         return Vec("category", values, ~inside, levels=labels, label=to_text(node))
 
     def _cat(self, node: Cat) -> Vec:
@@ -193,8 +193,7 @@ class Evaluator:
                     variable=node.column,
                 )
             order = [node.ref, *[o for o in order if o != node.ref]]
-        values = np.array([None if m else level_key(x) for x, m in
-                           zip(v.values, v.missing, strict=True)], dtype=object)
+        values = _level_texts(v.values, v.missing)
         return Vec("category", values, v.missing.copy(), levels=tuple(order),
                    label=to_text(node))
 
@@ -351,6 +350,15 @@ def frame_resolver(df: pd.DataFrame, *, text: str, what: str,
     return resolve
 
 
+def _level_texts(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Level texts of ``values`` (``None`` where missing), one conversion per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.asarray([level_key(u) for u in uniques] + [None], dtype=object)
+    out = texts[codes]
+    out[np.asarray(missing, dtype=bool)] = None
+    return out
+
+
 def vec_to_series(v: Vec, index: pd.Index, name: str) -> pd.Series:
     """A :class:`Vec` as a pandas column (nullable boolean, float, text or category)."""
     if v.kind == "number":
@@ -362,7 +370,7 @@ def vec_to_series(v: Vec, index: pd.Index, name: str) -> pd.Series:
         return pd.Series(arr, index=index, name=name)
     if v.kind == "category":
         levels = [level_key(x) for x in (v.levels or ())]
-        vals = [None if m else level_key(x) for x, m in zip(v.values, v.missing, strict=True)]
+        vals = _level_texts(v.values, v.missing)
         return pd.Series(pd.Categorical(vals, categories=levels), index=index, name=name)
     if v.series is not None:
         return v.series.rename(name)
