@@ -374,7 +374,7 @@ def vec_to_series(v: Vec, index: pd.Index, name: str) -> pd.Series:
         return pd.Series(pd.Categorical(vals, categories=levels), index=index, name=name)
     if v.series is not None:
         return v.series.rename(name)
-    vals = [None if m else x for x, m in zip(v.values, v.missing, strict=True)]
-    return pd.Series(vals, index=index, name=name, dtype="string")
+    text = np.where(v.missing, None, v.values)
+    return pd.Series(text, index=index, name=name, dtype="string")
 
 
