@@ -374,7 +374,8 @@ def vec_to_series(v: Vec, index: pd.Index, name: str) -> pd.Series:
         return pd.Series(pd.Categorical(vals, categories=levels), index=index, name=name)
     if v.series is not None:
         return v.series.rename(name)
-    text = np.where(v.missing, None, v.values)
+    text = np.array(v.values, dtype=object)
+    text[np.asarray(v.missing, dtype=bool)] = None
     return pd.Series(text, index=index, name=name, dtype="string")
 
 
