@@ -13,6 +13,7 @@ columns, codes the categories, loops over domains and lays out the table.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,10 +127,13 @@ class EstimateTable:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, for the JSON output."""
-        rows = self.rows.astype(object).where(self.rows.notna(), None)
+        numeric = self.rows.select_dtypes("number")
+        finite = self.rows.notna()
+        finite[numeric.columns] = np.isfinite(numeric.to_numpy(dtype=float))
+        rows = self.rows.astype(object).where(finite, None)
         return {
             "kind": "estimate",
-            "design": self.design.to_dict(),
+            "design": dataclasses.asdict(self.design),
             "confidence_level": self.request.level,
             "proportion_interval": self.request.ci,
             "threshold": self.request.threshold,
@@ -233,7 +237,11 @@ def _estimate_rows(
 
 
 def _prop_rows(
-    name: str, codes: np.ndarray, levels: list[str], domain: str, design: SurveyDesign,
+    name: str,
+    codes: np.ndarray,
+    levels: list[str],
+    domain: str,
+    design: SurveyDesign,
     request: EstimateRequest,
 ) -> list[dict[str, Any]]:
     ind = indicators(codes, len(levels))
@@ -297,7 +305,10 @@ def _suppress(row: dict[str, Any]) -> None:
 
 
 def _domain_rows(
-    frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest, domain: str,
+    frame: pd.DataFrame,
+    design: SurveyDesign,
+    request: EstimateRequest,
+    domain: str,
     coded: dict[str, tuple[np.ndarray, list[str]]],
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
@@ -334,14 +345,20 @@ def _domain_rows(
         codes, levels = coded[name]
         rows += _prop_rows(name, codes, levels, domain, design, request)
     for a, b in request.chisq:
-        res = rao_scott_test(coded[a][0], coded[b][0], design)
+        res = rao_scott_test(coded[a][0], coded[b][0], design, names=(a, b))
         rows.append(_test_row("chisq_rao_scott", f"{a},{b}", domain, res))
     for y, g in request.ttest:
-        res = two_group_ttest(numeric_values(frame, y, "--ttest"), coded[g][0], design, request.level)
+        res = two_group_ttest(
+            numeric_values(frame, y, "--ttest"), coded[g][0], design, request.level, group_name=g
+        )
         rows.append(_test_row("ttest", f"{y},{g}", domain, res))
     for y, g in request.ranktest:
         res = two_group_ranktest(
-            numeric_values(frame, y, "--ranktest"), coded[g][0], design, request.rank_score
+            numeric_values(frame, y, "--ranktest"),
+            coded[g][0],
+            design,
+            request.rank_score,
+            group_name=g,
         )
         rows.append(_test_row(f"ranktest_{request.rank_score}", f"{y},{g}", domain, res))
     for row in rows:
@@ -350,9 +367,7 @@ def _domain_rows(
     return rows
 
 
-def estimate(
-    frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
-) -> EstimateTable:
+def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest) -> EstimateTable:
     """Run ``request`` on ``frame`` with ``design`` (built from the same frame).
 
     Parameters
@@ -402,6 +417,8 @@ def estimate(
     categorical += [g for _, g in (*request.ttest, *request.ranktest)]
     coded = {name: category_codes(frame, name) for name in dict.fromkeys(categorical)}
     notes: list[str] = []
+    if design.subpop:
+        notes.append(f"Subpopulation: {design.subpop} (the full design kept for the variance).")
     if request.by is None:
         rows = _domain_rows(frame, design, request, "", coded)
     else:
@@ -417,6 +434,12 @@ def estimate(
             rows += _domain_rows(frame, sub, request, lv, coded)
     notes += _missing_notes(frame, design, request)
     table = pd.DataFrame(rows, columns=[*TIDY_COLUMNS, *EXTRA_COLUMNS])
+    if request.deff and np.isinf(table["deff"].to_numpy(dtype=float)).any():
+        notes.append(
+            "deff is infinite where the weights sum to the sample size: the SRS variance "
+            "without replacement from a population of Σw = n is zero (R's convention; "
+            "use weights that sum to the population size)."
+        )
     if table["suppressed"].any():
         notes.append(suppression_note(request.threshold))
     return EstimateTable(table, design.summary(), request, tuple(notes))
@@ -447,6 +470,9 @@ STATISTIC_NAMES = {
     "prop": "Proportion",
     "chisq_rao_scott": "Rao-Scott F",
     "ttest": "t-test (difference)",
+    "ranktest_wilcoxon": "Rank test, Wilcoxon",
+    "ranktest_vanderwaerden": "Rank test, van der Waerden",
+    "ranktest_median": "Rank test, median",
 }
 
 
@@ -462,10 +488,11 @@ def estimate_grid(table: EstimateTable, *, digits: int = 3, minus: str = "\u2212
 
     show_deff = table.request.deff
     show_domain = table.request.by is not None
+    show_p = bool(table.rows["p_value"].notna().any())
     pct = f"{100 * table.request.level:g}% CI"
     head = ["Statistic", "Variable", "Level"]
     head += ["Domain"] if show_domain else []
-    head += ["Estimate", "SE", pct] + (["deff"] if show_deff else []) + ["p"]
+    head += ["Estimate", "SE", pct] + (["deff"] if show_deff else []) + (["p"] if show_p else [])
     body = []
     for _, r in table.rows.iterrows():
         name = STATISTIC_NAMES.get(str(r["statistic"]), str(r["statistic"]))
@@ -473,18 +500,20 @@ def estimate_grid(table: EstimateTable, *, digits: int = 3, minus: str = "\u2212
         if show_domain:
             cells.append(Cell(str(r["domain"])))
         if bool(r["suppressed"]):
-            cells += [Cell(SUPPRESSED_MARKER)] * (4 + show_deff)
+            cells += [Cell(SUPPRESSED_MARKER)] * (3 + show_deff + show_p)
         else:
             lo, hi = float(r["conf_low"]), float(r["conf_high"])
             ci = (
-                Cell(f"[{format_number(lo, digits, minus=minus)}, "
-                     f"{format_number(hi, digits, minus=minus)}]")
+                Cell(
+                    f"[{format_number(lo, digits, minus=minus)}, "
+                    f"{format_number(hi, digits, minus=minus)}]"
+                )
                 if np.isfinite(lo) and np.isfinite(hi)
                 else Cell("")
             )
             cells += [num(r["estimate"]), num(r["std_error"]), ci]
             cells += [num(r["deff"])] if show_deff else []
-            cells += [num(r["p_value"], 4)]
+            cells += [num(r["p_value"], 4)] if show_p else []
         body.append(tuple(cells))
     notes = [
         f"Design-based standard errors; {pct}s use t with the design degrees of freedom of "

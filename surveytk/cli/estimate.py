@@ -65,8 +65,11 @@ def _probs(text: str) -> tuple[float, ...]:
     help="Scores of --ranktest (as R svyranktest).",
 )
 @click.option(
-    "--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
-    show_default=True, help="Confidence level.",
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level.",
 )
 @click.option("--weights", metavar="COL", help="Sampling-weight column (default: equal weights).")
 @design_options(lonely_psu_default="fail")

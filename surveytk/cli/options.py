@@ -133,7 +133,9 @@ def replicate_options() -> Callable[[F], F]:
     """``--repweights``, ``--reptype``, ``--rho``, ``--mse``, ``--replicates``, ``--seed``."""
     return _stack(
         click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex)."),
-        click.option("--reptype", type=click.Choice(REPTYPES), help="Type of the replicate weights."),
+        click.option(
+            "--reptype", type=click.Choice(REPTYPES), help="Type of the replicate weights."
+        ),
         click.option("--rho", type=float, help="Fay's rho (with --reptype fay)."),
         click.option("--mse", is_flag=True, help="Centre replicates at the full-sample estimate."),
         click.option(

@@ -111,7 +111,10 @@ def replicate_covariance(
     dom = design.domain
     scale, rscales = design.replicate_scales()
     thetas = np.vstack(
-        [np.atleast_1d(recompute(design.replicate_weights(r)[dom])) for r in range(design.n_replicates)]
+        [
+            np.atleast_1d(recompute(design.replicate_weights(r)[dom]))
+            for r in range(design.n_replicates)
+        ]
     )
     ok = np.isfinite(thetas).all(axis=1)
     if not ok.any():
@@ -183,7 +186,7 @@ def _domain(values: np.ndarray, design: SurveyDesign) -> tuple[SurveyDesign, np.
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 1:
         v = v[:, None]
-    present = np.isfinite(v).all(axis=1)
+    present = np.asarray(np.isfinite(v).all(axis=1), dtype=bool)
     sub = design if present[design.domain].all() else design.subset(present)
     if sub.n_obs == 0:
         raise ModelError("no respondent in the domain has a value; nothing to estimate")
@@ -246,9 +249,7 @@ def survey_ratio(
     ratio = float(w @ y) / xsum
     r = (y - ratio * x) / xsum
     est = np.array([ratio])
-    cov = design_covariance(
-        (w * r)[:, None], lambda wr: np.array([(wr @ y) / (wr @ x)]), est, sub
-    )
+    cov = design_covariance((w * r)[:, None], lambda wr: np.array([(wr @ y) / (wr @ x)]), est, sub)
     deff = total_deff(np.diag(cov), r[:, None], w)
     return DesignEstimate(est, cov, sub.df, deff, y.shape[0], float(w.sum()))
 
@@ -313,16 +314,15 @@ def proportion_interval(
         Beta_{α/2}(n* p, n*(1 − p) + 1), Beta_{1−α/2}(n* p + 1, n*(1 − p)).
     """
     if method not in PROP_CI_METHODS:
-        raise ModelError(
-            f"--ci: expecting one of {{{', '.join(PROP_CI_METHODS)}}}; got {method!r}"
-        )
+        raise ModelError(f"--ci: expecting one of {{{', '.join(PROP_CI_METHODS)}}}; got {method!r}")
     alpha = 1.0 - level
+    p, std_error = np.float64(p), np.float64(std_error)  # 0/0 → NaN, not an exception
     if method == "wald":
         lo, hi = wald_interval(np.array([p]), np.array([std_error]), df, level)
         return float(lo[0]), float(hi[0])
     if method == "logit":
-        se_l = std_error / (p * (1.0 - p)) if logit_std_error is None else logit_std_error
         with np.errstate(divide="ignore", invalid="ignore"):
+            se_l = std_error / (p * (1.0 - p)) if logit_std_error is None else logit_std_error
             eta = np.log(p / (1.0 - p))
         q = t_quantile(df, level)
         return float(_expit(eta - q * se_l)), float(_expit(eta + q * se_l))
@@ -357,4 +357,5 @@ def logit_replicate_std_error(indicator: np.ndarray, design: SurveyDesign) -> fl
 
 
 def _expit(x: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-x)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(1.0 / (1.0 + np.exp(-x)))

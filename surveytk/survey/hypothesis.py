@@ -68,17 +68,26 @@ def _observed(codes: np.ndarray, design: SurveyDesign, name: str) -> tuple[np.nd
     remap[present] = np.arange(present.size)
     out = np.where(codes >= 0, remap[np.where(codes >= 0, codes, -1)], -1)
     if present.size < 2:
-        raise ModelError(f"{name} has fewer than two levels in the domain; nothing to test")
+        raise ModelError(
+            f"{name} has fewer than two levels in the domain; nothing to test", variable=name
+        )
     return out, int(present.size)
 
 
-def rao_scott_test(row_codes: np.ndarray, col_codes: np.ndarray, design: SurveyDesign) -> TestResult:
+def rao_scott_test(
+    row_codes: np.ndarray,
+    col_codes: np.ndarray,
+    design: SurveyDesign,
+    names: tuple[str, str] = ("the row variable", "the column variable"),
+) -> TestResult:
     """Rao-Scott second-order corrected F test of independence (R ``svychisq``, ``F``).
 
     Parameters
     ----------
     row_codes, col_codes
         (n,) level codes of the two variables (−1 = missing).
+    names
+        The variables' names, for messages.
 
     Notes
     -----
@@ -94,8 +103,8 @@ def rao_scott_test(row_codes: np.ndarray, col_codes: np.ndarray, design: SurveyD
     """
     sub = _complete(design, row_codes, col_codes)
     nu = design.df
-    r_codes, nr = _observed(np.asarray(row_codes, dtype=np.int64), sub, "the row variable")
-    c_codes, nc = _observed(np.asarray(col_codes, dtype=np.int64), sub, "the column variable")
+    r_codes, nr = _observed(np.asarray(row_codes, dtype=np.int64), sub, names[0])
+    c_codes, nc = _observed(np.asarray(col_codes, dtype=np.int64), sub, names[1])
     cell = np.where((r_codes >= 0) & (c_codes >= 0), r_codes + nr * c_codes, -1)
     mm = np.zeros((design.n, nr * nc))
     ok = cell >= 0
@@ -140,10 +149,14 @@ def _interaction_contrasts(nr: int, nc: int) -> np.ndarray:
     return np.asarray(inter - main @ coef)
 
 
-def _two_groups(group_codes: np.ndarray, sub: SurveyDesign) -> np.ndarray:
-    g, k = _observed(np.asarray(group_codes, dtype=np.int64), sub, "the group variable")
+def _two_groups(group_codes: np.ndarray, sub: SurveyDesign, name: str) -> np.ndarray:
+    g, k = _observed(np.asarray(group_codes, dtype=np.int64), sub, name)
     if k != 2:
-        raise ModelError(f"the group variable has {k} levels in the domain; a two-group test needs 2")
+        raise ModelError(
+            f"{name} has {k} levels in the domain; a two-group test needs a group variable "
+            "with 2 (use --subpop to compare two of them)",
+            variable=name,
+        )
     return g
 
 
@@ -164,7 +177,11 @@ def _t_result(est: float, var: float, df: float, n: int, level: float = 0.95) ->
 
 
 def two_group_ttest(
-    values: np.ndarray, group_codes: np.ndarray, design: SurveyDesign, level: float = 0.95
+    values: np.ndarray,
+    group_codes: np.ndarray,
+    design: SurveyDesign,
+    level: float = 0.95,
+    group_name: str = "the group variable",
 ) -> TestResult:
     """Design-based t-test of mean(second group) − mean(first group) (R ``svyttest``).
 
@@ -177,7 +194,7 @@ def two_group_ttest(
     """
     y_all = np.asarray(values, dtype=np.float64)
     sub = _complete(design, y_all, group_codes)
-    g_all = _two_groups(group_codes, sub)
+    g_all = _two_groups(group_codes, sub, group_name)
     dom = sub.domain
     y, g, w = y_all[dom], g_all[dom], sub.domain_weights()
 
@@ -200,6 +217,7 @@ def two_group_ranktest(
     group_codes: np.ndarray,
     design: SurveyDesign,
     score: str = "wilcoxon",
+    group_name: str = "the group variable",
 ) -> TestResult:
     """Design-based rank test of two groups (R ``svyranktest``, Lumley & Scott 2013).
 
@@ -219,7 +237,7 @@ def two_group_ranktest(
         )
     y_all = np.asarray(values, dtype=np.float64)
     sub = _complete(design, y_all, group_codes)
-    g_all = _two_groups(group_codes, sub)
+    g_all = _two_groups(group_codes, sub, group_name)
     dom = sub.domain
     y, g, w = y_all[dom], g_all[dom].astype(np.float64), sub.domain_weights()
     big_n = float(w.sum())
