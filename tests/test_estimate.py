@@ -343,3 +343,19 @@ def test_unknown_variable_in_a_frame_names_it() -> None:
     design = SurveyDesign.from_frame(frame, weights="pw")
     with pytest.raises(FormulaError, match="no variable 'nope' in the data"):
         estimate(frame, design, EstimateRequest(prop=("nope",)))
+
+
+def test_tabulate_chisq_note_is_r_svychisq() -> None:
+    from surveytk.errors import OutputError
+    from surveytk.tabulate import tabulate
+
+    frame = pd.read_csv(APISTRAT)
+    design = {"weights": "pw", "strata": "stype", "fpc": "fpc", "lonely_psu": "adjust"}
+    tab = tabulate(frame, ["sch.wide", "comp.imp"], chisq=True, **design)
+    ref = _ref_row("apistrat", "", "chisq_rao_scott", "sch.wide,comp.imp")
+    note = next(n for n in tab.notes if n.startswith("Rao-Scott"))
+    assert f"F = {float(ref['estimate']):.4g} " in note
+    assert f"p = {float(ref['p_value']):.4g}." in note
+    assert not any("Rao-Scott" in n for n in tabulate(frame, ["stype", "awards"], **design).notes)
+    with pytest.raises(OutputError, match="give --by twice"):
+        tabulate(frame, ["stype"], chisq=True, **design)

@@ -49,6 +49,15 @@ class TestResult:
     conf_high: float = float("nan")
     n: int = 0
 
+    def describe(self) -> str:
+        """One sentence for table notes (the Rao-Scott F, or a t test)."""
+        if self.ndf is not None:
+            return (
+                f"Rao-Scott test of independence (second-order, F): F = {self.statistic:.4g} "
+                f"on {self.ndf:.4g} and {self.df:.4g} df, p = {self.p_value:.4g}."
+            )
+        return f"t = {self.statistic:.4g} on {self.df:g} df, p = {self.p_value:.4g}."
+
 
 def _complete(design: SurveyDesign, *columns: np.ndarray) -> SurveyDesign:
     ok = np.ones(design.n, dtype=bool)
