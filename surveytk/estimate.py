@@ -34,6 +34,7 @@ from surveytk.models.results import DesignSummary
 from surveytk.survey.estimators import (
     PROP_CI_METHODS,
     DesignEstimate,
+    EmptyDomainError,
     indicators,
     logit_replicate_std_error,
     proportion_interval,
@@ -304,63 +305,119 @@ def _suppress(row: dict[str, Any]) -> None:
     row["suppressed"] = True
 
 
-def _domain_rows(
+@dataclass(frozen=True)
+class _Job:
+    """One statistic of the request: its option, tidy name, variable(s)."""
+
+    option: str
+    statistic: str
+    names: tuple[str, ...]
+
+    @property
+    def variable(self) -> str:
+        sep = "/" if self.option == "--ratio" else ","
+        return sep.join(self.names)
+
+
+def _jobs(request: EstimateRequest) -> list[_Job]:
+    jobs = [_Job("--mean", "mean", (n,)) for n in request.mean]
+    jobs += [_Job("--total", "total", (n,)) for n in request.total]
+    jobs += [_Job("--ratio", "ratio", pair) for pair in request.ratio]
+    jobs += [_Job("--quantile", "quantile", (n,)) for n in request.quantile]
+    jobs += [_Job("--prop", "prop", (n,)) for n in request.prop]
+    jobs += [_Job("--chisq", "chisq_rao_scott", pair) for pair in request.chisq]
+    jobs += [_Job("--ttest", "ttest", pair) for pair in request.ttest]
+    rank = f"ranktest_{request.rank_score}"
+    jobs += [_Job("--ranktest", rank, pair) for pair in request.ranktest]
+    return jobs
+
+
+def _compute(
+    job: _Job,
     frame: pd.DataFrame,
     design: SurveyDesign,
     request: EstimateRequest,
     domain: str,
     coded: dict[str, tuple[np.ndarray, list[str]]],
 ) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for name in request.mean:
-        est = survey_mean(numeric_values(frame, name, "--mean"), design)
-        rows += _estimate_rows("mean", name, [""], domain, est, request)
-    for name in request.total:
-        est = survey_total(numeric_values(frame, name, "--total"), design)
-        rows += _estimate_rows("total", name, [""], domain, est, request)
-    for num, den in request.ratio:
-        est = survey_ratio(
-            numeric_values(frame, num, "--ratio"), numeric_values(frame, den, "--ratio"), design
-        )
-        rows += _estimate_rows("ratio", f"{num}/{den}", [""], domain, est, request)
-    for name in request.quantile:
-        for q in survey_quantiles(
-            numeric_values(frame, name, "--quantile"), design, list(request.probs), request.level
-        ):
-            rows.append(
-                _row(
-                    "quantile",
-                    name,
-                    f"{q.prob:g}",
-                    domain,
-                    estimate=q.estimate,
-                    std_error=q.std_error,
-                    conf_low=q.conf_low,
-                    conf_high=q.conf_high,
-                    n=q.n,
-                    df=q.df,
-                )
-            )
-    for name in request.prop:
-        codes, levels = coded[name]
-        rows += _prop_rows(name, codes, levels, domain, design, request)
-    for a, b in request.chisq:
+    """The rows of one statistic in one domain."""
+    names, option = job.names, job.option
+    if job.statistic in ("mean", "total", "ratio"):
+        values = [numeric_values(frame, n, option) for n in names]
+        if job.statistic == "mean":
+            est = survey_mean(values[0], design)
+        elif job.statistic == "total":
+            est = survey_total(values[0], design)
+        else:
+            est = survey_ratio(values[0], values[1], design)
+        return _estimate_rows(job.statistic, job.variable, [""], domain, est, request)
+    if job.statistic == "quantile":
+        x = numeric_values(frame, names[0], option)
+        return _quantile_rows(names[0], x, domain, design, request)
+    if job.statistic == "prop":
+        codes, levels = coded[names[0]]
+        return _prop_rows(names[0], codes, levels, domain, design, request)
+    if job.statistic == "chisq_rao_scott":
+        a, b = names
         res = rao_scott_test(coded[a][0], coded[b][0], design, names=(a, b))
-        rows.append(_test_row("chisq_rao_scott", f"{a},{b}", domain, res))
-    for y, g in request.ttest:
+    elif job.statistic == "ttest":
+        y, g = names
         res = two_group_ttest(
-            numeric_values(frame, y, "--ttest"), coded[g][0], design, request.level, group_name=g
+            numeric_values(frame, y, option), coded[g][0], design, request.level, group_name=g
         )
-        rows.append(_test_row("ttest", f"{y},{g}", domain, res))
-    for y, g in request.ranktest:
+    else:
+        y, g = names
         res = two_group_ranktest(
-            numeric_values(frame, y, "--ranktest"),
+            numeric_values(frame, y, option),
             coded[g][0],
             design,
             request.rank_score,
             group_name=g,
         )
-        rows.append(_test_row(f"ranktest_{request.rank_score}", f"{y},{g}", domain, res))
+    return [_test_row(job.statistic, job.variable, domain, res)]
+
+
+def _quantile_rows(
+    name: str, x: np.ndarray, domain: str, design: SurveyDesign, request: EstimateRequest
+) -> list[dict[str, Any]]:
+    return [
+        _row(
+            "quantile",
+            name,
+            f"{q.prob:g}",
+            domain,
+            estimate=q.estimate,
+            std_error=q.std_error,
+            conf_low=q.conf_low,
+            conf_high=q.conf_high,
+            n=q.n,
+            df=q.df,
+        )
+        for q in survey_quantiles(x, design, list(request.probs), request.level)
+    ]
+
+
+def _domain_rows(
+    frame: pd.DataFrame,
+    design: SurveyDesign,
+    request: EstimateRequest,
+    domain: str,
+    coded: dict[str, tuple[np.ndarray, list[str]]],
+    notes: list[str],
+) -> list[dict[str, Any]]:
+    """Rows of one domain; in a ``--by`` domain, a statistic without data is an empty row."""
+    rows: list[dict[str, Any]] = []
+    for job in _jobs(request):
+        try:
+            rows += _compute(job, frame, design, request, domain, coded)
+        except EmptyDomainError as exc:
+            what = f"{job.option} {job.variable}: {exc.message.split(';')[0]}"
+            if not domain:
+                raise EmptyDomainError(
+                    f"{what}; nothing to estimate", variable=exc.variable or job.names[0]
+                ) from None
+            rows.append(_row(job.statistic, job.variable, "", domain))
+            notes.append(f"{what} ({request.by} = {domain}); its row is empty.")
     for row in rows:
         if row["statistic"] != "prop" and not row["suppressed"] and row["n"] < request.threshold:
             _suppress(row)
@@ -420,7 +477,7 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
     if design.subpop:
         notes.append(f"Subpopulation: {design.subpop} (the full design kept for the variance).")
     if request.by is None:
-        rows = _domain_rows(frame, design, request, "", coded)
+        rows = _domain_rows(frame, design, request, "", coded, notes)
     else:
         codes, levels = category_codes(frame, request.by)
         missing = int(np.sum((codes < 0) & design.domain))
@@ -431,18 +488,26 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
             sub = design.subset(codes == j, label=f"{request.by} == {lv}")
             if sub.n_obs == 0:
                 continue
-            rows += _domain_rows(frame, sub, request, lv, coded)
+            rows += _domain_rows(frame, sub, request, lv, coded, notes)
     notes += _missing_notes(frame, design, request)
     table = pd.DataFrame(rows, columns=[*TIDY_COLUMNS, *EXTRA_COLUMNS])
-    if request.deff and np.isinf(table["deff"].to_numpy(dtype=float)).any():
+    if request.deff and _deff_undefined(table):
         notes.append(
-            "deff is infinite where the weights sum to the sample size: the SRS variance "
-            "without replacement from a population of Σw = n is zero (R's convention; "
-            "use weights that sum to the population size)."
+            "deff is infinite or missing where the weights sum to the sample size or less: "
+            "the SRS variance without replacement from a population of Σw ≤ n is zero or "
+            "undefined (R's convention; deff needs weights that sum to the population size)."
         )
     if table["suppressed"].any():
         notes.append(suppression_note(request.threshold))
     return EstimateTable(table, design.summary(), request, tuple(notes))
+
+
+def _deff_undefined(table: pd.DataFrame) -> bool:
+    has_deff = (
+        table["statistic"].isin(["mean", "total", "ratio", "prop"]) & table["estimate"].notna()
+    )
+    deff = table.loc[has_deff, "deff"].to_numpy(dtype=float)
+    return bool((~np.isfinite(deff)).any())
 
 
 def _missing_notes(

@@ -359,3 +359,23 @@ def test_tabulate_chisq_note_is_r_svychisq() -> None:
     assert not any("Rao-Scott" in n for n in tabulate(frame, ["stype", "awards"], **design).notes)
     with pytest.raises(OutputError, match="give --by twice"):
         tabulate(frame, ["stype"], chisq=True, **design)
+
+
+def test_a_domain_without_values_gives_an_empty_row_and_a_note() -> None:
+    from surveytk.errors import ModelError
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {"src": np.repeat(["a", "b"], 40), "y": rng.normal(size=80), "g": np.tile([0, 1], 40)}
+    )
+    frame.loc[frame["src"] == "b", "y"] = np.nan
+    design = SurveyDesign.from_frame(frame)
+    req = EstimateRequest(mean=("y",), ttest=(("y", "g"),), by="src")
+    table = estimate(frame, design, req)
+    b = table.rows[table.rows["domain"] == "b"]
+    assert list(b["statistic"]) == ["mean", "ttest"] and b["estimate"].isna().all()
+    assert table.rows.loc[table.rows["domain"] == "a", "estimate"].notna().all()
+    assert any("--mean y: no respondent" in n and "src = b" in n for n in table.notes)
+    only_b = design.subset(frame["src"].eq("b").to_numpy())
+    with pytest.raises(ModelError, match="--mean y: no respondent in the domain has a value"):
+        estimate(frame, only_b, EstimateRequest(mean=("y",)))

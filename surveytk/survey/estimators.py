@@ -45,6 +45,10 @@ PROP_CI_METHODS: tuple[str, ...] = get_args(PropCI)
 Recompute = Callable[[np.ndarray], np.ndarray]
 
 
+class EmptyDomainError(ModelError):
+    """A domain has no respondent with a value (or a test variable has one level there)."""
+
+
 @dataclass(frozen=True)
 class DesignEstimate:
     """k estimates over one domain with their design-based covariance.
@@ -189,7 +193,7 @@ def _domain(values: np.ndarray, design: SurveyDesign) -> tuple[SurveyDesign, np.
     present = np.asarray(np.isfinite(v).all(axis=1), dtype=bool)
     sub = design if present[design.domain].all() else design.subset(present)
     if sub.n_obs == 0:
-        raise ModelError("no respondent in the domain has a value; nothing to estimate")
+        raise EmptyDomainError("no respondent in the domain has a value; nothing to estimate")
     return sub, v[sub.domain]
 
 

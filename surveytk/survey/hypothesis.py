@@ -24,7 +24,12 @@ from scipy import stats
 
 from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
-from surveytk.survey.estimators import design_covariance, survey_mean, t_quantile
+from surveytk.survey.estimators import (
+    EmptyDomainError,
+    design_covariance,
+    survey_mean,
+    t_quantile,
+)
 
 RankScore = Literal["wilcoxon", "vanderwaerden", "median"]
 RANK_SCORES: tuple[str, ...] = get_args(RankScore)
@@ -66,7 +71,7 @@ def _complete(design: SurveyDesign, *columns: np.ndarray) -> SurveyDesign:
         ok &= np.isfinite(c) if c.dtype.kind == "f" else c >= 0
     sub = design if ok[design.domain].all() else design.subset(ok)
     if sub.n_obs == 0:
-        raise ModelError("no respondent in the domain has both values; nothing to test")
+        raise EmptyDomainError("no respondent in the domain has both values; nothing to test")
     return sub
 
 
@@ -77,7 +82,7 @@ def _observed(codes: np.ndarray, design: SurveyDesign, name: str) -> tuple[np.nd
     remap[present] = np.arange(present.size)
     out = np.where(codes >= 0, remap[np.where(codes >= 0, codes, -1)], -1)
     if present.size < 2:
-        raise ModelError(
+        raise EmptyDomainError(
             f"{name} has fewer than two levels in the domain; nothing to test", variable=name
         )
     return out, int(present.size)

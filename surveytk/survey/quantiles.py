@@ -24,7 +24,12 @@ import numpy as np
 
 from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
-from surveytk.survey.estimators import survey_mean, t_quantile, wald_interval
+from surveytk.survey.estimators import (
+    EmptyDomainError,
+    survey_mean,
+    t_quantile,
+    wald_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ def survey_quantiles(
     present = np.isfinite(x)
     sub = design if present[design.domain].all() else design.subset(present)
     if sub.n_obs == 0:
-        raise ModelError("no respondent in the domain has a value; nothing to estimate")
+        raise EmptyDomainError("no respondent in the domain has a value; nothing to estimate")
     dom = sub.domain
     xd, wd = x[dom], sub.weights[dom]
     df = sub.df
