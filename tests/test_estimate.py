@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from surveytk.cli.main import cli
 from surveytk.design import SurveyDesign
@@ -158,8 +158,10 @@ def test_intervals_cover_known_population_values() -> None:
 # ---------------------------------------------------------------------------
 
 
-def _run(*args: str) -> object:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def _run(*args: str | Path) -> Result:
+    """``surveytk estimate APISTRAT <args>`` with apistrat's design, unless args name a file."""
+    head = [] if args and isinstance(args[0], Path) else [APISTRAT, *STRAT]
+    return CliRunner().invoke(cli, ["estimate", *map(str, head), *map(str, args)])
 
 
 def test_help_lists_options() -> None:
@@ -171,21 +173,7 @@ def test_help_lists_options() -> None:
 
 def test_csv_is_the_tidy_contract_and_equals_r(tmp_path: Path) -> None:
     out = tmp_path / "est.csv"
-    res = CliRunner().invoke(
-        cli,
-        [
-            "estimate",
-            str(APISTRAT),
-            *STRAT,
-            "--mean",
-            "api00",
-            "--ratio",
-            "api00/api99",
-            "--deff",
-            "--out",
-            str(out),
-        ],
-    )
+    res = _run("--mean", "api00", "--ratio", "api00/api99", "--deff", "--out", out)
     assert res.exit_code == 0, res.output
     got = pd.read_csv(out, keep_default_na=False, na_values=[""])
     assert tuple(got.columns) == TIDY_COLUMNS
@@ -202,24 +190,8 @@ def test_parquet_and_csv_give_the_same_numbers(tmp_path: Path) -> None:
     outs = []
     for src in (APISTRAT, pq):
         out = tmp_path / f"{src.suffix[1:]}.json"
-        res = CliRunner().invoke(
-            cli,
-            [
-                "estimate",
-                str(src),
-                *STRAT,
-                "--quantile",
-                "api00",
-                "--probs",
-                "0.25,0.75",
-                "--prop",
-                "sch.wide",
-                "--by",
-                "stype",
-                "--out",
-                str(out),
-            ],
-        )
+        args = ("--quantile", "api00", "--probs", "0.25,0.75", "--prop", "sch.wide")
+        res = _run(src, *STRAT, *args, "--by", "stype", "--out", out)
         assert res.exit_code == 0, res.output
         outs.append(json.loads(out.read_text())["rows"])
     assert outs[0] == outs[1]
@@ -238,23 +210,9 @@ def test_subpop_equals_the_by_domain_of_r() -> None:
 def test_cli_subpop_and_replicate_weights(tmp_path: Path) -> None:
     jk1 = REF / "data" / "apiclus1_jk1.csv"
     out = tmp_path / "jk.csv"
-    res = _run(
-        "estimate",
-        str(jk1),
-        "--weights",
-        "pw",
-        "--repweights",
-        "^rw_",
-        "--reptype",
-        "jk1",
-        "--mean",
-        "api00",
-        "--subpop",
-        'stype == "E"',
-        "--out",
-        str(out),
-    )
-    assert res.exit_code == 0  # type: ignore[attr-defined]
+    design = ("--weights", "pw", "--repweights", "^rw_", "--reptype", "jk1")
+    res = _run(jk1, *design, "--mean", "api00", "--subpop", 'stype == "E"', "--out", out)
+    assert res.exit_code == 0, res.output
     got = pd.read_csv(out).iloc[0]
     ref = _ref_row("apiclus1_jk1", "stype", "mean", "api00", "E")
     assert got["std_error"] == pytest.approx(float(ref["std_error"]), rel=1e-6)
@@ -263,20 +221,7 @@ def test_cli_subpop_and_replicate_weights(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", ["md", "tex", "html", "docx", "xlsx"])
 def test_formatted_outputs(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"est.{suffix}"
-    res = CliRunner().invoke(
-        cli,
-        [
-            "estimate",
-            str(APISTRAT),
-            *STRAT,
-            "--mean",
-            "api00",
-            "--chisq",
-            "sch.wide,comp.imp",
-            "--out",
-            str(out),
-        ],
-    )
+    res = _run("--mean", "api00", "--chisq", "sch.wide,comp.imp", "--out", out)
     assert res.exit_code == 0, res.output
     data = out.read_bytes()
     if suffix in ("docx", "xlsx"):
@@ -314,9 +259,7 @@ def test_small_domains_are_suppressed() -> None:
 )
 def test_errors_are_one_line(tmp_path: Path, args: list[str], words: str) -> None:
     out = tmp_path / "x.csv"
-    res = CliRunner().invoke(
-        cli, ["estimate", str(APISTRAT), *args, "--out", str(out)], catch_exceptions=True
-    )
+    res = _run(APISTRAT, *args, "--out", out)
     assert res.exit_code != 0
     from surveytk.errors import SurveytkError
 
