@@ -254,6 +254,7 @@ def test_small_domains_are_suppressed() -> None:
         (["--ttest", "api00,stype"], "stype has 3 levels"),
         (["--probs", "0.5,2", "--quantile", "api00"], "probabilities lie in [0, 1]"),
         ([], "nothing to estimate"),
+        (["--mean", "api00", "--by", "stype", "--by", "awards"], "given 2 times"),
         (["--mean", "api00", "--weights", "nope"], "nope"),
     ],
 )

@@ -23,6 +23,17 @@ def _pairs(values: tuple[str, ...], sep: str, option: str) -> tuple[tuple[str, s
     return tuple(out)
 
 
+def _once(values: tuple[str, ...], option: str) -> str | None:
+    """The value of an option given at most once (a repeat is an error, never ignored)."""
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"given {len(values)} times; give it once (for two domain variables, use --by "
+            "with one and --subpop for a level of the other)",
+            param_hint=option,
+        )
+    return values[0] if values else None
+
+
 def _probs(text: str) -> tuple[float, ...]:
     try:
         probs = tuple(float(p) for p in text.split(",") if p.strip())
@@ -40,10 +51,15 @@ def _probs(text: str) -> tuple[float, ...]:
 @click.option("--ratio", multiple=True, metavar="NUM/DEN", help="Ratio of totals NUM/DEN.")
 @click.option("--quantile", multiple=True, metavar="VAR", help="Quantiles of VAR (see --probs).")
 @click.option(
-    "--probs", default="0.5", show_default=True, metavar="P,P", help="Probabilities of --quantile."
+    "--probs",
+    multiple=True,
+    metavar="P,P",
+    help="Probabilities of --quantile, comma-separated (default 0.5).",
 )
 @click.option("--prop", multiple=True, metavar="VAR", help="Proportion of every level of VAR.")
-@click.option("--by", metavar="VAR", help="Estimate in each level of VAR (domains, as svyby).")
+@click.option(
+    "--by", multiple=True, metavar="VAR", help="Estimate in each level of VAR (domains, as svyby)."
+)
 @click.option("--deff", is_flag=True, help="Add design effects (as R deff=TRUE).")
 @click.option(
     "--ci",
@@ -94,9 +110,9 @@ def command(
     total: tuple[str, ...],
     ratio: tuple[str, ...],
     quantile: tuple[str, ...],
-    probs: str,
+    probs: tuple[str, ...],
     prop: tuple[str, ...],
-    by: str | None,
+    by: tuple[str, ...],
     deff: bool,
     ci: str,
     chisq: tuple[str, ...],
@@ -124,13 +140,13 @@ def command(
         total=total,
         ratio=_pairs(ratio, "/", "--ratio"),
         quantile=quantile,
-        probs=_probs(probs),
+        probs=_probs(_once(probs, "--probs") or "0.5"),
         prop=prop,
         chisq=_pairs(chisq, ",", "--chisq"),
         ttest=_pairs(ttest, ",", "--ttest"),
         ranktest=_pairs(ranktest, ",", "--ranktest"),
         rank_score=rank_score,
-        by=by,
+        by=_once(by, "--by"),
         ci=ci,
         deff=deff,
         level=level,
