@@ -70,6 +70,12 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     help="Disclosure threshold: cells with fewer respondents are suppressed "
     "(with complementary suppression).",
 )
+@click.option(
+    "--chisq",
+    is_flag=True,
+    help="With two --by variables: add the Rao-Scott F test of independence to the notes "
+    "(as R svychisq).",
+)
 @format_option("Table format (default: from the --out suffix, else md).")
 @click.option(
     "--out",
@@ -97,6 +103,7 @@ def command(
     value_labels: bool,
     reference: str | None,
     threshold: int,
+    chisq: bool,
     fmt: str | None,
     out: Path | None,
     digits: int,
@@ -156,6 +163,7 @@ def command(
         dropna=dropna,
         reference=reference,
         subpop=subpop,
+        chisq=chisq,
     )
     labeller = file_labeller(loaded, enabled=labels)
     data = render_tabulation(tab, fmt, labeller=labeller, digits=digits, title=title)
