@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveytk.disclosure import DEFAULT_THRESHOLD
+from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ModelError
 from surveytk.expr import Definition, apply_definitions
 from surveytk.io.labelled import LabelledFrame, VariableMeta
@@ -76,7 +76,7 @@ class MissingCount:
 
     def count_text(self, threshold: int) -> str:
         """``n``, or ``fewer than {threshold}`` under the disclosure threshold."""
-        return f"fewer than {threshold}" if 0 < self.n < threshold else f"{self.n:,}"
+        return count_text(self.n, threshold)
 
     def sentence(self, threshold: int) -> str:
         why = (
