@@ -62,22 +62,34 @@ class BinaryProblem:
     dropped: dict[str, int]
 
 
-def prepare_binary(data: pd.DataFrame, options: FitOptions) -> BinaryProblem:
-    """Design, domain and model frame for a binary model (see the module docstring)."""
+def prepare_binary(
+    data: pd.DataFrame,
+    options: FitOptions,
+    *,
+    outcome_kind: OutcomeKind | None = None,
+    also_required: tuple[str, ...] = (),
+) -> BinaryProblem:
+    """Design, domain and model frame for a binary model (see the module docstring).
+
+    The GLM families reuse it with ``outcome_kind="continuous"`` and their offset
+    column in ``also_required`` (rows missing it are left out and counted).
+    """
     design = SurveyDesign.from_options(data, options)
     parsed = parse_formula(options.formula)
-    cols = list(dict.fromkeys([parsed.outcome, *parsed.columns]))
+    cols = list(dict.fromkeys([parsed.outcome, *parsed.columns, *also_required]))
     missing_cols = [c for c in cols if c not in data.columns]
     if missing_cols:  # let the formula module name close matches
-        build_model_frame(parsed, data.head(0), outcome_kind="continuous")
+        build_model_frame(
+            parsed, data.head(0), outcome_kind="continuous", also_required=also_required
+        )
     dom = design.domain
     if not dom.any():
         raise ModelError(
             "no row has a positive weight inside the subpopulation; check --subpop and --weights"
         )
     sub = data[cols] if dom.all() else data.loc[dom, cols]
-    kind: OutcomeKind = "continuous" if options.model == "lpm" else "binary"
-    frame = build_model_frame(parsed, sub, outcome_kind=kind)
+    kind: OutcomeKind = outcome_kind or ("continuous" if options.model == "lpm" else "binary")
+    frame = build_model_frame(parsed, sub, outcome_kind=kind, also_required=also_required)
     if dom.all() and frame.row_mask.all():
         est = dom
     else:
