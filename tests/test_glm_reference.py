@@ -1,11 +1,13 @@
-"""Count and positive-valued GLMs against R ``svyglm`` / ``MASS::glm.nb`` (tests/reference/glm_reference.R).
+"""Count and positive-valued GLMs against R ``svyglm`` and ``MASS::glm.nb``.
+
+Fixtures: tests/reference/glm_reference.R.
 
 SEs, p-values and negative-binomial θ within 1e-6 relative; estimates and t
 statistics within 1e-6 of max(|value|, its SE) and max(|t|, 1) — R stops IRLS on
 the deviance, which leaves up to ~1e-7 SE in a coefficient near zero (apiclus1
 ``ell`` in the negative binomial: −4.9343819e-4 in R, −4.9343869e-4 here, SE 4.8e-3),
-as tests/test_binary_reference.py explains. Data: apistrat, apiclus1 (tests/data/survey), apiclus2 and a
-synthetic stratified cluster sample (tests/reference/data).
+as tests/test_binary_reference.py explains. Data: apistrat, apiclus1
+(tests/data/survey), apiclus2 and a synthetic stratified cluster sample (tests/reference/data).
 """
 
 from __future__ import annotations
@@ -29,20 +31,29 @@ def _api(path: Path) -> pd.DataFrame:
 
 
 DESIGNS = {
-    "apistrat": (lambda: _api(HERE / "data" / "survey" / "apistrat.csv"),
-                 {"weights": "pw", "strata": "stype", "fpc": "fpc"}),
-    "apiclus1": (lambda: _api(HERE / "data" / "survey" / "apiclus1.csv"),
-                 {"weights": "pw", "psu": "dnum", "fpc": "fpc"}),
+    "apistrat": (
+        lambda: _api(HERE / "data" / "survey" / "apistrat.csv"),
+        {"weights": "pw", "strata": "stype", "fpc": "fpc"},
+    ),
+    "apiclus1": (
+        lambda: _api(HERE / "data" / "survey" / "apiclus1.csv"),
+        {"weights": "pw", "psu": "dnum", "fpc": "fpc"},
+    ),
     "apiclus2": (lambda: _api(REF / "data" / "apiclus2.csv"), {"weights": "pw", "psu": "dnum"}),
-    "synthetic": (lambda: pd.read_csv(REF / "data" / "glm_synthetic.csv"),
-                  {"weights": "weight", "strata": "stratum", "psu": "psu"}),
-}  # fmt: skip
+    "synthetic": (
+        lambda: pd.read_csv(REF / "data" / "glm_synthetic.csv"),
+        {"weights": "weight", "strata": "stratum", "psu": "psu"},
+    ),
+}
 
 #: (fixture, R model) → (surveytk model, formula, extra options)
 CASES = {
     ("apistrat", "poisson"): ("poisson", "api_stu ~ meals + ell + stype", {"exposure": "enroll"}),
     ("apistrat", "quasipoisson"): (
-        "quasipoisson", "api_stu ~ meals + ell + stype", {"offset": "log_enroll"}),
+        "quasipoisson",
+        "api_stu ~ meals + ell + stype",
+        {"offset": "log_enroll"},
+    ),
     ("apistrat", "gamma"): ("gamma", "enroll ~ meals + ell + stype", {}),
     ("apistrat", "gamma_inverse"): ("gamma", "api00 ~ meals + ell", {"link": "inverse"}),
     ("apistrat", "negbin"): ("negbin", "enroll ~ meals + ell + stype", {}),
@@ -51,11 +62,10 @@ CASES = {
     ("apiclus1", "negbin"): ("negbin", "enroll ~ meals + ell", {}),
     ("apiclus2", "poisson"): ("poisson", "api_stu ~ meals", {"exposure": "enroll"}),
     ("apiclus2", "negbin"): ("negbin", "enroll ~ meals + ell", {}),
-    ("synthetic", "poisson"): (
-        "poisson", "visits ~ age + female + region", {"exposure": "months"}),
+    ("synthetic", "poisson"): ("poisson", "visits ~ age + female + region", {"exposure": "months"}),
     ("synthetic", "negbin"): ("negbin", "visits ~ age + female + region", {"exposure": "months"}),
     ("synthetic", "gamma"): ("gamma", "spend ~ age + female", {}),
-}  # fmt: skip
+}
 
 
 def r_term(term: str) -> str:
@@ -82,8 +92,9 @@ def test_glm_matches_r(reference: pd.DataFrame, fixture: str, r_model: str) -> N
     assert res.design.n_obs == int(ref["n_obs"].iloc[0])
     assert res.df_resid == float(ref["df"].iloc[0])
     for col in ("std_error", "p_value"):
-        np.testing.assert_allclose(t[col].to_numpy(), ref[col].to_numpy(), rtol=TOL, atol=0,
-                                   err_msg=col)  # fmt: skip
+        np.testing.assert_allclose(
+            t[col].to_numpy(), ref[col].to_numpy(), rtol=TOL, atol=0, err_msg=col
+        )
     est, se = ref["estimate"].to_numpy(), ref["std_error"].to_numpy()
     err = np.abs(t["estimate"].to_numpy() - est) / np.maximum(np.abs(est), se)
     assert err.max() <= TOL, f"estimate off by {err.max():.3g} of max(|b|, SE)"

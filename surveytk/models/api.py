@@ -21,6 +21,7 @@ from surveytk.models.options import FitOptions
 from surveytk.models.registry import family_fit
 
 if TYPE_CHECKING:
+    from surveytk.models.by import ResultSet
     from surveytk.models.results import FitResult
 
 DataLike = pd.DataFrame | LabelledFrame | str | os.PathLike[str]
@@ -41,6 +42,9 @@ def needed_columns(options: FitOptions) -> list[str] | None:
         options.fpc,
         options.entity,
         options.time,
+        options.offset,
+        options.exposure,
+        options.by,
     ):
         if c:
             cols.append(c)
@@ -77,7 +81,7 @@ def fit(
     psu: str | None = None,
     fpc: str | None = None,
     **options: Any,
-) -> FitResult:
+) -> FitResult | ResultSet:
     """Fit a model with design-based variance.
 
     Parameters
@@ -87,7 +91,8 @@ def fit(
         to a file :func:`surveytk.io.readers.read_file` reads.
     model
         ``logit``, ``probit``, ``lpm``, ``ologit``, ``oprobit``, ``mlogit``,
-        ``panel-fe`` or ``panel-re``.
+        ``panel-fe``, ``panel-re``, ``poisson``, ``quasipoisson``, ``negbin``
+        or ``gamma``.
     formula
         A formula in the restricted grammar, e.g. ``"intends_return ~ age + C(area)"``.
     weights, strata, psu, fpc
@@ -96,11 +101,16 @@ def fit(
         Any other :class:`~surveytk.models.options.FitOptions` field:
         ``lonely_psu``, ``repweights``, ``reptype``, ``rho``, ``mse``,
         ``scale``, ``rscales``, ``replicates``, ``seed``, ``subpop``, ``ame``,
-        ``base``, ``entity``, ``time``, ``label``, ``maxiter``, ``tol``.
+        ``base``, ``entity``, ``time``, ``label``, ``maxiter``, ``tol``,
+        ``link``, ``offset``, ``exposure`` (GLM families), ``wald`` and
+        ``contrast`` (tuples of expressions), ``predict`` (tuple of specs such
+        as ``"age=18:75:5, gender"``), ``ame_vce``, ``discrete``, ``by``.
 
     Returns
     -------
     FitResult
+        Or, with ``by=COLUMN``, a :class:`~surveytk.models.by.ResultSet` with
+        one result per level of the column (domains of the full design).
 
     Examples
     --------
@@ -129,4 +139,21 @@ def fit(
         **options,
     )
     frame = as_frame(data, needed_columns(opts) if not isinstance(data, pd.DataFrame) else None)
-    return family_fit(opts.model)(frame, opts)
+    if opts.by is not None:
+        from surveytk.models.by import fit_by
+
+        return fit_by(frame, opts, fit_with_tests)
+    return fit_with_tests(frame, opts)
+
+
+def fit_with_tests(frame: pd.DataFrame, opts: FitOptions) -> FitResult:
+    """The family's fit, then the ``wald`` and ``contrast`` tests of the options."""
+    result = family_fit(opts.model)(frame, opts)
+    if not (opts.wald or opts.contrast):
+        return result
+    import dataclasses
+
+    from surveytk.models.tests import run_tests
+
+    tests = run_tests(result.coef, result.df_resid, opts.wald, opts.contrast)
+    return dataclasses.replace(result, tests=tuple(t.to_dict() for t in tests))

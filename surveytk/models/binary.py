@@ -251,8 +251,16 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         estimates=np.asarray(kf.params, dtype=np.float64),
         cov=cov,
     )
-    ame = _ame(options, frame, coef, w) if options.ame else None
-    extra: dict[str, object] = {}
+    from surveytk.models.effects import model_effects
+    from surveytk.models.margins import binary_predictor
+
+    effects = model_effects(
+        options, frame, binary_predictor(options.model), coef, w, kf=kf,
+        design=design,
+        df=df_resid if df_resid >= 1 else None,
+    )  # fmt: skip
+    notes.extend(effects.notes)
+    extra: dict[str, object] = dict(effects.extra())
     pseudo_r2: float | None = None
     if options.model == "lpm":
         extra["r2"] = weighted_r2(frame.X, frame.y, w, kf.params)
@@ -269,16 +277,9 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         pseudo_r2=pseudo_r2,
         converged=kf.converged,
         n_iter=kf.n_iter,
-        ame=ame,
+        ame=effects.ame,
         dropped=problem.dropped,
         notes=tuple(notes),
         label=options.label,
         extra=extra,
     )
-
-
-def _ame(options: FitOptions, frame: ModelFrame, coef: EffectBlock, w: np.ndarray) -> EffectBlock:
-    from surveytk.models.margins import average_marginal_effects, binary_predictor
-
-    predict = binary_predictor(options.model)
-    return average_marginal_effects(predict, coef.estimates, coef.cov, frame, w)

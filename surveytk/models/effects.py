@@ -14,7 +14,6 @@ Every family hands over its predictor, coefficients, model frame and weights;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,9 +83,14 @@ def model_effects(
                 )
             unc = Unconditional(kf.scores, kf.hessian, design)
         ame = average_marginal_effects(
-            predict, coef.estimates, coef.cov, frame, weights,
-            discrete=options.discrete, unconditional=unc,
-        )  # fmt: skip
+            predict,
+            coef.estimates,
+            coef.cov,
+            frame,
+            weights,
+            discrete=options.discrete,
+            unconditional=unc,
+        )
         notes.extend(ame_notes(frame, options))
     records = None
     if options.predict:

@@ -100,7 +100,9 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     the scores (Binder 1983; R ``svyglm``, Lumley 2010 ch. 5).
     """
     if options.model not in GLM_MODELS:
-        raise ModelError(f"GLM: expecting one of {{{', '.join(GLM_MODELS)}}}; got {options.model!r}")
+        raise ModelError(
+            f"GLM: expecting one of {{{', '.join(GLM_MODELS)}}}; got {options.model!r}"
+        )
     col = options.offset or options.exposure
     problem = prepare_binary(
         data, options, outcome_kind="continuous", also_required=(col,) if col else ()
@@ -110,21 +112,41 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     off = _offset(problem, data, options)
     link = options.link or DEFAULT_LINK[options.model]
     names = list(frame.terms)
-    first = fit_glm(frame.X, frame.y, w, model=options.model, link=link, offset=off,
-                    maxiter=options.maxiter, tol=options.tol, names=names)  # fmt: skip
+    first = fit_glm(
+        frame.X,
+        frame.y,
+        w,
+        model=options.model,
+        link=link,
+        offset=off,
+        maxiter=options.maxiter,
+        tol=options.tol,
+        names=names,
+    )
     kf, theta = first.kernel, first.theta
 
     def run(weights: np.ndarray, start: np.ndarray | None) -> KernelFit:
-        return fit_glm(frame.X, frame.y, weights, model=options.model, link=link, offset=off,
-                       start=start, theta=theta, maxiter=options.maxiter, tol=options.tol,
-                       check=False).kernel  # fmt: skip
+        return fit_glm(
+            frame.X,
+            frame.y,
+            weights,
+            model=options.model,
+            link=link,
+            offset=off,
+            start=start,
+            theta=theta,
+            maxiter=options.maxiter,
+            tol=options.tol,
+            check=False,
+        ).kernel
 
     cov, notes = design_covariance(kf, design, run)
     k = len(names)
     df_design = problem.design_subpop.df if design.is_replicate else design.df
     df_resid = float(df_design + 1 - k)
-    coef = EffectBlock(tuple(names), ("coefficient",) * k, ("",) * k,
-                       np.asarray(kf.params, dtype=np.float64), cov)  # fmt: skip
+    coef = EffectBlock(
+        tuple(names), ("coefficient",) * k, ("",) * k, np.asarray(kf.params, dtype=np.float64), cov
+    )
     notes = [_family_note(options, link, theta), *notes]
     if df_resid < 1:
         notes.append(
@@ -133,10 +155,22 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         )
     from surveytk.models.effects import model_effects
 
-    effects = model_effects(options, frame, GLMPredictor(link, off), coef, w, kf=kf,
-                            design=design, df=df_resid if df_resid >= 1 else None)  # fmt: skip
-    extra: dict[str, object] = {"link": link, "offset": _offset_text(options),
-                                "prediction_scale": "mean", **effects.extra()}  # fmt: skip
+    effects = model_effects(
+        options,
+        frame,
+        GLMPredictor(link, off),
+        coef,
+        w,
+        kf=kf,
+        design=design,
+        df=df_resid if df_resid >= 1 else None,
+    )
+    extra: dict[str, object] = {
+        "link": link,
+        "offset": _offset_text(options),
+        "prediction_scale": "mean",
+        **effects.extra(),
+    }
     if theta is not None:
         extra.update(theta=theta, alpha=1.0 / theta)
     return FitResult(

@@ -32,8 +32,12 @@ from surveytk.models.kernel import KernelFit
 #: model name → variance family
 GLM_MODELS: tuple[str, ...] = ("poisson", "quasipoisson", "negbin", "gamma")
 GLM_LINKS: tuple[str, ...] = ("log", "identity", "sqrt", "inverse")
-DEFAULT_LINK: dict[str, str] = {"poisson": "log", "quasipoisson": "log", "negbin": "log",
-                                "gamma": "log"}  # fmt: skip
+DEFAULT_LINK: dict[str, str] = {
+    "poisson": "log",
+    "quasipoisson": "log",
+    "negbin": "log",
+    "gamma": "log",
+}
 #: smallest fitted mean allowed during iterations (log of 0 is undefined)
 MU_FLOOR = 1e-10
 
@@ -98,8 +102,9 @@ def _check_outcome(model: str, y: np.ndarray, w: np.ndarray) -> None:
             reason="outcome_range",
         )
     if np.all(yp == yp[0]):
-        raise ModelError(f"{model}: the outcome is constant in the estimation sample",
-                         reason="constant_outcome")  # fmt: skip
+        raise ModelError(
+            f"{model}: the outcome is constant in the estimation sample", reason="constant_outcome"
+        )
 
 
 def _irls(
@@ -137,19 +142,43 @@ def _irls(
     return beta, False, maxiter
 
 
-def _theta_score_info(theta: float, y: np.ndarray, mu: np.ndarray, w: np.ndarray
-                      ) -> tuple[float, float]:  # fmt: skip
+def _theta_score_info(
+    theta: float, y: np.ndarray, mu: np.ndarray, w: np.ndarray
+) -> tuple[float, float]:
     """Weighted score and information of the NB2 log-likelihood in θ (MASS ``theta.ml``)."""
     t = theta
-    score = np.sum(w * (special.digamma(t + y) - special.digamma(t) + math.log(t) + 1.0
-                        - np.log(t + mu) - (y + t) / (mu + t)))  # fmt: skip
-    info = np.sum(w * (-special.polygamma(1, t + y) + special.polygamma(1, t) - 1.0 / t
-                       + 2.0 / (mu + t) - (y + t) / (mu + t) ** 2))  # fmt: skip
+    score = np.sum(
+        w
+        * (
+            special.digamma(t + y)
+            - special.digamma(t)
+            + math.log(t)
+            + 1.0
+            - np.log(t + mu)
+            - (y + t) / (mu + t)
+        )
+    )
+    info = np.sum(
+        w
+        * (
+            -special.polygamma(1, t + y)
+            + special.polygamma(1, t)
+            - 1.0 / t
+            + 2.0 / (mu + t)
+            - (y + t) / (mu + t) ** 2
+        )
+    )
     return float(score), float(info)
 
 
-def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray, start: float | None = None,
-             maxiter: int = 100, tol: float = 1e-12) -> float:  # fmt: skip
+def theta_ml(
+    y: np.ndarray,
+    mu: np.ndarray,
+    w: np.ndarray,
+    start: float | None = None,
+    maxiter: int = 100,
+    tol: float = 1e-12,
+) -> float:
     """Weighted maximum-likelihood θ of the NB2 distribution at fixed means.
 
     Newton's method in θ from the moment estimate Σ wᵢ / Σ wᵢ (yᵢ/μᵢ − 1)²
@@ -179,8 +208,16 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray, start: float | None =
     )
 
 
-def _finish(X: np.ndarray, y: np.ndarray, w: np.ndarray, offset: np.ndarray, family: Any,
-            beta: np.ndarray, converged: bool, n_iter: int) -> KernelFit:  # fmt: skip
+def _finish(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    offset: np.ndarray,
+    family: Any,
+    beta: np.ndarray,
+    converged: bool,
+    n_iter: int,
+) -> KernelFit:
     eta = X @ beta + offset
     mu = np.maximum(family.link.inverse(eta), MU_FLOOR)
     dmu = family.link.inverse_deriv(eta)
@@ -250,8 +287,17 @@ def fit_glm(
     return _fit_negbin(X, y, w, off, link, start, maxiter, tol, check)
 
 
-def _fit_negbin(X: np.ndarray, y: np.ndarray, w: np.ndarray, off: np.ndarray, link: str | None,
-                start: np.ndarray | None, maxiter: int, tol: float, check: bool) -> GLMFit:  # fmt: skip
+def _fit_negbin(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    off: np.ndarray,
+    link: str | None,
+    start: np.ndarray | None,
+    maxiter: int,
+    tol: float,
+    check: bool,
+) -> GLMFit:
     """Alternate β | θ (IRLS) and θ | β (Newton), from a Poisson fit, as ``glm.nb``."""
     beta, ok, it = _irls(X, y, w, off, make_family("poisson", link), start, maxiter, tol)
     _check_converged("negbin", ok, beta, maxiter, check)
@@ -272,8 +318,9 @@ def _fit_negbin(X: np.ndarray, y: np.ndarray, w: np.ndarray, off: np.ndarray, li
             family = make_family("negbin", link, th)
             beta, ok, it = _irls(X, y, w, off, family, beta, maxiter, tol)
             return GLMFit(_finish(X, y, w, off, family, beta, ok, total + it), th)
-    raise ModelError("negbin: β and θ did not converge jointly; check the model",
-                     reason="no_convergence")  # fmt: skip
+    raise ModelError(
+        "negbin: β and θ did not converge jointly; check the model", reason="no_convergence"
+    )
 
 
 def _check_converged(model: str, ok: bool, beta: np.ndarray, maxiter: int, check: bool) -> None:
