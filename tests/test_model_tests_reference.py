@@ -1,4 +1,6 @@
-"""Wald tests, contrasts, models by group and AMEs against R (tests/reference/model_tests_reference.R).
+"""Wald tests, contrasts, models by group and AMEs against R.
+
+Fixtures: tests/reference/model_tests_reference.R.
 
 - ``--wald``: R ``regTermTest(method = "Wald")`` (F on design df + 1 − k);
 - ``--contrast``: R ``svycontrast``;
@@ -67,7 +69,8 @@ def _fit1(*args: object, **kwargs: object) -> FitResult:
 
 TEST_FITS = {
     ("apistrat", "logit"): ("logit", "sch_wide ~ ell + meals + mobility + stype", {}),
-    ("apiclus1", "poisson"): ("poisson", "api_stu ~ meals + ell + mobility", {"exposure": "enroll"}),
+    ("apiclus1", "poisson"): (
+        "poisson", "api_stu ~ meals + ell + mobility", {"exposure": "enroll"}),
     ("apiclus2", "linear"): ("lpm", "api00 ~ ell + meals + stype", {}),
 }  # fmt: skip
 
