@@ -167,3 +167,28 @@ def test_ames_match_r(fixture: str, model: str, vce: str, kind: str) -> None:
     assert ("vce(unconditional)" in notes) == (vce == "unconditional")
     if zero_one:
         assert ("discrete changes from 0 to 1" in notes) == bool(discrete)
+
+
+PREDICT_FITS = {
+    ("apistrat", "logit"): (
+        "sch_wide ~ ell + meals + mobility + yr_rnd", "ell=10:70:30, yr_rnd", {}),
+    ("apiclus1", "poisson"): ("api_stu ~ meals + ell", "meals=20|50|80", {"exposure": "enroll"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("fixture", "model"), sorted(PREDICT_FITS))
+def test_predictions_match_r(fixture: str, model: str) -> None:
+    ref = _read("predict_reference.csv")
+    ref = ref[(ref["fixture"] == fixture) & (ref["model"] == model)]
+    data, design = _data(fixture)
+    formula, spec, extra = PREDICT_FITS[(fixture, model)]
+    res = _fit1(data, model=model, formula=formula, predict=spec, **design, **extra)
+    recs = pd.DataFrame(res.extra["predictions"])
+    assert len(recs) == len(ref)
+    recs["key"] = recs["x"].astype(float).astype(str) + "/" + recs["group"]
+    ref = ref.assign(key=ref["x"].astype(float).astype(str) + "/" + ref["group"].astype(str))
+    merged = recs.merge(ref, on="key", suffixes=("", "_r"))
+    assert len(merged) == len(ref)
+    assert set(merged["x_var"]) == set(ref["x_var"])
+    for col in ("estimate", "std_error", "conf_low", "conf_high"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=TOL, err_msg=col)
