@@ -192,3 +192,30 @@ def test_predictions_match_r(fixture: str, model: str) -> None:
     assert set(merged["x_var"]) == set(ref["x_var"])
     for col in ("estimate", "std_error", "conf_low", "conf_high"):
         np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=TOL, err_msg=col)
+
+
+@pytest.mark.parametrize("model", ["ologit", "oprobit"])
+@pytest.mark.parametrize("vce", ["conditional", "unconditional"])
+@pytest.mark.parametrize("discrete", [(), ("female",)])
+def test_ordinal_ames_per_level_match_r(model: str, vce: str, discrete: tuple[str, ...]) -> None:
+    """Ordered logit/probit AMEs per outcome level (tests/reference/ordinal_reference.R)."""
+    ref = _read("ordinal_ame_reference.csv")
+    r_model = {"ologit": "ordered_logit", "oprobit": "ordered_probit"}[model]
+    ref = ref[ref["model"] == r_model]
+    data = pd.read_csv(REF / "data" / "design_binary.csv")
+    res = _fit1(data, model=model, formula="yord ~ age + female + employed + children + distance",
+                weights="w", strata="stratum", psu="psu", ame=True, ame_vce=vce,
+                discrete=discrete)  # fmt: skip
+    assert res.ame is not None
+    got = {(t, y): (e, s) for t, y, e, s in zip(res.ame.terms, res.ame.y_levels,
+           res.ame.estimates, res.ame.std_errors, strict=True)}  # fmt: skip
+    compared = 0
+    for row in ref.itertuples():
+        if row.kind != ("discrete" if row.term in discrete else "derivative"):
+            continue
+        est, se = got[(row.term, str(row.y_level))]
+        want_se = getattr(row, f"std_error_{vce}")
+        _close_scaled(est, row.estimate, want_se)
+        np.testing.assert_allclose(se, want_se, rtol=TOL, err_msg=f"{row.term} {row.y_level}")
+        compared += 1
+    assert compared == 3 * 4

@@ -87,6 +87,49 @@ class BinaryPredictor:
         return ((a * self.pdf(X @ params)) @ X)[None, :]
 
 
+@dataclass(frozen=True)
+class LinearPredictor:
+    """E(y | x) = x'β over the model-matrix ``columns`` (linear panel models).
+
+    With ``centre`` (the within model) the prediction is ȳ_e + (x − x̄_e)'β per
+    row: the entity's fitted effect α̂_e = ȳ_e − x̄_e'β̂ moves with β, so the
+    gradient is Σ aᵢ (xᵢ − x̄_e(i)). ``ybar`` and ``xbar`` are the weighted
+    entity means of each row's entity (``centre`` only).
+    """
+
+    columns: tuple[int, ...]
+    ybar: np.ndarray | None = None
+    xbar: np.ndarray | None = None
+
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        Xc = X[:, list(self.columns)]
+        return Xc if self.xbar is None else Xc - self.xbar
+
+    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+        pred = self._design(X) @ params
+        if self.ybar is not None:
+            pred = pred + self.ybar
+        return pred[:, None]
+
+    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Σᵢ aᵢ ∂ŷᵢ/∂β."""
+        return (a @ self._design(X))[None, :]
+
+
+def within_predictor(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, entity: np.ndarray, columns: Sequence[int]
+) -> LinearPredictor:
+    """A :class:`LinearPredictor` with weighted entity means (fixed-effects model)."""
+    codes = np.unique(entity, return_inverse=True)[1]
+    Xc = X[:, list(columns)]
+    sw = np.bincount(codes, weights=w)
+    ybar = np.bincount(codes, weights=w * y) / sw
+    xbar = np.column_stack(
+        [np.bincount(codes, weights=w * Xc[:, j]) / sw for j in range(Xc.shape[1])]
+    )
+    return LinearPredictor(tuple(columns), ybar[codes], xbar[codes])
+
+
 def binary_predictor(model: str) -> BinaryPredictor:
     """The predictor of a binary family: ``logit``, ``probit`` or ``lpm``."""
     return BinaryPredictor(model)  # type: ignore[arg-type]
@@ -302,8 +345,9 @@ def average_marginal_effects(
         X_hi = frame.transform(overrides=c.hi)
         X_lo = frame.transform(overrides=c.lo)
         if unconditional is not None:
-            rows.append((_row_prediction(predict, p, X_hi) - _row_prediction(predict, p, X_lo))
-                        / c.scale)  # fmt: skip
+            rows.append(
+                (_row_prediction(predict, p, X_hi) - _row_prediction(predict, p, X_lo)) / c.scale
+            )
         est = (
             _avg_prediction(predict, p, X_hi, a) - _avg_prediction(predict, p, X_lo, a)
         ) / c.scale
