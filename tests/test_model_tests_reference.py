@@ -194,16 +194,23 @@ def test_predictions_match_r(fixture: str, model: str) -> None:
         np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=TOL, err_msg=col)
 
 
-@pytest.mark.parametrize("model", ["ologit", "oprobit"])
+@pytest.mark.parametrize("model", ["ologit", "oprobit", "mlogit"])
 @pytest.mark.parametrize("vce", ["conditional", "unconditional"])
 @pytest.mark.parametrize("discrete", [(), ("female",)])
-def test_ordinal_ames_per_level_match_r(model: str, vce: str, discrete: tuple[str, ...]) -> None:
-    """Ordered logit/probit AMEs per outcome level (tests/reference/ordinal_reference.R)."""
-    ref = _read("ordinal_ame_reference.csv")
-    r_model = {"ologit": "ordered_logit", "oprobit": "ordered_probit"}[model]
+def test_categorical_ames_per_level_match_r(
+    model: str, vce: str, discrete: tuple[str, ...]
+) -> None:
+    """Ordered logit/probit and multinomial logit AMEs per outcome level.
+
+    Fixtures: tests/reference/ordinal_reference.R and multinomial_reference.R.
+    """
+    r_model = {"ologit": "ordered_logit", "oprobit": "ordered_probit",
+               "mlogit": "multinomial_logit"}[model]  # fmt: skip
+    ref = _read(("multinomial" if model == "mlogit" else "ordinal") + "_ame_reference.csv")
     ref = ref[ref["model"] == r_model]
     data = pd.read_csv(REF / "data" / "design_binary.csv")
-    res = _fit1(data, model=model, formula="yord ~ age + female + employed + children + distance",
+    outcome = "ynom" if model == "mlogit" else "yord"
+    res = _fit1(data, model=model, formula=f"{outcome} ~ age + female + employed + children + distance",
                 weights="w", strata="stratum", psu="psu", ame=True, ame_vce=vce,
                 discrete=discrete)  # fmt: skip
     assert res.ame is not None
@@ -218,4 +225,4 @@ def test_ordinal_ames_per_level_match_r(model: str, vce: str, discrete: tuple[st
         _close_scaled(est, row.estimate, want_se)
         np.testing.assert_allclose(se, want_se, rtol=TOL, err_msg=f"{row.term} {row.y_level}")
         compared += 1
-    assert compared == 3 * 4
+    assert compared == 3 * 4  # age, female, distance at four outcome levels
