@@ -211,8 +211,8 @@ def test_categorical_ames_per_level_match_r(
     data = pd.read_csv(REF / "data" / "design_binary.csv")
     outcome = "ynom" if model == "mlogit" else "yord"
     formula = f"{outcome} ~ age + female + employed + children + distance"
-    res = _fit1(data, model=model, formula=formula, weights="w", strata="stratum", psu="psu", ame=True, ame_vce=vce,
-                discrete=discrete)  # fmt: skip
+    res = _fit1(data, model=model, formula=formula, weights="w", strata="stratum", psu="psu",
+                ame=True, ame_vce=vce, discrete=discrete)  # fmt: skip
     assert res.ame is not None
     got = {(t, y): (e, s) for t, y, e, s in zip(res.ame.terms, res.ame.y_levels,
            res.ame.estimates, res.ame.std_errors, strict=True)}  # fmt: skip
