@@ -196,7 +196,7 @@ def _short_summary(result: object) -> str:
         head.append(
             "rows left out: " + ", ".join(f"{k} {v}" for k, v in result.dropped.items() if v)
         )
-    t = result.tidy(ame=False)[["term", "y_level", "estimate", "std_error", "p_value"]]
+    t = result.tidy(ame=False, tests=False)[["term", "y_level", "estimate", "std_error", "p_value"]]
     if not t["y_level"].astype(bool).any():
         t = t.drop(columns="y_level")
     head.append(t.to_string(index=False, float_format=lambda x: f"{x:.4g}"))

@@ -1,9 +1,11 @@
 """Models by group (``fit --by VAR``): the model in each domain of the full design.
 
-Each level of ``VAR`` is a domain (R ``svyby(..., svyglm)`` or Stata
-``svy, subpop()``): the design keeps every row — strata, PSUs and the
-degrees of freedom of the whole sample — and the estimating equations use
-the rows of that level only (with ``--subpop``, the rows inside both). The
+Each level of ``VAR`` is a domain (R ``svyglm`` on ``subset(design, VAR ==
+level)``, as ``svyby``; Stata ``svy, subpop()``): the design keeps every row —
+all strata and PSUs enter the variance, a PSU without rows of the level
+contributing zero — and the estimating equations use the rows of that level
+only (with ``--subpop``, the rows inside both). The design df count the PSUs
+with rows in the domain, as R ``degf`` of the subset design. The
 level is marked by a helper column added to a copy of the table, so every
 family handles it through its ordinary subpopulation path.
 
@@ -172,11 +174,6 @@ def _relabel(
     """Readable domain text instead of the helper column; a note on rows in no domain."""
     readable = f"{column} == {text!r}" if not subpop else f"({subpop}) & {column} == {text!r}"
     notes: Sequence[str] = res.notes
-    notes = (
-        f"Domain {column} = {text} of the full design (svyby): strata, PSUs and design df "
-        "of the whole sample",
-        *notes,
-    )
     if n_missing:
         notes = (*notes, f"{n_missing} row(s) with {column} missing belong to no domain")
     return dataclasses.replace(
