@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from surveytk.cli.options import design_options
+from surveytk.models.options import MODEL_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,20 +79,8 @@ def model_options(func: F) -> F:
     return func
 
 
-_MODELS = (
-    "logit",
-    "probit",
-    "lpm",
-    "ologit",
-    "oprobit",
-    "mlogit",
-    "panel-fe",
-    "panel-re",
-    "poisson",
-    "quasipoisson",
-    "negbin",
-    "gamma",
-)
+# the vocabulary of FitOptions (a light module: dataclasses and typing only)
+_MODELS = MODEL_NAMES
 _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from surveytk.errors import ModelError, OutputError, SurveytkError
+from surveytk.models.formula import _level_text, _observed_levels
 from surveytk.models.options import FitOptions
 from surveytk.models.results import RESULT_SCHEMA_VERSION, FitResult
 
@@ -102,20 +103,7 @@ def by_levels(data: pd.DataFrame, column: str) -> list[Any]:
             variable=column,
         )
     s = data[column]
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        present = set(s.dropna().unique())
-        return [c for c in s.cat.categories if c in present]
-    values = pd.unique(s.dropna())
-    try:
-        return sorted(values.tolist())
-    except TypeError:
-        return sorted(values.tolist(), key=str)
-
-
-def _level_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return _observed_levels(s, s.notna().to_numpy())
 
 
 def fit_by(
@@ -173,7 +161,7 @@ def _relabel(
 ) -> FitResult:
     """Readable domain text instead of the helper column; a note on rows in no domain."""
     readable = f"{column} == {text!r}" if not subpop else f"({subpop}) & {column} == {text!r}"
-    notes: Sequence[str] = res.notes
+    notes: tuple[str, ...] = res.notes
     if n_missing:
         notes = (*notes, f"{n_missing} row(s) with {column} missing belong to no domain")
     return dataclasses.replace(

@@ -220,6 +220,7 @@ def prediction_records(
     df: float | None,
 ) -> list[dict[str, Any]]:
     """Average predictions for one ``--predict`` spec, in the plot's record layout."""
+    from surveytk.models.formula import _level_text
     from surveytk.models.margins import predict_at
 
     parsed = parse_predict(spec)
@@ -235,7 +236,7 @@ def prediction_records(
                 "x_var": x_var,
                 "x": x if isinstance(x, float | int) and not isinstance(x, bool) else str(x),
                 "group_var": group_var,
-                "group": _group_text(row[group_var]) if group_var else "",
+                "group": _level_text(row[group_var]) if group_var else "",
                 "y_level": str(row.get("y_level", "")),
                 "estimate": float(row["estimate"]),
                 "std_error": float(row["std_error"]),
@@ -244,9 +245,3 @@ def prediction_records(
             }
         )
     return records
-
-
-def _group_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
