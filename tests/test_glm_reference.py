@@ -40,6 +40,10 @@ DESIGNS = {
         {"weights": "pw", "psu": "dnum", "fpc": "fpc"},
     ),
     "apiclus2": (lambda: _api(REF / "data" / "apiclus2.csv"), {"weights": "pw", "psu": "dnum"}),
+    "apiclus1_jk1": (
+        lambda: _api(HERE / "data" / "survey" / "apiclus1.csv"),
+        {"weights": "pw", "psu": "dnum", "reptype": "jk1", "replicates": 15},
+    ),
     "synthetic": (
         lambda: pd.read_csv(REF / "data" / "glm_synthetic.csv"),
         {"weights": "weight", "strata": "stratum", "psu": "psu"},
@@ -60,6 +64,8 @@ CASES = {
     ("apiclus1", "poisson"): ("poisson", "api_stu ~ meals + ell", {"exposure": "enroll"}),
     ("apiclus1", "gamma"): ("gamma", "api00 ~ meals + ell + mobility", {}),
     ("apiclus1", "negbin"): ("negbin", "enroll ~ meals + ell", {}),
+    ("apiclus1_jk1", "poisson"): ("poisson", "enroll ~ meals + ell", {}),
+    ("apiclus1_jk1", "negbin"): ("negbin", "enroll ~ meals + ell", {}),
     ("apiclus2", "poisson"): ("poisson", "api_stu ~ meals", {"exposure": "enroll"}),
     ("apiclus2", "negbin"): ("negbin", "enroll ~ meals + ell", {}),
     ("synthetic", "poisson"): ("poisson", "visits ~ age + female + region", {"exposure": "months"}),

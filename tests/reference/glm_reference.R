@@ -93,5 +93,22 @@ th <- nb_theta(f_syn, syn, syn$weight)
 add("synthetic", "negbin", sg(f_syn, dsyn, negative.binomial(th)), dsyn, "log", th)
 add("synthetic", "gamma", sg(spend ~ age + female, dsyn, Gamma(link = "log")), dsyn, "log")
 
+## replicate weights: JK1 from the apiclus1 PSUs (no fpc), every replicate refitted;
+## the negative binomial keeps the full-sample theta (negative.binomial(theta) family)
+djk <- as.svrepdesign(svydesign(id = ~dnum, weights = ~pw, data = apiclus1), type = "JK1")
+add_rep <- function(model, fit, theta = NA_real_) {
+  rows[[length(rows) + 1]] <<- svyglm_rows(
+    "apiclus1_jk1", model, fit, variance = "replicate:jk1", link = "log", theta = theta,
+    n_obs = length(fit$y), df_design = degf(djk))
+  vc[[length(vc) + 1]] <<- vcov_rows("apiclus1_jk1", model, vcov(fit))
+}
+## (svyglm on a replicate design evaluates `family` in the caller: no wrapper here)
+add_rep("poisson", svyglm(enroll ~ meals + ell, design = djk, family = quasipoisson(),
+                          control = CTL))
+th <- nb_theta(enroll ~ meals + ell, apiclus1, apiclus1$pw)
+nb_family <- negative.binomial(th)
+add_rep("negbin", suppressWarnings(svyglm(enroll ~ meals + ell, design = djk,
+                                          family = nb_family, control = CTL)), th)
+
 write_tidy(bind_rows_fill(rows), "glm_reference.csv")
 write_tidy(do.call(rbind, vc), "glm_reference_vcov.csv")
