@@ -162,3 +162,14 @@ def test_cli_fit_by_writes_json_csv_and_table(tmp_path: Path) -> None:
     assert isinstance(r.exception, OutputError) and "--out must end in" in str(r.exception)
     r = runner.invoke(cli, ["table", str(tmp_path / "by.json"), "-o", str(tmp_path / "t.md")])
     assert r.exit_code == 0, r.output
+
+
+def test_negbin_without_overdispersion_and_gamma_range_are_clear_errors() -> None:
+    rng = np.random.default_rng(4)
+    n = 400
+    d = pd.DataFrame({"x": rng.normal(size=n), "y": rng.binomial(20, 0.1, size=n),
+                      "w": 1.0, "psu": np.arange(n)})  # fmt: skip
+    with pytest.raises(ModelError, match="no overdispersion"):
+        fit(d, model="negbin", formula="y ~ x", weights="w", psu="psu")
+    with pytest.raises(ModelError, match="must be positive"):
+        fit(d, model="gamma", formula="y ~ x", weights="w", psu="psu")

@@ -40,6 +40,8 @@ DEFAULT_LINK: dict[str, str] = {
 }
 #: smallest fitted mean allowed during iterations (log of 0 is undefined)
 MU_FLOOR = 1e-10
+#: θ beyond this means no overdispersion: Var = μ + μ²/θ is Poisson to 1e-8 for μ < 100
+THETA_MAX = 1e10
 
 
 def _link(name: str) -> Any:
@@ -188,9 +190,15 @@ def theta_ml(
     wn = w / np.mean(w[w > 0])
     if start is None:
         start = float(np.sum(wn) / np.sum(wn * (y / mu - 1.0) ** 2))
-    t = max(start, 1e-8)
+    t = max(start, 1e-8) if start > 0 else THETA_MAX / 10
     for _ in range(maxiter):
         score, info = _theta_score_info(t, y, mu, wn)
+        if not (math.isfinite(info) and info > 0) or t > THETA_MAX:
+            raise ModelError(
+                "negbin: the counts show no overdispersion (theta grows without bound); "
+                "the negative binomial reduces to the Poisson model — use --model poisson",
+                reason="no_overdispersion",
+            )
         step = score / info
         new = t + step
         if new <= 0:
