@@ -49,7 +49,7 @@ DATA = {
 
 
 def _data(name: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    path, design = DATA[name]
+    path, design = DATA[name.removesuffix("_subpop")]
     return _api(path), design
 
 
@@ -136,6 +136,8 @@ AME_FITS = {
     ("apistrat", "logit"): ("sch_wide ~ ell + meals + mobility + yr_rnd", "yr_rnd", {}),
     ("apiclus1", "logit"): ("sch_wide ~ ell + meals + elem", "elem", {}),
     ("apiclus1", "poisson"): ("api_stu ~ meals + ell", "", {"exposure": "enroll"}),
+    ("apiclus1_subpop", "logit"): (
+        "sch_wide ~ ell + meals + elem", "elem", {"subpop": 'stype != "H"'}),
 }  # fmt: skip
 
 

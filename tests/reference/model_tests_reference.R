@@ -77,7 +77,7 @@ write_tidy(bind_rows_fill(by_rows), "by_reference.csv")
 ame_rows <- list()
 ## d: per-row effect; dG: per-row gradient rows (n x k); fit: svyglm; des: its design
 ame_add <- function(fixture, model, term, kind, fit, des, d, dG) {
-  w <- 1 / des$prob  # sampling weights; these fits use every row of the design
+  w <- 1 / des$prob  # sampling weights of the rows the fit uses
   stopifnot(length(w) == nrow(model.matrix(fit)))
   a <- w / sum(w)
   ame <- sum(a * d)
@@ -116,6 +116,11 @@ fa <- sg(sch_wide ~ ell + meals + mobility + yr_rnd, d_ame1, quasibinomial())
 logit_ames("apistrat", fa, d_ame1, c("ell", "meals", "mobility", "yr_rnd"), "yr_rnd")
 fb <- sg(sch_wide ~ ell + meals + elem, dclus1, quasibinomial())
 logit_ames("apiclus1", fb, dclus1, c("ell", "meals", "elem"), "elem")
+## a domain: subset() drops the rows outside it but keeps each stratum's PSU count
+## (fpc$sampsize), so PSUs without domain rows still count in the variance
+d_dom <- subset(dclus1, stype != "H")
+fc <- sg(sch_wide ~ ell + meals + elem, d_dom, quasibinomial())
+logit_ames("apiclus1_subpop", fc, d_dom, c("ell", "meals", "elem"), "elem")
 ## poisson with exposure: mu = enroll * exp(x'b), AME of meals = b_meals * mu
 fp <- sg(api.stu ~ meals + ell + offset(log(enroll)), dclus1, quasipoisson())
 X <- model.matrix(fp); mu <- fitted(fp)
