@@ -228,3 +228,28 @@ def test_categorical_ames_per_level_match_r(
         np.testing.assert_allclose(se, want_se, rtol=TOL, err_msg=f"{row.term} {row.y_level}")
         compared += 1
     assert compared == 3 * 4  # age, female, distance at four outcome levels
+
+
+@pytest.mark.parametrize("model", ["ologit", "oprobit", "mlogit"])
+def test_categorical_predictions_per_level_match_r(model: str) -> None:
+    """Average predicted probabilities per outcome level at chosen values."""
+    r_model = {"ologit": "ordered_logit", "oprobit": "ordered_probit",
+               "mlogit": "multinomial_logit"}[model]  # fmt: skip
+    name = "multinomial" if model == "mlogit" else "ordinal"
+    ref = _read(f"{name}_predict_reference.csv")
+    ref = ref[ref["model"] == r_model]
+    data = pd.read_csv(REF / "data" / "design_binary.csv")
+    outcome = "ynom" if model == "mlogit" else "yord"
+    formula = f"{outcome} ~ age + female + employed + children + distance"
+    res = _fit1(data, model=model, formula=formula, weights="w", strata="stratum", psu="psu",
+                predict="age=30|50, female")  # fmt: skip
+    recs = pd.DataFrame(res.extra["predictions"])
+    assert len(recs) == len(ref) == 2 * 2 * 4
+    key = ["x", "group", "y_level"]
+    recs["x"] = recs["x"].astype(float)
+    ref = ref.assign(x=ref["x"].astype(float), group=ref["group"].astype(str),
+                     y_level=ref["y_level"].astype(str))  # fmt: skip
+    merged = recs.merge(ref, on=key, suffixes=("", "_r"))
+    assert len(merged) == len(ref)
+    for col in ("estimate", "std_error", "conf_low", "conf_high"):
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=TOL, err_msg=col)
