@@ -139,16 +139,35 @@ def command(data: str, out: str, **options: Any) -> None:
     _check_out(out_path, by=options.get("by") is not None)
     check_not_input(out_path, [Path(data)])
     result = fit(data, **options)
-    result.save(out_path)
+    _save(result, out_path)
     click.echo(_summary_any(result))
     click.echo(f"wrote {out_path}")
+
+
+#: formatted-table suffixes ``fit --by --out`` accepts besides .json and .csv
+TABLE_SUFFIXES = (".md", ".tex", ".html", ".docx", ".xlsx")
+
+
+def _save(result: object, out_path: object) -> None:
+    """JSON/CSV through the result; a --by table (a column per level) through the report."""
+    from pathlib import Path
+
+    from surveytk.models.by import ResultSet
+    from surveytk.models.results import FitResult
+
+    assert isinstance(out_path, Path) and isinstance(result, FitResult | ResultSet)
+    if isinstance(result, ResultSet) and out_path.suffix.lower() in TABLE_SUFFIXES:
+        from surveytk.report.tables import write_table
+
+        write_table(list(result.results), out_path, labels=list(result.levels))
+        return
+    result.save(out_path)
 
 
 def _check_out(out_path: object, *, by: bool) -> None:
     from pathlib import Path
 
     from surveytk.errors import OutputError
-    from surveytk.models.by import TABLE_SUFFIXES
 
     assert isinstance(out_path, Path)
     allowed = (".json", ".csv", *(TABLE_SUFFIXES if by else ()))

@@ -10,9 +10,9 @@ level is marked by a helper column added to a copy of the table, so every
 family handles it through its ordinary subpopulation path.
 
 :class:`ResultSet` holds one :class:`~surveytk.models.results.FitResult`
-per level; it is saved as JSON (``kind: "by"``), as a tidy CSV with the
-columns ``by`` and ``domain`` in front, or as a formatted table with one
-column per level.
+per level; it is saved as JSON (``kind: "by"``) or as a tidy CSV with the
+columns ``by`` and ``domain`` in front (``surveytk fit --by`` also writes a
+formatted table with one column per level, through the report layer).
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from surveytk.models.results import RESULT_SCHEMA_VERSION, FitResult
 
 #: the helper column marking a level's rows (refused if the data has such a column)
 DOMAIN_COLUMN = "surveytk_by_domain_"
-#: formatted-table suffixes ``fit --by --out`` accepts besides .json and .csv
-TABLE_SUFFIXES = (".md", ".tex", ".html", ".docx", ".xlsx")
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ class ResultSet:
         )
 
     def save(self, path: str | Path) -> None:
-        """``.json`` (everything), ``.csv`` (stacked tidy table) or a table format."""
+        """``.json`` (everything) or ``.csv`` (stacked tidy table)."""
         from surveytk.io.atomic import write_text_atomic
 
         path = Path(path)
@@ -83,13 +81,10 @@ class ResultSet:
             write_text_atomic(path, text + "\n")
         elif suffix == ".csv":
             write_text_atomic(path, self.tidy().to_csv(index=False, float_format="%.10g"))
-        elif suffix in TABLE_SUFFIXES:
-            from surveytk.report.tables import write_table
-
-            write_table(list(self.results), path, labels=list(self.levels))
         else:
             raise OutputError(
-                f"{path}: results by group are saved as .json, .csv or " + ", ".join(TABLE_SUFFIXES)
+                f"{path}: results by group are saved as .json or .csv; "
+                "`surveytk fit --by` and `surveytk table` write formatted tables"
             )
 
 
