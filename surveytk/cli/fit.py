@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from surveytk.cli.options import design_options
+from surveytk.cli.options import analysis_data_options, design_options
 from surveytk.models.options import MODEL_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,6 +113,7 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
     metavar="EXPR",
     help='Domain, e.g. "female == 1" or \'source == "wodc" & age >= 30\'.',
 )
+@analysis_data_options()
 @click.option("--ame", is_flag=True, help="Add average marginal effects (delta-method SEs).")
 @click.option("--base", metavar="LEVEL", help="Base outcome level (mlogit).")
 @click.option("--entity", metavar="COL", help="Entity column (panel models).")
