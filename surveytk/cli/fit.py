@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from surveytk.cli.options import design_options
+from surveytk.cli.options import design_options, sheet_option
 
 _MODELS = ("logit", "probit", "lpm", "ologit", "oprobit", "mlogit", "panel-fe", "panel-re")
 _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
@@ -14,6 +14,7 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
 @click.command(name="fit")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@sheet_option()
 @click.option("--model", required=True, type=click.Choice(_MODELS), help="Model family.")
 @click.option(
     "--formula",
@@ -67,7 +68,13 @@ def command(data: str, out: str, **options: Any) -> None:
     if out_path.suffix.lower() not in (".json", ".csv"):
         raise OutputError(f"{out}: --out must end in .json or .csv")
     check_not_input(out_path, [Path(data)])
-    result = fit(data, **options)
+    sheet = options.pop("sheet")
+    if sheet is not None:
+        from surveytk.io.readers import read_file
+
+        result = fit(read_file(data, sheet=sheet), **options)
+    else:
+        result = fit(data, **options)
     result.save(out_path)
     click.echo(_short_summary(result))
     click.echo(f"wrote {out_path}")

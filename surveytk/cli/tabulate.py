@@ -11,6 +11,7 @@ from surveytk.cli.options import (
     digits_option,
     format_option,
     labels_option,
+    sheet_option,
     title_option,
 )
 
@@ -20,6 +21,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
 
 @click.command(name="tabulate")
 @click.argument("file", type=click.Path(path_type=Path))
+@sheet_option()
 @click.option(
     "--by",
     "by",
@@ -75,6 +77,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
 @title_option("Table title (default from the content).")
 def command(
     file: Path,
+    sheet: str | None,
     by: tuple[str, ...],
     weighted: bool,
     weights: str | None,
@@ -116,7 +119,7 @@ def command(
         if reference != "origin":
             raise OutputError("give --by VAR (one or two times)")
         by = (ORIGIN_VARIABLE,)
-    frame = read_file(file).data
+    frame = read_file(file, sheet=sheet).data
     if weighted and weights is None:
         if DEFAULT_WEIGHT_COLUMN not in frame.columns:
             raise DesignError(

@@ -44,11 +44,31 @@ from surveytk.paths import LOOKUP_DIR
 
 @dataclass(frozen=True)
 class HarmoniseResult:
-    """A harmonised source table with its audit and provenance."""
+    """A harmonised source table with its audit and provenance.
+
+    ``warnings`` are one-line messages for the console: per variable, how many values
+    were set missing as ``implausible`` (out of the schema range) and why; counts below
+    the disclosure threshold are shown as "fewer than N".
+    """
 
     table: pd.DataFrame
     audit: dict[str, Any]
     provenance: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Implausible:
+    """Values of one variable set missing as ``implausible``, and why (for audit and console)."""
+
+    variable: str
+    n: int
+    why: str
+
+    def warning(self, threshold: int) -> str:
+        shown = f"fewer than {threshold}" if self.n < threshold else str(self.n)
+        return (f"{self.variable}: {shown} values {self.why} set missing as implausible "
+                "(counted in the audit; --strict makes this an error)")
 
 
 @lru_cache(maxsize=16)
@@ -68,8 +88,11 @@ class Context:
     """Resolves references for derivations and holds the harmonised columns."""
 
     def __init__(self, dl: Delivery, problems: ProblemList, *,
-                 release_inputs: bool = False) -> None:
+                 release_inputs: bool = False, strict: bool = False) -> None:
         self.dl = dl
+        #: out-of-range values are errors (``--strict``) instead of ``implausible``
+        self.strict = strict
+        self.implausible: dict[str, Implausible] = {}
         self.book = dl.book
         self.n = dl.n
         self.problems = problems
@@ -398,24 +421,73 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
                              f"{var.type} numbers; fix the delivery or {where}", variable=name)
             reason[bad] = REASON_CODE["implausible"]
         if var.range is not None:
-            lo, hi = var.range
-            out = (reason == VALID) & ((num < lo) | (num > hi))
-            if out.any():
-                if spec is not None and spec.out_of_range == "implausible":
-                    reason[out] = REASON_CODE["implausible"]
-                else:
-                    ctx.problems.add(
-                        f"{src}: {int(out.sum())} values of {name} are outside [{lo:g}, {hi:g}]; "
-                        f"set out_of_range: implausible in {where} or fix the delivery",
-                        variable=name,
-                    )
+            check_range(ctx, name, spec, var.range, num, reason, src, where)
         num[reason != VALID] = np.nan
         return pd.Series(num)
     if var.type == "date":
-        dates = pd.to_datetime(values, errors="coerce")
-        dates = pd.Series(dates).dt.normalize().astype("datetime64[s]")
-        return dates.mask(reason != VALID).reset_index(drop=True)
+        return coerce_dates(ctx, name, values, reason, src, where)
     return format_id_part(values).mask(reason != VALID)
+
+
+def check_range(ctx: Context, name: str, spec: VariableSpec | None, bounds: tuple[float, float],
+                num: np.ndarray, reason: np.ndarray, src: str, where: str) -> None:
+    """Values outside the schema range: ``implausible`` (counted, warned) or problems."""
+    lo, hi = bounds
+    out = (reason == VALID) & ((num < lo) | (num > hi))
+    if not out.any():
+        return
+    n_out = int(out.sum())
+    if ctx.strict:
+        ctx.problems.add(
+            f"{src}: {n_out} values of {name} are outside [{lo:g}, {hi:g}]; fix the delivery, "
+            "or run without --strict to set them missing as implausible",
+            variable=name,
+        )
+    elif spec is not None and spec.out_of_range == "error":
+        ctx.problems.add(
+            f"{src}: {n_out} values of {name} are outside [{lo:g}, {hi:g}]; fix the delivery "
+            f"or set out_of_range: implausible in {where}",
+            variable=name,
+        )
+    else:
+        reason[out] = REASON_CODE["implausible"]
+        ctx.implausible[name] = Implausible(name, n_out, f"outside [{lo:g}, {hi:g}]")
+
+
+def coerce_dates(ctx: Context, name: str, values: pd.Series, reason: np.ndarray, src: str,
+                 where: str) -> pd.Series:
+    """Dates of a directly mapped column; values that are not dates are problems.
+
+    Date columns pass as they are; text is parsed (the format pandas infers from the
+    first value, so a column of mixed formats shows up as unparseable values);
+    numbers are refused, since a bare number has no calendar meaning.
+    """
+    ok = reason == VALID
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        dates = pd.Series(values).reset_index(drop=True)
+    elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        if (ok & values.notna().to_numpy()).any():
+            ctx.problems.add(
+                f"{src}: {name} holds numbers, not dates; derive it with date_parse or "
+                f"from year and month columns in {where}",
+                variable=name,
+            )
+        reason[ok & values.notna().to_numpy()] = REASON_CODE["implausible"]
+        dates = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[s]")
+    else:
+        text = values.astype(object).where(ok & values.notna().to_numpy(), None)
+        dates = pd.Series(pd.to_datetime(text, errors="coerce")).reset_index(drop=True)
+        bad = ok & values.notna().to_numpy() & dates.isna().to_numpy()
+        if bad.any():
+            ctx.problems.add(
+                f"{src}: {int(bad.sum())} values of {name} are not dates (or not in the "
+                f"format of the first one); fix the delivery, or parse them with date_parse "
+                f"and a format in {where}",
+                variable=name,
+            )
+            reason[bad] = REASON_CODE["implausible"]
+    dates = dates.dt.normalize().astype("datetime64[s]")
+    return dates.mask(reason != VALID).reset_index(drop=True)
 
 
 _TRUE = {"1", "true", "yes"}
@@ -509,8 +581,11 @@ def typed_series(var: SchemaVariable, values: pd.Series) -> pd.Series:
 
 
 def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame], *,
-                     release_inputs: bool = False) -> HarmoniseResult:
+                     release_inputs: bool = False, strict: bool = False) -> HarmoniseResult:
     """Harmonise already-read files (``alias`` → LabelledFrame) with a loaded codebook.
+
+    With ``strict``, values outside a variable's schema range are problems instead
+    of missing values with reason ``implausible``.
 
     Raises
     ------
@@ -519,21 +594,21 @@ def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame], *,
         variables, unmatched joins, duplicate respondents, type errors).
     """
     problems = ProblemList()
-    result = run_checked(book, frames, problems, release_inputs=release_inputs)
+    result = run_checked(book, frames, problems, release_inputs=release_inputs, strict=strict)
     raise_problems(problems, HarmoniseError, f"cannot harmonise with {book.path.name}")
     assert result is not None
     return result
 
 
 def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: ProblemList,
-                *, release_inputs: bool = False) -> HarmoniseResult | None:
+                *, release_inputs: bool = False, strict: bool = False) -> HarmoniseResult | None:
     """Harmonise, adding every problem to ``problems``; ``None`` if there were any.
 
     With ``release_inputs`` the ``frames`` dict is emptied once it is no longer
     needed, so that the input data can be freed before the table is built.
     """
     dl = assemble(book, frames, problems)
-    ctx = Context(dl, problems, release_inputs=release_inputs)
+    ctx = Context(dl, problems, release_inputs=release_inputs, strict=strict)
     counts: dict[str, ValueCounts] = {}
     cw, schema = book.crosswalk, book.schema
     for name, var in schema.variables.items():
@@ -568,13 +643,18 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: Prob
     if problems:
         return None
     provenance = make_provenance(book, frames)
-    audit = build_audit(book, dl, ctx.done, counts, provenance)
+    checks = {name: {"implausible": {"n": item.n, "why": item.why}}
+              for name, item in ctx.implausible.items()}
+    audit = build_audit(book, dl, ctx.done, counts, provenance, checks=checks)
     ctx._cache.clear()
     if release_inputs:
         frames.clear()
         dl.rosters.clear()
     table = to_frame(book, ctx.done)
-    return HarmoniseResult(table=table, audit=audit, provenance=provenance)
+    from surveytk.disclosure import DEFAULT_THRESHOLD
+
+    warnings = tuple(item.warning(DEFAULT_THRESHOLD) for item in ctx.implausible.values())
+    return HarmoniseResult(table=table, audit=audit, provenance=provenance, warnings=warnings)
 
 
 #: derivations whose audit lists every (combination of) source code(s) and where it went
@@ -659,7 +739,8 @@ def make_provenance(book: Codebook, frames: dict[str, LabelledFrame]) -> dict[st
     }
 
 
-def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> HarmoniseResult:
+def harmonise(codebook: str | Path | Codebook, input_dir: str | Path, *,
+              strict: bool = False) -> HarmoniseResult:
     """Read a delivery and harmonise it to the common schema.
 
     Parameters
@@ -668,7 +749,12 @@ def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> Harmoni
         A codebook name (``soep_ukr_2023``), a path to a crosswalk YAML, or a loaded
         :class:`~surveytk.codebook.loader.Codebook`.
     input_dir
-        Folder holding the delivered files named in the crosswalk.
+        Folder holding the delivered files named in the crosswalk (names matched
+        case-insensitively).
+    strict
+        Values outside a variable's schema range (an arrival after the interview) are
+        errors; by default they become missing with reason ``implausible``, counted
+        in the audit and listed in ``warnings``.
 
     Returns
     -------
@@ -686,4 +772,5 @@ def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> Harmoni
         The delivery does not fit the crosswalk (every problem listed).
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-    return harmonise_frames(book, read_delivery(book, input_dir), release_inputs=True)
+    return harmonise_frames(book, read_delivery(book, input_dir), release_inputs=True,
+                            strict=strict)
