@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from surveytk.errors import ReadError
-from surveytk.io.parsed import ParsedFile
+from surveytk.io.parsed import ParsedFile, check_columns_present
 from surveytk.io.read_text import plain_variables
 
 SheetChoice = str | int | None
@@ -64,15 +64,7 @@ def read_excel(
     _check_header(path, name, [str(c) for c in header[0]] if header else [])
     df.columns = [str(c) for c in df.columns]
     if columns is not None:
-        absent = [c for c in columns if c not in df.columns]
-        if absent:
-            raise ReadError(
-                f"{path}: no column(s) {', '.join(absent[:10])} in sheet {name!r}; check the "
-                "names with `surveytk inspect`",
-                file=str(path),
-                variable=absent[0],
-                reason="unknown_column",
-            )
+        check_columns_present(path, columns, set(df.columns), f"sheet {name!r}")
         df = df[list(columns)]
     notes = (f"sheet {name!r} ({names.index(name) + 1} of {len(names)})",)
     return ParsedFile(

@@ -34,7 +34,7 @@ from surveytk.io.fileinfo import (
     stata_release,
 )
 from surveytk.io.labelled import FileFormat, LabelKey, Measure, Storage, VariableMeta
-from surveytk.io.parsed import ParsedFile, ProgressCallback
+from surveytk.io.parsed import ParsedFile, ProgressCallback, check_columns_present
 
 #: files above this size are read with several processes where there are cores to spare
 MULTIPROCESS_BYTES: Final = 50 * 1024 * 1024
@@ -362,15 +362,7 @@ def run_reader(
             reason="corrupt",
         ) from exc
     if usecols is not None:
-        absent = [c for c in usecols if c not in df.columns]
-        if absent:
-            raise ReadError(
-                f"{path}: no variable(s) {', '.join(absent[:10])} in the file; check the "
-                "names with `surveytk inspect`",
-                file=str(path),
-                variable=absent[0],
-                reason="unknown_column",
-            )
+        check_columns_present(path, usecols, set(df.columns))
     return df, meta
 
 
