@@ -308,3 +308,12 @@ def test_text_in_a_numeric_variable_is_refused_not_nan() -> None:
         _settle_numeric(Path("f.dta"), "q", col, extended)
     fine = pd.Series([1.0, 2, np.nan], dtype=object)
     assert _settle_numeric(Path("f.dta"), "q", fine, np.zeros(3, bool)).dtype == "float64"
+
+
+def test_sav_rewrite_keeps_missing_ranges(tmp_path: Path) -> None:
+    lf = read_file(DATA / "spss" / "sample_missing.sav")
+    back = read_file(write_labelled(lf, tmp_path / "again.sav"))
+    for name in ("mynum", "mylabl", "myord"):
+        assert back.meta(name).missing_values == lf.meta(name).missing_values
+        assert back.meta(name).missing_ranges == lf.meta(name).missing_ranges
+    assert back.declared_missing() == lf.declared_missing()

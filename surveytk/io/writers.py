@@ -61,7 +61,11 @@ def _patch_sav_timestamp(path: Path, ts: datetime) -> None:
 
 
 def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Datetimes to nanosecond resolution: pyreadstat mis-writes ``datetime64[s]``."""
+    """Second-resolution datetimes to microseconds: pyreadstat mis-writes ``datetime64[s]``.
+
+    Microseconds (not nanoseconds) so that dates before 1677 or after 2262, which SPSS
+    and Stata hold and pandas reads at that resolution, can be written back.
+    """
     out = df
     for name in df.columns:
         dtype = df[name].dtype
@@ -71,10 +75,10 @@ def _prepare_frame(df: pd.DataFrame) -> pd.DataFrame:
                 "convert to naive local time first",
                 variable=str(name),
             )
-        if pd.api.types.is_datetime64_dtype(dtype) and dtype != "datetime64[ns]":
+        if pd.api.types.is_datetime64_dtype(dtype) and dtype == "datetime64[s]":
             if out is df:
                 out = df.copy()
-            out[name] = df[name].astype("datetime64[ns]")
+            out[name] = df[name].astype("datetime64[us]")
     return out
 
 
