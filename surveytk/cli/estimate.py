@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from surveytk.cli.options import design_options, replicate_options, subpop_option
+from surveytk.cli.options import design_options, replicate_options, sheet_option, subpop_option
 
 _CI = ("wald", "logit", "beta")
 _RANK_SCORES = ("wilcoxon", "vanderwaerden", "median")
@@ -46,6 +46,7 @@ def _probs(text: str) -> tuple[float, ...]:
 
 @click.command(name="estimate")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@sheet_option()
 @click.option("--mean", multiple=True, metavar="VAR", help="Mean of VAR (repeatable).")
 @click.option("--total", multiple=True, metavar="VAR", help="Population total of VAR.")
 @click.option("--ratio", multiple=True, metavar="NUM/DEN", help="Ratio of totals NUM/DEN.")
@@ -106,6 +107,7 @@ def _probs(text: str) -> tuple[float, ...]:
 @click.option("--digits", type=click.IntRange(0, 10), default=3, show_default=True)
 def command(
     data: str,
+    sheet: str | None,
     mean: tuple[str, ...],
     total: tuple[str, ...],
     ratio: tuple[str, ...],
@@ -155,7 +157,7 @@ def command(
     out_path = Path(out) if out else None
     if out_path is not None:
         _check_out(out_path, Path(data))
-    frame, design_obj = _frame_and_design(data, request, design)
+    frame, design_obj = _frame_and_design(data, request, design, sheet)
     table = estimate(frame, design_obj, request)
     if out_path is None:
         click.echo(_text(table))
@@ -174,7 +176,9 @@ def _check_out(out: Any, data: Any) -> None:
     check_not_input(out, [data])
 
 
-def _frame_and_design(data: str, request: Any, design: dict[str, Any]) -> tuple[Any, Any]:
+def _frame_and_design(
+    data: str, request: Any, design: dict[str, Any], sheet: str | None = None
+) -> tuple[Any, Any]:
     """Read DATA as `fit` does and build the design through `fit`'s path."""
     from surveytk.design import SurveyDesign
     from surveytk.models.api import as_frame
@@ -194,7 +198,12 @@ def _frame_and_design(data: str, request: Any, design: dict[str, Any]) -> tuple[
 
             columns.extend(parse_condition(options.subpop).columns)
         columns = list(dict.fromkeys(columns))
-    frame = as_frame(data, columns)
+    if sheet is not None:
+        from surveytk.io.readers import read_file
+
+        frame = as_frame(read_file(data, sheet=sheet, columns=columns))
+    else:
+        frame = as_frame(data, columns)
     return frame, SurveyDesign.from_options(frame, options)
 
 
