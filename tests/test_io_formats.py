@@ -317,3 +317,20 @@ def test_sav_rewrite_keeps_missing_ranges(tmp_path: Path) -> None:
         assert back.meta(name).missing_values == lf.meta(name).missing_values
         assert back.meta(name).missing_ranges == lf.meta(name).missing_ranges
     assert back.declared_missing() == lf.declared_missing()
+
+
+def test_sheet_on_every_command_reading_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from surveytk.models.api import fit
+
+    book = str(DATA / "excel" / "datasets.xlsx")
+    out = tmp_path / "fit.json"
+    main(["fit", book, "--sheet", "mtcars", "--model", "lpm", "--formula", "am ~ mpg",
+          "--out", str(out)])
+    direct = fit(read_file(book, sheet="mtcars"), model="lpm", formula="am ~ mpg")
+    assert f"{direct.params['mpg']:.4g}" in capsys.readouterr().out
+    main(["tabulate", book, "--sheet", "chickwts", "--by", "feed", "--unweighted"])
+    assert "| soybean | 14 |" in capsys.readouterr().out
+    main(["estimate", book, "--sheet", "1", "--mean", "mpg"])
+    assert "20.0906" in capsys.readouterr().out  # R: mean(mtcars$mpg) = 20.090625
