@@ -168,3 +168,37 @@ def test_delivered_path_in_subfolders(tmp_path: Path) -> None:
     exact = tmp_path / "Round6" / "ris_r6_households.csv"
     exact.write_text("a\n2\n", encoding="utf-8")
     assert delivered_path(tmp_path, "Round6/ris_r6_households.csv") == exact  # exact wins
+
+
+def test_codebook_sheet_reads_one_sheet_of_a_workbook(tmp_path: Path) -> None:
+    """A delivered workbook with several sheets, named in another case, read by `sheet:`."""
+    import textwrap
+
+    from test_harmonise_newsource import CROSSWALK, delivery
+
+    from surveytk.codebook.loader import load_codebook, load_schema
+    from surveytk.paths import CODEBOOK_DIR
+
+    d = delivery.__wrapped__(tmp_path)  # type: ignore[attr-defined]
+    visits = pd.read_csv(d / "visits.csv")
+    (d / "visits.csv").unlink()
+    with pd.ExcelWriter(d / "Visits.XLSX") as xl:
+        pd.DataFrame({"note": ["not the data"]}).to_excel(xl, sheet_name="readme", index=False)
+        visits.to_excel(xl, sheet_name="Visits", index=False)
+    schema_text = (CODEBOOK_DIR / "schema.yaml").read_text(encoding="utf-8")
+    anchor = '      - {value: fi_moi, label: "Finnish Ministry of the Interior survey"}\n'
+    schema_path = tmp_path / "schema.yaml"
+    schema_path.write_text(schema_text.replace(
+        anchor, anchor + '      - {value: cz_poll, label: "A Czech poll"}\n'), encoding="utf-8")
+    text = textwrap.dedent(CROSSWALK).replace("path: visits.csv", "path: visits.xlsx")
+    cw = tmp_path / "cz_poll_2024.yaml"
+    cw.write_text(text, encoding="utf-8")
+    book = load_codebook(cw, schema=load_schema(schema_path))
+    with pytest.raises(ReadError, match=r"2 sheets \(1: 'readme', 2: 'Visits'\)"):
+        harmonise(book, d)
+    cw.write_text(text.replace("path: visits.xlsx", "path: visits.xlsx\n    sheet: visits"),
+                  encoding="utf-8")
+    table = harmonise(load_codebook(cw, schema=load_schema(schema_path)), d).table
+    assert list(table["host_country"][:3]) == ["CZE"] * 3
+    assert table["interview_date"].dt.strftime("%Y-%m-%d").tolist()[:3] == [
+        "2024-05-17", "2024-06-01", "2024-06-02"]
