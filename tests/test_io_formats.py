@@ -334,3 +334,22 @@ def test_sheet_on_every_command_reading_a_file(
     assert "| soybean | 14 |" in capsys.readouterr().out
     main(["estimate", book, "--sheet", "1", "--mean", "mpg"])
     assert "20.0906" in capsys.readouterr().out  # R: mean(mtcars$mpg) = 20.090625
+
+
+def test_date_variable_with_extended_missing(tmp_path: Path) -> None:
+    """pyreadstat cannot read .a in a %td variable as datetime; surveytk keeps both."""
+    path = tmp_path / "d.dta"
+    frame = pd.DataFrame({"d": pd.Series([21916.0, "a", np.nan], dtype=object), "x": [1.0, 2, 3]})
+    pyreadstat.write_dta(frame, str(path), missing_user_values={"d": ["a"]},
+                         variable_format={"d": "%td"})
+    lf = read_file(path)
+    assert lf.data["d"].tolist()[:2] == [pd.Timestamp("2020-01-02"), ".a"]
+    assert pd.isna(lf.data["d"].iloc[2])
+    assert lf.meta("d").storage == "date" and lf.meta("d").extended_missing == {".a": ""}
+    assert lf.data["x"].dtype == "float64"
+    applied = lf.with_declared_missing_as_na().data["d"]
+    assert applied.dtype.kind == "M" and applied.isna().tolist() == [False, True, True]
+    raw, meta = pyreadstat.read_dta(str(write_labelled(lf, tmp_path / "again.dta")),
+                                    user_missing=True)
+    assert raw["d"].tolist()[:2] == [pd.Timestamp("2020-01-02").date(), "a"]
+    assert meta.original_variable_types["d"] == "%td"

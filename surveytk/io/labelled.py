@@ -225,6 +225,8 @@ class LabelledFrame:
                 col = col.mask(hit)
             if col.dtype == object and meta.storage == "numeric":
                 col = pd.to_numeric(col, errors="raise").astype("float64")
+            elif col.dtype == object and meta.storage in ("date", "datetime"):
+                col = pd.to_datetime(col)
             elif col.dtype == object:
                 col = col.infer_objects()
             if hit.any():

@@ -289,7 +289,11 @@ def _settle_numeric(path: Path, name: str, col: pd.Series, extended: Any) -> pd.
                 variable=name,
                 reason="corrupt",
             )
-        return col
+        if rest.map(lambda v: isinstance(v, datetime.time)).any():
+            return col  # times of day stay datetime.time objects
+        if extended.any():  # dates beside extended codes: Timestamps in an object column
+            return col.map(lambda v: pd.Timestamp(v) if _value_kind(v) == "temporal" else v)
+        return pd.to_datetime(col)
     if extended.any():
         return col
     return pd.to_numeric(col, errors="raise")
@@ -353,6 +357,12 @@ def run_reader(
             reason="corrupt",
         ) from exc
     except (TypeError, ValueError, IndexError, KeyError) as exc:
+        if kwargs.get("user_missing") and kwargs.get("dates_as_pandas_datetime"):
+            # pyreadstat cannot put extended missing values (.a) of a date variable into
+            # a datetime column; read dates as Python dates, which keep them
+            # (normalise_extended_missing turns the rest into datetime64 again)
+            retry = {**kwargs, "dates_as_pandas_datetime": False}
+            return run_reader(reader, path, columns, retry, progress, allow_chunks=allow_chunks)
         # pyreadstat's own conversion code trips over damaged metadata (found by fuzzing)
         raise ReadError(
             f"{path}: truncated or corrupt file (the reader failed with "
@@ -558,8 +568,10 @@ def _storage(col: pd.Series, fmt: str | None, rtype: str | None) -> Storage:
     fmt_u = (fmt or "").upper()
     if rtype == "string":
         return "string"
-    if col.dtype.kind == "M":
-        return "datetime" if fmt_u.startswith(_DATETIME_FORMATS) else "date"
     if fmt_u.startswith(_TIME_FORMATS) and col.dtype == object:
         return "time"
+    if col.dtype.kind == "M" or (
+        col.dtype == object and col.map(lambda v: isinstance(v, pd.Timestamp)).any()
+    ):
+        return "datetime" if fmt_u.startswith(_DATETIME_FORMATS) else "date"
     return "numeric"

@@ -108,17 +108,23 @@ def extended_missing_columns(df: pd.DataFrame) -> dict[str, pd.Series]:
             continue
         mask = col.map(is_extended_missing).astype(bool)
         if mask.any():
-            rest = pd.to_numeric(col[~mask & col.notna()], errors="coerce")
-            if rest.notna().all():  # numbers and codes: a numeric variable
-                found[str(name)] = mask
+            rest = col[~mask & col.notna()]
+            dated = rest.map(lambda v: isinstance(v, pd.Timestamp)).all()
+            if dated or pd.to_numeric(rest, errors="coerce").notna().all():
+                found[str(name)] = mask  # numbers (or dates) and codes
     return found
 
 
 def split_extended_missing(col: pd.Series, mask: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A numeric column with extended codes → (float64 values, codes or missing)."""
-    values = pd.to_numeric(col.mask(mask), errors="raise").astype("float64")
-    codes = col.where(mask).astype("string")
-    return values, codes
+    """A column with extended codes → (float64 or datetime64 values, codes or missing)."""
+    return _extended_values(col, mask), col.where(mask).astype("string")
+
+
+def _extended_values(col: pd.Series, mask: pd.Series) -> pd.Series:
+    rest = col.mask(mask)
+    if rest.dropna().map(lambda v: isinstance(v, pd.Timestamp)).any():
+        return pd.to_datetime(rest)
+    return pd.to_numeric(rest, errors="raise").astype("float64")
 
 
 def write_sav(
@@ -340,6 +346,7 @@ def _write_dta_extended(
 
     out = _prepare_frame(df).copy()
     tags: dict[str, list[str]] = {}
+    formats: dict[str, str] = {}
     for name, mask in extended.items():
         col = df[name]
         codes = sorted({str(c) for c in col[mask]})
@@ -351,7 +358,10 @@ def _write_dta_extended(
                 file=str(target),
                 variable=name,
             )
-        numbers = pd.to_numeric(col.mask(mask), errors="raise").astype("float64")
+        numbers = _extended_values(col, mask)
+        if numbers.dtype.kind == "M":  # a date variable: Stata %td days since 1960
+            formats[name] = "%td"
+            numbers = (numbers - pd.Timestamp("1960-01-01")).dt.days.astype("float64")
         letters = col[mask].map(lambda c: str(c)[1:].lower())
         merged = numbers.astype(object)
         merged[mask] = letters
@@ -372,6 +382,7 @@ def _write_dta_extended(
             version=_PYREADSTAT_DTA_VERSION[version],
             variable_value_labels=labels or None,
             missing_user_values=tags,
+            variable_format=formats or None,
         )
         _patch_dta_timestamp(tmp, timestamp or FIXED_TIMESTAMP)
     return target
