@@ -353,3 +353,14 @@ def test_date_variable_with_extended_missing(tmp_path: Path) -> None:
                                     user_missing=True)
     assert raw["d"].tolist()[:2] == [pd.Timestamp("2020-01-02").date(), "a"]
     assert meta.original_variable_types["d"] == "%td"
+
+
+def test_repeated_header_name_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dup.xlsx"
+    frame = pd.DataFrame([[1, 2, 3]], columns=["a", "b", "c"]).rename(columns={"c": "a"})
+    frame.to_excel(path, index=False)
+    with pytest.raises(ReadError, match="has two columns named 'a' in its header row"):
+        read_file(path)
+    fine = tmp_path / "fine.xlsx"
+    pd.DataFrame([[1, 2]], columns=["a", "a.1"]).to_excel(fine, index=False)
+    assert read_file(fine).columns == ["a", "a.1"]  # a real "a.1" is not a repeat

@@ -57,12 +57,15 @@ def read_excel(
         raise _workbook_error(path, exc) from exc
     name = choose_sheet(path, names, sheet)
     try:
-        header = book.get_sheet_by_name(name).to_python(nrows=1)
         df = pd.read_excel(path, sheet_name=name, engine="calamine")
+        df.columns = [str(c) for c in df.columns]
+        if _maybe_renamed(df.columns):  # pandas renames a repeated "x" to "x.1"
+            header = book.get_sheet_by_name(name).to_python(nrows=1)
+            _check_header(path, name, [str(c) for c in header[0]] if header else [])
+    except ReadError:
+        raise
     except Exception as exc:
         raise _workbook_error(path, exc) from exc
-    _check_header(path, name, [str(c) for c in header[0]] if header else [])
-    df.columns = [str(c) for c in df.columns]
     if columns is not None:
         check_columns_present(path, columns, set(df.columns), f"sheet {name!r}")
         df = df[list(columns)]
@@ -106,6 +109,16 @@ def choose_sheet(path: Path, names: Sequence[str], sheet: SheetChoice) -> str:
         value=str(sheet),
         reason="unknown_sheet",
     )
+
+
+def _maybe_renamed(columns: Sequence[str]) -> bool:
+    """Whether a column looks like pandas' rename of a repeated header (``x.1`` beside ``x``)."""
+    present = set(columns)
+    for name in columns:
+        stem, dot, number = name.rpartition(".")
+        if dot and number.isdigit() and stem in present:
+            return True
+    return False
 
 
 def _check_header(path: Path, sheet: str, header: Sequence[str]) -> None:
