@@ -59,7 +59,7 @@ def read_excel(
     try:
         df = pd.read_excel(path, sheet_name=name, engine="calamine")
         df.columns = [str(c) for c in df.columns]
-        if _maybe_renamed(df.columns):  # pandas renames a repeated "x" to "x.1"
+        if _maybe_renamed(list(df.columns)):  # pandas renames a repeated "x" to "x.1"
             header = book.get_sheet_by_name(name).to_python(nrows=1)
             _check_header(path, name, [str(c) for c in header[0]] if header else [])
     except ReadError:
