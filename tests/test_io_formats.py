@@ -304,7 +304,7 @@ def test_text_in_a_numeric_variable_is_refused_not_nan() -> None:
 
     col = pd.Series([1.0, "oops", ".a", np.nan], dtype=object)
     extended = col.map(is_extended_missing).to_numpy(dtype=bool)
-    with pytest.raises(ReadError, match="numeric variable q holds 1 text value"):
+    with pytest.raises(ReadError, match="numeric variable q holds text values"):
         _settle_numeric(Path("f.dta"), "q", col, extended)
     fine = pd.Series([1.0, 2, np.nan], dtype=object)
     assert _settle_numeric(Path("f.dta"), "q", fine, np.zeros(3, bool)).dtype == "float64"

@@ -15,10 +15,16 @@ import numpy as np
 import pandas as pd
 
 from surveytk.codebook.model import SchemaVariable, VariableSpec
+from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.harmonise.column import REASON_CODE, VALID, Col, format_id_part, to_float
 
 if TYPE_CHECKING:
     from surveytk.harmonise.engine import Context
+
+
+def shown_count(n: int, threshold: int = DEFAULT_THRESHOLD) -> str:
+    """A count for messages: ``"fewer than 10"`` below the disclosure threshold."""
+    return f"fewer than {threshold}" if 0 < n < threshold else str(n)
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,8 @@ class Implausible:
     n: int
     why: str
 
-    def warning(self, threshold: int) -> str:
-        shown = f"fewer than {threshold}" if self.n < threshold else str(self.n)
+    def warning(self, threshold: int = DEFAULT_THRESHOLD) -> str:
+        shown = shown_count(self.n, threshold)
         return (f"{self.variable}: {shown} values {self.why} set missing as implausible "
                 "(counted in the audit; --strict makes this an error)")
 
@@ -69,8 +75,8 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
             unknown = np.asarray([p is None for p in parsed] + [True])[codes]
         bad = ok & unknown
         if bad.any():
-            ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not true/false; "
-                             f"map them in {where}", variable=name)
+            ctx.problems.add(f"{src}: {shown_count(int(bad.sum()))} values of {name} are not "
+                             f"true/false; map them in {where}", variable=name)
             reason[bad] = REASON_CODE["unmapped_in_source"]
         mask = (reason != VALID) | unknown
         return pd.Series(pd.arrays.BooleanArray(truth & ~mask, mask))
@@ -80,7 +86,7 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
         if var.type == "integer":
             bad |= ok & np.isfinite(num) & (np.floor(num) != num)
         if bad.any():
-            ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not "
+            ctx.problems.add(f"{src}: {shown_count(int(bad.sum()))} values of {name} are not "
                              f"{var.type} numbers; fix the delivery or {where}", variable=name)
             reason[bad] = REASON_CODE["implausible"]
         if var.range is not None:
@@ -102,14 +108,14 @@ def check_range(ctx: Context, name: str, spec: VariableSpec | None, bounds: tupl
     n_out = int(out.sum())
     if ctx.strict:
         ctx.problems.add(
-            f"{src}: {n_out} values of {name} are outside [{lo:g}, {hi:g}]; fix the delivery, "
-            "or run without --strict to set them missing as implausible",
+            f"{src}: {shown_count(n_out)} values of {name} are outside [{lo:g}, {hi:g}]; fix "
+            "the delivery, or run without --strict to set them missing as implausible",
             variable=name,
         )
     elif spec is not None and spec.out_of_range == "error":
         ctx.problems.add(
-            f"{src}: {n_out} values of {name} are outside [{lo:g}, {hi:g}]; fix the delivery "
-            f"or set out_of_range: implausible in {where}",
+            f"{src}: {shown_count(n_out)} values of {name} are outside [{lo:g}, {hi:g}]; fix "
+            f"the delivery or set out_of_range: implausible in {where}",
             variable=name,
         )
     else:
@@ -143,7 +149,8 @@ def coerce_dates(ctx: Context, name: str, values: pd.Series, reason: np.ndarray,
         bad = ok & values.notna().to_numpy() & dates.isna().to_numpy()
         if bad.any():
             ctx.problems.add(
-                f"{src}: {int(bad.sum())} values of {name} are not dates (or not in the "
+                f"{src}: {shown_count(int(bad.sum()))} values of {name} are not dates (or not "
+                "in the "
                 f"format of the first one); fix the delivery, or parse them with date_parse "
                 f"and a format in {where}",
                 variable=name,

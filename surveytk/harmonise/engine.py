@@ -502,9 +502,7 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: Prob
         frames.clear()
         dl.rosters.clear()
     table = to_frame(book, ctx.done)
-    from surveytk.disclosure import DEFAULT_THRESHOLD
-
-    warnings = tuple(item.warning(DEFAULT_THRESHOLD) for item in ctx.implausible.values())
+    warnings = tuple(item.warning() for item in ctx.implausible.values())
     return HarmoniseResult(table=table, audit=audit, provenance=provenance, warnings=warnings)
 
 

@@ -273,7 +273,7 @@ def _settle_numeric(path: Path, name: str, col: pd.Series, extended: Any) -> pd.
     n_text = int((kinds == "text").sum())
     if n_text:
         raise ReadError(
-            f"{path}: numeric variable {name} holds {n_text} text value(s) that are not "
+            f"{path}: numeric variable {name} holds text values that are not "
             "missing-value codes; the file is damaged or was written by a non-conforming "
             "program; open it in the program that wrote it and check the variable",
             file=str(path),
