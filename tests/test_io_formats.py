@@ -364,3 +364,19 @@ def test_repeated_header_name_is_refused(tmp_path: Path) -> None:
     fine = tmp_path / "fine.xlsx"
     pd.DataFrame([[1, 2]], columns=["a", "a.1"]).to_excel(fine, index=False)
     assert read_file(fine).columns == ["a", "a.1"]  # a real "a.1" is not a repeat
+
+
+def test_analyses_treat_sas_codes_and_dated_codes_as_missing(tmp_path: Path) -> None:
+    from surveytk.analysis_frame import analysis_frame
+
+    sas = analysis_frame(read_file(DATA / "sas" / "missing_test.sas7bdat"))
+    assert all(sas.data[f"var{i}"].dtype == "float64" for i in range(1, 10))
+    assert sas.data[[f"var{i}" for i in range(1, 9)]].isna().all().all()
+    assert [m.variable for m in sas.set_missing] == [f"var{i}" for i in range(1, 8)]
+    path = tmp_path / "d.dta"
+    frame = pd.DataFrame({"d": pd.Series([21916.0, "a", np.nan], dtype=object), "x": [1.0, 2, 3]})
+    pyreadstat.write_dta(frame, str(path), missing_user_values={"d": ["a"]},
+                         variable_format={"d": "%td"})
+    dated = analysis_frame(read_file(path))
+    assert dated.data["d"].dtype.kind == "M"
+    assert dated.data["d"].isna().tolist() == [False, True, True]
