@@ -10,6 +10,7 @@ from surveytk.cli.options import (
     analysis_data_options,
     design_options,
     replicate_options,
+    sheet_option,
     subpop_option,
 )
 
@@ -51,6 +52,7 @@ def _probs(text: str) -> tuple[float, ...]:
 
 @click.command(name="estimate")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@sheet_option()
 @click.option("--mean", multiple=True, metavar="VAR", help="Mean of VAR (repeatable).")
 @click.option("--total", multiple=True, metavar="VAR", help="Population total of VAR.")
 @click.option("--ratio", multiple=True, metavar="NUM/DEN", help="Ratio of totals NUM/DEN.")
@@ -162,7 +164,9 @@ def command(
     out_path = Path(out) if out else None
     if out_path is not None:
         _check_out(out_path, Path(data))
-    data_options = {k: design.pop(k) for k in ("define", "keep_user_missing", "value_labels")}
+    data_options = {
+        k: design.pop(k) for k in ("define", "keep_user_missing", "value_labels", "sheet")
+    }
     frame, design_obj, missing_notes = _frame_and_design(data, request, design, data_options)
     table = estimate(frame, design_obj, request)
     table = dataclasses.replace(table, notes=(*missing_notes, *table.notes))
@@ -212,6 +216,7 @@ def _frame_and_design(
         keep_user_missing=data_options["keep_user_missing"],
         definitions=definitions,
         labels=data_options["value_labels"],
+        sheet=data_options["sheet"],
     )
     notes = loaded.notes(request.threshold, list(request.variables()))
     return loaded.data, SurveyDesign.from_options(loaded.data, options), notes

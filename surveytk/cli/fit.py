@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from surveytk.cli.options import analysis_data_options, design_options
+from surveytk.cli.options import analysis_data_options, design_options, sheet_option
 from surveytk.models.options import MODEL_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -86,6 +86,7 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
 @click.command(name="fit")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@sheet_option()
 @click.option("--model", required=True, type=click.Choice(_MODELS), help="Model family.")
 @click.option(
     "--formula",
@@ -139,7 +140,13 @@ def command(data: str, out: str, **options: Any) -> None:
     out_path = Path(out)
     _check_out(out_path, by=options.get("by") is not None)
     check_not_input(out_path, [Path(data)])
-    result = fit(data, **options)
+    sheet = options.pop("sheet")
+    if sheet is not None:
+        from surveytk.io.readers import read_file
+
+        result = fit(read_file(data, sheet=sheet), **options)
+    else:
+        result = fit(data, **options)
     _save(result, out_path)
     click.echo(_summary_any(result))
     click.echo(f"wrote {out_path}")

@@ -16,7 +16,11 @@ import click
               help="Audit JSON (row and value accounting); default <out>.audit.json.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "dta", "sav", "csv"]),
               default=None, help="Output format; default from the --out suffix, else parquet.")
-def command(codebook: str, input_dir: str, out: str, audit: str | None, fmt: str | None) -> None:
+@click.option("--strict", is_flag=True,
+              help="Values outside a variable's plausible range are errors (default: missing "
+              "with reason implausible, counted in the audit and warned).")
+def command(codebook: str, input_dir: str, out: str, audit: str | None, fmt: str | None,
+            strict: bool) -> None:
     """Harmonise one delivery to the common schema (codebooks/schema.yaml).
 
     Every source value must map to a common value or a named missing reason;
@@ -24,7 +28,10 @@ def command(codebook: str, input_dir: str, out: str, audit: str | None, fmt: str
     """
     from surveytk.harmonise.run import harmonise_to_file
 
-    summary, _ = harmonise_to_file(codebook, input_dir, out, audit=audit, fmt=fmt)
+    summary, result = harmonise_to_file(codebook, input_dir, out, audit=audit, fmt=fmt,
+                                        strict=strict)
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo(
         f"harmonised {summary.rows} respondents with {summary.codebook} "
         f"v{summary.codebook_version} -> {summary.out} (audit: {summary.audit})"

@@ -57,6 +57,17 @@ def design_options(*, lonely_psu_default: str) -> Callable[[F], F]:
     )
 
 
+def sheet_option() -> Callable[[F], F]:
+    """``--sheet NAME|N`` (into ``sheet``): the workbook sheet a command reads."""
+    return click.option(
+        "--sheet",
+        default=None,
+        metavar="NAME|N",
+        help="Sheet of an .xlsx/.xls workbook, by name or number (from 1); required when "
+        "the workbook has several sheets.",
+    )
+
+
 def format_option(help: str) -> Callable[[F], F]:
     """``--format/-f`` (into the parameter ``fmt``), one of :data:`FORMATS`."""
     return click.option(
