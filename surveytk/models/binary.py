@@ -164,7 +164,7 @@ def _made_replicates(
     w = design.domain_weights()
     thetas, ok = refit_psu_replicates(
         frame.X, frame.y, w, design.psu[design.domain], design.repweights, kf.params, model,
-        tol=max(tol, MADE_BOOTSTRAP_TOL) if design.reptype == "bootstrap" else tol,
+        tol=max(tol, MADE_BOOTSTRAP_TOL) if design.reptype in ("bootstrap", "subbootstrap") else tol,
     )  # fmt: skip
     for r in np.flatnonzero(~ok):  # rare: refit the stragglers with full IRLS
         rep = run(

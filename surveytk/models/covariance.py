@@ -33,17 +33,14 @@ import numpy as np
 from surveytk.design import SurveyDesign
 from surveytk.errors import DesignError, ModelError
 from surveytk.models.kernel import KernelFit
+from surveytk.survey.variance import multistage_meat, unit_totals
 
 Refit = Callable[[np.ndarray], np.ndarray]
 
 
 def psu_totals(scores: np.ndarray, psu: np.ndarray, n_psu: int) -> np.ndarray:
     """(P, k) totals of ``scores`` rows by PSU code."""
-    k = scores.shape[1]
-    out = np.empty((n_psu, k), dtype=np.float64)
-    for j in range(k):
-        out[:, j] = np.bincount(psu, weights=scores[:, j], minlength=n_psu)
-    return out
+    return unit_totals(scores, psu, n_psu)
 
 
 def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
@@ -54,7 +51,7 @@ def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
     scores
         (n_domain, k) weighted scores of the domain rows, or (n, k) over all rows.
     design
-        The design; its ``lonely_psu`` rule is applied.
+        The design; its stages, calibration and lonely-PSU rules are applied.
 
     Returns
     -------
@@ -68,51 +65,38 @@ def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
     .. math:: M = \\sum_h (1 - f_h) \\frac{n_h}{n_h - 1}
               \\sum_i (z_{hi} - \\bar z_h)(z_{hi} - \\bar z_h)'
 
-    where n_h counts all PSUs of stratum h in the design (PSUs without domain
-    rows have z_hi = 0) and f_h = n_h / N_h (Binder 1983; R ``svyrecvar`` /
-    ``onestrat``, Lumley 2004). Strata with a single PSU: ``certainty`` and
-    ``remove`` contribute 0; ``adjust`` uses (1 − f_h) z_h z_h' (centred at
-    the population mean of the scores, zero); ``average`` leaves them out and
-    multiplies M by (#strata in the domain)/(#strata with ≥ 2 PSUs);
+    plus, with an fpc, the later stages' terms (:mod:`surveytk.survey.variance`,
+    R ``svyrecvar``); n_h counts all PSUs of stratum h in the design (PSUs
+    without domain rows have z_hi = 0) and f_h = n_h / N_h (Binder 1983;
+    Lumley 2004). A calibrated design first replaces the scores by their
+    calibration residuals (:meth:`~surveytk.survey.calibration.Calibration.residuals`).
+    Strata with a single PSU: ``certainty`` and ``remove`` contribute 0;
+    ``adjust`` uses (1 − f_h) z_h z_h' (centred at zero); ``average`` leaves them
+    out and multiplies M by (#strata in the domain)/(#strata with ≥ 2 PSUs);
     ``fail`` raises.
     """
-    psu = design.psu[design.domain] if scores.shape[0] != design.n else design.psu
     if scores.shape[0] not in (design.n, design.n_obs):
         raise ModelError(
             f"scores have {scores.shape[0]} rows; the design has {design.n} rows and "
             f"{design.n_obs} in the domain"
         )
-    z = psu_totals(scores, psu, design.n_psu)
-    h_of = design.psu_stratum
-    nh = design.n_psu_h
-    f = design.fpc_fraction_h
-    # stratum means over all n_h PSUs of the stratum
-    sums = np.zeros((design.n_strata, z.shape[1]))
-    np.add.at(sums, h_of, z)
-    lonely = nh == 1
-    centred = z - (sums / nh[:, None])[h_of]
-    if design.lonely_psu == "adjust":
-        centred[lonely[h_of]] = z[lonely[h_of]]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale_h = np.where(nh > 1, (1.0 - f) * nh / (nh - 1.0), 1.0 - f)
-    scale_h = np.where(f > 1.0 - 1e-7, 0.0, scale_h)  # self-representing strata
-    in_domain = np.zeros(design.n_strata, dtype=bool)
-    in_domain[design.strata[design.domain]] = True
-    if design.lonely_psu == "fail" and np.any(lonely & in_domain & (f < 1.0 - 1e-7)):
-        raise DesignError(
-            f"{int(np.sum(lonely & in_domain))} strata have a single PSU (lonely PSU); "
-            "choose a rule, e.g. --lonely-psu adjust",
-            reason="lonely_psu",
-        )
-    if design.lonely_psu in ("certainty", "remove", "average"):
-        scale_h = np.where(lonely, 0.0, scale_h)
-    weighted = centred * np.sqrt(scale_h[h_of])[:, None]
-    meat = weighted.T @ weighted
-    if design.lonely_psu == "average":
-        n_in = int(in_domain.sum())
-        n_ok = int(np.sum(in_domain & ~lonely))
-        meat *= n_in / (n_ok if n_ok else 1)
-    return np.asarray(meat)
+    x = np.asarray(scores, dtype=np.float64)
+    if x.shape[0] != design.n:
+        full = np.zeros((design.n, x.shape[1]))
+        full[design.domain] = x
+        x = full
+    present = design.domain
+    if design.calibration is not None:
+        x = design.calibration.residuals(x)
+        present = design.calibration.active  # R keeps every row of a calibrated design
+    return multistage_meat(
+        x,
+        design.all_stages,
+        present,
+        lonely_psu=design.lonely_psu,
+        adjust_domain_lonely=design.adjust_domain_lonely,
+        later_stages=design.later_stage_variance,
+    )
 
 
 def sandwich(hessian: np.ndarray, meat: np.ndarray) -> np.ndarray:
@@ -161,7 +145,8 @@ class CovarianceEstimator(Protocol):
 class LinearizedCovariance:
     """Taylor-series (linearised) sandwich variance of an M-estimator.
 
-    Options read from the design: ``strata``, ``psu``, ``fpc``, ``lonely_psu``.
+    Options read from the design: ``strata``, ``psu``, ``fpc`` (every stage),
+    ``lonely_psu``, ``adjust_domain_lonely``, ``calibration``.
 
     Notes
     -----

@@ -13,7 +13,7 @@ from surveytk.errors import ModelError
 
 ModelName = Literal["logit", "probit", "lpm", "ologit", "oprobit", "mlogit", "panel-fe", "panel-re"]
 LonelyPSU = Literal["fail", "adjust", "certainty", "remove", "average"]
-RepType = Literal["bootstrap", "jk1", "jkn", "brr", "fay"]
+RepType = Literal["bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay"]
 
 MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
 LONELY_PSU_RULES: tuple[str, ...] = get_args(LonelyPSU)
@@ -37,15 +37,19 @@ class FitOptions:
     ``replicates``/``seed`` ask for replicate weights made from the design
     (bootstrap, or jackknife with ``reptype='jk1'|'jkn'``); ``repweights`` is a
     regular expression selecting replicate-weight columns shipped with the data.
+    The design fields (``weights`` … ``trim``) are those of
+    :class:`surveytk.survey.options.DesignOptions`; ``strata``, ``psu`` and
+    ``fpc`` take one column per stage (a tuple), first to last.
     """
 
     model: ModelName
     formula: str
     weights: str | None = None
-    strata: str | None = None
-    psu: str | None = None
-    fpc: str | None = None
+    strata: str | tuple[str, ...] | None = None
+    psu: str | tuple[str, ...] | None = None
+    fpc: str | tuple[str, ...] | None = None
     lonely_psu: LonelyPSU = "fail"
+    adjust_domain_lonely: bool = False
     repweights: str | None = None
     reptype: RepType | None = None
     rho: float | None = None
@@ -55,6 +59,10 @@ class FitOptions:
     replicates: int | None = None
     seed: int | None = None
     subpop: str | None = None
+    calibrate: str | None = None
+    calibration: str = "linear"
+    calibration_bounds: tuple[float, float] | None = None
+    trim: tuple[float, float] | None = None
     ame: bool = False
     base: str | None = None
     entity: str | None = None

@@ -1,0 +1,179 @@
+"""Linearised (Taylor-series) variance of totals over a multistage design.
+
+:func:`multistage_meat` is R ``survey``'s default estimator (``svyrecvar`` →
+``multistage`` → ``onestage`` → ``onestrat``, survey 4.x, ``survey.ultimate.cluster
+= FALSE``): for estimating-function rows x_i (zero outside the domain),
+
+.. math:: V = \\sum_{s} \\sum_{h \\in \\text{stage } s} \\Big(\\prod_{t < s} \\frac{n_t}{N_t}\\Big)
+          (1 - f_h) \\frac{n_h}{n_h - 1} \\sum_{u \\in h} (z_u - \\bar z_h)(z_u - \\bar z_h)'
+
+with z_u the totals of x over the rows of unit u, z̄_h their mean over the n_h
+sampled units of stratum h, f_h = n_h / N_h, and the product running over the
+fractions of the units of earlier stages that contain h. Later stages enter only
+when an fpc is given (as R: without one the first stage is sampled with
+replacement and the ultimate-cluster variance is the whole variance); a stage
+without fpc has N = ∞. Strata with a single sampled unit follow the lonely-PSU
+rule, per stage, and — with ``adjust_domain_lonely`` — so do strata where only
+one unit has rows in the domain (R ``options(survey.adjust.domain.lonely = TRUE)``).
+
+References: Binder (1983); Lumley (2004, 2010 §2.2, appendix C); R survey's
+``multistage.R``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from surveytk.errors import DesignError
+from surveytk.survey.stages import Stage
+
+#: R ``onestrat``: a stratum whose 1 − f is below this is self-representing.
+SELF_REPRESENTING = 1e-7
+
+
+def unit_totals(x: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
+    """(U, k) totals of the rows of ``x`` by unit code."""
+    k = x.shape[1]
+    out = np.empty((n_units, k), dtype=np.float64)
+    for j in range(k):
+        out[:, j] = np.bincount(units, weights=x[:, j], minlength=n_units)
+    return out
+
+
+def stage_meat(
+    x: np.ndarray,
+    stage: Stage,
+    domain: np.ndarray,
+    multiplier_h: np.ndarray,
+    *,
+    lonely_psu: str,
+    adjust_domain_lonely: bool = False,
+    stage_number: int = 1,
+) -> np.ndarray:
+    """Σ over the strata of one stage of R ``onestrat``, times each stratum's multiplier.
+
+    Parameters
+    ----------
+    x
+        (n, k) estimating-function rows, zero outside the domain.
+    stage
+        The stage.
+    domain
+        (n,) rows in the domain (a stratum counts only if it has domain rows;
+        a unit is "present" if it has domain rows).
+    multiplier_h
+        (H,) product of the sampling fractions of the earlier stages' units that
+        contain each stratum (1 at the first stage).
+    lonely_psu
+        ``fail``, ``adjust``, ``certainty``, ``remove`` or ``average``.
+    adjust_domain_lonely
+        Treat a stratum with several sampled units but one in the domain as lonely.
+
+    Notes
+    -----
+    ``average`` leaves the lonely strata out and multiplies the sum over the
+    strata inside each unit of the previous stage by (#strata)/(#strata left)
+    (R ``onestage``: ``nstrat/nokstrat`` per call).
+    """
+    z = unit_totals(x, stage.units, stage.n_units)
+    h_of = stage.unit_stratum
+    n_h = stage.n_h
+    present_u = np.zeros(stage.n_units, dtype=bool)
+    present_u[stage.units[domain]] = True
+    nsub_h = np.bincount(h_of, weights=present_u.astype(np.float64), minlength=stage.n_strata)
+    used_h = nsub_h > 0
+    one_minus_f = np.where(np.isinf(stage.popsize_h), 1.0, 1.0 - stage.fraction_h)
+    self_rep = one_minus_f < SELF_REPRESENTING
+    lonely_h = used_h & (n_h == 1) & ~self_rep
+    domain_lonely_h = used_h & (nsub_h == 1) & (n_h > 1) & ~self_rep & adjust_domain_lonely
+    if lonely_psu == "fail" and lonely_h.any():
+        where = "" if stage_number == 1 else f" at stage {stage_number}"
+        raise DesignError(
+            f"{int(lonely_h.sum())} strata have a single PSU (lonely PSU){where}; "
+            "choose a rule, e.g. --lonely-psu adjust (or certainty, remove, average)",
+            reason="lonely_psu",
+        )
+    sums = np.zeros((stage.n_strata, z.shape[1]))
+    np.add.at(sums, h_of, z)
+    centred = z - (sums / n_h[:, None])[h_of]
+    if lonely_psu == "adjust":  # R 4.1: centre lonely units at zero
+        uncentred = lonely_h | domain_lonely_h
+        centred[uncentred[h_of]] = z[uncentred[h_of]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale_h = np.where(n_h > 1, one_minus_f * n_h / (n_h - 1.0), one_minus_f)
+    scale_h = np.where(self_rep | ~used_h, 0.0, scale_h)
+    dropped_h = np.zeros(stage.n_strata, dtype=bool)
+    if lonely_psu == "average":
+        dropped_h = lonely_h | domain_lonely_h
+    elif lonely_psu in ("certainty", "remove"):
+        dropped_h = lonely_h  # R: centred at their own mean, i.e. zero
+    scale_h = np.where(dropped_h, 0.0, scale_h)
+    factor_h = multiplier_h * scale_h
+    if lonely_psu == "average" and dropped_h.any():
+        factor_h = factor_h * _average_factor(stage.parent, used_h, dropped_h)
+    weighted = centred * np.sqrt(factor_h[h_of])[:, None]
+    return np.asarray(weighted.T @ weighted)
+
+
+def _average_factor(parent: np.ndarray, used_h: np.ndarray, dropped_h: np.ndarray) -> np.ndarray:
+    """(H,) R's ``nstrat / nokstrat`` of the group of strata sharing a parent unit."""
+    groups = int(parent.max()) + 1
+    n_used = np.bincount(parent, weights=used_h.astype(np.float64), minlength=groups)
+    n_ok = np.bincount(parent, weights=(used_h & ~dropped_h).astype(np.float64), minlength=groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(n_ok > 0, n_used / n_ok, 0.0)
+    return np.asarray(ratio[parent])
+
+
+def multistage_meat(
+    x: np.ndarray,
+    stages: Sequence[Stage],
+    domain: np.ndarray,
+    *,
+    lonely_psu: str,
+    adjust_domain_lonely: bool = False,
+    later_stages: bool = True,
+) -> np.ndarray:
+    """k × k variance of the totals of ``x`` (R ``svyrecvar`` without calibration).
+
+    Parameters
+    ----------
+    x
+        (n, k) estimating-function rows over all design rows, zero outside ``domain``.
+    stages
+        The design's stages, first to last.
+    domain
+        (n,) rows in the domain.
+    lonely_psu, adjust_domain_lonely
+        Rules for strata with one sampled unit (in the design, or in the domain).
+    later_stages
+        Add the variance of stages after the first (R: only when an fpc is given).
+    """
+    first = stages[0]
+    meat = stage_meat(
+        x,
+        first,
+        domain,
+        np.ones(first.n_strata),
+        lonely_psu=lonely_psu,
+        adjust_domain_lonely=adjust_domain_lonely,
+    )
+    if not later_stages:
+        return meat
+    # fraction n/N of each unit's stratum, multiplied down the stages
+    unit_mult = first.fraction_h[first.unit_stratum]
+    for number, stage in enumerate(stages[1:], start=2):
+        mult_h = unit_mult[stage.parent]
+        meat = meat + stage_meat(
+            x,
+            stage,
+            domain,
+            mult_h,
+            lonely_psu=lonely_psu,
+            adjust_domain_lonely=adjust_domain_lonely,
+            stage_number=number,
+        )
+        unit_mult = mult_h[stage.unit_stratum] * stage.fraction_h[stage.unit_stratum]
+    return meat
