@@ -89,6 +89,15 @@ def _numeric(s: pd.Series, name: str, role: str) -> np.ndarray:
     return np.asarray(s.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
 
 
+def _fpc_weights(stages: Sequence[Stage]) -> np.ndarray:
+    """Weights Π_s N_s / n_s from the fpc when no weight column is given (R ``svydesign``)."""
+    w = np.ones(stages[0].strata.shape[0])
+    for stage in stages:
+        if np.all(np.isfinite(stage.popsize_h)):
+            w *= (stage.popsize_h / stage.n_h)[stage.strata]
+    return w
+
+
 def _joined(names: tuple[str, ...]) -> str | None:
     """Column names of a design role as one label (``dnum+snum``, as an R formula)."""
     return "+".join(names) if names else None
@@ -232,7 +241,8 @@ class SurveyDesign:
         data
             The analysis table (all rows; domains come later with :meth:`subset`).
         weights
-            Sampling-weight column; ``None`` means equal weights of 1. Missing
+            Sampling-weight column; ``None`` means equal weights of 1, or with
+            ``fpc`` the inverse sampling fractions of the stages (R ``svydesign``). Missing
             or negative weights are an error; zero weights put the row outside
             every domain (counted in :attr:`n_zero_weight`).
         strata, psu
@@ -275,10 +285,10 @@ class SurveyDesign:
         n = len(data)
         if n == 0:
             raise DesignError("the data have no rows; nothing to estimate")
-        w = _check_weights(data, weights)
-        zero = w == 0
         strata_cols, psu_cols, fpc_cols = column_names(strata), column_names(psu), column_names(fpc)
         stages = build_stages(data, strata=strata_cols, psu=psu_cols, fpc=fpc_cols, nest=nest)
+        w = _check_weights(data, weights) if weights or not fpc_cols else _fpc_weights(stages)
+        zero = w == 0
         first = stages[0]
         design = cls(
             weights=w,

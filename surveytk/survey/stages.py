@@ -96,40 +96,44 @@ def _interact(*codes: np.ndarray) -> np.ndarray:
     return np.asarray(frame.groupby(list(frame.columns), sort=False).ngroup(), dtype=np.int64)
 
 
-def _fpc_values(data: pd.DataFrame, names: tuple[str, ...]) -> list[np.ndarray]:
+def _fpc_values(data: pd.DataFrame, names: tuple[str, ...]) -> tuple[list[np.ndarray], bool]:
+    """The fpc columns, and whether they are population sizes (else sampling fractions).
+
+    As R ``as.fpc``: population sizes if any value of any stage exceeds 1 (then
+    every value must be ≥ 1; ``inf`` is a stage sampled with replacement),
+    sampling fractions if all are ≤ 1.
+    """
     values = []
     for name in names:
         s = _column(data, name, "fpc")
         if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             raise DesignError(f"fpc column {name!r} must be numeric, not {s.dtype}", variable=name)
         v = np.asarray(s.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
-        if (~np.isfinite(v)).any() or (v <= 0).any():
+        if np.isnan(v).any() or (v <= 0).any():
             raise DesignError(
                 f"fpc column {name!r} must be positive and present in every row", variable=name
             )
         values.append(v)
-    if values:
-        small = [n for n, v in zip(names, values, strict=True) if np.all(v <= 1.0)]
-        if small and len(small) != len(values) or any(
-            np.any(v <= 1.0) and not np.all(v <= 1.0) for v in values
-        ):
-            raise DesignError(
-                f"fpc {', '.join(names)} mix sampling fractions (≤ 1) and population sizes "
-                "(> 1); give every stage the same kind",
-                variable=names[0],
-            )
-    return values
+    popsize = any(bool(np.any(v > 1.0)) for v in values)
+    if popsize and any(bool(np.any(v < 1.0)) for v in values):
+        raise DesignError(
+            f"fpc {', '.join(names)} mix sampling fractions (< 1) and population sizes (> 1); "
+            "give every stage the same kind",
+            variable=names[0],
+        )
+    return values, popsize
 
 
 def _popsize(
-    v: np.ndarray, strata: np.ndarray, n_h: np.ndarray, name: str, stage: int
+    v: np.ndarray, strata: np.ndarray, n_h: np.ndarray, name: str, stage: int, counts: bool
 ) -> np.ndarray:
     h = n_h.shape[0]
     lo = np.full(h, np.inf)
     hi = np.full(h, -np.inf)
     np.minimum.at(lo, strata, v)
     np.maximum.at(hi, strata, v)
-    varies = hi - lo > 1e-9 * np.abs(hi)
+    with np.errstate(invalid="ignore"):
+        varies = (hi - lo > 1e-9 * np.abs(hi)) & np.isfinite(hi) | (np.isinf(hi) != np.isinf(lo))
     where = "" if stage == 1 else f" at stage {stage}"
     if varies.any():
         raise DesignError(
@@ -137,7 +141,7 @@ def _popsize(
             "constant within each stratum",
             variable=name,
         )
-    popsize = n_h / lo if np.all(v <= 1.0) else lo
+    popsize = lo if counts else n_h / lo
     if np.any(popsize < n_h - 1e-9):
         raise DesignError(
             f"fpc {name!r}: population size smaller than the number of sampled units in "
@@ -183,7 +187,7 @@ def build_stages(
         np.arange(n, dtype=np.int64)
     ]
     s_raw = [_factor(_column(data, c, "stratum"), c, "stratum") for c in strata]
-    fpcs = _fpc_values(data, fpc)
+    fpcs, counts = _fpc_values(data, fpc)
     stages: list[Stage] = []
     parent_units = np.zeros(n, dtype=np.int64)
     for i in range(n_stages):
@@ -207,7 +211,7 @@ def build_stages(
         parent = np.zeros(n_strata, dtype=np.int64)
         parent[s_codes] = parent_units
         popsize = (
-            _popsize(fpcs[i], s_codes, n_h, fpc[i], i + 1)
+            _popsize(fpcs[i], s_codes, n_h, fpc[i], i + 1, counts)
             if i < len(fpcs)
             else np.full(n_strata, np.inf)
         )

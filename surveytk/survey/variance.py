@@ -112,16 +112,32 @@ def stage_meat(
     scale_h = np.where(dropped_h, 0.0, scale_h)
     factor_h = multiplier_h * scale_h
     if lonely_psu == "average" and dropped_h.any():
-        factor_h = factor_h * _average_factor(stage.parent, used_h, dropped_h)
+        factor_h = factor_h * _average_factor(stage.parent, used_h, dropped_h, stage_number)
     weighted = centred * np.sqrt(factor_h[h_of])[:, None]
     return np.asarray(weighted.T @ weighted)
 
 
-def _average_factor(parent: np.ndarray, used_h: np.ndarray, dropped_h: np.ndarray) -> np.ndarray:
-    """(H,) R's ``nstrat / nokstrat`` of the group of strata sharing a parent unit."""
+def _average_factor(
+    parent: np.ndarray, used_h: np.ndarray, dropped_h: np.ndarray, stage_number: int
+) -> np.ndarray:
+    """(H,) R's ``nstrat / nokstrat`` of the group of strata sharing a parent unit.
+
+    Raises
+    ------
+    DesignError
+        A group whose every stratum is lonely (R returns NaN: nothing to average).
+    """
     groups = int(parent.max()) + 1
     n_used = np.bincount(parent, weights=used_h.astype(np.float64), minlength=groups)
     n_ok = np.bincount(parent, weights=(used_h & ~dropped_h).astype(np.float64), minlength=groups)
+    empty = (n_used > 0) & (n_ok == 0)
+    if empty.any():
+        where = "the design" if stage_number == 1 else f"{int(empty.sum())} units of stage {stage_number - 1}"
+        raise DesignError(
+            f"--lonely-psu average: in {where} every stratum at stage {stage_number} has a "
+            "single sampled unit, so there is nothing to average over; use adjust or certainty",
+            reason="lonely_psu",
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(n_ok > 0, n_used / n_ok, 0.0)
     return np.asarray(ratio[parent])
