@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import DesignError
+from surveytk.models.results import DesignSummary
 from surveytk.survey.calibration import (
     Calibration,
     Totals,
@@ -54,7 +55,6 @@ from surveytk.survey.calibration import (
 from surveytk.survey.options import LONELY_PSU_RULES, REP_TYPES, DesignOptions, check_choice
 from surveytk.survey.options import names_of as column_names
 from surveytk.survey.stages import Stage, build_stages
-from surveytk.models.results import DesignSummary
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -233,6 +233,7 @@ class SurveyDesign:
         rscales: Sequence[float] | None = None,
         combined_weights: bool = True,
         nest: bool = False,
+        fpc_weights: bool = True,
     ) -> SurveyDesign:
         """Build a design from columns of ``data``.
 
@@ -273,6 +274,9 @@ class SurveyDesign:
             Replicate columns include the sampling weights (R default ``TRUE``).
         nest
             Make PSU ids unique within stratum instead of requiring nesting.
+        fpc_weights
+            Without ``weights``, weight by the fpc's inverse sampling fractions
+            (``False``: weights of 1).
 
         Raises
         ------
@@ -287,7 +291,8 @@ class SurveyDesign:
             raise DesignError("the data have no rows; nothing to estimate")
         strata_cols, psu_cols, fpc_cols = column_names(strata), column_names(psu), column_names(fpc)
         stages = build_stages(data, strata=strata_cols, psu=psu_cols, fpc=fpc_cols, nest=nest)
-        w = _check_weights(data, weights) if weights or not fpc_cols else _fpc_weights(stages)
+        from_fpc = weights is None and fpc_cols and fpc_weights
+        w = _fpc_weights(stages) if from_fpc else _check_weights(data, weights)
         zero = w == 0
         first = stages[0]
         design = cls(
@@ -350,6 +355,7 @@ class SurveyDesign:
             mse=o.mse,
             scale=o.scale,
             rscales=o.rscales,
+            fpc_weights=o.fpc_weights,
         )
         if o.replicates is not None or (o.repweights is None and o.reptype in _FIXED_KINDS):
             if o.repweights is not None:
@@ -414,7 +420,9 @@ class SurveyDesign:
         with weight 0 take no part). The linearised variance is not changed (as R).
         """
         if not lower < upper:
-            raise DesignError(f"--trim {lower:g} {upper:g}: the lower bound must be below the upper")
+            raise DesignError(
+                f"--trim {lower:g} {upper:g}: the lower bound must be below the upper"
+            )
         active = self.weights > 0
         new = self.weights.copy()
         new[active], count = trim_weights(self.weights[active], lower, upper)
@@ -667,6 +675,7 @@ class SurveyDesign:
             lonely_psu=self.lonely_psu,
             n_replicates=self.n_replicates or None,
             subpop=self.subpop,
+            calibration=None if self.calibration is None else self.calibration.describe(),
         )
 
     # ---- internals ---------------------------------------------------------------------

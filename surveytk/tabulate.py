@@ -23,10 +23,10 @@ tabulation into the report package's format-neutral
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ from surveytk.models.kernel import KernelFit
 from surveytk.models.results import DesignSummary
 from surveytk.report.labels import Labeller
 from surveytk.report.table_model import Cell, Section, TextTable
+from surveytk.survey.options import DEFAULT_LONELY_PSU
 
 #: Level shown for missing values of a by-variable (unless ``dropna``).
 MISSING_LEVEL = "(missing)"
@@ -348,16 +349,17 @@ def tabulate(
     by: Sequence[str],
     *,
     weights: str | None = None,
-    strata: str | None = None,
-    psu: str | None = None,
-    fpc: str | None = None,
-    lonely_psu: str = "adjust",
+    strata: str | Sequence[str] | None = None,
+    psu: str | Sequence[str] | None = None,
+    fpc: str | Sequence[str] | None = None,
+    lonely_psu: str = DEFAULT_LONELY_PSU,
     weighted: bool = True,
     threshold: int = DEFAULT_THRESHOLD,
     dropna: bool = False,
     level: float = 0.95,
     reference: str | None = None,
     lookup: str | Path | None = None,
+    design_options: Mapping[str, Any] | None = None,
 ) -> Tabulation:
     """Weighted shares by one or two variables with design-based standard errors.
 
@@ -369,10 +371,10 @@ def tabulate(
         One variable (shares of its levels) or two (shares of the second
         within each level of the first).
     weights, strata, psu, fpc
-        Design columns (:meth:`SurveyDesign.from_frame`).
+        Design columns (one per stage for a multistage design).
     lonely_psu
-        Rule for strata with one PSU (default ``adjust``, as R's
-        ``survey.lonely.psu = "adjust"``).
+        Rule for strata with one PSU (default ``fail``, as R and Stata: choose
+        ``adjust``, ``certainty``, ``remove`` or ``average``).
     weighted
         ``False`` ignores ``weights`` (every respondent counts once); strata
         and PSUs still shape the variance.
@@ -391,6 +393,10 @@ def tabulate(
         ``origin_area``, whose levels follow the lookup file's order.
     lookup
         Origin-area lookup file (default ``codebooks/lookups/origin_areas.csv``).
+    design_options
+        Further design options (:class:`surveytk.survey.options.DesignOptions`:
+        ``adjust_domain_lonely``, ``calibrate``, ``calibration``, ``trim`` ...);
+        the design is built by :meth:`SurveyDesign.from_options`, as for ``fit``.
 
     Returns
     -------
@@ -416,13 +422,17 @@ def tabulate(
     threshold = check_threshold(threshold)
     df = _coerce_frame(data)
     names = _check_by(df, by, reference)
-    design = SurveyDesign.from_frame(
+    design = SurveyDesign.from_options(
         df,
-        weights=weights if weighted else None,
-        strata=strata,
-        psu=psu,
-        fpc=fpc,
-        lonely_psu=lonely_psu,
+        {
+            **dict(design_options or {}),
+            "weights": weights if weighted else None,
+            "strata": strata,
+            "psu": psu,
+            "fpc": fpc,
+            "lonely_psu": lonely_psu,
+            "fpc_weights": weighted,
+        },
     )
     notes: list[str] = []
     if design.n_zero_weight:

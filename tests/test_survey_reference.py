@@ -45,10 +45,14 @@ def _apiclus1() -> pd.DataFrame:
 def _mean_kernel(y: np.ndarray, w: np.ndarray) -> KernelFit:
     total = float(w.sum())
     mean = (w @ y) / total
-    return KernelFit(mean, w[:, None] * (y - mean), -total * np.eye(y.shape[1]), None, None, True, 0)
+    return KernelFit(
+        mean, w[:, None] * (y - mean), -total * np.eye(y.shape[1]), None, None, True, 0
+    )
 
 
-def mean_se(design: SurveyDesign, data: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def mean_se(
+    design: SurveyDesign, data: pd.DataFrame, cols: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """svymean: ratio means of ``cols`` over the domain, linearised or replicate SEs."""
     y = data[cols].to_numpy(dtype=float)
     dom = design.domain
@@ -65,7 +69,9 @@ def mean_se(design: SurveyDesign, data: pd.DataFrame, cols: list[str]) -> tuple[
     return est, np.sqrt(np.diag(cov))
 
 
-def total_se(design: SurveyDesign, data: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def total_se(
+    design: SurveyDesign, data: pd.DataFrame, cols: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """svytotal: Σ w y with the influence rows w y."""
     y = data[cols].to_numpy(dtype=float)
     dom = design.domain
@@ -304,3 +310,29 @@ def test_brr_needs_two_psus_per_stratum() -> None:
     des = SurveyDesign.from_frame(d, weights="pw", strata="stype")
     with pytest.raises(DesignError, match="exactly two PSUs"):
         des.make_replicates("brr")
+
+
+# ---------------------------------------------------------------------------
+# panel models
+# ---------------------------------------------------------------------------
+
+PANEL = {"weights": "w", "strata": "stratum", "psu": "psu", "entity": "id", "time": "wave"}
+
+
+def test_panel_replicate_variance_refits_every_replicate(ref: pd.DataFrame) -> None:
+    d = pd.read_csv(DATA / "design_panel.csv")
+    res = fit(d, model="panel-fe", formula="y ~ x", reptype="jkn", **PANEL)
+    check_fit(res, expected(ref, "panel_fe_jkn", "glm"))
+    assert res.design.variance == "replicate:jkn"
+
+
+def test_panel_refuses_strata_without_replicates() -> None:
+    from surveytk.errors import ModelError
+
+    d = pd.read_csv(DATA / "design_panel.csv")
+    with pytest.raises(ModelError, match="cannot use --strata"):
+        fit(d, model="panel-fe", formula="y ~ x", **PANEL)
+    # without strata the clustered variance is the plm one, clustered by the PSU
+    res = fit(d, model="panel-fe", formula="y ~ x", weights="w", psu="psu", entity="id",
+              time="wave")  # fmt: skip
+    assert res.design.cluster == "psu"

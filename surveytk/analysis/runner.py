@@ -27,7 +27,6 @@ from surveytk import __version__
 from surveytk.analysis.sample import (
     SampleAccount,
     apply_rules,
-    design_column,
     undecided_as_missing,
 )
 from surveytk.analysis.spec import AnalysisSpec, InputSpec, ModelSpec, load_spec
@@ -280,13 +279,7 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int) -> FitResult:
     options = FitOptions(
         model=m.model,
         formula=m.formula,
-        weights=design_column(data, d.weights),
-        strata=design_column(data, d.strata),
-        psu=design_column(data, d.psu),
-        fpc=design_column(data, d.fpc),
-        lonely_psu=d.lonely_psu,
-        replicates=d.replicates,
-        reptype=d.reptype,
+        **d.options(data),
         seed=None if d.replicates is None else seed,
         subpop=m.subpop,
         ame=m.ame,

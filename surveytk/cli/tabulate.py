@@ -40,7 +40,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     metavar="COL",
     help=f"Weight column (default {DEFAULT_WEIGHT_COLUMN!r} if the file has it).",
 )
-@design_options(lonely_psu_default="adjust")
+@design_options()
 @click.option(
     "--dropna",
     is_flag=True,
@@ -78,10 +78,15 @@ def command(
     by: tuple[str, ...],
     weighted: bool,
     weights: str | None,
-    strata: str | None,
-    psu: str | None,
-    fpc: str | None,
+    strata: tuple[str, ...],
+    psu: tuple[str, ...],
+    fpc: tuple[str, ...],
     lonely_psu: str,
+    adjust_domain_lonely: bool,
+    calibrate: str | None,
+    calibration: str,
+    calibration_bounds: tuple[float, float] | None,
+    trim: tuple[float, float] | None,
     dropna: bool,
     reference: str | None,
     threshold: int,
@@ -100,6 +105,7 @@ def command(
     give away.
 
     Example: surveytk tabulate wodc.parquet --by origin_area --reference origin --strata stratum
+    --psu psu --lonely-psu adjust
     """
     from surveytk.errors import DesignError, OutputError
     from surveytk.io.atomic import check_not_input, write_bytes_atomic
@@ -134,6 +140,13 @@ def command(
         psu=psu,
         fpc=fpc,
         lonely_psu=lonely_psu,
+        design_options={
+            "adjust_domain_lonely": adjust_domain_lonely,
+            "calibrate": calibrate,
+            "calibration": calibration,
+            "calibration_bounds": calibration_bounds,
+            "trim": trim,
+        },
         weighted=weighted,
         threshold=threshold,
         dropna=dropna,

@@ -34,21 +34,28 @@ def needed_columns(options: FitOptions) -> list[str] | None:
 
     cols: list[str] = list(parse_formula(options.formula).columns)
     cols.insert(0, parse_formula(options.formula).outcome)
-    for c in (
-        options.weights,
-        options.strata,
-        options.psu,
-        options.fpc,
-        options.entity,
-        options.time,
-    ):
+    for c in (options.weights, options.entity, options.time):
         if c:
             cols.append(c)
+    cols.extend(design_columns(options))
     if options.subpop:
         from surveytk.expr import parse_condition
 
         cols.extend(parse_condition(options.subpop).columns)
     return list(dict.fromkeys(cols))
+
+
+def design_columns(options: object) -> list[str]:
+    """Columns the design of ``options`` reads besides the weights: every stage's strata,
+    PSUs and fpc, and the calibration variables of ``--calibrate``."""
+    from surveytk.survey.calibration import read_totals
+    from surveytk.survey.options import DesignOptions
+
+    o = DesignOptions.of(options)
+    cols = [*o.strata, *o.psu, *o.fpc]
+    if o.calibrate is not None:
+        cols.extend(read_totals(o.calibrate).variables)
+    return cols
 
 
 def as_frame(data: DataLike, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -9,15 +9,15 @@ categorical variable, ``level`` empty for a numeric variable's total, and
 optionally the row ``(Intercept),,N`` for the population size (implied by any
 categorical variable's totals).
 
-========================= =============================================== ==========================
-method                    weights                                         R
-========================= =============================================== ==========================
-``poststratify``          w_i N_c / N̂_c in the cells c of one variable    ``postStratify``
-``rake``                  iterative proportional fitting to the margins   ``rake`` (run to convergence)
-                          of several categorical variables
-``linear``                GREG: w_i (1 + x_i' λ), optionally with the     ``calibrate(calfun =
-                          g-weights bounded to [L, U] (``grake``)          "linear", bounds =)``
-========================= =============================================== ==========================
+================ ============================================ ===============================
+method           weights                                      R
+================ ============================================ ===============================
+``poststratify`` w_i N_c / N̂_c in the cells c of one variable ``postStratify``
+``rake``         iterative proportional fitting to the        ``rake`` (run to convergence)
+                 margins of several categorical variables
+``linear``       GREG: w_i (1 + x_i' λ), optionally with the  ``calibrate(calfun = "linear",
+                 g-weights bounded to [L, U] (``grake``)      bounds =)``
+================ ============================================ ===============================
 
 Linearised variance (R ``svyrecvar``): the estimating-function rows x_i are
 replaced by their residuals from the calibration before the multistage variance
@@ -243,7 +243,9 @@ def _cell_means(x: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """Rows of the plain mean of ``x`` within each row's cell (R ``ave``)."""
     m = int(cells.max()) + 1
     counts = np.bincount(cells, minlength=m).astype(np.float64)
-    sums = np.stack([np.bincount(cells, weights=x[:, j], minlength=m) for j in range(x.shape[1])], 1)
+    sums = np.stack(
+        [np.bincount(cells, weights=x[:, j], minlength=m) for j in range(x.shape[1])], 1
+    )
     return np.asarray((sums / counts[:, None])[cells])
 
 
@@ -253,7 +255,9 @@ def _poststratify_residuals(
     """R ``svyrecvar``: x − psw · (Σ_c x oldw/psw) / Σ_c oldw."""
     m = int(cells.max()) + 1
     ratio = x * (oldw / psw)[:, None]
-    sums = np.stack([np.bincount(cells, weights=ratio[:, j], minlength=m) for j in range(x.shape[1])], 1)
+    sums = np.stack(
+        [np.bincount(cells, weights=ratio[:, j], minlength=m) for j in range(x.shape[1])], 1
+    )
     means = sums / np.bincount(cells, weights=oldw, minlength=m)[:, None]
     return np.asarray(x - means[cells] * psw[:, None])
 
@@ -294,7 +298,10 @@ def category_codes(
         total but no sample row with a positive weight (empty cell).
     """
     s = _values(data, var, active, source)
-    text = np.array([_text(v) if a else "" for v, a in zip(s.to_numpy(dtype=object), active, strict=True)], dtype=object)
+    text = np.array(
+        [_text(v) if a else "" for v, a in zip(s.to_numpy(dtype=object), active, strict=True)],
+        dtype=object,
+    )
     seen = set(text[active])
     unknown = sorted(seen - set(totals))
     if unknown:
@@ -313,7 +320,9 @@ def category_codes(
             variable=var,
         )
     index = {lv: i for i, lv in enumerate(levels)}
-    codes = np.array([index[t] if a else -1 for t, a in zip(text, active, strict=True)], dtype=np.int64)
+    codes = np.array(
+        [index[t] if a else -1 for t, a in zip(text, active, strict=True)], dtype=np.int64
+    )
     return codes, levels
 
 
@@ -569,12 +578,13 @@ def plan_calibration(
                 f"found {len(totals.categorical)} (use --calibration rake for several margins)"
             )
         _population_size(totals)
-        cells, targets = [], []
+        margins: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
         for var, levels in totals.categorical.items():
             codes, kept = category_codes(data, var, levels, active, totals.source)
-            cells.append(codes)
+            margins.append(codes)
             targets.append(np.asarray([levels[lv] for lv in kept]))
-        return CalibrationPlan(method, totals, active, tuple(cells), tuple(targets))
+        return CalibrationPlan(method, totals, active, tuple(margins), tuple(targets))
     z, t, cells = calibration_matrix(data, totals, active)
     return CalibrationPlan(method, totals, active, cells, (), z, t, bounds)
 

@@ -33,7 +33,9 @@ class DesignOptions:
     """A survey design as the command line and specs give it.
 
     ``strata``, ``psu`` and ``fpc`` are tuples of column names, one per stage,
-    first to last (a single string is one stage).
+    first to last (a single string is one stage). ``fpc_weights``: without a
+    weight column, weight by the inverse sampling fractions of the fpc (R); off
+    for unweighted counts.
     """
 
     weights: str | None = None
@@ -55,14 +57,17 @@ class DesignOptions:
     calibration: str = "linear"
     calibration_bounds: tuple[float, float] | None = None
     trim: tuple[float, float] | None = None
+    fpc_weights: bool = True
 
     @classmethod
     def of(cls, options: Any) -> DesignOptions:
         """The design options of ``options`` (an object or a mapping with some of the names)."""
         if isinstance(options, DesignOptions):
             return options
-        get = options.get if isinstance(options, Mapping) else (
-            lambda name, default: getattr(options, name, default)
+        get = (
+            options.get
+            if isinstance(options, Mapping)
+            else (lambda name, default: getattr(options, name, default))
         )
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):

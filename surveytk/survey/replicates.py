@@ -78,12 +78,12 @@ def bootstrap(design: SurveyDesign, replicates: int, seed: int | None) -> Replic
         popsize = design.popsize_h[h]
         for r in range(replicates):
             if np.isfinite(popsize):
-                pool = np.resize(np.arange(nh), int(round(popsize)))
+                pool = np.resize(np.arange(nh), round(popsize))
                 draws = rng.choice(pool, size=nh, replace=False)
             else:
                 draws = rng.integers(0, nh, size=nh)
             factors[members, r] = np.bincount(draws, minlength=nh)
-    nbar = 1.0 / np.mean(1.0 / design.n_psu_h)
+    nbar = float(1.0 / np.mean(1.0 / design.n_psu_h))
     return factors, nbar / ((nbar - 1.0) * (replicates - 1.0)), np.ones(replicates)
 
 

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import DesignError
-from surveytk.survey.options import names_of as column_names
 
 
 @dataclass(frozen=True)
@@ -227,7 +226,9 @@ def build_stages(
     return tuple(stages)
 
 
-def _check_nested(units: np.ndarray, s_codes: np.ndarray, psu: str, strata: tuple[str, ...]) -> None:
+def _check_nested(
+    units: np.ndarray, s_codes: np.ndarray, psu: str, strata: tuple[str, ...]
+) -> None:
     if not strata:
         return
     pairs = _interact(units, s_codes)

@@ -132,7 +132,11 @@ def _average_factor(
     n_ok = np.bincount(parent, weights=(used_h & ~dropped_h).astype(np.float64), minlength=groups)
     empty = (n_used > 0) & (n_ok == 0)
     if empty.any():
-        where = "the design" if stage_number == 1 else f"{int(empty.sum())} units of stage {stage_number - 1}"
+        where = (
+            "the design"
+            if stage_number == 1
+            else f"{int(empty.sum())} units of stage {stage_number - 1}"
+        )
         raise DesignError(
             f"--lonely-psu average: in {where} every stratum at stage {stage_number} has a "
             "single sampled unit, so there is nothing to average over; use adjust or certainty",

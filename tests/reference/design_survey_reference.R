@@ -173,5 +173,28 @@ add("pairs_brr", "scale", c(scale = brr$scale), matrix(0))
 add("pairs_fay", "scale", c(scale = fay$scale), matrix(0))
 add_stat("apistrat_jkn", "mean", svymean(~api00, jkn))
 
+
+## ---- 5. panel model with replicate weights (refit on every replicate) ----------------
+suppressPackageStartupMessages(library(plm))
+set.seed(99)
+ent <- data.frame(id = 1:60, psu = rep(1:30, each = 2), stratum = rep(1:10, each = 6),
+                  alpha = rnorm(60), w = round(runif(60, 1, 3), 3))
+pan <- merge(ent, data.frame(wave = 1:4))
+pan <- pan[order(pan$id, pan$wave), ]
+pan$x <- rnorm(nrow(pan)) + pan$alpha
+pan$y <- 1 + 0.5 * pan$x + pan$alpha + rnorm(nrow(pan))
+write.csv(pan[, c("id", "wave", "psu", "stratum", "w", "x", "y")], "data/design_panel.csv",
+          row.names = FALSE)
+rpan <- as.svrepdesign(svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = pan),
+                       type = "JKn")
+within_coef <- function(w, data) {
+  keep <- w > 0
+  d <- data[keep, ]
+  d$.w <- w[keep]
+  coef(plm(y ~ x, data = d, index = c("id", "wave"), model = "within", weights = .w))
+}
+fe <- withReplicates(rpan, within_coef)
+add("panel_fe_jkn", "glm", c(x = unname(coef(fe))), vcov(fe))
+
 out <- do.call(rbind, rows)
 write.csv(out, "design_survey_reference.csv", row.names = FALSE, na = "NA")
