@@ -152,7 +152,8 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     (:func:`cluster_adjustment`), or with replicate weights the replicate
     variance of the model refitted on every replicate (rows with zero replicate
     weight left out, as a refit on that replicate's sample). Wooldridge (2010),
-    *Econometric Analysis of Cross Section and Panel Data*, ch. 10; Croissant & Millo (2008), JSS 27(2).
+    *Econometric Analysis of Cross Section and Panel Data*, ch. 10; Croissant & Millo
+    (2008), JSS 27(2).
 
     Raises
     ------
