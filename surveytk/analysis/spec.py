@@ -68,7 +68,7 @@ class DesignSpec(_Strict):
     psu: str | None = "psu"
     fpc: str | None = None
     stages: list[StageSpec] | None = None
-    lonely_psu: Literal["fail", "adjust", "certainty", "remove", "average"] = "adjust"
+    lonely_psu: Literal["fail", "adjust", "certainty", "remove", "average"] = "fail"
     adjust_domain_lonely: bool = False
     replicates: int | None = None
     reptype: Literal["bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay"] | None = None
