@@ -336,3 +336,26 @@ def test_panel_refuses_strata_without_replicates() -> None:
     res = fit(d, model="panel-fe", formula="y ~ x", weights="w", psu="psu", entity="id",
               time="wave")  # fmt: skip
     assert res.design.cluster == "psu"
+
+
+# ---------------------------------------------------------------------------
+# bootstrap made as R's bootweights
+# ---------------------------------------------------------------------------
+
+
+def test_bootstrap_is_r_bootweights() -> None:
+    d = pd.read_csv(API / "apistrat.csv")
+    des = SurveyDesign.from_frame(d, weights="pw", strata="stype", fpc="fpc")
+    boot = des.make_replicates("bootstrap", 400, seed=2)
+    assert boot.repweights is not None
+    # n_h draws per stratum (without replacement from the N_h-long list: fpc), no rescaling
+    for h in range(boot.n_strata):
+        counts = boot.repweights[boot.psu_stratum == h]
+        np.testing.assert_array_equal(counts.sum(axis=0), des.n_psu_h[h])
+        assert np.array_equal(counts, np.round(counts))
+    nbar = 1.0 / np.mean(1.0 / des.n_psu_h)  # harmonic mean of PSUs per stratum, as R
+    assert boot.scale == pytest.approx(nbar / ((nbar - 1.0) * 399))
+    # the bootstrap SE estimates the linearised one (4000 replicates: MC error ~1.1 %)
+    big = des.make_replicates("bootstrap", 4000, seed=1)
+    lin = mean_se(des, d, ["api00"])[1][0]
+    assert mean_se(big, d, ["api00"])[1][0] == pytest.approx(lin, rel=0.03)
