@@ -72,7 +72,7 @@ def test_repeatable_options_and_values_like_options_pass_the_check() -> None:
 def test_fit_two_stage_design_from_the_command_line(tmp_path: Path) -> None:
     out = tmp_path / "m.json"
     code, text = invoke(
-        "fit", str(DATA / "apiclus2.csv"), "--model", "logit", "--formula",
+        "fit", str(DATA / "design_apiclus2.csv"), "--model", "logit", "--formula",
         "sch_wide ~ ell + meals", "--psu", "dnum", "--psu", "snum", "--fpc", "fpc1",
         "--fpc", "fpc2", "--out", str(out),
     )  # fmt: skip
@@ -87,7 +87,7 @@ def test_fit_two_stage_design_from_the_command_line(tmp_path: Path) -> None:
 
 def test_more_fpc_than_stages_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["fit", str(DATA / "apiclus2.csv"), "--model", "logit", "--formula",
+        main(["fit", str(DATA / "design_apiclus2.csv"), "--model", "logit", "--formula",
               "sch_wide ~ ell", "--psu", "dnum", "--fpc", "fpc1", "--fpc", "fpc2",
               "--out", "unused.json"])  # fmt: skip
     assert exc.value.code != 0
@@ -178,7 +178,7 @@ def test_spec_design_stages() -> None:
         {"weights": None, "lonely_psu": "fail",
          "stages": [{"psu": "dnum", "fpc": "fpc1"}, {"psu": "snum", "fpc": "fpc2"}]}
     )  # fmt: skip
-    d = pd.read_csv(DATA / "apiclus2.csv")
+    d = pd.read_csv(DATA / "design_apiclus2.csv")
     opts = spec.options(d)
     assert opts["psu"] == ("dnum", "snum") and opts["fpc"] == ("fpc1", "fpc2")
     from surveytk.models import fit

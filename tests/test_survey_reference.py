@@ -99,7 +99,7 @@ TWO_STAGE = {"psu": ("dnum", "snum"), "fpc": ("fpc1", "fpc2")}
 
 
 def test_two_stage_apiclus2_means_totals_domain(ref: pd.DataFrame) -> None:
-    d = pd.read_csv(DATA / "apiclus2.csv")
+    d = pd.read_csv(DATA / "design_apiclus2.csv")
     des = SurveyDesign.from_frame(d, **TWO_STAGE)
     check(mean_se(des, d, ["api00", "api99"]), expected(ref, "apiclus2_2stage", "mean"),
           ["api00", "api99"])  # fmt: skip
@@ -111,7 +111,7 @@ def test_two_stage_apiclus2_means_totals_domain(ref: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize(("model", "quantity"), [("logit", "glm"), ("lpm", "lpm")])
 def test_two_stage_apiclus2_svyglm(ref: pd.DataFrame, model: str, quantity: str) -> None:
-    d = pd.read_csv(DATA / "apiclus2.csv")
+    d = pd.read_csv(DATA / "design_apiclus2.csv")
     res = fit(d, model=model, formula="sch_wide ~ ell + meals", **TWO_STAGE)
     check_fit(res, expected(ref, "apiclus2_2stage", quantity))
     assert res.design.psu == "dnum+snum"
@@ -119,7 +119,7 @@ def test_two_stage_apiclus2_svyglm(ref: pd.DataFrame, model: str, quantity: str)
 
 
 def test_stage_without_fpc_and_ultimate_cluster(ref: pd.DataFrame) -> None:
-    d = pd.read_csv(DATA / "apiclus2.csv")
+    d = pd.read_csv(DATA / "design_apiclus2.csv")
     d["inf2"] = np.inf
     # an infinite population at stage 2 = sampled with replacement (as R)
     with_inf = SurveyDesign.from_frame(

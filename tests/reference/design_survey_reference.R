@@ -13,7 +13,7 @@ data(api, package = "survey")  # apiclus2 (not in tests/data): written below
 apiclus2$sch_wide <- as.numeric(apiclus2$sch.wide == "Yes")
 write.csv(apiclus2[, c("cds", "dnum", "snum", "fpc1", "fpc2", "pw", "stype", "api00",
                        "api99", "ell", "meals", "mobility", "enroll", "sch_wide")],
-          "data/apiclus2.csv", row.names = FALSE)
+          "data/design_apiclus2.csv", row.names = FALSE)
 apiclus1$sch_wide <- as.numeric(apiclus1$sch.wide == "Yes")
 apistrat$sch_wide <- as.numeric(apistrat$sch.wide == "Yes")
 
