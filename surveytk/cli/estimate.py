@@ -177,7 +177,7 @@ def _check_out(out: Any, data: Any) -> None:
 def _frame_and_design(data: str, request: Any, design: dict[str, Any]) -> tuple[Any, Any]:
     """Read DATA as `fit` does and build the design through `fit`'s path."""
     from surveytk.design import SurveyDesign
-    from surveytk.models.api import as_frame
+    from surveytk.models.api import as_frame, design_columns
     from surveytk.models.options import FitOptions
 
     # SurveyDesign.from_options reads only the design fields of FitOptions; model and
@@ -186,9 +186,9 @@ def _frame_and_design(data: str, request: Any, design: dict[str, Any]) -> tuple[
     columns: list[str] | None = None
     if options.repweights is None:
         columns = list(request.variables())
-        for c in (options.weights, options.strata, options.psu, options.fpc):
-            if c:
-                columns.append(c)
+        if options.weights:
+            columns.append(options.weights)
+        columns.extend(design_columns(options))  # every stage, calibration variables
         if options.subpop:
             from surveytk.expr import parse_condition
 
