@@ -34,7 +34,6 @@ those of ``svrepdesign``/``as.svrepdesign``; see ``docs/estimation.md``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -52,9 +51,12 @@ from surveytk.survey.calibration import (
     read_totals,
     trim_weights,
 )
-from surveytk.survey.options import LONELY_PSU_RULES, REP_TYPES, DesignOptions, check_choice
+from surveytk.survey.options import LONELY_PSU_RULES, DesignOptions, check_choice
 from surveytk.survey.options import names_of as column_names
+from surveytk.survey.shipped import read_shipped
 from surveytk.survey.stages import Stage, build_stages
+from surveytk.survey.variance import matrix_rank
+from surveytk.survey.weights import check_weights, weights_from_fpc
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,8 +66,6 @@ JackknifeKind = Literal["jk1", "jkn"]
 MADE_KINDS = ("bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay")
 #: made kinds whose number of replicates the design fixes (no --replicates needed)
 _FIXED_KINDS = ("jk1", "jkn", "brr", "fay")
-#: Tolerance of R's ``degf.svyrep.design`` (``qr(..., tol = 1e-5)$rank``).
-RANK_TOL = 1e-5
 
 
 # ---------------------------------------------------------------------------
@@ -73,56 +73,9 @@ RANK_TOL = 1e-5
 # ---------------------------------------------------------------------------
 
 
-def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
-    if name not in data.columns:
-        raise DesignError(
-            f"{role} column {name!r} is not in the data; columns include "
-            + ", ".join(map(str, list(data.columns)[:8])),
-            variable=name,
-        )
-    return data[name]
-
-
-def _numeric(s: pd.Series, name: str, role: str) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        raise DesignError(f"{role} column {name!r} must be numeric, not {s.dtype}", variable=name)
-    return np.asarray(s.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
-
-
-def _fpc_weights(stages: Sequence[Stage]) -> np.ndarray:
-    """Weights Π_s N_s / n_s from the fpc when no weight column is given (R ``svydesign``)."""
-    w = np.ones(stages[0].strata.shape[0])
-    for stage in stages:
-        if np.all(np.isfinite(stage.popsize_h)):
-            w *= (stage.popsize_h / stage.n_h)[stage.strata]
-    return w
-
-
 def _joined(names: tuple[str, ...]) -> str | None:
     """Column names of a design role as one label (``dnum+snum``, as an R formula)."""
     return "+".join(names) if names else None
-
-
-def matrix_rank(a: np.ndarray, tol: float = RANK_TOL) -> int:
-    """Rank of ``a`` with columns scaled to unit norm (R ``qr(a, tol)$rank``).
-
-    Notes
-    -----
-    R's LINPACK ``dqrdc2`` treats a column as dependent when its norm after
-    orthogonalisation falls below ``tol`` times its original norm; with unit
-    columns that is a singular value below ``tol``. The Gram matrix keeps the
-    cost at O(n R²) with BLAS and a small R × R eigenproblem.
-    """
-    if a.size == 0:
-        return 0
-    norms = np.sqrt(np.einsum("ij,ij->j", a, a))
-    keep = norms > 0
-    if not keep.any():
-        return 0
-    an = a[:, keep] / norms[keep]
-    gram = an.T @ an
-    eig = np.linalg.eigvalsh(gram)
-    return int(np.sum(np.sqrt(np.clip(eig, 0.0, None)) > tol))
 
 
 # ---------------------------------------------------------------------------
@@ -292,7 +245,7 @@ class SurveyDesign:
         strata_cols, psu_cols, fpc_cols = column_names(strata), column_names(psu), column_names(fpc)
         stages = build_stages(data, strata=strata_cols, psu=psu_cols, fpc=fpc_cols, nest=nest)
         from_fpc = weights is None and fpc_cols and fpc_weights
-        w = _fpc_weights(stages) if from_fpc else _check_weights(data, weights)
+        w = weights_from_fpc(stages) if from_fpc else check_weights(data, weights)
         zero = w == 0
         first = stages[0]
         design = cls(
@@ -703,34 +656,7 @@ class SurveyDesign:
         rscales: Sequence[float] | None,
         combined: bool,
     ) -> SurveyDesign:
-        if reptype is None:
-            raise DesignError("--repweights needs --reptype (one of " + ", ".join(REP_TYPES) + ")")
-        check_choice("--reptype", reptype, REP_TYPES)
-        try:
-            rx = re.compile(pattern)
-        except re.error as exc:
-            raise DesignError(
-                f"--repweights {pattern!r} is not a valid regular expression: {exc}"
-            ) from None
-        cols = [c for c in map(str, data.columns) if rx.search(c)]
-        if self.names.weights in cols:
-            cols.remove(self.names.weights)
-        if not cols:
-            raise DesignError(
-                f"--repweights {pattern!r} matches no column; replicate columns look like "
-                "e.g. 'repw_1 … repw_80' → use '^repw_'",
-                variable=pattern,
-            )
-        mat = np.column_stack([_numeric(data[c], c, "replicate weight") for c in cols])
-        bad = ~np.isfinite(mat) | (mat < 0)
-        if bad.any():
-            raise DesignError(
-                f"replicate weights {pattern!r}: {int(bad.any(axis=1).sum())} rows have missing "
-                "or negative values; fix the file",
-                variable=pattern,
-            )
-        nrep = mat.shape[1]
-        sc, rs = _shipped_scales(reptype, nrep, rho, scale, rscales)
+        mat, sc, rs = read_shipped(data, pattern, reptype, rho, scale, rscales, self.names.weights)
         return dataclasses.replace(
             self,
             repweights=np.ascontiguousarray(mat),
@@ -744,59 +670,3 @@ class SurveyDesign:
         )
 
 
-def _check_weights(data: pd.DataFrame, weights: str | None) -> np.ndarray:
-    if weights is None:
-        return np.ones(len(data), dtype=np.float64)
-    w = _numeric(_column(data, weights, "weight"), weights, "weight")
-    missing = ~np.isfinite(w)
-    if missing.any():
-        raise DesignError(
-            f"weights must be present; {int(missing.sum())} rows have a missing weight "
-            f"({weights}). Drop them in the sample rules or fix the file.",
-            variable=weights,
-            reason="missing_weight",
-        )
-    negative = w < 0
-    if negative.any():
-        raise DesignError(
-            f"weights must be positive; {int(negative.sum())} rows have weight < 0 "
-            f"({weights}). Drop them in the sample rules or fix the file.",
-            variable=weights,
-            reason="negative_weight",
-        )
-    if not (w > 0).any():
-        raise DesignError(
-            f"every weight in {weights!r} is zero; nothing to estimate", variable=weights
-        )
-    return w
-
-
-def _shipped_scales(
-    reptype: str,
-    nrep: int,
-    rho: float | None,
-    scale: float | None,
-    rscales: Sequence[float] | None,
-) -> tuple[float, np.ndarray]:
-    """R ``svrepdesign`` defaults for scale and rscales."""
-    rs = np.ones(nrep) if rscales is None else np.asarray(rscales, dtype=np.float64)
-    if rs.size == 1:
-        rs = np.full(nrep, float(rs[0]))
-    if rs.size != nrep:
-        raise DesignError(f"rscales has {rs.size} values; the design has {nrep} replicates")
-    if reptype == "brr":
-        return 1.0 / nrep, rs
-    if reptype == "fay":
-        if rho is None or not 0 <= rho < 1:
-            raise DesignError("--reptype fay needs --rho in [0, 1), e.g. 0.5")
-        return 1.0 / (nrep * (1.0 - rho) ** 2), rs
-    if reptype in ("bootstrap", "subbootstrap"):
-        return (1.0 / (nrep - 1) if scale is None else float(scale)), rs
-    if reptype == "jk1":
-        return ((nrep - 1.0) / nrep if scale is None else float(scale)), rs
-    if reptype == "jkn" and rscales is None:
-        raise DesignError(
-            "--reptype jkn with shipped weights needs rscales ((n_h − 1)/n_h per replicate); "
-            "give them in the analysis spec"
-        )
-    return (1.0 if scale is None else float(scale)), rs
