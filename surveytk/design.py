@@ -51,6 +51,7 @@ from surveytk.survey.calibration import (
     read_totals,
     trim_weights,
 )
+from surveytk.survey.nonresponse import NonresponseAdjustment, plan_nonresponse
 from surveytk.survey.options import LONELY_PSU_RULES, DesignOptions, check_choice
 from surveytk.survey.options import names_of as column_names
 from surveytk.survey.shipped import read_shipped
@@ -129,6 +130,9 @@ class SurveyDesign:
     calibration
         The calibration the weights went through (its residuals replace the
         estimating functions in the linearised variance), or ``None``.
+    nonresponse
+        The nonresponse adjustment within classes, or ``None`` (its linearised
+        rows replace the estimating functions after the calibration's).
     repweights
         Replicate weights, or ``None`` for a linearised design. Shipped weights
         are (n, R) row weights; weights made from the design are (P, R) PSU
@@ -165,6 +169,7 @@ class SurveyDesign:
     later_stage_variance: bool = False
     adjust_domain_lonely: bool = False
     calibration: Calibration | None = None
+    nonresponse: NonresponseAdjustment | None = None
 
     # ---- construction ---------------------------------------------------------
     @classmethod
@@ -317,6 +322,12 @@ class SurveyDesign:
                 )
             design = design.make_replicates(o.reptype or "bootstrap", o.replicates, o.seed, o.rho)
             design = design._with_scales(o.scale, o.rscales, o.mse)
+        if o.nonresponse is not None or o.respondent is not None:
+            if o.nonresponse is None or o.respondent is None:
+                raise DesignError(
+                    "nonresponse adjustment needs both --nonresponse CLASS and --respondent COL"
+                )
+            design = design.adjust_nonresponse(data, o.nonresponse, o.respondent)
         if o.calibrate is not None:
             design = design.calibrate(
                 data, o.calibrate, o.calibration, bounds=o.calibration_bounds
@@ -329,6 +340,29 @@ class SurveyDesign:
             mask = parse_condition(o.subpop).evaluate(data)
             design = design.subset(mask, label=o.subpop)
         return design
+
+    def adjust_nonresponse(self, data: pd.DataFrame, classes: str, respondent: str) -> SurveyDesign:
+        """Weights adjusted for nonresponse within classes (every replicate too).
+
+        Respondents' weights × (weighted sample count / weighted respondent count) of
+        their class; nonrespondents get weight 0 and leave every domain but keep their
+        place in the variance (:mod:`surveytk.survey.nonresponse`).
+        """
+        if self.nonresponse is not None or self.calibration is not None:
+            raise DesignError("adjust for nonresponse once, before calibrating")
+        plan = plan_nonresponse(data, classes, respondent, self.weights > 0)
+        new = plan.weights(self.weights)
+        info = NonresponseAdjustment(plan, self.weights.copy(), new)
+        design = dataclasses.replace(
+            self, weights=new, nonresponse=info, domain=self.domain & (new > 0)
+        )
+        if self.repweights is None:
+            return design
+        full = np.column_stack([self._full_replicate(r) for r in range(self.n_replicates)])
+        adjusted = np.column_stack([plan.weights(full[:, r]) for r in range(full.shape[1])])
+        return dataclasses.replace(
+            design, repweights=adjusted, rep_per_psu=False, combined_weights=True
+        )
 
     def calibrate(
         self,
@@ -455,6 +489,12 @@ class SurveyDesign:
                 parent=np.zeros(self.n_strata, dtype=np.int64),
             ),
         )
+
+    @property
+    def adjustments_text(self) -> str | None:
+        """The nonresponse adjustment and calibration of the weights, in words (or ``None``)."""
+        parts = [a.describe() for a in (self.nonresponse, self.calibration) if a is not None]
+        return "; ".join(parts) or None
 
     @property
     def stratum_labels(self) -> np.ndarray:
@@ -628,7 +668,7 @@ class SurveyDesign:
             lonely_psu=self.lonely_psu,
             n_replicates=self.n_replicates or None,
             subpop=self.subpop,
-            calibration=None if self.calibration is None else self.calibration.describe(),
+            calibration=self.adjustments_text,
         )
 
     # ---- internals ---------------------------------------------------------------------

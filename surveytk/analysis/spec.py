@@ -77,6 +77,8 @@ class DesignSpec(_Strict):
     calibration: Literal["poststratify", "rake", "linear"] = "linear"
     calibration_bounds: tuple[float, float] | None = None
     trim: tuple[float, float] | None = None
+    nonresponse: str | None = None
+    respondent: str | None = None
 
     @model_validator(mode="after")
     def _stages_or_columns(self) -> DesignSpec:
@@ -108,6 +110,8 @@ class DesignSpec(_Strict):
             "calibration": self.calibration,
             "calibration_bounds": self.calibration_bounds,
             "trim": self.trim,
+            "nonresponse": self.nonresponse,
+            "respondent": self.respondent,
         }
         if self.stages is None:
             out.update(

@@ -101,6 +101,17 @@ def design_options(*, lonely_psu_default: str = DEFAULT_LONELY_PSU) -> Callable[
             help="Bounds on the g-weights of linear calibration, e.g. 0.5 2.",
         ),
         click.option(
+            "--nonresponse",
+            metavar="CLASS",
+            help="Adjust the weights for nonresponse within the classes of CLASS "
+            "(with --respondent).",
+        ),
+        click.option(
+            "--respondent",
+            metavar="COL",
+            help="Response indicator (1 responded, 0 not) for --nonresponse.",
+        ),
+        click.option(
             "--trim",
             type=(float, float),
             default=None,

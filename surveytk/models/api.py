@@ -52,7 +52,7 @@ def design_columns(options: object) -> list[str]:
     from surveytk.survey.options import DesignOptions
 
     o = DesignOptions.of(options)
-    cols = [*o.strata, *o.psu, *o.fpc]
+    cols = [*o.strata, *o.psu, *o.fpc, *(c for c in (o.nonresponse, o.respondent) if c)]
     if o.calibrate is not None:
         cols.extend(read_totals(o.calibrate).variables)
     return cols

@@ -89,6 +89,9 @@ def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
     if design.calibration is not None:
         x = design.calibration.residuals(x)
         present = design.calibration.active  # R keeps every row of a calibrated design
+    if design.nonresponse is not None:  # the earlier step last (chain rule)
+        x = design.nonresponse.residuals(x)
+        present = design.nonresponse.active
     return multistage_meat(
         x,
         design.all_stages,

@@ -63,6 +63,8 @@ class FitOptions:
     calibration: str = "linear"
     calibration_bounds: tuple[float, float] | None = None
     trim: tuple[float, float] | None = None
+    nonresponse: str | None = None
+    respondent: str | None = None
     ame: bool = False
     base: str | None = None
     entity: str | None = None

@@ -57,6 +57,7 @@ def _check_linearised_design(design: SurveyDesign, options: FitOptions) -> None:
             ("--fpc", design.has_fpc),
             ("a second --psu (multistage)", len(design.all_stages) > 1),
             ("--calibrate", design.calibration is not None),
+            ("--nonresponse", design.nonresponse is not None),
         )
         if present
     ]
@@ -218,7 +219,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         subpop=options.subpop,
         cluster=cluster_name if not design.is_replicate else None,
         n_replicates=design.n_replicates or None,
-        calibration=None if design.calibration is None else design.calibration.describe(),
+        calibration=design.adjustments_text,
     )
     kind = "within (entity fixed effects)" if options.model == "panel-fe" else "random effects"
     variance_note = (

@@ -57,6 +57,8 @@ class DesignOptions:
     calibration: str = "linear"
     calibration_bounds: tuple[float, float] | None = None
     trim: tuple[float, float] | None = None
+    nonresponse: str | None = None
+    respondent: str | None = None
     fpc_weights: bool = True
 
     @classmethod
