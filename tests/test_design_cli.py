@@ -197,3 +197,32 @@ def test_spec_stages_and_single_keys_conflict() -> None:
         DesignSpec.model_validate({"psu": "a", "stages": [{"psu": "b"}]})
     with pytest.raises(ValidationError, match="at least one stage"):
         DesignSpec.model_validate({"stages": []})
+
+
+def test_spec_calibration_path_is_relative_to_the_spec(tmp_path: Path) -> None:
+    import shutil
+
+    from surveytk.analysis.runner import fit_model
+    from surveytk.analysis.spec import load_spec
+
+    shutil.copy(DATA / "totals_rake.csv", tmp_path / "totals.csv")
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(
+        "name: x\ninputs: [{source: api, harmonised: api.parquet}]\nmodels:\n"
+        "  - name: m\n    model: logit\n    data: api\n    formula: 'sch_wide ~ ell + meals'\n"
+        "    design:\n      weights: pw\n      lonely_psu: fail\n"
+        "      stages: [{psu: dnum, fpc: fpc}]\n"
+        "      calibrate: totals.csv\n      calibration: rake\n",
+        encoding="utf-8",
+    )
+    spec = load_spec(spec_path)
+    model = spec.models[0]
+    assert model.design.calibrate == str(tmp_path / "totals.csv")
+    d = pd.read_csv(API / "apiclus1.csv")
+    d["sch_wide"] = (d["sch.wide"] == "Yes").astype(float)
+    res = fit_model(model, d, seed=1)
+    ref = pd.read_csv(REF / "design_survey_reference.csv")
+    exp = ref[(ref.fixture == "apiclus1_rake") & (ref.quantity == "glm")]
+    np.testing.assert_allclose(res.params.to_numpy(), exp["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(res.std_errors.to_numpy(), exp["std_error"], rtol=1e-6)
+    assert "raked" in (res.design.calibration or "")
