@@ -17,8 +17,9 @@ Two estimators, each declaring the options it reads from the design:
     Replicates that fail (``refit`` returns non-finite values) are dropped
     with a note in :attr:`ReplicateCovariance.notes`, as R's ``svrVar`` does.
 
-Both are pure computations: the numbers happen in :func:`linearized_meat`,
-:func:`sandwich` and :func:`replicate_variance`, which other families may call
+Both are pure computations: the numbers happen in :func:`linearized_meat` and
+:func:`replicate_variance` (in :mod:`surveytk.survey.variance`, the survey layer;
+importable from here too) and :func:`sandwich`, which other families may call
 directly.
 """
 
@@ -33,7 +34,7 @@ import numpy as np
 from surveytk.design import SurveyDesign
 from surveytk.errors import DesignError, ModelError
 from surveytk.models.kernel import KernelFit
-from surveytk.survey.variance import multistage_meat, unit_totals
+from surveytk.survey.variance import linearized_meat, replicate_variance, unit_totals
 
 Refit = Callable[[np.ndarray], np.ndarray]
 
@@ -41,65 +42,6 @@ Refit = Callable[[np.ndarray], np.ndarray]
 def psu_totals(scores: np.ndarray, psu: np.ndarray, n_psu: int) -> np.ndarray:
     """(P, k) totals of ``scores`` rows by PSU code."""
     return unit_totals(scores, psu, n_psu)
-
-
-def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
-    """The meat M of the linearised sandwich from weighted score contributions.
-
-    Parameters
-    ----------
-    scores
-        (n_domain, k) weighted scores of the domain rows, or (n, k) over all rows.
-    design
-        The design; its stages, calibration and lonely-PSU rules are applied.
-
-    Returns
-    -------
-    numpy.ndarray
-        k × k matrix M.
-
-    Notes
-    -----
-    With z_hi the PSU totals of the scores and z̄_h their mean in stratum h,
-
-    .. math:: M = \\sum_h (1 - f_h) \\frac{n_h}{n_h - 1}
-              \\sum_i (z_{hi} - \\bar z_h)(z_{hi} - \\bar z_h)'
-
-    plus, with an fpc, the later stages' terms (:mod:`surveytk.survey.variance`,
-    R ``svyrecvar``); n_h counts all PSUs of stratum h in the design (PSUs
-    without domain rows have z_hi = 0) and f_h = n_h / N_h (Binder 1983;
-    Lumley 2004). A calibrated design first replaces the scores by their
-    calibration residuals (:meth:`~surveytk.survey.calibration.Calibration.residuals`).
-    Strata with a single PSU: ``certainty`` and ``remove`` contribute 0;
-    ``adjust`` uses (1 − f_h) z_h z_h' (centred at zero); ``average`` leaves them
-    out and multiplies M by (#strata in the domain)/(#strata with ≥ 2 PSUs);
-    ``fail`` raises.
-    """
-    if scores.shape[0] not in (design.n, design.n_obs):
-        raise ModelError(
-            f"scores have {scores.shape[0]} rows; the design has {design.n} rows and "
-            f"{design.n_obs} in the domain"
-        )
-    x = np.asarray(scores, dtype=np.float64)
-    if x.shape[0] != design.n:
-        full = np.zeros((design.n, x.shape[1]))
-        full[design.domain] = x
-        x = full
-    present = design.domain
-    if design.calibration is not None:
-        x = design.calibration.residuals(x)
-        present = design.calibration.active  # R keeps every row of a calibrated design
-    if design.nonresponse is not None:  # the earlier step last (chain rule)
-        x = design.nonresponse.residuals(x)
-        present = design.nonresponse.active
-    return multistage_meat(
-        x,
-        design.all_stages,
-        present,
-        lonely_psu=design.lonely_psu,
-        adjust_domain_lonely=design.adjust_domain_lonely,
-        later_stages=design.later_stage_variance,
-    )
 
 
 def sandwich(hessian: np.ndarray, meat: np.ndarray) -> np.ndarray:
@@ -111,29 +53,6 @@ def sandwich(hessian: np.ndarray, meat: np.ndarray) -> np.ndarray:
             "the Hessian is singular; the model is not identified (collinear columns?)"
         ) from exc
     v = hinv @ meat @ hinv.T
-    return np.asarray((v + v.T) / 2.0)
-
-
-def replicate_variance(
-    thetas: np.ndarray,
-    full: np.ndarray,
-    scale: float,
-    rscales: np.ndarray,
-    mse: bool = False,
-) -> np.ndarray:
-    """Replicate variance as R ``svrVar``.
-
-    Notes
-    -----
-    .. math:: V = s \\sum_r c_r (\\theta_r - \\bar\\theta)(\\theta_r - \\bar\\theta)'
-
-    with s = ``scale``, c_r = ``rscales``, θ̄ the mean of the replicates with
-    c_r > 0, or the full-sample estimate when ``mse`` (Lumley 2010, §2.4;
-    Rao & Wu 1988 for the bootstrap; Wolter 2007 for jackknife/BRR/Fay).
-    """
-    centre = full if mse else thetas[rscales > 0].mean(axis=0)
-    dev = (thetas - centre) * np.sqrt(rscales)[:, None]
-    v = scale * (dev.T @ dev)
     return np.asarray((v + v.T) / 2.0)
 
 

@@ -23,11 +23,15 @@ References: Binder (1983); Lumley (2004, 2010 §2.2, appendix C); R survey's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from surveytk.errors import DesignError
 from surveytk.survey.stages import Stage
+
+if TYPE_CHECKING:
+    from surveytk.design import SurveyDesign
 
 #: R ``onestrat``: a stratum whose 1 − f is below this is self-representing.
 SELF_REPRESENTING = 1e-7
@@ -221,3 +225,85 @@ def matrix_rank(a: np.ndarray, tol: float = RANK_TOL) -> int:
     gram = an.T @ an
     eig = np.linalg.eigvalsh(gram)
     return int(np.sum(np.sqrt(np.clip(eig, 0.0, None)) > tol))
+
+
+def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
+    """The meat M of the linearised sandwich from weighted score contributions.
+
+    Parameters
+    ----------
+    scores
+        (n_domain, k) weighted scores of the domain rows, or (n, k) over all rows.
+    design
+        The design; its stages, calibration and lonely-PSU rules are applied.
+
+    Returns
+    -------
+    numpy.ndarray
+        k × k matrix M.
+
+    Notes
+    -----
+    With z_hi the PSU totals of the scores and z̄_h their mean in stratum h,
+
+    .. math:: M = \\sum_h (1 - f_h) \\frac{n_h}{n_h - 1}
+              \\sum_i (z_{hi} - \\bar z_h)(z_{hi} - \\bar z_h)'
+
+    plus, with an fpc, the later stages' terms (:mod:`surveytk.survey.variance`,
+    R ``svyrecvar``); n_h counts all PSUs of stratum h in the design (PSUs
+    without domain rows have z_hi = 0) and f_h = n_h / N_h (Binder 1983;
+    Lumley 2004). A calibrated design first replaces the scores by their
+    calibration residuals (:meth:`~surveytk.survey.calibration.Calibration.residuals`).
+    Strata with a single PSU: ``certainty`` and ``remove`` contribute 0;
+    ``adjust`` uses (1 − f_h) z_h z_h' (centred at zero); ``average`` leaves them
+    out and multiplies M by (#strata in the domain)/(#strata with ≥ 2 PSUs);
+    ``fail`` raises.
+    """
+    if scores.shape[0] not in (design.n, design.n_obs):
+        raise DesignError(
+            f"scores have {scores.shape[0]} rows; the design has {design.n} rows and "
+            f"{design.n_obs} in the domain"
+        )
+    x = np.asarray(scores, dtype=np.float64)
+    if x.shape[0] != design.n:
+        full = np.zeros((design.n, x.shape[1]))
+        full[design.domain] = x
+        x = full
+    present = design.domain
+    if design.calibration is not None:
+        x = design.calibration.residuals(x)
+        present = design.calibration.active  # R keeps every row of a calibrated design
+    if design.nonresponse is not None:  # the earlier step last (chain rule)
+        x = design.nonresponse.residuals(x)
+        present = design.nonresponse.active
+    return multistage_meat(
+        x,
+        design.all_stages,
+        present,
+        lonely_psu=design.lonely_psu,
+        adjust_domain_lonely=design.adjust_domain_lonely,
+        later_stages=design.later_stage_variance,
+    )
+
+
+def replicate_variance(
+    thetas: np.ndarray,
+    full: np.ndarray,
+    scale: float,
+    rscales: np.ndarray,
+    mse: bool = False,
+) -> np.ndarray:
+    """Replicate variance as R ``svrVar``.
+
+    Notes
+    -----
+    .. math:: V = s \\sum_r c_r (\\theta_r - \\bar\\theta)(\\theta_r - \\bar\\theta)'
+
+    with s = ``scale``, c_r = ``rscales``, θ̄ the mean of the replicates with
+    c_r > 0, or the full-sample estimate when ``mse`` (Lumley 2010, §2.4;
+    Rao & Wu 1988 for the bootstrap; Wolter 2007 for jackknife/BRR/Fay).
+    """
+    centre = full if mse else thetas[rscales > 0].mean(axis=0)
+    dev = (thetas - centre) * np.sqrt(rscales)[:, None]
+    v = scale * (dev.T @ dev)
+    return np.asarray((v + v.T) / 2.0)
