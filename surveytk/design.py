@@ -315,6 +315,12 @@ class SurveyDesign:
             rscales=o.rscales,
             fpc_weights=o.fpc_weights,
         )
+        random_kind = o.reptype in ("bootstrap", "subbootstrap")
+        if random_kind and o.repweights is None and o.replicates is None:
+            raise DesignError(
+                f"--reptype {o.reptype} needs --replicates N (made from the design) or "
+                "--repweights REGEX (shipped with the data)"
+            )
         if o.replicates is not None or (o.repweights is None and o.reptype in _FIXED_KINDS):
             if o.repweights is not None:
                 raise DesignError(

@@ -226,3 +226,14 @@ def test_spec_calibration_path_is_relative_to_the_spec(tmp_path: Path) -> None:
     np.testing.assert_allclose(res.params.to_numpy(), exp["estimate"], rtol=1e-6)
     np.testing.assert_allclose(res.std_errors.to_numpy(), exp["std_error"], rtol=1e-6)
     assert "raked" in (res.design.calibration or "")
+
+
+def test_bootstrap_reptype_alone_is_an_error() -> None:
+    from surveytk.design import SurveyDesign
+    from surveytk.errors import DesignError
+
+    d = pd.read_csv(API / "apistrat.csv")
+    with pytest.raises(DesignError, match="needs --replicates N"):
+        SurveyDesign.from_options(d, {"weights": "pw", "strata": "stype", "reptype": "bootstrap"})
+    jk = SurveyDesign.from_options(d, {"weights": "pw", "strata": "stype", "reptype": "jkn"})
+    assert jk.reptype == "jkn" and jk.n_replicates == len(d)
