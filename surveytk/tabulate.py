@@ -42,7 +42,7 @@ from surveytk.disclosure import (
     suppress_table,
     suppression_note,
 )
-from surveytk.errors import FormulaError, OutputError
+from surveytk.errors import DesignError, FormulaError, OutputError
 from surveytk.io.labelled import LabelledFrame
 from surveytk.models.covariance import LinearizedCovariance
 from surveytk.models.kernel import KernelFit
@@ -440,6 +440,11 @@ def tabulate(
             "fpc_weights": weighted,
         },
     )
+    if design.is_replicate:
+        raise DesignError(
+            "tabulate estimates linearised variances; replicate weights would be ignored "
+            "(use surveytk estimate --prop for replicate-weight shares)"
+        )
     notes: list[str] = []
     if design.n_zero_weight:
         notes.append(f"{design.n_zero_weight} respondents with weight 0 are not counted.")

@@ -237,3 +237,27 @@ def test_bootstrap_reptype_alone_is_an_error() -> None:
         SurveyDesign.from_options(d, {"weights": "pw", "strata": "stype", "reptype": "bootstrap"})
     jk = SurveyDesign.from_options(d, {"weights": "pw", "strata": "stype", "reptype": "jkn"})
     assert jk.reptype == "jkn" and jk.n_replicates == len(d)
+
+
+def test_spec_tabulation_takes_a_design_block(tmp_path: Path) -> None:
+    from surveytk.analysis.spec import TabulationSpec
+    from surveytk.analysis.tabulations import write_tabulation
+    from surveytk.errors import DesignError, SpecError
+
+    d = pd.read_csv(API / "apistrat.csv")
+    d["weight"] = d["pw"]
+    d["psu"] = d["snum"]
+    d.loc[d["stype"] == "H", "psu"] = -1  # stratum H: a lonely PSU
+    d["stratum"] = d["stype"]
+    tab = TabulationSpec.model_validate({"name": "t", "data": "x", "by": ["sch.wide"]})
+    with pytest.raises(DesignError, match="lonely PSU"):  # the default is fail, as fit's
+        write_tabulation(d, tab, tmp_path / "t.md", "md", threshold=10)
+    ok = TabulationSpec.model_validate(
+        {"name": "t", "data": "x", "by": ["sch.wide"], "design": {"lonely_psu": "adjust"}}
+    )
+    assert write_tabulation(d, ok, tmp_path / "t.md", "md", threshold=10).exists()
+    rep = TabulationSpec.model_validate(
+        {"name": "t", "data": "x", "by": ["sch.wide"], "design": {"reptype": "jkn"}}
+    )
+    with pytest.raises(SpecError, match="linearised variance"):
+        write_tabulation(d, rep, tmp_path / "t.md", "md", threshold=10)

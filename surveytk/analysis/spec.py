@@ -172,6 +172,7 @@ class TabulationSpec(_Strict):
     by: list[str]
     reference: Literal["origin"] | None = None
     formats: list[TableFormat] = ["md"]
+    design: DesignSpec = DesignSpec()
 
 
 class SampleSpec(_Strict):
@@ -258,14 +259,16 @@ def load_spec(path: str | Path) -> AnalysisSpec:
 
 def _with_calibration_paths(spec: AnalysisSpec, path: Path) -> AnalysisSpec:
     """``design: calibrate:`` paths made relative to the spec file."""
-    models = []
-    for m in spec.models:
-        cal = m.design.calibrate
-        if cal is not None and not Path(cal).is_absolute():
-            design = m.design.model_copy(update={"calibrate": str(path.parent / cal)})
-            m = m.model_copy(update={"design": design})
-        models.append(m)
-    return spec.model_copy(update={"models": models})
+
+    def resolved(design: DesignSpec) -> DesignSpec:
+        cal = design.calibrate
+        if cal is None or Path(cal).is_absolute():
+            return design
+        return design.model_copy(update={"calibrate": str(path.parent / cal)})
+
+    models = [m.model_copy(update={"design": resolved(m.design)}) for m in spec.models]
+    tabs = [t.model_copy(update={"design": resolved(t.design)}) for t in spec.tabulations]
+    return spec.model_copy(update={"models": models, "tabulations": tabs})
 
 
 def check_expressions(spec: AnalysisSpec, path: Path) -> None:
