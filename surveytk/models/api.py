@@ -45,6 +45,10 @@ def needed_columns(options: FitOptions) -> list[str] | None:
     return list(dict.fromkeys(cols))
 
 
+def _stages(value: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
+    return value if value is None or isinstance(value, str) else tuple(value)
+
+
 def design_columns(options: object) -> list[str]:
     """Columns the design of ``options`` reads besides the weights: every stage's strata,
     PSUs and fpc, and the calibration variables of ``--calibrate``."""
@@ -80,9 +84,9 @@ def fit(
     model: str,
     formula: str,
     weights: str | None = None,
-    strata: str | None = None,
-    psu: str | None = None,
-    fpc: str | None = None,
+    strata: str | Sequence[str] | None = None,
+    psu: str | Sequence[str] | None = None,
+    fpc: str | Sequence[str] | None = None,
     **options: Any,
 ) -> FitResult:
     """Fit a model with design-based variance.
@@ -98,7 +102,8 @@ def fit(
     formula
         A formula in the restricted grammar, e.g. ``"intends_return ~ age + C(area)"``.
     weights, strata, psu, fpc
-        Design columns.
+        Design columns; ``strata``, ``psu`` and ``fpc`` take one column per stage
+        (a list, first stage first) for a multistage design.
     **options
         Any other :class:`~surveytk.models.options.FitOptions` field:
         ``lonely_psu``, ``repweights``, ``reptype``, ``rho``, ``mse``,
@@ -130,9 +135,9 @@ def fit(
         model=model,  # type: ignore[arg-type]
         formula=formula,
         weights=weights,
-        strata=strata,
-        psu=psu,
-        fpc=fpc,
+        strata=_stages(strata),
+        psu=_stages(psu),
+        fpc=_stages(fpc),
         **options,
     )
     frame = as_frame(data, needed_columns(opts) if not isinstance(data, pd.DataFrame) else None)
