@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from surveytk.analysis_frame import AnalysisFrame, load_analysis_frame
 from surveytk.design import SurveyDesign
 from surveytk.disclosure import (
     DEFAULT_THRESHOLD,
@@ -50,7 +51,7 @@ from surveytk.models.results import DesignSummary
 from surveytk.report.labels import Labeller
 from surveytk.report.table_model import Cell, Section, TextTable
 from surveytk.survey.hypothesis import rao_scott_test
-from surveytk.survey.options import DEFAULT_LONELY_PSU
+from surveytk.survey.options import DEFAULT_LONELY_PSU, names_of
 
 #: Level shown for missing values of a by-variable (unless ``dropna``).
 MISSING_LEVEL = "(missing)"
@@ -314,8 +315,19 @@ class Tabulation:
         return self.cells.copy()
 
 
-def _coerce_frame(data: pd.DataFrame | LabelledFrame) -> pd.DataFrame:
-    return data.data if isinstance(data, LabelledFrame) else data
+def _coerce_frame(data: pd.DataFrame | LabelledFrame | AnalysisFrame) -> AnalysisFrame:
+    """Declared missing of a delivered file set missing (surveytk.analysis_frame)."""
+    if isinstance(data, AnalysisFrame):
+        return data
+    return load_analysis_frame(data)
+
+
+def file_labeller(
+    frame: AnalysisFrame, *, enabled: bool = True, schema: str | Path | None = None
+) -> Labeller:
+    """Labels of the common schema, with the file's own variable and value labels first."""
+    base = Labeller.from_schema(schema, enabled=enabled)
+    return base.with_file_labels(frame.variable_labels, frame.value_labels)
 
 
 def _check_by(df: pd.DataFrame, by: Sequence[str], reference: str | None) -> tuple[str, ...]:
@@ -346,7 +358,7 @@ def _check_by(df: pd.DataFrame, by: Sequence[str], reference: str | None) -> tup
 
 
 def tabulate(
-    data: pd.DataFrame | LabelledFrame,
+    data: pd.DataFrame | LabelledFrame | AnalysisFrame,
     by: Sequence[str],
     *,
     weights: str | None = None,
@@ -360,6 +372,7 @@ def tabulate(
     level: float = 0.95,
     reference: str | None = None,
     lookup: str | Path | None = None,
+    subpop: str | None = None,
     chisq: bool = False,
     design_options: Mapping[str, Any] | None = None,
 ) -> Tabulation:
@@ -368,7 +381,9 @@ def tabulate(
     Parameters
     ----------
     data
-        The analysis table (a harmonised file, typically).
+        The analysis table (a harmonised file, typically); a LabelledFrame or
+        :class:`~surveytk.analysis_frame.AnalysisFrame` has its declared missing
+        values set missing, said in the notes.
     by
         One variable (shares of its levels) or two (shares of the second
         within each level of the first).
@@ -395,6 +410,9 @@ def tabulate(
         ``origin_area``, whose levels follow the lookup file's order.
     lookup
         Origin-area lookup file (default ``codebooks/lookups/origin_areas.csv``).
+    subpop
+        A condition (:mod:`surveytk.expr`): shares within this domain, the full
+        design kept for the variance (R ``svymean`` on ``subset(design, ...)``).
     chisq
         With two by-variables, add the Rao-Scott test of independence to the
         notes (:func:`surveytk.survey.hypothesis.rao_scott_test`, R
@@ -426,7 +444,8 @@ def tabulate(
     offers alternatives).
     """
     threshold = check_threshold(threshold)
-    df = _coerce_frame(data)
+    frame = _coerce_frame(data)
+    df = frame.data
     names = _check_by(df, by, reference)
     design = SurveyDesign.from_options(
         df,
@@ -445,7 +464,14 @@ def tabulate(
             "tabulate estimates linearised variances; replicate weights would be ignored "
             "(use surveytk estimate --prop for replicate-weight shares)"
         )
-    notes: list[str] = []
+    design_cols = [*names_of(weights), *names_of(strata), *names_of(psu), *names_of(fpc)]
+    notes: list[str] = list(frame.notes(threshold, [*names, *design_cols]))
+    if subpop:
+        from surveytk.expr import parse_condition
+
+        design = design.subset(parse_condition(subpop).evaluate(df), label=subpop)
+        notes.append(f"Shares within the domain {subpop} (the full design kept for the "
+                     "variance).")
     if design.n_zero_weight:
         notes.append(f"{design.n_zero_weight} respondents with weight 0 are not counted.")
     keep = np.ones(design.n, dtype=bool)

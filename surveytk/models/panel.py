@@ -32,10 +32,10 @@ def _check_options(options: FitOptions) -> tuple[str, str]:
             "wave column)",
             variable="entity" if not options.entity else "time",
         )
-    if options.ame:
+    if options.ame_vce == "unconditional":
         raise ModelError(
-            f"{options.model}: --ame is not needed for a linear model; the coefficients are "
-            "the marginal effects"
+            f"{options.model}: --ame-vce unconditional is not available for panel models "
+            "(their variance is cluster-robust, not linearised over a design)"
         )
     return options.entity, options.time
 
@@ -221,6 +221,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         n_replicates=design.n_replicates or None,
         calibration=design.adjustments_text,
     )
+    effects = _effects(options, frame, keep, params, cov, index, w, df_resid)
     kind = "within (entity fixed effects)" if options.model == "panel-fe" else "random effects"
     variance_note = (
         f"Standard errors clustered by {cluster_name}, scaled by n/(n-k) as R plm "
@@ -234,6 +235,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         f"({entity}), periods from {time}",
         variance_note,
         *replicate_notes,
+        *effects.notes,
     )
     return FitResult(
         model=options.model,
@@ -253,7 +255,35 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         dropped=dropped,
         notes=notes,
         label=options.label,
-        extra={"r2_within": _float(getattr(res, "rsquared_within", None))},
+        ame=effects.ame,
+        extra={"r2_within": _float(getattr(res, "rsquared_within", None)), **effects.extra()},
+    )
+
+
+def _effects(
+    options: FitOptions,
+    frame: ModelFrame,
+    keep: list[int],
+    params: np.ndarray,
+    cov: np.ndarray,
+    index: pd.MultiIndex,
+    w: pd.Series,
+    df: float,
+) -> Any:
+    """AMEs and predictions (:mod:`surveytk.models.effects`) of the linear panel model."""
+    from surveytk.models.effects import model_effects
+    from surveytk.models.margins import LinearPredictor, within_predictor
+
+    names = [frame.terms[j] for j in keep]
+    coef = EffectBlock(tuple(names), ("coefficient",) * len(names), ("",) * len(names), params, cov)
+    weights = w.to_numpy(dtype=np.float64)
+    if options.model == "panel-fe":
+        entity = np.asarray(index.get_level_values(0))
+        predictor = within_predictor(frame.X, frame.y, weights, entity, keep)
+    else:
+        predictor = LinearPredictor(tuple(keep))
+    return model_effects(
+        options, frame, predictor, coef, weights, kf=None, design=None, df=df
     )
 
 
