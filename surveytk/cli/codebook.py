@@ -6,8 +6,10 @@ import sys
 
 import click
 
+from surveytk.cli.repeated import CheckedGroup
 
-@click.group("codebook")
+
+@click.group("codebook", cls=CheckedGroup)
 def command() -> None:
     """Work with crosswalk codebooks (codebooks/sources/*.yaml)."""
 
