@@ -17,11 +17,14 @@ def command() -> None:
               help="Crosswalk name or YAML path.")
 @click.option("--input-dir", required=True, type=click.Path(file_okay=False, path_type=str),
               help="Folder with the delivered files.")
-def check(codebook: str, input_dir: str) -> None:
-    """List everything in a delivery that does not fit its crosswalk (exit 1 if anything)."""
+@click.option("--fail-on-unread", is_flag=True,
+              help="Delivered columns that no variable reads are errors (default: a note).")
+def check(codebook: str, input_dir: str, fail_on_unread: bool) -> None:
+    """Review a crosswalk: draft leftovers, and everything in a delivery that does not fit
+    it (exit 1 if anything); delivered columns no variable reads are listed."""
     from surveytk.codebook.check import check_delivery
 
-    report = check_delivery(codebook, input_dir)
+    report = check_delivery(codebook, input_dir, fail_on_unread=fail_on_unread)
     if report.ok:
         click.echo(report.summary())
         return
@@ -33,13 +36,19 @@ def check(codebook: str, input_dir: str) -> None:
 @click.option("--source", required=True, help="Source name (a level of `source` in schema.yaml).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Write the draft here instead of printing it.")
+@click.option("--vars", "chosen", multiple=True, metavar="COL[,COL...]",
+              help="Draft only these source columns (repeatable or comma-separated).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-def new(source: str, out: str | None, files: tuple[str, ...]) -> None:
-    """Draft a crosswalk from the FILES' metadata, with TODO markers for the statistician."""
+def new(source: str, out: str | None, chosen: tuple[str, ...], files: tuple[str, ...]) -> None:
+    """Draft a crosswalk from the FILES' metadata, with TODO markers for the statistician.
+
+    Common variables that a column plausibly measures get a commented proposal
+    (from, question from the variable label, map from the value labels)."""
     from surveytk.codebook.draft import draft_crosswalk
     from surveytk.io.atomic import write_text_atomic
 
-    text = draft_crosswalk(source, list(files))
+    names = [c.strip() for item in chosen for c in item.split(",") if c.strip()]
+    text = draft_crosswalk(source, list(files), variables=names or None)
     if out is None:
         click.echo(text, nl=False)
     else:
