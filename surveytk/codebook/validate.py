@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from surveytk.codebook.model import Crosswalk, DeriveSpec, SchemaVariable, VariableSpec
 from surveytk.errors import Problem
-from surveytk.paths import LOOKUP_DIR
 
 if TYPE_CHECKING:
     from surveytk.codebook.loader import Codebook
@@ -60,7 +59,8 @@ def validate_crosswalk(book: Codebook) -> list[Problem]:
     if cw.source not in schema.variables["source"].level_values:
         out.append(_problem(book, ("source",),
                             f"source {cw.source!r} is not a level of `source` in schema.yaml; "
-                            "add it there"))
+                            "add it in your codebook folder's schema.yaml extension "
+                            "(docs/codebooks.md)"))
     return out
 
 
@@ -150,8 +150,9 @@ def _check_derive(book: Codebook, loc: tuple[Any, ...], derive: DeriveSpec, targ
             spec = book.crosswalk.files.get(str(value))
             if spec is None or spec.join is None or not spec.join.many:
                 out.append(_problem(book, aloc, f"{value!r} is not a one-to-many (roster) file"))
-        elif arg == "table" and not (LOOKUP_DIR / str(value)).is_file():
-            out.append(_problem(book, aloc, f"lookup table {value!r} not found in {LOOKUP_DIR}"))
+        elif arg == "table" and book.lookup_path(str(value)) is None:
+            out.append(_problem(book, aloc, f"lookup table {value!r} not found in "
+                                f"{[str(d) for d in book.lookup_dirs]}"))
     if derive.function == "combine" and isinstance(derive.args.get("rules"), list):
         n = len(derive.args.get("inputs", []))
         for i, rule in enumerate(derive.args["rules"]):
