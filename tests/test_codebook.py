@@ -11,9 +11,9 @@ from surveytk.cli.main import main
 from surveytk.codebook.labels import compare_label, split_code_prefix
 from surveytk.codebook.loader import load_codebook, load_schema, read_yaml
 from surveytk.errors import CodebookError
-from surveytk.paths import SOURCES_DIR
+from surveytk.paths import BUILTIN_SOURCES_DIR
 
-SHIPPED = sorted(p.stem for p in SOURCES_DIR.glob("*.yaml"))
+SHIPPED = sorted(p.stem for p in BUILTIN_SOURCES_DIR.glob("*.yaml"))
 
 
 def test_schema_loads_with_levels_and_reasons() -> None:
@@ -44,7 +44,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def broken_copy(tmp_path: Path, old: str, new: str, name: str = "fi_moi_2025") -> Path:
-    text = (SOURCES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (BUILTIN_SOURCES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
     assert old in text
     return write(tmp_path, text.replace(old, new, 1))
 

@@ -12,7 +12,7 @@ import pytest
 
 from surveytk.codebook.loader import load_codebook, load_schema
 from surveytk.harmonise.engine import harmonise
-from surveytk.paths import CODEBOOK_DIR
+from surveytk.paths import BUILTIN_SCHEMA
 
 CROSSWALK = """
 codebook: cz_poll_2024
@@ -102,7 +102,7 @@ def delivery(tmp_path: Path) -> Path:
 
 
 def test_fifth_source_from_yaml_only(delivery: Path, tmp_path: Path) -> None:
-    schema_text = (CODEBOOK_DIR / "schema.yaml").read_text(encoding="utf-8")
+    schema_text = BUILTIN_SCHEMA.read_text(encoding="utf-8")
     anchor = '      - {value: fi_moi, label: "Finnish Ministry of the Interior survey"}\n'
     assert anchor in schema_text
     schema_path = tmp_path / "schema.yaml"

@@ -16,8 +16,9 @@ import pandas as pd
 
 from surveytk.codebook.loader import Codebook, load_codebook, load_schema
 from surveytk.codebook.model import SchemaVariable
+from surveytk.codebook.search import search_path
 from surveytk.io.atomic import write_text_atomic
-from surveytk.paths import SOURCES_DIR
+from surveytk.paths import refuse_builtin_target
 
 DISCLOSURE_THRESHOLD = 10
 
@@ -148,13 +149,16 @@ def write_docs(out_dir: str | Path, *, codebooks: Sequence[str] | None = None,
     out_dir
         Target folder.
     codebooks
-        Crosswalk names or paths; default every file in ``codebooks/sources``.
+        Crosswalk names or paths; default every crosswalk on the codebook search path.
     data
         Harmonised Parquet files for the frequency tables (optional).
     """
+    refuse_builtin_target(out_dir, what="documentation pages")
     schema = load_schema()
-    names = codebooks or sorted(p.stem for p in SOURCES_DIR.glob("*.yaml"))
-    books = [load_codebook(n) for n in names]
+    if codebooks:
+        books = [load_codebook(n) for n in codebooks]
+    else:  # every crosswalk on the search path (not the ones shadowed)
+        books = [load_codebook(e.path) for e in search_path().entries() if e.shadowed_by is None]
     tables = [pd.read_parquet(p) for p in data]
     out = Path(out_dir)
     written: list[Path] = []

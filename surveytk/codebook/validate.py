@@ -7,12 +7,12 @@ Everything found is returned as :class:`~surveytk.errors.Problem` items with
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surveytk.codebook.model import Crosswalk, DeriveSpec, SchemaVariable, VariableSpec
 from surveytk.codebook.suggest import did_you_mean
 from surveytk.errors import Problem
-from surveytk.paths import LOOKUP_DIR
 
 if TYPE_CHECKING:
     from surveytk.codebook.loader import Codebook
@@ -63,7 +63,8 @@ def validate_crosswalk(book: Codebook) -> list[Problem]:
     if cw.source not in schema.variables["source"].level_values:
         out.append(_problem(book, ("source",),
                             f"source {cw.source!r} is not a level of `source` in schema.yaml; "
-                            "add it there"))
+                            "add it in your codebook folder's schema.yaml extension "
+                            "(docs/codebooks.md)"))
     return out
 
 
@@ -158,9 +159,10 @@ def _check_derive(book: Codebook, loc: tuple[Any, ...], derive: DeriveSpec, targ
             spec = book.crosswalk.files.get(str(value))
             if spec is None or spec.join is None or not spec.join.many:
                 out.append(_problem(book, aloc, f"{value!r} is not a one-to-many (roster) file"))
-        elif arg == "table" and not (LOOKUP_DIR / str(value)).is_file():
-            tables = sorted(p.name for p in LOOKUP_DIR.glob("*.csv"))
-            out.append(_problem(book, aloc, f"lookup table {value!r} not found in {LOOKUP_DIR}"
+        elif arg == "table" and book.lookup_path(str(value)) is None:
+            tables = sorted({p.name for d in book.lookup_dirs for p in Path(d).glob("*.csv")})
+            out.append(_problem(book, aloc, f"lookup table {value!r} not found in "
+                                f"{[str(d) for d in book.lookup_dirs]}"
                                 + (did_you_mean(value, tables) or f"; one of {tables}")))
     if derive.function == "lookup":
         out += _check_lookup_columns(book, loc, derive)
@@ -217,8 +219,8 @@ def _level_hint(var: SchemaVariable, value: object) -> str:
 def _check_lookup_columns(book: Codebook, loc: tuple[Any, ...],
                           derive: DeriveSpec) -> list[Problem]:
     """The lookup table's header has the key, value and label columns the crosswalk names."""
-    path = LOOKUP_DIR / str(derive.args.get("table", ""))
-    if not path.is_file():
+    path = book.lookup_path(str(derive.args.get("table", "")))
+    if path is None:
         return []
     with path.open(encoding="utf-8") as fh:
         header = [c.lstrip("\ufeff") for c in next(csv.reader(fh), [])]

@@ -89,9 +89,9 @@ class Labeller:
         if not enabled:
             return cls(enabled=False)
         if path is None:
-            from surveytk.paths import CODEBOOK_DIR
+            from surveytk.paths import BUILTIN_SCHEMA
 
-            path = CODEBOOK_DIR / "schema.yaml"
+            path = BUILTIN_SCHEMA
         path = Path(path)
         if not path.is_file():
             return cls(enabled=True)
