@@ -26,6 +26,9 @@ from surveytk.io.labelled import LabelledFrame
 #: A marker the draft leaves for the author (``codebook new``).
 TODO = "TODO"
 _TRAILING_TODO = re.compile(r"\s#\s*TODO\b")
+#: Variables that read the delivery in any crosswalk, draft or not (keys and design).
+KEY_VARIABLES = ("wave", "respondent_id", "household_id", "weight", "weight_kind", "psu",
+                 "stratum")
 _QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'")
 
 
@@ -104,18 +107,25 @@ def draft_problems(book: Codebook) -> list[Problem]:
             out.append(Problem(
                 f"{doc.where(path)}: {'.'.join(path)} is still the draft placeholder "
                 f"{value!r}; {_placeholder_hint(path)}", file=file))
+    keys_by_line: dict[int, tuple[str, ...]] = {}
+    for key_path, line in doc.lines.items():
+        if line not in keys_by_line or len(key_path) < len(keys_by_line[line]):
+            keys_by_line[line] = key_path
     for n, text in enumerate(doc.text.splitlines(), start=1):
         if n in flagged or text.lstrip().startswith("#"):
             continue
         if _TRAILING_TODO.search(_QUOTED.sub('""', text)):
+            shown = ".".join(keys_by_line.get(n, ())) or text.split("#")[0].strip()
             out.append(Problem(
-                f"{book.path.name}:{n}: TODO marker left on `{text.split('#')[0].strip()}`; "
-                "decide, then delete the comment", file=file))
-    if not any(_reads_delivery(book, name) for name in book.crosswalk.variables):
+                f"{book.path.name}:{n}: TODO marker left on {shown} "
+                f"(`{text.split('#')[0].strip()}`); decide, then delete the comment",
+                file=file))
+    if not any(_reads_delivery(book, name) for name in book.crosswalk.variables
+               if name not in KEY_VARIABLES):
         out.append(Problem(
-            f"{book.where('variables')}: no common variable reads the delivery (each is "
-            "a constant or `missing_reason`); map the variables the survey asked "
-            "(from: FILE.VAR + map)", file=file))
+            f"{book.where('variables')}: no survey question is mapped (every variable but "
+            "ids and weights is a constant or `missing_reason`); map the variables the "
+            "survey asked (from: FILE.VAR + map)", file=file))
     return out
 
 

@@ -40,8 +40,8 @@ CUES: dict[str, tuple[str, ...]] = {
     "respondent_id": ("idno", "respnr", "respid", "resp_id", "pid", "persnr", "respondent",
                       "id"),
     "household_id": ("hid", "hhid", "household", "haushalt", "huishouden", "kotitalous"),
-    "interview_date": ("inwdds", "inwmms", "inwyys", "interview", "intdate", "date", "datum",
-                       "päivämäärä"),
+    "interview_date": ("inwyy", "inwyys", "inwmms", "inwdds", "interview", "intdate", "date",
+                       "datum", "päivämäärä"),
     "host_country": ("cntry", "country", "land", "maa", "країна", "host"),
     "age": ("agea", "age", "alter", "leeftijd", "ikä", "ålder", "вік", "yrbrn", "birth",
             "geburtsjahr", "geboortejaar", "syntymävuosi"),
@@ -105,7 +105,7 @@ def plausible_column(name: str, metas: Sequence[tuple[str, VariableMeta]]) -> (
     for i, (alias, meta) in enumerate(metas):
         col = meta.name.lower()
         name_words = set(re.split(r"[^\w]+", col))
-        label_words = _words(meta) - name_words
+        label_words = set() if name in _NOT_QUESTIONS else _words(meta) - name_words
         score = 0
         for rank, cue in enumerate(cues):
             weight = len(cues) - rank
@@ -135,10 +135,25 @@ def _listing(alias: str, meta: VariableMeta, compact: bool) -> list[str]:
     return lines
 
 
-def _template(alias: str, meta: VariableMeta, var: SchemaVariable) -> list[str]:
+#: Common variables whose source is a key or design column, not a question.
+_NOT_QUESTIONS = ("respondent_id", "household_id", "weight", "psu", "stratum", "interview_date")
+_BIRTH_CUES = ("birth", "yrbrn", "geburt", "geboorte", "syntymä", "народження")
+
+
+def _template(alias: str, meta: VariableMeta, vname: str, var: SchemaVariable) -> list[str]:
     """A commented ``from``/``question``/``map`` block proposing ``alias.meta`` for ``var``."""
-    lines = [f"    # from: {alias}.{meta.name}"]
-    if meta.label:
+    ref = f"{alias}.{meta.name}"
+    words = " ".join(_words(meta))
+    if vname == "age" and any(cue in words for cue in _BIRTH_CUES):
+        return [f"    # derive: {{function: age_from_birth, args: {{birth_year: {ref}, "
+                "ref_date: $interview_date}}"]
+    if vname == "host_country":
+        return [f"    # derive: {{function: lookup, args: {{input: {ref}, "
+                "table: iso3166_countries.csv, key: iso2, value: iso3, match: text}}",
+                "    #   (key: iso2, iso3 or numeric codes; names: table iso3166_names.csv, "
+                "key: name)"]
+    lines = [f"    # from: {ref}"]
+    if meta.label and vname not in _NOT_QUESTIONS:
         lines.append(f"    # question: {_q(_one_line(meta.label))}")
     if var.type in ("category", "ordered", "boolean") and meta.value_labels:
         lines.append("    # map:")
@@ -171,7 +186,7 @@ def _select(frames: list[tuple[str, Path, LabelledFrame]],
 
 
 def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] | None = None,
-                    schema: Schema | None = None) -> str:
+                    schema: Schema | None = None, name: str | None = None) -> str:
     """The text of a draft crosswalk for ``source`` from ``files`` (first file = base).
 
     Parameters
@@ -184,6 +199,8 @@ def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] |
         Draft only these source columns (listing and proposals); default all.
     schema
         The common schema to draft against; default the one the loader finds.
+    name
+        The crosswalk's name; default ``<source>_TODO`` (a placeholder to replace).
     """
     from surveytk.codebook.loader import load_schema
     from surveytk.io.readers import read_file
@@ -197,7 +214,7 @@ def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] |
     metas = _select(frames, variables)
     compact = len(metas) > COMPACT_ABOVE
     base_alias, _, base = frames[0]
-    proposals = {name: plausible_column(name, metas) for name in schema.variables}
+    proposals = {v: plausible_column(v, metas) for v in schema.variables}
     id_col = proposals.get("respondent_id")
     first_var = (id_col[1].name if id_col and id_col[0] == base_alias
                  else base.columns[0] if base.columns else "TODO")
@@ -208,7 +225,7 @@ def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] |
         "# Replace every TODO (values and comments): `surveytk codebook check` fails while",
         "# one is left. Proposed mappings are commented out under each common variable:",
         "# uncomment them in place of `missing_reason: not_asked` and complete the maps.",
-        f"codebook: {source}_TODO",
+        f"codebook: {name or source + '_TODO'}",
         f"source: {source}",
         'version: "0.1.0"',
         "unit: TODO one row per respondent and wave",
@@ -232,30 +249,30 @@ def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] |
     for alias, meta in metas:
         out += _listing(alias, meta, compact)
     out += ["", "variables:"]
-    for name, var in schema.variables.items():
-        if name == "source":
+    for vname, var in schema.variables.items():
+        if vname == "source":
             continue
         if var.derive is not None:
-            out.append(f"  # {name}: derived in the schema ({var.derive.function}); "
+            out.append(f"  # {vname}: derived in the schema ({var.derive.function}); "
                        "give it here only to override")
             continue
-        out.append(f"  {name}:   # {var.type}: {var.label}{_levels_text(var)}")
-        proposal = proposals.get(name)
+        out.append(f"  {vname}:   # {var.type}: {var.label}{_levels_text(var)}")
+        proposal = proposals.get(vname)
         hint = (f"probably {proposal[0]}.{proposal[1].name}"
                 f"{f' ({_q(_one_line(proposal[1].label))})' if proposal[1].label else ''}"
                 if proposal else "")
-        if name == "wave":
+        if vname == "wave":
             out.append("    constant: TODO   # TODO: the wave label, e.g. W1")
-        elif name == "respondent_id":
+        elif vname == "respondent_id":
             out.append(f"    derive: {{function: make_id, args: {{parts: [{source}, $wave, "
                        f"{base_alias}.{first_var}]}}}}   # TODO: check the id column")
-        elif name in _DEFAULTS:
-            out.append(_DEFAULTS[name] + (f"; {hint}" if hint else ""))
-            if proposal and name != "host_country":
-                out += _template(*proposal, var)
+        elif vname in _DEFAULTS:
+            out.append(_DEFAULTS[vname] + (f"; {hint}" if hint else ""))
+            if proposal:
+                out += _template(*proposal, vname, var)
         elif proposal:
             out.append(f"    missing_reason: not_asked   # TODO: {hint}; map it:")
-            out += _template(*proposal, var)
+            out += _template(*proposal, vname, var)
         else:
             out.append("    missing_reason: not_asked   # TODO: map it (from: FILE.VAR + map)")
     return "\n".join(out) + "\n"
