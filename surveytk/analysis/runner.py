@@ -126,13 +126,21 @@ class _Run:
         assert inp.codebook is not None and inp.input_dir is not None
         input_dir = _resolve(inp.input_dir, self.data_dir, self.spec_path)
         self.step(f"harmonising {inp.source} with codebook {inp.codebook}")
-        summary, result = harmonise_to_file(inp.codebook, input_dir, target)
+        summary, result = harmonise_to_file(self._codebook(inp.codebook), input_dir, target)
         self.provenance[inp.source] = {
             "codebook": summary.codebook,
             "codebook_version": summary.codebook_version,
             "rows": summary.rows,
             "inputs": result.provenance.get("inputs", result.provenance),
         }
+
+    def _codebook(self, value: str) -> str | Path:
+        """A codebook name as it is (the search path finds it); a relative file path is
+        relative to the spec's folder, like ``input_dir``."""
+        path = Path(value)
+        if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+            return path if path.is_absolute() else self.spec_path.parent / path
+        return value
 
     def pool(self) -> None:
         from surveytk.codebook.loader import load_schema

@@ -1,24 +1,53 @@
-"""``surveytk codebook``: check a crosswalk against a delivery, draft one, write docs."""
+"""``surveytk codebook``: list crosswalks, check one against a delivery, draft one, write docs."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
+
+from surveytk.cli.codebook_dirs import codebook_dir_option
 
 
 @click.group("codebook")
 def command() -> None:
-    """Work with crosswalk codebooks (codebooks/sources/*.yaml)."""
+    """Work with crosswalk codebooks: the built-in ones and those in your own folders
+    (--codebook-dir DIR, SURVEYTK_CODEBOOK_PATH; docs/codebooks.md)."""
+
+
+@command.command("list")
+@codebook_dir_option
+def list_codebooks() -> None:
+    """Every codebook on the search path, where it came from, and the schema in use."""
+    from surveytk.codebook.search import ENV_VAR, search_path
+
+    search = search_path()
+    click.echo("codebook folders, in search order:")
+    for folder in search.folders:
+        click.echo(f"  {folder.path}  ({folder.origin})")
+    click.echo("codebooks:")
+    entries = search.entries()
+    width = max((len(e.name) for e in entries), default=0)
+    for e in entries:
+        shadow = f"; not used: shadowed by {e.shadowed_by}" if e.shadowed_by else ""
+        click.echo(f"  {e.name:<{width}}  {e.path}  ({e.folder.origin}{shadow})")
+    merged = search.merged_schema()
+    click.echo(f"schema: {merged.schema.schema_name} {merged.schema.version}")
+    for ext in merged.extensions:
+        click.echo(f"  extension {ext}")
+    if not any(f.origin == ENV_VAR for f in search.folders):
+        click.echo(f"({ENV_VAR} is not set)")
 
 
 @command.command("check")
 @click.option("--codebook", "codebook", required=True, metavar="NAME|PATH",
-              help="Crosswalk name or YAML path.")
+              help="Crosswalk name (see `surveytk codebook list`) or YAML path.")
 @click.option("--input-dir", required=True, type=click.Path(file_okay=False, path_type=str),
               help="Folder with the delivered files.")
 @click.option("--fail-on-unread", is_flag=True,
               help="Delivered columns that no variable reads are errors (default: a note).")
+@codebook_dir_option
 def check(codebook: str, input_dir: str, fail_on_unread: bool) -> None:
     """Review a crosswalk: draft leftovers, and everything in a delivery that does not fit
     it (exit 1 if anything); delivered columns no variable reads are listed."""
@@ -33,22 +62,48 @@ def check(codebook: str, input_dir: str, fail_on_unread: bool) -> None:
 
 
 @command.command("new")
-@click.option("--source", required=True, help="Source name (a level of `source` in schema.yaml).")
+@click.option("--source", required=True,
+              help="Source name (a level of `source` in the schema or your extension).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Write the draft here instead of printing it.")
+              help="Write the draft here (in a folder of your own) instead of printing it.")
+@click.option("--codebook-dir", "folder", default=None, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=str),
+              help="Your codebook folder: write the draft there as NAME.yaml and register "
+                   "the source in its schema.yaml extension (created if absent).")
+@click.option("--name", default=None, help="Crosswalk name with --codebook-dir (default SOURCE), "
+                                           "e.g. ces_2024.")
+@click.option("--label", default=None, help="The source's label in tables, with --codebook-dir.")
 @click.option("--vars", "chosen", multiple=True, metavar="COL[,COL...]",
               help="Draft only these source columns (repeatable or comma-separated).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-def new(source: str, out: str | None, chosen: tuple[str, ...], files: tuple[str, ...]) -> None:
+def new(source: str, out: str | None, folder: str | None, name: str | None, label: str | None,
+        chosen: tuple[str, ...], files: tuple[str, ...]) -> None:
     """Draft a crosswalk from the FILES' metadata, with TODO markers for the statistician.
 
     Common variables that a column plausibly measures get a commented proposal
     (from, question from the variable label, map from the value labels)."""
     from surveytk.codebook.draft import draft_crosswalk
     from surveytk.io.atomic import write_text_atomic
+    from surveytk.paths import refuse_builtin_target
 
-    names = [c.strip() for item in chosen for c in item.split(",") if c.strip()]
-    text = draft_crosswalk(source, list(files), variables=names or None)
+    names = [c.strip() for item in chosen for c in item.split(",") if c.strip()] or None
+    if folder is not None:
+        from surveytk.codebook.author import new_source
+        from surveytk.errors import OutputError
+
+        if out is not None:
+            raise OutputError("give --codebook-dir (the draft goes there as NAME.yaml) or "
+                              "--out, not both")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        made = new_source(folder, source, list(files), name=name, label=label, variables=names)
+        added = (f"registered source {source!r} in {made.extension}" if made.registered
+                 else f"source {source!r} is already in {made.extension}")
+        click.echo(f"wrote draft crosswalk {made.draft}; {added}; fill in the TODO markers, "
+                   f"then run `surveytk codebook check --codebook {made.draft} --input-dir DIR`")
+        return
+    if out is not None:
+        refuse_builtin_target(out, what="a draft crosswalk")
+    text = draft_crosswalk(source, list(files), variables=names)
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -61,9 +116,10 @@ def new(source: str, out: str | None, chosen: tuple[str, ...], files: tuple[str,
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=str),
               help="Folder for the pages (one .md and .html per common variable).")
 @click.option("--codebook", "codebooks", multiple=True, metavar="NAME|PATH",
-              help="Crosswalks to document (repeatable); default all shipped ones.")
+              help="Crosswalks to document (repeatable); default every one on the search path.")
 @click.option("--data", multiple=True, type=click.Path(dir_okay=False, path_type=str),
               help="Harmonised Parquet files for frequencies (cells < 10 suppressed).")
+@codebook_dir_option
 def docs(out: str, codebooks: tuple[str, ...], data: tuple[str, ...]) -> None:
     """Write documentation pages: definitions, per-source questions and maps, frequencies."""
     from surveytk.codebook.docs import write_docs

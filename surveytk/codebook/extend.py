@@ -49,6 +49,10 @@ class _Merge:
         self.base_name = str(self.data.get("schema"))
         self.origin: dict[str, str] = {name: "the built-in schema"
                                        for name in self.data["variables"]}
+        #: (variable, level) → where the level was defined
+        self.level_origin: dict[tuple[str, str], str] = {
+            (name, lv["value"]): "the built-in schema"
+            for name, var in self.data["variables"].items() for lv in var.get("levels") or []}
         self.added_by: dict[str, Path] = {}
         self.tags: list[str] = []
         self.problems = ProblemList()
@@ -90,7 +94,9 @@ class _Merge:
         self._missing_columns(doc, ext.get("missing_columns") or [], new)
 
     def _fail(self, doc: YamlDocument, loc: tuple[Any, ...], message: str) -> None:
-        self.problems.add(f"{doc.where(loc)}: {message}", file=str(doc.path))
+        line = doc.line_of(loc)
+        where = f"{doc.path}:{line}" if line else str(doc.path)
+        self.problems.add(f"{where}: {message}", file=str(doc.path))
 
     def _extend(self, doc: YamlDocument, var: str, definition: dict[str, Any]) -> None:
         current = self.data["variables"][var]
@@ -121,10 +127,12 @@ class _Merge:
             elif level["value"] not in known:
                 current["levels"].append(dict(level))
                 known[level["value"]] = level["label"]
+                self.level_origin[(var, level["value"])] = str(doc.path)
             elif known[level["value"]] != level["label"]:
                 self._fail(doc, (*loc, i), f"level {level['value']!r} of {var} is labelled "
-                           f"{known[level['value']]!r} in {self.origin[var]}; use that label "
-                           "or another value")
+                           f"{known[level['value']]!r} in "
+                           f"{self.level_origin[(var, level['value'])]}; use that label or "
+                           "another value")
 
     def _new(self, doc: YamlDocument, var: str, definition: dict[str, Any],
              lookup_dirs: Sequence[Path]) -> bool:
