@@ -114,15 +114,27 @@ def new(source: str, out: str | None, folder: str | None, name: str | None, labe
 
 @command.command("docs")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=str),
-              help="Folder for the pages (one .md and .html per common variable).")
+              help="Folder for the documentation (index.html and a page per variable).")
 @click.option("--codebook", "codebooks", multiple=True, metavar="NAME|PATH",
               help="Crosswalks to document (repeatable); default every one on the search path.")
 @click.option("--data", multiple=True, type=click.Path(dir_okay=False, path_type=str),
-              help="Harmonised Parquet files for frequencies (cells < 10 suppressed).")
+              help="Harmonised Parquet files for frequencies and summaries (disclosure-"
+                   "controlled).")
+@click.option("--format", "formats", multiple=True, default=("html", "markdown"),
+              show_default=True, type=click.Choice(["html", "markdown", "ddi"]),
+              help="html: a styled static site that works offline; markdown; ddi: "
+                   "DDI-Codebook 2.5 XML (codebook.ddi.xml). Repeatable.")
+@click.option("--threshold", type=int, default=None, metavar="N",
+              help="Disclosure threshold for frequencies and summaries (default 10).")
 @codebook_dir_option
-def docs(out: str, codebooks: tuple[str, ...], data: tuple[str, ...]) -> None:
-    """Write documentation pages: definitions, per-source questions and maps, frequencies."""
-    from surveytk.codebook.docs import write_docs
+def docs(out: str, codebooks: tuple[str, ...], data: tuple[str, ...], formats: tuple[str, ...],
+         threshold: int | None) -> None:
+    """Write documentation: an index of all variables and a page per variable (definition,
+    harmonised categories, every source's question and value map, frequencies in code order
+    and numeric summaries), or DDI-Codebook 2.5 XML."""
+    from surveytk.codebook.docs import DISCLOSURE_THRESHOLD, write_docs
 
-    written = write_docs(out, codebooks=list(codebooks) or None, data=list(data))
-    click.echo(f"wrote {len(written)} pages to {out}")
+    written = write_docs(out, codebooks=list(codebooks) or None, data=list(data),
+                         formats=formats, threshold=threshold or DISCLOSURE_THRESHOLD)
+    index = next((p for p in written if p.name in ("index.html", "codebook.ddi.xml")), None)
+    click.echo(f"wrote {len(written)} files to {out}" + (f"; open {index}" if index else ""))
