@@ -88,7 +88,7 @@ def _one_line(text: str | None) -> str:
 
 def _words(meta: VariableMeta) -> set[str]:
     text = f"{meta.name} {_one_line(meta.label)}".lower()
-    return {w for w in re.split(r"[^\w]+", text) if w} | {meta.name.lower()}
+    return {w for w in re.split(r"[\W_]+", text) if w} | {meta.name.lower()}
 
 
 def plausible_column(name: str, metas: Sequence[tuple[str, VariableMeta]]) -> (
@@ -104,7 +104,7 @@ def plausible_column(name: str, metas: Sequence[tuple[str, VariableMeta]]) -> (
     found = None
     for i, (alias, meta) in enumerate(metas):
         col = meta.name.lower()
-        name_words = set(re.split(r"[^\w]+", col))
+        name_words = set(re.split(r"[\W_]+", col))
         label_words = set() if name in _NOT_QUESTIONS else _words(meta) - name_words
         score = 0
         for rank, cue in enumerate(cues):
