@@ -343,3 +343,22 @@ def test_pooling_a_user_source_needs_its_schema(delivery: Path, tmp_path: Path,
     with pytest.raises(SurveytkError, match=r"cz.parquet: source \['cz_poll'\] not a level "
                                             "of the schema in use; pool with the codebook"):
         pool_tables(["cz.parquet"], weights="none")
+
+
+def test_a_spec_names_a_codebook_file_beside_it(delivery: Path, tmp_path: Path) -> None:
+    from surveytk.analysis.runner import run_analysis
+
+    user_folder(tmp_path)
+    spec = tmp_path / "analysis.yaml"
+    spec.write_text(textwrap.dedent(f"""
+        name: czech
+        version: "1"
+        inputs:
+          - {{source: cz_poll, codebook: my_codebooks/cz_poll_2024.yaml,
+             input_dir: "{delivery}"}}
+        pool_weights: none
+        models: []
+        """), encoding="utf-8")
+    summary = run_analysis(spec, out_dir=tmp_path / "out")
+    pooled = pd.read_parquet(summary.harmonised["pooled"])
+    assert list(pooled["source"].astype(str)) == ["cz_poll"] * 4

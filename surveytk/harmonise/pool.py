@@ -120,7 +120,8 @@ def _check_levels(table: pd.DataFrame, schema: Schema, path: Path) -> None:
                 "SURVEYTK_CODEBOOK_PATH)", file=str(path), variable=name)
 
 
-def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> PoolResult:
+def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample",
+                schema: Schema | None = None) -> PoolResult:
     """Stack harmonised Parquet files into one analysis table.
 
     Parameters
@@ -130,6 +131,8 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
     weights
         ``sample``, ``equal`` or ``none`` (see :func:`scale_weights`). The delivered
         weight is kept in ``weight_unscaled``.
+    schema
+        The common schema; default the one of the codebook search path.
 
     Returns
     -------
@@ -148,7 +151,7 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
 
     if not paths:
         raise HarmoniseError("pool needs at least one harmonised file")
-    schema = load_schema()
+    schema = schema if schema is not None else load_schema()
     columns = list(schema.variables) + [f"{v}_missing" for v in schema.missing_columns]
     tables: list[pd.DataFrame] = []
     inputs: list[dict[str, Any]] = []
