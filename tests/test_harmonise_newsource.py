@@ -324,3 +324,41 @@ def test_demo_ignores_the_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(search_path().folders) == 2
     with use_codebook_dirs((), use_env=False):
         assert [f.origin for f in search_path().folders] == ["built-in"]
+
+
+def test_pooling_a_user_source_needs_its_schema(delivery: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from surveytk.errors import SurveytkError
+
+    folder = user_folder(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run_cli("harmonise", "--codebook-dir", str(folder), "--codebook", "cz_poll_2024",
+            "--input-dir", str(delivery), "--out", "cz.parquet")
+    run_cli("pool", "--codebook-dir", str(folder), "cz.parquet", "--out", "pooled.parquet")
+    pooled = pd.read_parquet("pooled.parquet")
+    assert list(pooled["source"].astype(str)) == ["cz_poll"] * 4
+    # without it the new source is no level of `source`: stop rather than pool it as missing
+    from surveytk.harmonise.pool import pool_tables
+
+    with pytest.raises(SurveytkError, match=r"cz.parquet: source \['cz_poll'\] not a level "
+                                            "of the schema in use; pool with the codebook"):
+        pool_tables(["cz.parquet"], weights="none")
+
+
+def test_a_spec_names_a_codebook_file_beside_it(delivery: Path, tmp_path: Path) -> None:
+    from surveytk.analysis.runner import run_analysis
+
+    user_folder(tmp_path)
+    spec = tmp_path / "analysis.yaml"
+    spec.write_text(textwrap.dedent(f"""
+        name: czech
+        version: "1"
+        inputs:
+          - {{source: cz_poll, codebook: my_codebooks/cz_poll_2024.yaml,
+             input_dir: "{delivery}"}}
+        pool_weights: none
+        models: []
+        """), encoding="utf-8")
+    summary = run_analysis(spec, out_dir=tmp_path / "out")
+    pooled = pd.read_parquet(summary.harmonised["pooled"])
+    assert list(pooled["source"].astype(str)) == ["cz_poll"] * 4

@@ -105,6 +105,8 @@ class _Run:
         self.accounts: dict[str, SampleAccount] = {}
         self.provenance: dict[str, Any] = {}
         self.table_formats: tuple[str, ...] = ()
+        #: folders of codebooks given by path: their schema extensions apply to the pool
+        self.codebook_homes: list[Path] = []
 
     # ---- stages ---------------------------------------------------------------
     def harmonise_inputs(self) -> None:
@@ -139,7 +141,11 @@ class _Run:
         relative to the spec's folder, like ``input_dir``."""
         path = Path(value)
         if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
-            return path if path.is_absolute() else self.spec_path.parent / path
+            from surveytk.codebook.search import codebook_home
+
+            path = path if path.is_absolute() else self.spec_path.parent / path
+            self.codebook_homes.append(codebook_home(path))
+            return path
         return value
 
     def pool(self) -> None:
@@ -150,9 +156,10 @@ class _Run:
         self.step(f"pooling {len(self.summary.harmonised)} sources "
                   f"(weights: {self.spec.pool_weights})")
         paths = list(self.summary.harmonised.values())
-        result = pool_tables(paths, weights=self.spec.pool_weights)
+        schema = load_schema(dirs=self.codebook_homes)
+        result = pool_tables(paths, weights=self.spec.pool_weights, schema=schema)
         target = self.stage / "harmonised" / "pooled.parquet"
-        write_table(result.table, target, provenance=result.provenance, schema=load_schema())
+        write_table(result.table, target, provenance=result.provenance, schema=schema)
         self.summary.harmonised["pooled"] = target
         for source, path in self.summary.harmonised.items():
             table = result.table if source == "pooled" else pd.read_parquet(path)

@@ -66,18 +66,19 @@ def check(codebook: str, input_dir: str, fail_on_unread: bool) -> None:
               help="Source name (a level of `source` in the schema or your extension).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Write the draft here (in a folder of your own) instead of printing it.")
-@click.option("--codebook-dir", "folder", default=None, metavar="DIR",
+@click.option("--codebook-dir", "folders", multiple=True, metavar="DIR",
               type=click.Path(file_okay=False, path_type=str),
-              help="Your codebook folder: write the draft there as NAME.yaml and register "
-                   "the source in its schema.yaml extension (created if absent).")
+              help="Your codebook folder (created if absent): the source is registered in its "
+                   "schema.yaml extension and, without --out, the draft is written there as "
+                   "NAME.yaml. Repeatable: the first gets the draft, all are searched.")
 @click.option("--name", default=None, help="Crosswalk name with --codebook-dir (default SOURCE), "
                                            "e.g. ces_2024.")
 @click.option("--label", default=None, help="The source's label in tables, with --codebook-dir.")
 @click.option("--vars", "chosen", multiple=True, metavar="COL[,COL...]",
               help="Draft only these source columns (repeatable or comma-separated).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-def new(source: str, out: str | None, folder: str | None, name: str | None, label: str | None,
-        chosen: tuple[str, ...], files: tuple[str, ...]) -> None:
+def new(source: str, out: str | None, folders: tuple[str, ...], name: str | None,
+        label: str | None, chosen: tuple[str, ...], files: tuple[str, ...]) -> None:
     """Draft a crosswalk from the FILES' metadata, with TODO markers for the statistician.
 
     Common variables that a column plausibly measures get a commented proposal
@@ -87,15 +88,12 @@ def new(source: str, out: str | None, folder: str | None, name: str | None, labe
     from surveytk.paths import refuse_builtin_target
 
     names = [c.strip() for item in chosen for c in item.split(",") if c.strip()] or None
-    if folder is not None:
+    if folders:
         from surveytk.codebook.author import new_source
-        from surveytk.errors import OutputError
 
-        if out is not None:
-            raise OutputError("give --codebook-dir (the draft goes there as NAME.yaml) or "
-                              "--out, not both")
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        made = new_source(folder, source, list(files), name=name, label=label, variables=names)
+        Path(folders[0]).mkdir(parents=True, exist_ok=True)
+        made = new_source(folders[0], source, list(files), name=name, label=label,
+                          variables=names, out=out, search=folders)
         added = (f"registered source {source!r} in {made.extension}" if made.registered
                  else f"source {source!r} is already in {made.extension}")
         click.echo(f"wrote draft crosswalk {made.draft}; {added}; fill in the TODO markers, "

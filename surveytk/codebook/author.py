@@ -99,7 +99,9 @@ def register_source(extension: Path, source: str, label: str) -> bool:
 
 
 def new_source(folder: str | Path, source: str, files: Sequence[str], *, name: str | None = None,
-               label: str | None = None, variables: Sequence[str] | None = None) -> NewSource:
+               label: str | None = None, variables: Sequence[str] | None = None,
+               out: str | Path | None = None,
+               search: Sequence[str | Path] = ()) -> NewSource:
     """Register ``source`` in ``folder``'s schema extension and write a draft crosswalk there.
 
     Parameters
@@ -111,11 +113,16 @@ def new_source(folder: str | Path, source: str, files: Sequence[str], *, name: s
     files
         The delivered files (first = base), as for :func:`draft_crosswalk`.
     name
-        The crosswalk's name and file name (default ``source``), e.g. ``ces_2024``.
+        The crosswalk's name and file name (default: the stem of ``out``, else ``source``),
+        e.g. ``ces_2024``.
     label
         The source's label in tables (default its name).
     variables
         Draft only these source columns.
+    out
+        Write the draft here instead of ``folder/<name>.yaml``.
+    search
+        Further codebook folders on the search path while drafting.
 
     Raises
     ------
@@ -128,15 +135,15 @@ def new_source(folder: str | Path, source: str, files: Sequence[str], *, name: s
     from surveytk.paths import refuse_builtin_target
 
     home = Path(folder)
-    name = name or source
-    draft = home / f"{name}.yaml"
+    name = name or (Path(out).stem if out is not None else source)
+    draft = Path(out) if out is not None else home / f"{name}.yaml"
     extension = home / EXTENSION_FILE
     refuse_builtin_target(draft, what="a draft crosswalk")
     refuse_builtin_target(extension, what="a schema extension")
     if draft.exists():
-        raise OutputError(f"{draft}: exists already; give another --name, or delete it to "
-                          "start again", file=str(draft))
-    with use_codebook_dirs([home]):
+        raise OutputError(f"{draft}: exists already; give another --name or --out, or delete "
+                          "it to start again", file=str(draft))
+    with use_codebook_dirs([home, *[Path(d) for d in search if Path(d) != home]]):
         text = draft_crosswalk(source, list(files), variables=variables, name=name)
     registered = register_source(extension, source, label or source)
     write_text_atomic(draft, text)
