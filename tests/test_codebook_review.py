@@ -308,3 +308,86 @@ def test_iso3166_names_identify_one_country_each() -> None:
     assert len(keys) == len(set(keys))
     names = {r["name"]: r["iso3"] for r in rows}
     assert names["Tschechien"] == names["Чехія"] == names["Tšekki"] == "CZE"
+
+
+# ------------------------------------------------------------------------- generic drafts
+
+
+def _ess_file(path: Path) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 200
+    df = pd.DataFrame({
+        "idno": np.arange(1, n + 1), "cntry": rng.choice(["DE", "NL"], n),
+        "trstprl": rng.choice([0, 3, 5, 7, 10, 77, 88], n),
+        "hinctnta": rng.choice([1, 2, 3, 77, 88], n),
+        "happy": rng.integers(0, 11, n), "pspwght": rng.uniform(0.5, 2, n),
+    })
+    pyreadstat.write_dta(df, str(path), column_labels=[
+        "Respondent's identification number", "Country", "Trust in country's parliament",
+        "Household's total net income, all sources", "How happy are you",
+        "Post-stratification weight"], variable_value_labels={
+        "trstprl": {0: "No trust at all", 10: "Complete trust", 77: "Refusal",
+                    88: "Don't know"},
+        "hinctnta": {1: "J - 1st decile", 2: "R - 2nd decile", 3: "C - 3rd decile",
+                     77: "Refusal", 88: "Don't know"}})
+    return df
+
+
+def test_generic_draft_adds_new_variables_to_the_user_schema(tmp_path: Path) -> None:
+    from surveytk.codebook.author import new_source
+    from surveytk.harmonise.run import harmonise_to_file
+
+    (tmp_path / "ess").mkdir()
+    truth = _ess_file(tmp_path / "ess" / "ess10.dta")
+    (tmp_path / "cb").mkdir()
+    made = new_source(tmp_path / "cb", "ess", [str(tmp_path / "ess" / "ess10.dta")],
+                      name="ess10", add_variables=True)
+    assert made.new_variables == ("trstprl", "hinctnta", "happy")
+    ext = read_yaml(tmp_path / "cb" / "schema.yaml").data["variables"]
+    assert ext["hinctnta"]["type"] == "category"
+    assert [lv["value"] for lv in ext["hinctnta"]["levels"]] == ["j_1st_decile",
+                                                                 "r_2nd_decile",
+                                                                 "c_3rd_decile"]
+    # a scale with labelled end points is a number; its missing codes stay missing
+    assert ext["trstprl"]["type"] == "integer" and ext["happy"]["type"] == "integer"
+    draft = (tmp_path / "cb" / "ess10.yaml").read_text(encoding="utf-8")
+    assert "77: refused" in draft and "88: dont_know" in draft
+    assert "TODO: review the new variable" in draft  # check fails until reviewed
+    # the author's review: placeholders filled, TODO comments removed
+    done = (draft.replace("unit: TODO one row per respondent and wave", "unit: respondent")
+            .replace("constant: TODO   # TODO: the wave label, e.g. W1", 'constant: "10"')
+            .replace("constant: TODO   # TODO: ISO 3166-1 alpha-3", "constant: DEU   # x"))
+    done = "\n".join(line.split("   # TODO")[0] if not line.lstrip().startswith("#") else line
+                     for line in done.splitlines()) + "\n"
+    (tmp_path / "cb" / "ess10.yaml").write_text(done, encoding="utf-8")
+    report = check_delivery(tmp_path / "cb" / "ess10.yaml", tmp_path / "ess")
+    assert report.ok, report.summary()
+    out = tmp_path / "ess10.parquet"
+    harmonise_to_file(tmp_path / "cb" / "ess10.yaml", tmp_path / "ess", out)
+    got = pd.read_parquet(out)
+    valid = ~truth["trstprl"].isin([77, 88])
+    assert list(got.loc[valid, "trstprl"].astype(int)) == list(truth.loc[valid, "trstprl"])
+    assert got.loc[~valid, "trstprl"].isna().all()
+    names = {1: "j_1st_decile", 2: "r_2nd_decile", 3: "c_3rd_decile"}
+    ok = truth["hinctnta"].isin(names)
+    assert list(got.loc[ok, "hinctnta"].astype(str)) == [names[c] for c in
+                                                        truth.loc[ok, "hinctnta"]]
+
+
+def test_add_variables_on_a_wide_file_needs_vars(tmp_path: Path) -> None:
+    from surveytk.codebook.draft import make_draft
+
+    path = tmp_path / "ess.dta"
+    _wide_file(path, 100)
+    with pytest.raises(CodebookError, match="choose the ones to add with --vars"):
+        make_draft("ess", [str(path)], add_variables=True)
+
+
+def test_missing_labels_in_the_sources_languages() -> None:
+    from surveytk.codebook.generic import missing_reason_of
+
+    assert missing_reason_of("Refusal") == "refused"
+    assert missing_reason_of("weiß nicht") == "dont_know"
+    assert missing_reason_of("Keine Angabe") == "dont_know"
+    assert missing_reason_of("niet van toepassing") == "not_applicable"
+    assert missing_reason_of("Complete trust") is None

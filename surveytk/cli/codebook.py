@@ -76,14 +76,20 @@ def check(codebook: str, input_dir: str, fail_on_unread: bool) -> None:
 @click.option("--label", default=None, help="The source's label in tables, with --codebook-dir.")
 @click.option("--vars", "chosen", multiple=True, metavar="COL[,COL...]",
               help="Draft only these source columns (repeatable or comma-separated).")
+@click.option("--add-variables", is_flag=True,
+              help="With --codebook-dir: columns no common variable takes become new "
+                   "variables of the folder's schema.yaml (for surveys outside the schema's "
+                   "topic, e.g. the ESS); use with --vars.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 def new(source: str, out: str | None, folders: tuple[str, ...], name: str | None,
-        label: str | None, chosen: tuple[str, ...], files: tuple[str, ...]) -> None:
+        label: str | None, chosen: tuple[str, ...], add_variables: bool,
+        files: tuple[str, ...]) -> None:
     """Draft a crosswalk from the FILES' metadata, with TODO markers for the statistician.
 
     Common variables that a column plausibly measures get a commented proposal
     (from, question from the variable label, map from the value labels)."""
     from surveytk.codebook.draft import draft_crosswalk
+    from surveytk.errors import OutputError
     from surveytk.io.atomic import write_text_atomic
     from surveytk.paths import refuse_builtin_target
 
@@ -93,12 +99,18 @@ def new(source: str, out: str | None, folders: tuple[str, ...], name: str | None
 
         Path(folders[0]).mkdir(parents=True, exist_ok=True)
         made = new_source(folders[0], source, list(files), name=name, label=label,
-                          variables=names, out=out, search=folders)
+                          variables=names, out=out, search=folders,
+                          add_variables=add_variables)
         added = (f"registered source {source!r} in {made.extension}" if made.registered
                  else f"source {source!r} is already in {made.extension}")
+        if made.new_variables:
+            added += f" with {len(made.new_variables)} new variables"
         click.echo(f"wrote draft crosswalk {made.draft}; {added}; fill in the TODO markers, "
                    f"then run `surveytk codebook check --codebook {made.draft} --input-dir DIR`")
         return
+    if add_variables:
+        raise OutputError("--add-variables needs --codebook-dir DIR (the new variables go "
+                          "into DIR/schema.yaml)")
     if out is not None:
         refuse_builtin_target(out, what="a draft crosswalk")
     text = draft_crosswalk(source, list(files), variables=names)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from surveytk.codebook.generic import NewVariable
 from surveytk.codebook.search import EXTENSION_FILE
 from surveytk.errors import CodebookError, OutputError
 
@@ -26,6 +27,8 @@ class NewSource:
     extension: Path
     #: whether the source was added to the extension (false: it was there already)
     registered: bool
+    #: variables added to the extension (``add_variables``)
+    new_variables: tuple[str, ...] = ()
 
 
 def _level(source: str, label: str) -> str:
@@ -98,10 +101,39 @@ def register_source(extension: Path, source: str, label: str) -> bool:
     return True
 
 
+def add_schema_variables(extension: Path, new: Sequence[NewVariable]) -> None:
+    """Append new variables' definitions to the extension's ``variables:`` mapping.
+
+    Raises
+    ------
+    CodebookError
+        If ``variables:`` is not the last top-level key (appending would land elsewhere),
+        or a variable of that name is there already.
+    """
+    from surveytk.codebook.loader import read_yaml
+    from surveytk.io.atomic import write_text_atomic
+
+    doc = read_yaml(extension)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    top = sorted((line, key[0]) for key, line in doc.lines.items() if len(key) == 1)
+    if not top or top[-1][1] != "variables" or not isinstance(data.get("variables"), dict):
+        raise CodebookError(f"{extension}: cannot append new variables safely (`variables:` "
+                            "must be the last top-level key); move it to the end",
+                            file=str(extension))
+    clash = [nv.name for nv in new if nv.name in data["variables"]]
+    if clash:
+        raise CodebookError(f"{extension}: defines {clash[0]!r} already; rename the column's "
+                            "variable or remove it there", file=str(extension))
+    lines = doc.text.rstrip("\n").splitlines()
+    for nv in new:
+        lines += nv.extension_lines()
+    write_text_atomic(extension, "\n".join(lines) + "\n")
+
+
 def new_source(folder: str | Path, source: str, files: Sequence[str], *, name: str | None = None,
                label: str | None = None, variables: Sequence[str] | None = None,
-               out: str | Path | None = None,
-               search: Sequence[str | Path] = ()) -> NewSource:
+               out: str | Path | None = None, search: Sequence[str | Path] = (),
+               add_variables: bool = False) -> NewSource:
     """Register ``source`` in ``folder``'s schema extension and write a draft crosswalk there.
 
     Parameters
@@ -123,13 +155,16 @@ def new_source(folder: str | Path, source: str, files: Sequence[str], *, name: s
         Write the draft here instead of ``folder/<name>.yaml``.
     search
         Further codebook folders on the search path while drafting.
+    add_variables
+        Columns that no common variable takes become new variables of the folder's
+        schema extension (:mod:`surveytk.codebook.generic`).
 
     Raises
     ------
     OutputError
         If the draft exists already or the folder is surveytk's own.
     """
-    from surveytk.codebook.draft import draft_crosswalk
+    from surveytk.codebook.draft import make_draft
     from surveytk.codebook.search import use_codebook_dirs
     from surveytk.io.atomic import write_text_atomic
     from surveytk.paths import refuse_builtin_target
@@ -144,7 +179,11 @@ def new_source(folder: str | Path, source: str, files: Sequence[str], *, name: s
         raise OutputError(f"{draft}: exists already; give another --name or --out, or delete "
                           "it to start again", file=str(draft))
     with use_codebook_dirs([home, *[Path(d) for d in search if Path(d) != home]]):
-        text = draft_crosswalk(source, list(files), variables=variables, name=name)
+        made = make_draft(source, list(files), variables=variables, name=name,
+                          add_variables=add_variables)
     registered = register_source(extension, source, label or source)
-    write_text_atomic(draft, text)
-    return NewSource(draft=draft, extension=extension, registered=registered)
+    if made.new_variables:
+        add_schema_variables(extension, made.new_variables)
+    write_text_atomic(draft, made.text)
+    return NewSource(draft=draft, extension=extension, registered=registered,
+                     new_variables=tuple(nv.name for nv in made.new_variables))

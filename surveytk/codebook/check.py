@@ -23,6 +23,8 @@ from surveytk.codebook.suggest import did_you_mean
 from surveytk.errors import Problem, ProblemList, ReadError
 from surveytk.io.labelled import LabelledFrame
 
+#: Unread columns named in a note (the count is always given).
+MAX_UNREAD_SHOWN = 30
 #: A marker the draft leaves for the author (``codebook new``).
 TODO = "TODO"
 _TRAILING_TODO = re.compile(r"\s#\s*TODO\b")
@@ -163,9 +165,11 @@ def _unread_lines(book: Codebook, frames: dict[str, LabelledFrame],
             continue
         lf = frames[alias]
         shown = ", ".join(f"{c} ({lf.meta(c).label})" if lf.meta(c).label else c
-                          for c in cols)
+                          for c in cols[:MAX_UNREAD_SHOWN])
+        more = len(cols) - MAX_UNREAD_SHOWN
         out.append(f"{Path(lf.file.path).name}: {len(cols)} of {len(lf.columns)} delivered "
-                   f"columns are read by no variable of {book.path.name}: {shown}")
+                   f"columns are read by no variable of {book.path.name}: {shown}"
+                   + (f", … and {more} more" if more > 0 else ""))
     return out
 
 

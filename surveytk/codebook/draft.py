@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from surveytk.codebook.generic import NewVariable, propose_new_variables
 from surveytk.codebook.model import Schema, SchemaVariable
 from surveytk.errors import CodebookError
 from surveytk.io.labelled import LabelledFrame, VariableMeta
@@ -185,8 +187,23 @@ def _select(frames: list[tuple[str, Path, LabelledFrame]],
     return [(a, m) for a, m in metas if m.name in set(chosen)]
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A draft crosswalk's text and the new variables it proposes for the user's schema."""
+
+    text: str
+    new_variables: tuple[NewVariable, ...] = ()
+
+
 def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] | None = None,
                     schema: Schema | None = None, name: str | None = None) -> str:
+    """The text of a draft crosswalk (see :func:`make_draft`)."""
+    return make_draft(source, files, variables=variables, schema=schema, name=name).text
+
+
+def make_draft(source: str, files: list[str], *, variables: Sequence[str] | None = None,
+               schema: Schema | None = None, name: str | None = None,
+               add_variables: bool = False) -> Draft:
     """The text of a draft crosswalk for ``source`` from ``files`` (first file = base).
 
     Parameters
@@ -201,6 +218,9 @@ def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] |
         The common schema to draft against; default the one the loader finds.
     name
         The crosswalk's name; default ``<source>_TODO`` (a placeholder to replace).
+    add_variables
+        Columns that no common variable takes become new variables of the user's schema
+        (:mod:`surveytk.codebook.generic`), with crosswalk entries.
     """
     from surveytk.codebook.loader import load_schema
     from surveytk.io.readers import read_file
@@ -212,6 +232,9 @@ def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] |
         p = Path(f)
         frames.append((_alias(p, taken), p, read_file(p)))
     metas = _select(frames, variables)
+    if add_variables and not variables and len(metas) > COMPACT_ABOVE:
+        raise CodebookError(f"--add-variables on {len(metas)} columns: choose the ones to add "
+                            "with --vars COL,COL,...")
     compact = len(metas) > COMPACT_ABOVE
     base_alias, _, base = frames[0]
     proposals = {v: plausible_column(v, metas) for v in schema.variables}
@@ -275,4 +298,14 @@ def draft_crosswalk(source: str, files: list[str], *, variables: Sequence[str] |
             out += _template(*proposal, vname, var)
         else:
             out.append("    missing_reason: not_asked   # TODO: map it (from: FILE.VAR + map)")
-    return "\n".join(out) + "\n"
+    new: list[NewVariable] = []
+    if add_variables:
+        used = {f"{a}.{m.name}" for a, m in (p for p in proposals.values() if p)}
+        used.add(f"{base_alias}.{first_var}")
+        new = propose_new_variables({a: lf for a, _, lf in frames}, metas,
+                                    set(schema.variables), used)
+        if new:
+            out += ["", "  # New variables of this folder's schema.yaml:"]
+            for nv in new:
+                out += nv.crosswalk_lines()
+    return Draft("\n".join(out) + "\n", tuple(new))
