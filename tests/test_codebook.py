@@ -236,4 +236,6 @@ def test_check_reports_type_mismatch(fi_dir: Path, tmp_path: Path,
     code, _, err = run(["codebook", "check", "--codebook", str(p), "--input-dir", str(fi_dir)],
                        capsys)
     assert code == 1
-    assert "q12 holds numeric codes but the map of spouse_child_in_ukraine is keyed by text" in err
+    assert re.search(r"cb.yaml:\d+: the map of spouse_child_in_ukraine is keyed by text but "
+                     r"fi_moi_2025.sav delivers q12 as numeric codes; key the map by the codes",
+                     err)

@@ -200,13 +200,16 @@ def _type_problems(book: Codebook, frames: dict[str, LabelledFrame]) -> list[Pro
         is_numeric = pd.api.types.is_numeric_dtype(lf.data[col].dtype)
         if numeric_keys and not is_numeric:
             out.append(Problem(
-                f"{lf.file.path}: {col} holds text but the map of {name} is keyed by numeric "
-                f"codes ({book.where('variables', name, 'map')}); key it by the text values",
+                f"{book.where('variables', name, 'map')}: the map of {name} is keyed by "
+                f"numeric codes but {Path(lf.file.path).name} delivers {col} as text; key the "
+                "map by the text values as delivered (quoted), or read the file's value labels "
+                f"with `surveytk inspect {Path(lf.file.path).name}`",
                 file=lf.file.path, variable=col))
         elif text_keys and is_numeric:
             out.append(Problem(
-                f"{lf.file.path}: {col} holds numeric codes but the map of {name} is keyed by "
-                f"text ({book.where('variables', name, 'map')}); key it by the codes",
+                f"{book.where('variables', name, 'map')}: the map of {name} is keyed by text "
+                f"but {Path(lf.file.path).name} delivers {col} as numeric codes; key the map "
+                "by the codes (unquoted numbers) and give the text as `label:`",
                 file=lf.file.path, variable=col))
     return out
 
