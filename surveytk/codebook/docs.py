@@ -146,6 +146,11 @@ def source_entry(book: Codebook, name: str) -> SourceEntry:
         entry = (spec.map or {})[code]
         target = _value_text(entry.to) if entry.to is not None else f"missing: {entry.missing}"
         rows.append((_code_text(code), entry.label or "", target))
+    if spec.derive is not None and isinstance(spec.derive.args.get("midpoints"), dict):
+        bands = spec.derive.args["midpoints"]
+        labels = {} if not spec.map else {k: e.label or "" for k, e in spec.map.items()}
+        rows += [(_code_text(code), labels.get(code, ""), f"midpoint {_value_text(bands[code])}")
+                 for code in sorted(bands, key=_code_sort_key)]
     for code in sorted(spec.missing, key=_code_sort_key):
         rows.append((_code_text(code), "", f"missing: {spec.missing[code]}"))
     return SourceEntry(book.name, book.version, cw.source, origin=origin,
