@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from surveytk.cli.options import design_options
+from surveytk.cli.options import analysis_data_options, design_options
 
 _MODELS = ("logit", "probit", "lpm", "ologit", "oprobit", "mlogit", "panel-fe", "panel-re")
 _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
@@ -41,6 +41,7 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
     metavar="EXPR",
     help='Domain, e.g. "female == 1" or \'source == "wodc" & age >= 30\'.',
 )
+@analysis_data_options()
 @click.option("--ame", is_flag=True, help="Add average marginal effects (delta-method SEs).")
 @click.option("--base", metavar="LEVEL", help="Base outcome level (mlogit).")
 @click.option("--entity", metavar="COL", help="Entity column (panel models).")

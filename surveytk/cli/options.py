@@ -125,6 +125,36 @@ def load_results(
     return loaded, heads
 
 
+def analysis_data_options() -> Callable[[F], F]:
+    """``--define``, ``--keep-user-missing`` and ``--value-labels/--codes`` of analysis commands.
+
+    Into ``define`` (tuple of ``NAME=EXPR``), ``keep_user_missing`` and ``value_labels``.
+    """
+    return _stack(
+        click.option(
+            "--define",
+            "define",
+            multiple=True,
+            metavar="NAME=EXPR",
+            help='Derived variable, repeatable, e.g. --define "young=age < 30" --define '
+            '"agegrp=cut(age, [18, 30, 45, 65])" (docs/formulas.md).',
+        ),
+        click.option(
+            "--keep-user-missing",
+            is_flag=True,
+            help="Keep SPSS declared user-missing codes as values (default: they are "
+            "missing, and the output says how many per variable).",
+        ),
+        click.option(
+            "--value-labels/--codes",
+            "value_labels",
+            default=True,
+            show_default=True,
+            help="Name levels of labelled numeric variables by their value labels, or codes.",
+        ),
+    )
+
+
 #: types of replicate weights (R ``svrepdesign(type=)``)
 REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
