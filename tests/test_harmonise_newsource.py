@@ -190,6 +190,12 @@ def test_user_folder_with_extension_harmonises_from_the_command_line(
             "--input-dir", str(delivery), "--out", "path.parquet")
     for name in ("env.parquet", "path.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / name), t)
+    # tables and figures label the new source
+    from surveytk.codebook.search import use_codebook_dirs
+    from surveytk.report.labels import Labeller
+
+    with use_codebook_dirs([folder]):
+        assert Labeller.from_schema().level("source", "cz_poll") == "A Czech poll"
     # a built-in source pools with the user's one under the merged schema
     built_in = load_codebook("wodc_w1", dirs=[folder])
     assert "cz_poll" in built_in.schema.variables["source"].level_values
