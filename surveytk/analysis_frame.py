@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveytk.disclosure import DEFAULT_THRESHOLD
+from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ModelError
 from surveytk.expr import Definition, apply_definitions
 from surveytk.io.labelled import LabelledFrame, VariableMeta
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 #: ``DataFrame.attrs`` key of the variable labels: column → label
 VARIABLE_LABELS_ATTR = "surveytk.variable_labels"
-#: a Stata extended missing value as pyreadstat/surveytk's reader gives it
-_EXTENDED = re.compile(r"^\.[a-z]$")
+#: an extended missing value as surveytk's reader gives it: Stata ``.a``–``.z``, SAS ``.A``–``._``
+_EXTENDED = re.compile(r"^\.[a-zA-Z_]$")
 
 DataLike = pd.DataFrame | LabelledFrame | str | os.PathLike[str]
 
@@ -76,7 +76,7 @@ class MissingCount:
 
     def count_text(self, threshold: int) -> str:
         """``n``, or ``fewer than {threshold}`` under the disclosure threshold."""
-        return f"fewer than {threshold}" if 0 < self.n < threshold else f"{self.n:,}"
+        return count_text(self.n, threshold)
 
     def sentence(self, threshold: int) -> str:
         why = (
@@ -189,8 +189,11 @@ def user_missing_mask(series: pd.Series, meta: VariableMeta) -> np.ndarray:
 def _extended_missing(
     series: pd.Series, meta: VariableMeta
 ) -> tuple[pd.Series, int, tuple[str, ...]]:
-    """Stata ``.a`` … ``.z`` strings in a numeric column → NaN (column made float)."""
-    if series.dtype != object or meta.storage != "numeric":
+    """Stata ``.a`` … ``.z`` (SAS ``.A`` … ``._``) in a numeric or date column → missing.
+
+    A numeric column is made float, a date column datetime64.
+    """
+    if series.dtype != object or meta.storage in ("string", "time"):
         return series, 0, ()
     is_ext = series.map(lambda v: isinstance(v, str) and bool(_EXTENDED.match(v)))
     mask = np.asarray(is_ext.to_numpy(dtype=bool), dtype=bool)
@@ -199,6 +202,8 @@ def _extended_missing(
     found = sorted(set(series[mask]))
     labels = dict(meta.extended_missing)
     declared = tuple(f'{c} "{labels[c]}"' if labels.get(c) else c for c in found)
+    if meta.storage in ("date", "datetime"):
+        return pd.to_datetime(series.mask(mask)), int(mask.sum()), declared
     cleaned = pd.to_numeric(series.mask(mask), errors="coerce")
     return cleaned.astype("float64"), int(mask.sum()), declared
 
@@ -275,6 +280,7 @@ def load_analysis_frame(
     keep_user_missing: bool = False,
     definitions: Sequence[Definition] = (),
     labels: bool = True,
+    sheet: str | None = None,
 ) -> AnalysisFrame:
     """:func:`analysis_frame` of a path, a LabelledFrame or a DataFrame.
 
@@ -286,7 +292,7 @@ def load_analysis_frame(
     if isinstance(data, str | os.PathLike):
         from surveytk.io.readers import read_file
 
-        data = read_file(Path(data), columns=columns)
+        data = read_file(Path(data), columns=columns, sheet=sheet)
     if isinstance(data, LabelledFrame):
         return analysis_frame(data, keep_user_missing=keep_user_missing,
                               definitions=definitions, labels=labels)

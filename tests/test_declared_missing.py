@@ -185,3 +185,27 @@ def test_table_rows_use_the_files_variable_labels(tmp_path: Path) -> None:
     assert "x: 28 values set missing" in text  # the notes under the table
     write_table([res], out, labeller=Labeller(enabled=False))
     assert "| x |" in out.read_text()
+
+
+def test_estimate_cli_sets_declared_missing_missing(tmp_path: Path) -> None:
+    """`estimate` reads through the same loader: a mean on the file equals the mean of the
+    valid rows only (codes set missing by hand), and the notes count what was set missing."""
+    out = tmp_path / "e.csv"
+    run = CliRunner().invoke(
+        cli, ["estimate", str(SAV), "--mean", "x", "--prop", "group", "--weights", "w",
+              "--strata", "stratum", "--psu", "psu", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "x: 28 values set missing (declared user-missing in the file: -9, -8)" in run.output
+    got = pd.read_csv(out, dtype={"level": str})
+    hand = _by_hand(SAV)
+    valid = hand.dropna(subset=["x"])
+    expected = float(np.average(valid["x"], weights=valid["w"]))
+    mean = got[(got["statistic"] == "mean") & (got["variable"] == "x")]
+    assert mean["estimate"].iloc[0] == pytest.approx(expected, rel=1e-10)
+    props = got[got["statistic"] == "prop"].set_index("level")
+    assert set(props.index) == {"North", "Centre", "South"}
+    ref = _ref("declared_tab")
+    for label in ("North", "Centre", "South"):
+        assert props.loc[label, "estimate"] == pytest.approx(ref.loc[label, "estimate"], rel=1e-8)
+        assert props.loc[label, "std_error"] == pytest.approx(ref.loc[label, "std_error"],
+                                                              rel=1e-6)

@@ -57,6 +57,17 @@ def design_options(*, lonely_psu_default: str) -> Callable[[F], F]:
     )
 
 
+def sheet_option() -> Callable[[F], F]:
+    """``--sheet NAME|N`` (into ``sheet``): the workbook sheet a command reads."""
+    return click.option(
+        "--sheet",
+        default=None,
+        metavar="NAME|N",
+        help="Sheet of an .xlsx/.xls workbook, by name or number (from 1); required when "
+        "the workbook has several sheets.",
+    )
+
+
 def format_option(help: str) -> Callable[[F], F]:
     """``--format/-f`` (into the parameter ``fmt``), one of :data:`FORMATS`."""
     return click.option(
@@ -113,15 +124,24 @@ def load_results(
         ``--label`` given, but not once per results file.
     """
     from surveytk.errors import OutputError
-    from surveytk.models.results import FitResult
 
     if column_labels and len(column_labels) != len(results):
         raise OutputError(
             f"--label given {len(column_labels)} times for {len(results)} results files; "
             "give one per file or none"
         )
-    loaded = [FitResult.load(p) for p in results]
-    heads = list(column_labels) or [r.label or p.stem for r, p in zip(loaded, results, strict=True)]
+    from surveytk.models.by import load_any
+
+    per_file = [load_any(p) for p in results]  # a `fit --by` file holds one result per level
+    if column_labels and any(len(rs) != 1 for rs in per_file):
+        raise OutputError(
+            "--label cannot name the columns of a results-by-group file (fit --by); "
+            "their headings are the levels"
+        )
+    loaded = [r for rs in per_file for r in rs]
+    heads = list(column_labels) or [
+        r.label or p.stem for rs, p in zip(per_file, results, strict=True) for r in rs
+    ]
     return loaded, heads
 
 

@@ -12,6 +12,7 @@ from surveytk.cli.options import (
     digits_option,
     format_option,
     labels_option,
+    sheet_option,
     title_option,
 )
 
@@ -21,6 +22,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
 
 @click.command(name="tabulate")
 @click.argument("file", type=click.Path(path_type=Path))
+@sheet_option()
 @click.option(
     "--by",
     "by",
@@ -89,6 +91,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
 @title_option("Table title (default from the content).")
 def command(
     file: Path,
+    sheet: str | None,
     by: tuple[str, ...],
     weighted: bool,
     weights: str | None,
@@ -124,6 +127,7 @@ def command(
     from surveytk.errors import DesignError, OutputError
     from surveytk.expr import parse_definitions
     from surveytk.io.atomic import check_not_input, write_bytes_atomic
+    from surveytk.io.readers import read_file
     from surveytk.tabulate import ORIGIN_VARIABLE, file_labeller, render_tabulation, tabulate
 
     fmt = fmt or _format_for(out)
@@ -136,7 +140,7 @@ def command(
             raise OutputError("give --by VAR (one or two times)")
         by = (ORIGIN_VARIABLE,)
     loaded = load_analysis_frame(
-        file,
+        read_file(file, sheet=sheet) if sheet is not None else file,
         keep_user_missing=keep_user_missing,
         definitions=parse_definitions(define),
         labels=labels and value_labels,

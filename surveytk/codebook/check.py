@@ -234,7 +234,7 @@ def check_delivery(codebook: str | Path | Codebook, input_dir: str | Path, *,
         harmonises without a problem.
     """
     from surveytk.harmonise.engine import run_checked
-    from surveytk.harmonise.frames import needed_columns
+    from surveytk.harmonise.frames import delivered_path, needed_columns
     from surveytk.io.readers import read_file
 
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
@@ -245,14 +245,21 @@ def check_delivery(codebook: str | Path | Codebook, input_dir: str | Path, *,
     need = needed_columns(book)
     for alias, spec in book.crosswalk.files.items():
         path = Path(input_dir) / spec.path
-        if not path.is_file():
+        try:
+            found = delivered_path(Path(input_dir), spec.path)
+        except ReadError as exc:
+            problems.add(exc.message, file=str(path))
+            continue
+        if found is None:
             present = sorted(p.name for p in Path(input_dir).glob("*") if p.is_file())
             problems.add(f"{path}: file {spec.path!r} ({alias}) named in "
                          f"{book.where('files', alias, 'path')} is missing"
                          + did_you_mean(spec.path, present), file=str(path))
             continue
+        path = found
         try:
-            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format)
+            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format,
+                                      sheet=spec.sheet)
         except ReadError as exc:
             problems.add(exc.message, file=str(path))
             continue

@@ -161,7 +161,7 @@ def inspect_frame(lf: LabelledFrame) -> InspectReport:
 
 def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
     system = col.isna()
-    declared = declared_missing_mask(col, meta)
+    declared = pd.Series(meta.declared_missing_mask(col), index=col.index)
     n_unlabelled: int | None = None
     if meta.value_labels:
         valid = ~(system | declared)
@@ -231,23 +231,6 @@ def _safe_extreme(ascending: np.ndarray, k: int) -> tuple[float, bool]:
         return kth, True
     step = 10.0 ** (math.floor(math.log10(abs(kth))) - 2)
     return float(math.ceil(kth / step) * step), True
-
-
-def declared_missing_mask(col: pd.Series, meta: VariableMeta) -> pd.Series:
-    """Rows holding a declared missing value (SPSS user-missing, Stata extended missing).
-
-    Vectorised: ``isin`` for discrete codes and extended missing, ``between`` on
-    the numeric view of the column for ranges.
-    """
-    mask = pd.Series(False, index=col.index)
-    codes: list[Any] = list(meta.missing_values) + list(meta.extended_missing)
-    if codes:
-        mask |= col.isin(codes)
-    if meta.missing_ranges:
-        numeric = col if col.dtype.kind in "biuf" else pd.to_numeric(col, errors="coerce")
-        for lo, hi in meta.missing_ranges:
-            mask |= numeric.between(lo, hi)
-    return mask
 
 
 # --------------------------------------------------------------------------- rendering

@@ -26,6 +26,7 @@ from surveytk.models.options import FitOptions
 from surveytk.models.registry import family_fit
 
 if TYPE_CHECKING:
+    from surveytk.models.by import ResultSet
     from surveytk.models.results import FitResult
 
 __all__ = ["DataLike", "as_frame", "fit", "fit_frame", "needed_columns", "used_columns"]
@@ -57,6 +58,9 @@ def used_columns(options: FitOptions) -> list[str]:
         options.fpc,
         options.entity,
         options.time,
+        options.offset,
+        options.exposure,
+        options.by,
     ):
         if c:
             cols.append(c)
@@ -74,11 +78,22 @@ def as_frame(data: DataLike, columns: Sequence[str] | None = None) -> pd.DataFra
     return load_analysis_frame(data, columns=columns).data
 
 
-def fit_frame(frame: AnalysisFrame, options: FitOptions) -> FitResult:
-    """Fit on an analysis frame; its declared-missing counts go into notes and ``extra``."""
+def fit_frame(frame: AnalysisFrame, options: FitOptions) -> FitResult | ResultSet:
+    """Fit on an analysis frame; its declared-missing counts go into notes and ``extra``.
+
+    With ``options.by``, one fit per level (:func:`surveytk.models.by.fit_by`).
+    """
     data = with_derived_columns(frame.data, options.formula)
-    result = family_fit(options.model)(data, options)
-    return annotate_result(result, frame, used_columns(options))
+    columns = used_columns(options)
+
+    def one(d: pd.DataFrame, o: FitOptions) -> FitResult:
+        return annotate_result(fit_with_tests(d, o), frame, columns)
+
+    if options.by is not None:
+        from surveytk.models.by import fit_by
+
+        return fit_by(data, options, one)
+    return one(data, options)
 
 
 def fit(
@@ -94,7 +109,7 @@ def fit(
     define: Sequence[str] | Mapping[str, str] | None = None,
     value_labels: bool = True,
     **options: Any,
-) -> FitResult:
+) -> FitResult | ResultSet:
     """Fit a model with design-based variance.
 
     Parameters
@@ -104,7 +119,8 @@ def fit(
         to a file :func:`surveytk.io.readers.read_file` reads.
     model
         ``logit``, ``probit``, ``lpm``, ``ologit``, ``oprobit``, ``mlogit``,
-        ``panel-fe`` or ``panel-re``.
+        ``panel-fe``, ``panel-re``, ``poisson``, ``quasipoisson``, ``negbin``
+        or ``gamma``.
     formula
         A formula in the restricted grammar, e.g. ``"intends_return ~ age + C(area)"``.
     weights, strata, psu, fpc
@@ -122,11 +138,16 @@ def fit(
         Any other :class:`~surveytk.models.options.FitOptions` field:
         ``lonely_psu``, ``repweights``, ``reptype``, ``rho``, ``mse``,
         ``scale``, ``rscales``, ``replicates``, ``seed``, ``subpop``, ``ame``,
-        ``base``, ``entity``, ``time``, ``label``, ``maxiter``, ``tol``.
+        ``base``, ``entity``, ``time``, ``label``, ``maxiter``, ``tol``,
+        ``link``, ``offset``, ``exposure`` (GLM families), ``wald`` and
+        ``contrast`` (tuples of expressions), ``predict`` (tuple of specs such
+        as ``"age=18:75:5, gender"``), ``ame_vce``, ``discrete``, ``by``.
 
     Returns
     -------
     FitResult
+        Or, with ``by=COLUMN``, a :class:`~surveytk.models.by.ResultSet` with
+        one result per level of the column (domains of the full design).
 
     Examples
     --------
@@ -163,3 +184,16 @@ def fit(
         labels=value_labels,
     )
     return fit_frame(frame, opts)
+
+
+def fit_with_tests(data: pd.DataFrame, opts: FitOptions) -> FitResult:
+    """The family's fit, then the ``wald`` and ``contrast`` tests of the options."""
+    result = family_fit(opts.model)(data, opts)
+    if not (opts.wald or opts.contrast):
+        return result
+    import dataclasses
+
+    from surveytk.models.tests import run_tests
+
+    tests = run_tests(result.coef, result.df_resid, opts.wald, opts.contrast)
+    return dataclasses.replace(result, tests=tuple(t.to_dict() for t in tests))

@@ -151,7 +151,7 @@ class TableModel:
 def block_entries(result: FitResult, *, ame: bool, exp: bool, level: float) -> list[dict]:
     """Tidy rows of the chosen block (with exponentiation applied) as plain dicts."""
     tidy = result.tidy(level, ame=ame)
-    wanted = tidy["effect"] == "ame" if ame else tidy["effect"] != "ame"
+    wanted = tidy["effect"] == "ame" if ame else tidy["effect"].isin(("coefficient", "threshold"))
     rows = tidy[wanted].to_dict(orient="records")
     if exp:
         rows = [exponentiate(r) if r["effect"] == "coefficient" else r for r in rows]
