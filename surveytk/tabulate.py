@@ -243,9 +243,9 @@ def level_codes(series: pd.Series, levels: Sequence[str]) -> tuple[np.ndarray, n
 def read_origin_lookup(path: str | Path | None = None) -> pd.DataFrame:
     """The origin-area lookup (origin_area, label, prewar_population_pct) in file order."""
     if path is None:
-        from surveytk.paths import LOOKUP_DIR
+        from surveytk.paths import BUILTIN_LOOKUP_DIR
 
-        path = LOOKUP_DIR / ORIGIN_LOOKUP
+        path = BUILTIN_LOOKUP_DIR / ORIGIN_LOOKUP
     try:
         table = pd.read_csv(path, dtype={"origin_area": str, "label": str})
     except (OSError, pd.errors.ParserError) as exc:

@@ -177,7 +177,7 @@ def test_codebook_sheet_reads_one_sheet_of_a_workbook(tmp_path: Path) -> None:
     from test_harmonise_newsource import CROSSWALK, delivery
 
     from surveytk.codebook.loader import load_codebook, load_schema
-    from surveytk.paths import CODEBOOK_DIR
+    from surveytk.paths import BUILTIN_CODEBOOK_DIR as CODEBOOK_DIR
 
     d = delivery.__wrapped__(tmp_path)  # type: ignore[attr-defined]
     visits = pd.read_csv(d / "visits.csv")

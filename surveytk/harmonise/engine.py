@@ -21,7 +21,7 @@ import pandas as pd
 from surveytk.codebook.labels import compare_label
 from surveytk.codebook.loader import Codebook, load_codebook
 from surveytk.codebook.model import MISSING_REASONS, SchemaVariable, VariableSpec
-from surveytk.errors import HarmoniseError, ProblemList
+from surveytk.errors import CodebookError, HarmoniseError, ProblemList
 from surveytk.harmonise.audit import ValueCounts, build_audit
 from surveytk.harmonise.coerce import Implausible, coerce
 from surveytk.harmonise.column import (
@@ -38,7 +38,6 @@ from surveytk.harmonise.column import (
 from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.frames import Delivery, Roster, assemble, read_delivery, take
 from surveytk.io.labelled import LabelledFrame
-from surveytk.paths import LOOKUP_DIR
 
 
 @dataclass(frozen=True)
@@ -61,9 +60,13 @@ def _read_lookup(path: str, mtime: float) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def read_lookup(name: str) -> pd.DataFrame:
-    """A lookup table of ``codebooks/lookups`` (all columns as text)."""
-    p = LOOKUP_DIR / name
+def read_lookup(name: str, book: Codebook) -> pd.DataFrame:
+    """Lookup table ``name`` from the book's search path (all columns as text)."""
+    p = book.lookup_path(name)
+    if p is None:
+        raise CodebookError(f"lookup table {name!r} not found in "
+                            f"{[str(d) for d in book.lookup_dirs]}; put it in a lookups/ "
+                            "folder of a codebook folder")
     return _read_lookup(str(p), p.stat().st_mtime)
 
 
@@ -109,7 +112,7 @@ class Context:
         return f"codebooks/schema.yaml (variable {target})"
 
     def lookup_table(self, name: str) -> pd.DataFrame:
-        return read_lookup(name)
+        return read_lookup(name, self.book)
 
     def roster(self, alias: str) -> Roster:
         return self.dl.rosters[alias]

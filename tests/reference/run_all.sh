@@ -4,7 +4,7 @@
 # The outputs are deterministic: a re-run must leave `git diff` empty.
 set -euo pipefail
 cd "$(dirname "$0")"
-shared="${1:-../../../shared/testfiles}"
+shared="${1:-../data}"
 for script in api_reference.R design_data.R binary_reference.R ordinal_reference.R \
               multinomial_reference.R panel_reference.R tabulate_reference.R \
               estimate_reference.R declared_missing_reference.R glm_reference.R \
