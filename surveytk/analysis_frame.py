@@ -164,28 +164,6 @@ def _declared_texts(meta: VariableMeta) -> tuple[str, ...]:
     return tuple(out)
 
 
-def user_missing_mask(series: pd.Series, meta: VariableMeta) -> np.ndarray:
-    """Rows of ``series`` holding one of ``meta``'s declared user-missing values."""
-    mask = np.zeros(len(series), dtype=bool)
-    if not meta.has_user_missing:
-        return mask
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-        series.dtype
-    ):
-        x = np.asarray(series.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
-        codes = [float(c) for c in meta.missing_values if not isinstance(c, str)]
-        mask |= np.isin(x, codes)
-        for lo, hi in meta.missing_ranges:
-            with np.errstate(invalid="ignore"):
-                mask |= (x >= lo) & (x <= hi)
-        return mask
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        texts = {str(c).rstrip() for c in meta.missing_values}
-        values = series.astype("string").str.rstrip()
-        mask |= np.asarray(values.isin(texts).to_numpy(dtype=bool, na_value=False))
-    return mask
-
-
 def _extended_missing(
     series: pd.Series, meta: VariableMeta
 ) -> tuple[pd.Series, int, tuple[str, ...]]:
@@ -245,7 +223,7 @@ def analysis_frame(
             if keep_user_missing:
                 kept[name] = declared
             else:
-                mask = user_missing_mask(data[name], meta)
+                mask = meta.user_missing_mask(data[name])
                 if mask.any():
                     data[name] = data[name].mask(mask)
                     counts.append(MissingCount(name, "user_missing", declared, int(mask.sum())))
