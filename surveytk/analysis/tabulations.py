@@ -11,8 +11,11 @@ from surveytk.analysis.spec import TabulationSpec
 
 
 def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: str, *,
-                     threshold: int) -> Path:
-    """Tabulate ``tab.by`` on ``table`` with its design and write it as ``fmt``."""
+                     threshold: int, subpop: str | None = None) -> Path:
+    """Tabulate ``tab.by`` on ``table`` with its design and write it as ``fmt``.
+
+    ``subpop`` (the spec's sample rules) is the domain; the full design is kept.
+    """
     from surveytk.io.atomic import write_bytes_atomic
     from surveytk.report.labels import Labeller
     from surveytk.tabulate import render_tabulation, tabulate
@@ -25,6 +28,7 @@ def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: 
         psu=design_column(table, "psu"),
         threshold=threshold,
         reference=tab.reference,
+        subpop=subpop,
     )
     data = render_tabulation(result, "latex" if fmt == "tex" else fmt,
                              labeller=Labeller.from_schema())

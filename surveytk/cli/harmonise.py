@@ -20,8 +20,12 @@ from surveytk.cli.codebook_dirs import codebook_dir_option
               help="Audit JSON (row and value accounting); default <out>.audit.json.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "dta", "sav", "csv"]),
               default=None, help="Output format; default from the --out suffix, else parquet.")
+@click.option("--strict", is_flag=True,
+              help="Values outside a variable's plausible range are errors (default: missing "
+              "with reason implausible, counted in the audit and warned).")
 @codebook_dir_option
-def command(codebook: str, input_dir: str, out: str, audit: str | None, fmt: str | None) -> None:
+def command(codebook: str, input_dir: str, out: str, audit: str | None, fmt: str | None,
+            strict: bool) -> None:
     """Harmonise one delivery to the common schema (built-in, plus schema.yaml extensions
     of the codebook folders searched).
 
@@ -30,7 +34,10 @@ def command(codebook: str, input_dir: str, out: str, audit: str | None, fmt: str
     """
     from surveytk.harmonise.run import harmonise_to_file
 
-    summary, _ = harmonise_to_file(codebook, input_dir, out, audit=audit, fmt=fmt)
+    summary, result = harmonise_to_file(codebook, input_dir, out, audit=audit, fmt=fmt,
+                                        strict=strict)
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo(
         f"harmonised {summary.rows} respondents with {summary.codebook} "
         f"v{summary.codebook_version} -> {summary.out} (audit: {summary.audit})"

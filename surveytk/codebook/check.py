@@ -83,7 +83,7 @@ def check_delivery(codebook: str | Path | Codebook, input_dir: str | Path) -> Ch
         ``ok`` is true when the delivery harmonises without a problem.
     """
     from surveytk.harmonise.engine import run_checked
-    from surveytk.harmonise.frames import needed_columns
+    from surveytk.harmonise.frames import delivered_path, needed_columns
     from surveytk.io.readers import read_file
 
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
@@ -93,12 +93,19 @@ def check_delivery(codebook: str | Path | Codebook, input_dir: str | Path) -> Ch
     need = needed_columns(book)
     for alias, spec in book.crosswalk.files.items():
         path = Path(input_dir) / spec.path
-        if not path.is_file():
+        try:
+            found = delivered_path(Path(input_dir), spec.path)
+        except ReadError as exc:
+            problems.add(exc.message, file=str(path))
+            continue
+        if found is None:
             problems.add(f"{path}: file {spec.path!r} ({alias}) named in {book.path.name} "
                          "is missing", file=str(path))
             continue
+        path = found
         try:
-            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format)
+            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format,
+                                      sheet=spec.sheet)
         except ReadError as exc:
             problems.add(exc.message, file=str(path))
             continue

@@ -113,7 +113,7 @@ def inspect_frame(lf: LabelledFrame) -> InspectReport:
 
 def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
     system = col.isna()
-    declared = declared_missing_mask(col, meta)
+    declared = pd.Series(meta.declared_missing_mask(col), index=col.index)
     n_unlabelled: int | None = None
     if meta.value_labels:
         valid = ~(system | declared)
@@ -133,23 +133,6 @@ def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
         n_missing_declared=int(declared.sum()),
         n_unlabelled=n_unlabelled,
     )
-
-
-def declared_missing_mask(col: pd.Series, meta: VariableMeta) -> pd.Series:
-    """Rows holding a declared missing value (SPSS user-missing, Stata extended missing).
-
-    Vectorised: ``isin`` for discrete codes and extended missing, ``between`` on
-    the numeric view of the column for ranges.
-    """
-    mask = pd.Series(False, index=col.index)
-    codes: list[Any] = list(meta.missing_values) + list(meta.extended_missing)
-    if codes:
-        mask |= col.isin(codes)
-    if meta.missing_ranges:
-        numeric = col if col.dtype.kind in "biuf" else pd.to_numeric(col, errors="coerce")
-        for lo, hi in meta.missing_ranges:
-            mask |= numeric.between(lo, hi)
-    return mask
 
 
 # --------------------------------------------------------------------------- rendering

@@ -100,6 +100,23 @@ class Labeller:
             return cls(enabled=True)
         return cls(read_schema_labels(path), enabled=True)
 
+    def with_file_labels(
+        self,
+        variable_labels: Mapping[str, str],
+        value_labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Labeller:
+        """A labeller where a delivered file's own variable and value labels come first."""
+        if not self.enabled:
+            return self
+        merged = dict(self._vars)
+        for name in set(variable_labels) | set(value_labels or {}):
+            old = merged.get(name, VariableLabels())
+            levels = {**old.levels, **(value_labels or {}).get(name, {})}
+            merged[name] = VariableLabels(
+                label=variable_labels.get(name) or old.label, levels=levels, type=old.type
+            )
+        return Labeller(merged, enabled=True)
+
     # ---- single names -------------------------------------------------------------
     def variable(self, name: str) -> str:
         """The label of variable ``name`` (raw name if unknown or disabled)."""

@@ -12,7 +12,7 @@ renderer also uses each cell's number and number format.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -151,7 +151,7 @@ class TableModel:
 def block_entries(result: FitResult, *, ame: bool, exp: bool, level: float) -> list[dict]:
     """Tidy rows of the chosen block (with exponentiation applied) as plain dicts."""
     tidy = result.tidy(level, ame=ame)
-    wanted = tidy["effect"] == "ame" if ame else tidy["effect"] != "ame"
+    wanted = tidy["effect"] == "ame" if ame else tidy["effect"].isin(("coefficient", "threshold"))
     rows = tidy[wanted].to_dict(orient="records")
     if exp:
         rows = [exponentiate(r) if r["effect"] == "coefficient" else r for r in rows]
@@ -325,6 +325,17 @@ def _notes(
     return tuple(notes)
 
 
+def result_variable_labels(results: Sequence[FitResult]) -> dict[str, str]:
+    """Variable labels of the raw files the results were fitted on (``extra``), first wins."""
+    out: dict[str, str] = {}
+    for r in results:
+        labels = r.extra.get("variable_labels") if isinstance(r.extra, Mapping) else None
+        if isinstance(labels, Mapping):
+            for k, v in labels.items():
+                out.setdefault(str(k), str(v))
+    return out
+
+
 def build_table(
     results: Sequence[FitResult],
     labels: Sequence[str] | None = None,
@@ -350,7 +361,7 @@ def build_table(
     TableModel
     """
     opts = options or TableOptions()
-    lab = labeller or Labeller(enabled=False)
+    lab = (labeller or Labeller(enabled=False)).with_file_labels(result_variable_labels(results))
     heads = (
         list(labels)
         if labels is not None
