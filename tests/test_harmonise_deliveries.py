@@ -177,7 +177,7 @@ def test_codebook_sheet_reads_one_sheet_of_a_workbook(tmp_path: Path) -> None:
     from test_harmonise_newsource import CROSSWALK, delivery
 
     from surveytk.codebook.loader import load_codebook, load_schema
-    from surveytk.paths import BUILTIN_SCHEMA
+    from surveytk.paths import BUILTIN_CODEBOOK_DIR as CODEBOOK_DIR
 
     d = delivery.__wrapped__(tmp_path)  # type: ignore[attr-defined]
     visits = pd.read_csv(d / "visits.csv")
@@ -185,7 +185,7 @@ def test_codebook_sheet_reads_one_sheet_of_a_workbook(tmp_path: Path) -> None:
     with pd.ExcelWriter(d / "Visits.XLSX") as xl:
         pd.DataFrame({"note": ["not the data"]}).to_excel(xl, sheet_name="readme", index=False)
         visits.to_excel(xl, sheet_name="Visits", index=False)
-    schema_text = BUILTIN_SCHEMA.read_text(encoding="utf-8")
+    schema_text = (CODEBOOK_DIR / "schema.yaml").read_text(encoding="utf-8")
     anchor = '      - {value: fi_moi, label: "Finnish Ministry of the Interior survey"}\n'
     schema_path = tmp_path / "schema.yaml"
     schema_path.write_text(schema_text.replace(

@@ -334,7 +334,8 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
     explicit = d.model_fields_set
     columns: dict[str, str | None] = {}
     notes: list[str] = []
-    for role in ("weights", "strata", "psu", "fpc"):
+    roles = ("weights",) if d.stages is not None else ("weights", "strata", "psu", "fpc")
+    for role in roles:
         name = getattr(d, role)
         columns[role] = design_column(data, name, required=role in explicit, role=role,
                                       where=where, context=f"model {m.name!r}: design ")
@@ -344,13 +345,7 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
     options = FitOptions(
         model=m.model,
         formula=m.formula,
-        weights=columns["weights"],
-        strata=columns["strata"],
-        psu=columns["psu"],
-        fpc=columns["fpc"],
-        lonely_psu=d.lonely_psu,
-        replicates=d.replicates,
-        reptype=d.reptype,
+        **{**d.options(data), **columns},  # stages, calibration ...; checked columns
         seed=None if d.replicates is None else seed,
         subpop=m.subpop,
         ame=m.ame,

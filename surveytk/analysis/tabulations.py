@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from surveytk.analysis.sample import design_column
 from surveytk.analysis.spec import TabulationSpec
 
 
@@ -20,12 +19,23 @@ def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: 
     from surveytk.report.labels import Labeller
     from surveytk.tabulate import render_tabulation, tabulate
 
+    options = tab.design.options(table)
+    if options.get("replicates") or options.get("reptype"):
+        from surveytk.errors import SpecError
+
+        raise SpecError(
+            f"tabulation {tab.name!r}: tabulations use linearised variance; drop "
+            "replicates/reptype from its design"
+        )
     result = tabulate(
         table,
         list(tab.by),
-        weights=design_column(table, "weight"),
-        strata=design_column(table, "stratum"),
-        psu=design_column(table, "psu"),
+        weights=options.pop("weights"),
+        strata=options.pop("strata"),
+        psu=options.pop("psu"),
+        fpc=options.pop("fpc"),
+        lonely_psu=options.pop("lonely_psu"),
+        design_options=options,
         threshold=threshold,
         reference=tab.reference,
         subpop=subpop,

@@ -195,6 +195,7 @@ def _frame_and_design(
     from surveytk.analysis_frame import load_analysis_frame
     from surveytk.design import SurveyDesign
     from surveytk.expr import definition_inputs, parse_condition, parse_definitions
+    from surveytk.models.api import design_columns
     from surveytk.models.options import FitOptions
 
     # SurveyDesign.from_options reads only the design fields of FitOptions; model and
@@ -204,9 +205,9 @@ def _frame_and_design(
     columns: list[str] | None = None
     if options.repweights is None:
         columns = list(request.variables())
-        for c in (options.weights, options.strata, options.psu, options.fpc):
-            if c:
-                columns.append(c)
+        if options.weights:
+            columns.append(options.weights)
+        columns.extend(design_columns(options))  # every stage, calibration variables
         if options.subpop:
             columns.extend(parse_condition(options.subpop).columns)
         columns = definition_inputs(definitions, list(dict.fromkeys(columns)))

@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 
 import click
 
-from surveytk.cli.options import analysis_data_options, design_options, sheet_option
+from surveytk.cli.options import (
+    analysis_data_options,
+    design_options,
+    replicate_options,
+    sheet_option,
+)
 from surveytk.models.options import MODEL_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,7 +86,6 @@ def model_options(func: F) -> F:
 
 # the vocabulary of FitOptions (a light module: dataclasses and typing only)
 _MODELS = MODEL_NAMES
-_REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
 
 @click.command(name="fit")
@@ -97,18 +101,8 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 @click.option(
     "--weights", metavar="COL", help="Sampling-weight column (zero weights are left out)."
 )
-@design_options(lonely_psu_default="fail")
-@click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex).")
-@click.option("--reptype", type=click.Choice(_REPTYPES), help="Type of the replicate weights.")
-@click.option("--rho", type=float, help="Fay's rho (with --reptype fay).")
-@click.option("--mse", is_flag=True, help="Centre replicates at the full-sample estimate.")
-@click.option(
-    "--replicates",
-    type=click.IntRange(min=2),
-    metavar="N",
-    help="Make N bootstrap replicates from the design (or jackknife with --reptype jk1/jkn).",
-)
-@click.option("--seed", type=int, metavar="S", help="Seed for --replicates.")
+@design_options()
+@replicate_options()
 @click.option(
     "--subpop",
     metavar="EXPR",

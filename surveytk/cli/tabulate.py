@@ -43,7 +43,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     metavar="COL",
     help=f"Weight column (default {DEFAULT_WEIGHT_COLUMN!r} if the file has it).",
 )
-@design_options(lonely_psu_default="adjust")
+@design_options()
 @click.option(
     "--dropna",
     is_flag=True,
@@ -95,10 +95,17 @@ def command(
     by: tuple[str, ...],
     weighted: bool,
     weights: str | None,
-    strata: str | None,
-    psu: str | None,
-    fpc: str | None,
+    strata: tuple[str, ...],
+    psu: tuple[str, ...],
+    fpc: tuple[str, ...],
     lonely_psu: str,
+    adjust_domain_lonely: bool,
+    calibrate: str | None,
+    calibration: str,
+    calibration_bounds: tuple[float, float] | None,
+    trim: tuple[float, float] | None,
+    nonresponse: str | None,
+    respondent: str | None,
     dropna: bool,
     subpop: str | None,
     define: tuple[str, ...],
@@ -122,6 +129,7 @@ def command(
     give away.
 
     Example: surveytk tabulate wodc.parquet --by origin_area --reference origin --strata stratum
+    --psu psu --lonely-psu adjust
     """
     from surveytk.analysis_frame import load_analysis_frame
     from surveytk.errors import DesignError, OutputError
@@ -162,6 +170,15 @@ def command(
         psu=psu,
         fpc=fpc,
         lonely_psu=lonely_psu,
+        design_options={
+            "adjust_domain_lonely": adjust_domain_lonely,
+            "calibrate": calibrate,
+            "calibration": calibration,
+            "calibration_bounds": calibration_bounds,
+            "trim": trim,
+            "nonresponse": nonresponse,
+            "respondent": respondent,
+        },
         weighted=weighted,
         threshold=threshold,
         dropna=dropna,

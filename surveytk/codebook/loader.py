@@ -155,12 +155,11 @@ def read_yaml(path: Path, *, error: type[SurveytkError] = CodebookError,
             check_aliases(node, path, error=error)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error(
-            f"{path.name}{line}: not valid YAML ({problem}); fix the syntax", file=str(path)
-        ) from None
+        from surveytk.codebook.suggest import describe_yaml_error
+
+        at, plain = describe_yaml_error(exc, text)
+        line = f":{at}" if at is not None else ""
+        raise error(f"{path.name}{line}: not valid YAML: {plain}", file=str(path)) from None
     except (ValueError, OverflowError) as exc:
         # the timestamp resolver accepts e.g. 2024-13-45, then datetime() refuses it
         raise error(
