@@ -32,7 +32,8 @@ def test_package_list_names_every_package() -> None:
         for p in (ROOT / "surveytk").rglob("__init__.py")
     }
     mapped = set(SETUPTOOLS["package-dir"])
-    assert set(SETUPTOOLS["packages"]) == found | mapped
+    assert set(SETUPTOOLS["packages"]) == found | mapped, (
+        "list every package in [tool.setuptools] packages of pyproject.toml")
     assert SETUPTOOLS["package-dir"] == {"surveytk._builtin.codebooks": "codebooks",
                                          "surveytk._builtin.analyses": "analyses"}
 
@@ -47,6 +48,12 @@ def test_package_data_covers_every_builtin_file(package: str) -> None:
     missed = [f for f in files if not any(fnmatch.fnmatch(f, g) and f.count("/") == g.count("/")
                                           for g in globs)]
     assert missed == []
+
+
+def test_no_data_file_in_the_code_is_left_out_of_the_wheel() -> None:
+    data = [p.relative_to(ROOT / "surveytk").as_posix() for p in (ROOT / "surveytk").rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert data == SETUPTOOLS["package-data"]["surveytk"] == ["py.typed"]
 
 
 def test_builtin_files_are_found_through_the_package() -> None:
