@@ -37,7 +37,7 @@ minimise the information lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -635,12 +635,17 @@ def mask_values(values: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
     return out
 
 
-def count_text(n: int, threshold: int) -> str:
+def count_text(n: int, threshold: int = DEFAULT_THRESHOLD) -> str:
     """A count for notes and messages: ``n`` (``1,234``), or ``fewer than {threshold}``.
 
     Counts of respondents under the disclosure threshold never appear in any output.
     """
     return f"fewer than {threshold}" if 0 < n < threshold else f"{n:,}"
+
+
+def counts_text(counts: Mapping[str, int], threshold: int = DEFAULT_THRESHOLD) -> str:
+    """``name: count`` pairs for notes (``age: fewer than 10, total: 1,234``); zeros left out."""
+    return ", ".join(f"{k}: {count_text(int(v), threshold)}" for k, v in counts.items() if v)
 
 
 def suppression_note(threshold: int) -> str:

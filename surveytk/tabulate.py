@@ -38,6 +38,7 @@ from surveytk.disclosure import (
     SUPPRESSED_MARKER,
     Suppression,
     check_threshold,
+    count_text,
     mask_values,
     suppress_counts,
     suppress_table,
@@ -473,14 +474,18 @@ def tabulate(
         notes.append(f"Shares within the domain {subpop} (the full design kept for the "
                      "variance).")
     if design.n_zero_weight:
-        notes.append(f"{design.n_zero_weight} respondents with weight 0 are not counted.")
+        notes.append(
+            f"{count_text(design.n_zero_weight, threshold)} respondents with weight 0 are not "
+            "counted."
+        )
     keep = np.ones(design.n, dtype=bool)
     if dropna:
         for name in names:
             miss = np.asarray(df[name].isna().to_numpy(), dtype=bool) & design.domain
             if miss.any():
                 notes.append(
-                    f"{int(miss.sum())} respondents with missing {name} left out (--dropna)."
+                    f"{count_text(int(miss.sum()), threshold)} respondents with missing {name} "
+                    "left out (--dropna)."
                 )
             keep &= ~np.asarray(df[name].isna().to_numpy(), dtype=bool)
         design = design.subset(keep, label="--dropna")

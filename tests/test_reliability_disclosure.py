@@ -127,7 +127,7 @@ def test_codebook_docs_frequencies_suppress_with_complements() -> None:
 #: planted in the deliveries below; none may appear in any message
 SENTINEL_IDS = ("HHSENT7391", "73914682")
 SENTINEL_VALUES = ("ZZSENTINEL", "SENTINELDATE", "187", "-0.4242", "19451", "3021", "4711",
-                   "1873")
+                   "1873", "ZZFREETEXT", "ZZCOUNTRYTEXT")
 
 
 def _csv_edit(name: str, edit: Callable[[pd.DataFrame], None]) -> Callable[[Path], None]:
@@ -176,6 +176,9 @@ DAMAGES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "text that is no date": ("fi_moi", _sav_edit(_set("resp_date", "SENTINELDATE"))),
     "arrival in the future": ("fi_moi", _sav_edit(_set("q5", 3021.0))),
     "children out of range": ("fi_moi", _sav_edit(_set("q8", 1873.0))),
+    "free text in a mapped text column": (
+        "unhcr_ris", _csv_edit(HH, _set("q_employment", "ZZFREETEXT typed by one person"))),
+    "free text in a looked-up column": ("unhcr_ris", _csv_edit(HH, _set("country", "ZZCOUNTRYTEXT"))),
 }
 CODEBOOK = {"unhcr_ris": "unhcr_ris_r6", "fi_moi": "fi_moi_2025"}
 
@@ -261,3 +264,51 @@ def test_model_and_design_errors_never_show_row_values() -> None:
     assert len(messages) >= 3
     leaks = [s for m in messages for s in ("-0.4242", "HHSENT7391") if s in m]
     assert not leaks, messages
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def _small_counts(text: str) -> list[str]:
+    """Counts under the threshold in a note: digits followed by a word about rows/people."""
+    return [m for m in re.findall(r"(?<![\w.])(\d+)(?= (?:respondent|row))", text)
+            if int(m) < THRESHOLD]
+
+
+def _three_missing(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({
+        "y": rng.integers(0, 2, n).astype(float),
+        "age": rng.uniform(20, 60, n),
+        "grp": rng.choice(["a", "b"], n),
+        "w": rng.uniform(0.5, 2, n),
+    })
+    df.loc[:2, "age"] = np.nan
+    df.loc[:2, "grp"] = None
+    df.loc[3:4, "w"] = 0.0
+    return df
+
+
+def test_notes_never_show_a_count_under_the_threshold() -> None:
+    from surveytk.cli.fit import _short_summary
+    from surveytk.models.api import fit
+    from surveytk.tabulate import tabulate
+
+    df = _three_missing()
+    tab = tabulate(df, ["grp"], weights="w", dropna=True, threshold=THRESHOLD)
+    notes = " ".join(tab.notes)
+    assert "left out (--dropna)" in notes and "weight 0" in notes, notes
+    assert not _small_counts(notes), notes
+    result = fit(df, model="logit", formula="y ~ age + C(grp)", weights="w")
+    for text in (result.summary(), _short_summary(result)):
+        assert "rows left out" in text
+        assert "fewer than 10" in text and not re.search(r"age:? 3\b", text), text
+    with pytest.raises(SurveytkError) as err:
+        fit(df.assign(age=np.nan), model="logit", formula="y ~ age", weights="w")
+    assert "rows missing per column" in str(err.value)
+    assert not re.search(r"\bw:? [1-9]\b", str(err.value)), str(err.value)
+
+
+def test_the_note_scanner_would_catch_a_small_count() -> None:
+    assert _small_counts("3 respondents with missing age left out") == ["3"]
+    assert _small_counts("fewer than 10 respondents with missing age; 12 rows") == []

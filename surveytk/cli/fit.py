@@ -192,6 +192,7 @@ def _summary_any(result: object) -> str:
 
 def _short_summary(result: object) -> str:
     """Header lines and the coefficient table (no AMEs, which are in the file)."""
+    from surveytk.disclosure import counts_text
     from surveytk.models.results import FitResult
 
     assert isinstance(result, FitResult)
@@ -203,9 +204,7 @@ def _short_summary(result: object) -> str:
         + (f", df = {result.df_resid:g}" if result.df_resid is not None else ""),
     ]
     if any(result.dropped.values()):
-        head.append(
-            "rows left out: " + ", ".join(f"{k} {v}" for k, v in result.dropped.items() if v)
-        )
+        head.append("rows left out: " + counts_text(result.dropped))
     t = result.tidy(ame=False, tests=False)[["term", "y_level", "estimate", "std_error", "p_value"]]
     if not t["y_level"].astype(bool).any():
         t = t.drop(columns="y_level")

@@ -46,6 +46,23 @@ def code_text(code: object) -> str:
     return str(code)
 
 
+def shown_text_values(values: list[object], counts: list[int], threshold: int) -> list[str]:
+    """Source values for a message: numbers as codes; a text value only if at least
+    ``threshold`` rows hold it (free text typed by a few respondents can identify them),
+    the rest summed up as ``N other text values (not shown)``."""
+    shown: list[str] = []
+    hidden = 0
+    for v, n in zip(values, counts, strict=True):
+        if isinstance(v, str) and n < threshold:
+            hidden += 1
+        else:
+            shown.append(code_text(v))
+    if hidden:
+        what = "text value" if hidden == 1 else "text values"
+        shown.append(f"{hidden} {what} held by fewer than {threshold} rows each (not shown)")
+    return shown
+
+
 def plain_value(value: object) -> Any:
     """A cell value as a plain JSON type (numpy scalars unwrapped, dates as ISO text)."""
     if isinstance(value, np.generic):

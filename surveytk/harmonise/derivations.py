@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ProblemList
 from surveytk.harmonise.column import (
     REASON_CODE,
@@ -29,6 +30,7 @@ from surveytk.harmonise.column import (
     map_uniques,
     normalise_text,
     numeric,
+    shown_text_values,
 )
 
 
@@ -382,7 +384,7 @@ def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
         combos = pd.DataFrame({c.origin: k[unmatched] for c, k in zip(cols, raw, strict=True)})
         counts = combos.value_counts().sort_index()
         names = [str(c) for c in combos.columns]
-        shown = "; ".join(f"{dict(zip(names, _as_tuple(k), strict=True))}: {v}"
+        shown = "; ".join(f"{_combo_text(names, _as_tuple(k), int(v))}: {count_text(int(v))}"
                           for k, v in counts.items())
         ctx.problems.add(
             f"{cols[0].file or ''}: combination of {[c.origin for c in cols]} not covered by "
@@ -394,6 +396,12 @@ def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     else:
         out = pd.Series(np.append(np.asarray(targets, dtype=object), [None])[target_code])
     return Col(values=out, reason=reason, origin="derive:combine")
+
+
+def _combo_text(names: list[str], values: tuple[object, ...], n: int) -> str:
+    """``{'a': 1, 'b': 'x'}`` with text values held by too few rows not shown."""
+    parts = [shown_text_values([v], [n], DEFAULT_THRESHOLD)[0] for v in values]
+    return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(names, parts, strict=True)) + "}"
 
 
 def _as_tuple(key: object) -> tuple[object, ...]:
@@ -448,9 +456,10 @@ def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     miss = ok & (row_codes < 0)
     out = pd.Series(pd.Categorical.from_codes(row_codes, categories=pd.Index(cats, dtype=object)))
     if miss.any():
-        bad_u = np.zeros(len(originals), dtype=bool)
-        bad_u[inverse[miss]] = True
-        bad = sorted({code_text(u) for u in originals[bad_u]})
+        n_u = np.bincount(inverse[miss], minlength=len(originals))
+        bad_i = sorted(np.flatnonzero(n_u), key=lambda i: code_text(originals[i]))
+        bad = shown_text_values([originals[i] for i in bad_i], [int(n_u[i]) for i in bad_i],
+                                DEFAULT_THRESHOLD)
         labels = _labels_for(src, bad)
         ref = str(args["input"])
         if ref.startswith("$"):
@@ -548,7 +557,8 @@ def date_parse(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     bad = (reason == VALID) & dates.isna().to_numpy()
     if bad.any():
         ctx.problems.add(
-            f"{src.file or ''}: {src.origin}: {int(bad.sum())} values are not dates in format "
+            f"{src.file or ''}: {src.origin}: "
+            f"{count_text(int(bad.sum()))} values are not dates in format "
             f"{args.get('format', 'ISO')!r}; fix the format in {ctx.where(target)}",
             variable=src.origin,
         )
@@ -624,7 +634,7 @@ def roster_value(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Co
     if unmatched.any():
         if rule == "error":
             ctx.problems.add(
-                f"{view.alias}: {int(unmatched.sum())} respondents have no roster line "
+                f"{view.alias}: {count_text(int(unmatched.sum()))} respondents have no roster line "
                 f"{col_name} = {args['line']}; fix the files or set join.unmatched in "
                 f"{ctx.where(target)}"
             )

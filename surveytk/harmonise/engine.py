@@ -21,6 +21,7 @@ import pandas as pd
 from surveytk.codebook.labels import compare_label
 from surveytk.codebook.loader import Codebook, load_codebook
 from surveytk.codebook.model import MISSING_REASONS, SchemaVariable, VariableSpec
+from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import CodebookError, HarmoniseError, ProblemList
 from surveytk.harmonise.audit import ValueCounts, build_audit
 from surveytk.harmonise.coerce import Implausible, coerce
@@ -221,6 +222,15 @@ def finish(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
     return Col(values=typed, reason=reason, origin=col.origin, meta=col.meta, file=col.file)
 
 
+def _shown_value(code: object, label: str | None, n_rows: int, numeric: bool) -> str:
+    """How a source value appears in a message: codes and labelled values as they are;
+    a text value only if at least the disclosure threshold of rows hold it (free text
+    typed by a few respondents can identify them)."""
+    if numeric or label or n_rows >= DEFAULT_THRESHOLD:
+        return f"value {code_text(code)!s}" + (f" ({label!r})" if label else "")
+    return f"text value (held by fewer than {DEFAULT_THRESHOLD} rows; not shown)"
+
+
 def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.ndarray,
               counts: dict[str, ValueCounts]) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Send every source code to a common value or a reason; collect unmapped codes.
@@ -263,11 +273,13 @@ def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.
         for b in bad:
             code = col.values[np.flatnonzero(codes == b)[0]]
             label = _label_of(col, code)
+            shown = _shown_value(code, label, int(n_bad[b]), numeric)
             ctx.problems.add(
-                f"{col.file or col.origin}: {col.origin} value {code_text(code)!s}"
-                f"{f' ({label!r})' if label else ''} in {int(n_bad[b])} rows is not in the map "
+                f"{col.file or col.origin}: {col.origin} {shown}"
+                f" in {count_text(int(n_bad[b]))} rows is not in the map "
                 f"of {name}; add it to {ctx.book.where('variables', name, 'map')}",
-                file=col.file, variable=col.origin, value=code_text(code),
+                file=col.file, variable=col.origin,
+                value=code_text(code) if shown.startswith("value ") else None,
             )
     if spec.check_labels and col.meta is not None and col.meta.value_labels:
         _check_map_labels(ctx, name, spec, col, set(uniques.tolist()) if numeric else set())
@@ -483,14 +495,16 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: Prob
             missing_rows &= ~dl.reported_rows  # already reported as unmatched
         if not var.nullable and missing_rows.any():
             n_missing = int(missing_rows.sum())
-            problems.add(f"{name} may not be missing but is missing in {n_missing} rows; "
+            problems.add(f"{name} may not be missing but is missing in "
+                         f"{count_text(n_missing)} rows; "
                          f"fix {book.where('variables', name)}", variable=name)
     ids = ctx.done["respondent_id"].values
     dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
     if dup.any():
         problems.add(
-            f"{frames[cw.base].file.path}: {int(dup.sum())} rows share a respondent_id with "
-            f"another row ({int(ids[dup].nunique())} ids); the base file "
+            f"{frames[cw.base].file.path}: {count_text(int(dup.sum()))}"
+            f" rows share a respondent_id with "
+            f"another row ({count_text(int(ids[dup].nunique()))} ids); the base file "
             f"{cw.files[cw.base].path} must have one row per respondent and wave",
             variable="respondent_id",
         )

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import ModelError, OutputError, SurveytkError
 from surveytk.models.formula import _level_text, _observed_levels
 from surveytk.models.options import FitOptions
@@ -158,7 +159,8 @@ def _relabel(
     readable = f"{column} == {text!r}" if not subpop else f"({subpop}) & {column} == {text!r}"
     notes: tuple[str, ...] = res.notes
     if n_missing:
-        notes = (*notes, f"{n_missing} row(s) with {column} missing belong to no domain")
+        notes = (*notes, f"{count_text(n_missing)}"
+                         f" row(s) with {column} missing belong to no domain")
     return dataclasses.replace(
         res, design=dataclasses.replace(res.design, subpop=readable), notes=notes
     )

@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import counts_text
 from surveytk.errors import FormulaError
 from surveytk.expr import Evaluator, Vec, frame_resolver, vec_to_series
 from surveytk.lexer import close_matches_hint
@@ -681,7 +682,7 @@ def build_model_frame(
     if not mask.any():
         raise FormulaError(
             f"no row of the data is complete on the columns of {parsed.text!r}; "
-            "rows missing per column: " + ", ".join(f"{k} {v}" for k, v in dropped.items())
+            "rows missing per column: " + counts_text(dropped)
         )
 
     labels = _value_labels(data)

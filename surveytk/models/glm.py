@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
 from surveytk.models.binary import BinaryProblem, prepare_binary
 from surveytk.models.categorical import design_covariance
@@ -68,7 +69,7 @@ def _offset(problem: BinaryProblem, data: pd.DataFrame, options: FitOptions) -> 
         raise ModelError(f"offset {col!r}: rows do not line up with the model frame")
     if not np.isfinite(raw).all():
         raise ModelError(
-            f"{col!r}: {int((~np.isfinite(raw)).sum())} used row(s) are not numbers; "
+            f"{col!r}: {count_text(int((~np.isfinite(raw)).sum()))} used row(s) are not numbers; "
             "an offset must be numeric",
             variable=col,
         )
@@ -76,7 +77,8 @@ def _offset(problem: BinaryProblem, data: pd.DataFrame, options: FitOptions) -> 
         return raw
     if np.any(raw <= 0):
         raise ModelError(
-            f"--exposure {col}: {int(np.sum(raw <= 0))} used row(s) are zero or negative; "
+            f"--exposure {col}: {count_text(int(np.sum(raw <= 0)))}"
+            f" used row(s) are zero or negative; "
             "an exposure must be positive (its log is the offset)",
             variable=col,
         )

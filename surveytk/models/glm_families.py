@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
 from surveytk.models.irls import _solve, check_rank
 from surveytk.models.kernel import KernelFit
@@ -94,13 +95,13 @@ def _check_outcome(model: str, y: np.ndarray, w: np.ndarray) -> None:
     if model == "gamma" and np.any(yp <= 0):
         raise ModelError(
             "gamma: the outcome must be positive on every used row; "
-            f"{int(np.sum(yp <= 0))} row(s) are zero or negative",
+            f"{count_text(int(np.sum(yp <= 0)))} row(s) are zero or negative",
             reason="outcome_range",
         )
     if model != "gamma" and np.any(yp < 0):
         raise ModelError(
             f"{model}: a count outcome cannot be negative; "
-            f"{int(np.sum(yp < 0))} row(s) are below 0",
+            f"{count_text(int(np.sum(yp < 0)))} row(s) are below 0",
             reason="outcome_range",
         )
     if np.all(yp == yp[0]):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
 from surveytk.models.options import FitOptions
 from surveytk.models.results import DesignSummary, EffectBlock, FitResult
@@ -79,7 +80,8 @@ def _panel_index(sub: pd.DataFrame, entity: str, time: str) -> pd.MultiIndex:
     index = pd.MultiIndex.from_arrays([ent, tim])
     if index.has_duplicates:
         raise ModelError(
-            f"panel: {int(index.duplicated().sum())} rows repeat an ({entity}, {time}) pair; "
+            f"panel: {count_text(int(index.duplicated().sum()))}"
+            f" rows repeat an ({entity}, {time}) pair; "
             "a panel needs one row per entity and period — deduplicate or pick another --time",
             variable=time,
         )

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import counts_text
 from surveytk.errors import OutputError
 
 TIDY_COLUMNS: tuple[str, ...] = (
@@ -285,9 +286,7 @@ class FitResult:
             + (f", df = {self.df_resid:g}" if self.df_resid is not None else ""),
         ]
         if self.dropped:
-            lines.append(
-                "rows left out: " + ", ".join(f"{k}: {v}" for k, v in self.dropped.items())
-            )
+            lines.append("rows left out: " + counts_text(self.dropped))
         lines.append(t.drop(columns="model").to_string(index=False, float_format="%.6g"))
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)

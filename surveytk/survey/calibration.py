@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
 
 INTERCEPT = "(Intercept)"
@@ -276,7 +277,8 @@ def _values(data: pd.DataFrame, var: str, active: np.ndarray, source: str) -> pd
     missing = np.asarray(s.isna().to_numpy(), dtype=bool) & active
     if missing.any():
         raise DesignError(
-            f"calibration variable {var!r} is missing in {int(missing.sum())} rows with a "
+            f"calibration variable {var!r} is missing in {count_text(int(missing.sum()))}"
+            f" rows with a "
             "positive weight; every calibrated row needs a value (fix the data or leave "
             "those rows out)",
             variable=var,

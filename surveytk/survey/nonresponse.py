@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
 
 
@@ -122,7 +123,8 @@ def plan_nonresponse(
         missing = np.asarray(s.isna().to_numpy(), dtype=bool) & sampled
         if missing.any():
             raise DesignError(
-                f"nonresponse: {name!r} is missing in {int(missing.sum())} sampled rows; every "
+                f"nonresponse: {name!r} is missing in {count_text(int(missing.sum()))}"
+                f" sampled rows; every "
                 "sampled row needs a class and a response status",
                 variable=name,
             )
@@ -134,7 +136,7 @@ def plan_nonresponse(
     if not bool(ok.all()):
         raise DesignError(
             f"nonresponse: respondent indicator {respondent!r} must be 0/1 (or False/True); "
-            f"{int((~ok).sum())} sampled rows have another value",
+            f"{count_text(int((~ok).sum()))} sampled rows have another value",
             variable=respondent,
         )
     codes = np.asarray(pd.factorize(cls.where(sampled), sort=False)[0], dtype=np.int64)

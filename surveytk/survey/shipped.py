@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
 from surveytk.survey.options import REP_TYPES, check_choice
 
@@ -54,7 +55,8 @@ def read_shipped(
     bad = ~np.isfinite(mat) | (mat < 0)
     if bad.any():
         raise DesignError(
-            f"replicate weights {pattern!r}: {int(bad.any(axis=1).sum())} rows have missing "
+            f"replicate weights {pattern!r}: {count_text(int(bad.any(axis=1).sum()))}"
+            f" rows have missing "
             "or negative values; fix the file",
             variable=pattern,
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
 
 
@@ -82,7 +83,8 @@ def _factor(s: pd.Series, name: str, role: str) -> np.ndarray:
     missing = np.asarray(s.isna().to_numpy(), dtype=bool)
     if missing.any():
         raise DesignError(
-            f"{role} column {name!r} has {int(missing.sum())} missing values; every row "
+            f"{role} column {name!r} has {count_text(int(missing.sum()))}"
+            f" missing values; every row "
             f"needs a {role} (fix the file or leave those rows out before fitting)",
             variable=name,
         )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
 from surveytk.survey.stages import Stage
 
@@ -43,7 +44,7 @@ def check_weights(data: pd.DataFrame, weights: str | None) -> np.ndarray:
     missing = ~np.isfinite(w)
     if missing.any():
         raise DesignError(
-            f"weights must be present; {int(missing.sum())} rows have a missing weight "
+            f"weights must be present; {count_text(int(missing.sum()))} rows have a missing weight "
             f"({weights}). Drop them in the sample rules or fix the file.",
             variable=weights,
             reason="missing_weight",
@@ -51,7 +52,7 @@ def check_weights(data: pd.DataFrame, weights: str | None) -> np.ndarray:
     negative = w < 0
     if negative.any():
         raise DesignError(
-            f"weights must be positive; {int(negative.sum())} rows have weight < 0 "
+            f"weights must be positive; {count_text(int(negative.sum()))} rows have weight < 0 "
             f"({weights}). Drop them in the sample rules or fix the file.",
             variable=weights,
             reason="negative_weight",
