@@ -105,3 +105,27 @@ def close_matches_hint(name: str, columns: Iterable[object]) -> str:
     """``"; close matches: a, b"`` for up to three columns like ``name``, else ``""``."""
     close = difflib.get_close_matches(name, [str(c) for c in columns], n=3, cutoff=0.6)
     return f"; close matches: {', '.join(close)}" if close else ""
+
+
+#: limits of formulas, conditions and definitions: longer or deeper text is refused
+#: before parsing (the parsers recurse once per bracket level)
+MAX_EXPRESSION_CHARS = 100_000
+MAX_NESTING = 40
+
+
+def check_expression_size(text: str, *, what: str, error: Callable[..., Exception]) -> None:
+    """Refuse ``text`` longer than :data:`MAX_EXPRESSION_CHARS` or nested deeper than
+    :data:`MAX_NESTING` brackets, with one clear ``error``."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise error(f"{what} is {len(text):,} characters long; at most "
+                    f"{MAX_EXPRESSION_CHARS:,} are allowed", reason="too_large")
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise error(f"{what} nests brackets {deepest} deep; at most {MAX_NESTING} levels are "
+                    "allowed (remove redundant parentheses)", reason="too_large")

@@ -10,8 +10,9 @@ installs all find them. Users' own codebooks are found through the search path o
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from surveytk.errors import OutputError, SpecError, SurveytkError
 
@@ -35,6 +36,42 @@ BUILTIN_SOURCES_DIR = BUILTIN_CODEBOOK_DIR / "sources"
 BUILTIN_LOOKUP_DIR = BUILTIN_CODEBOOK_DIR / "lookups"
 #: built-in analysis specs (``surveytk run NAME``)
 BUILTIN_ANALYSES_DIR = _package_folder("surveytk._builtin.analyses")
+
+
+#: names built into paths from spec or codebook content (sources, lookup tables, files)
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+#: the same for a relative path of such names, ``/``-separated (a file in a subfolder)
+_PART = r"[A-Za-z0-9][A-Za-z0-9_.\- ]{0,127}"
+SAFE_RELATIVE = re.compile(rf"{_PART}(/{_PART}){{0,7}}")
+
+
+def check_safe_name(name: str, *, what: str, error: type[SurveytkError] = SurveytkError,
+                    subfolders: bool = False) -> str:
+    """``name`` if it is a safe file name (or ``a/b`` with ``subfolders``); else ``error``.
+
+    Safe: letters, digits, ``_ . -`` (and spaces inside a relative path), starting with a
+    letter or digit, no ``..`` part: nothing that can reach out of its folder.
+    """
+    pattern = SAFE_RELATIVE if subfolders else SAFE_NAME
+    text = str(name)
+    parts = PurePosixPath(text).parts
+    if not pattern.fullmatch(text) or ".." in parts or any(p.endswith(".") for p in parts):
+        raise error(f"{what} {text!r} is not a safe name: use letters, digits, _ . -"
+                    + (" and / between folders" if subfolders else "")
+                    + ", no absolute path and no '..'", value=text, reason="unsafe_name")
+    return text
+
+
+def inside_folder(folder: Path, name: str, *, what: str,
+                  error: type[SurveytkError] = SurveytkError, subfolders: bool = False) -> Path:
+    """``folder / name``, refused unless ``name`` is safe and the path (symlinks
+    followed) stays inside ``folder``; checked before anything is read or written."""
+    check_safe_name(name, what=what, error=error, subfolders=subfolders)
+    path = folder / name
+    if not _inside(path.resolve(), folder.resolve()):
+        raise error(f"{what} {name!r} leads out of {folder} (a symbolic link?); keep it "
+                    "inside the folder", file=str(path), reason="unsafe_name")
+    return path
 
 
 def _inside(path: Path, folder: Path) -> bool:

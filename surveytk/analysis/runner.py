@@ -393,6 +393,18 @@ def check_table_formats(formats: Sequence[str]) -> tuple[str, ...]:
     return tuple(formats)
 
 
+def _check_out_dir(spec: AnalysisSpec, spec_path: Path, data_dir: Path | None,
+                   out: Path) -> None:
+    """Refuse an output folder that is (inside) a delivery folder or an input file."""
+    from surveytk.io.atomic import check_not_input
+
+    deliveries = [_resolve(i.input_dir, data_dir, spec_path) for i in spec.inputs
+                  if i.input_dir is not None]
+    files = [_resolve(i.harmonised, data_dir, spec_path) for i in spec.inputs
+             if i.harmonised is not None]
+    check_not_input(out, [*files, spec_path], deliveries)
+
+
 def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
                  out_dir: str | Path = "surveytk-out", step: Step | None = None,
                  table_formats: Sequence[str] = ()) -> RunSummary:
@@ -416,6 +428,7 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
     formats = check_table_formats(table_formats)
     spec = load_spec(spec_path)
     out = Path(out_dir)
+    _check_out_dir(spec, spec_path, Path(data_dir) if data_dir else None, out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
     stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))

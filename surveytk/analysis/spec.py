@@ -30,7 +30,7 @@ class _Strict(BaseModel):
 class InputSpec(_Strict):
     """One source: a codebook and the folder of its raw files, or a harmonised file."""
 
-    source: str
+    source: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
     codebook: str | None = None
     input_dir: str | None = None
     harmonised: str | None = None

@@ -91,10 +91,14 @@ def new(source: str, out: str | None, folders: tuple[str, ...], name: str | None
     (from, question from the variable label, map from the value labels)."""
     from surveytk.codebook.draft import draft_crosswalk
     from surveytk.errors import OutputError
-    from surveytk.io.atomic import write_text_atomic
+    from surveytk.io.atomic import check_not_input, write_text_atomic
     from surveytk.paths import refuse_builtin_target
 
     names = [c.strip() for item in chosen for c in item.split(",") if c.strip()] or None
+    delivered = [Path(f) for f in files]
+    deliveries = {p.parent for p in delivered}
+    for target in [*([Path(out)] if out is not None else []), *map(Path, folders[:1])]:
+        check_not_input(target, delivered, deliveries)
     if folders:
         from surveytk.codebook.author import new_source
 

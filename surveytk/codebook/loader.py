@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from surveytk.codebook.model import Crosswalk, Schema, VariableSpec
 from surveytk.codebook.search import SearchPath, codebook_home, search_path
 from surveytk.errors import CodebookError, ProblemList, SurveytkError
-from surveytk.paths import BUILTIN_SCHEMA
+from surveytk.paths import BUILTIN_SCHEMA, check_safe_name, inside_folder
 
 SCHEMA_PATH = BUILTIN_SCHEMA
 LinePath = tuple[str, ...]
@@ -133,6 +133,30 @@ def _walk(node: yaml.Node, path: LinePath, lines: dict[LinePath, int], problems:
             _walk(item, ipath, lines, problems, file)
 
 
+#: deepest nesting of mappings and lists in a codebook or spec (they use under ten)
+MAX_YAML_DEPTH = 50
+
+
+def _check_depth(node: yaml.Node, path: Path, *, error: type[SurveytkError], what: str) -> None:
+    """Refuse a document nested deeper than :data:`MAX_YAML_DEPTH` (walked without recursion,
+    before anything else recurses over it)."""
+    stack: list[tuple[yaml.Node, int]] = [(node, 1)]
+    seen: set[int] = set()
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_YAML_DEPTH:
+            raise error(f"{path.name}:{current.start_mark.line + 1}: nested more than "
+                        f"{MAX_YAML_DEPTH} levels deep; a {what} file has a few levels of "
+                        "mappings and lists", file=str(path))
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            stack.extend((v, depth + 1) for _, v in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((v, depth + 1) for v in current.value)
+
+
 def read_yaml(path: Path, *, error: type[SurveytkError] = CodebookError,
               what: str = "codebook") -> YamlDocument:
     """Read a YAML file safely, recording key lines; raise ``error`` if it is not YAML.
@@ -152,6 +176,7 @@ def read_yaml(path: Path, *, error: type[SurveytkError] = CodebookError,
         loader = CodebookLoader(text)
         node = loader.get_single_node()
         if node is not None:
+            _check_depth(node, path, error=error, what=what)
             check_aliases(node, path, error=error)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
@@ -160,6 +185,10 @@ def read_yaml(path: Path, *, error: type[SurveytkError] = CodebookError,
         at, plain = describe_yaml_error(exc, text)
         line = f":{at}" if at is not None else ""
         raise error(f"{path.name}{line}: not valid YAML: {plain}", file=str(path)) from None
+    except RecursionError:
+        # the YAML composer recurses once per nesting level (``[[[[...]]]]``)
+        raise error(f"{path.name}: nested more than {MAX_YAML_DEPTH} levels deep; a {what} file "
+                    "has a few levels of mappings and lists", file=str(path)) from None
     except (ValueError, OverflowError) as exc:
         # the timestamp resolver accepts e.g. 2024-13-45, then datetime() refuses it
         raise error(
@@ -251,8 +280,19 @@ class Codebook:
         return self.document.where(tuple(loc))
 
     def lookup_path(self, table: str) -> Path | None:
-        """``lookups/<table>`` of the first folder on the search path that has it."""
-        return next((d / table for d in self.lookup_dirs if (d / table).is_file()), None)
+        """``lookups/<table>`` of the first folder on the search path that has it.
+
+        Raises
+        ------
+        CodebookError
+            ``table`` is no safe file name (a path, ``..``) or is a link out of its folder.
+        """
+        check_safe_name(table, what=f"{self.path.name}: lookup table", error=CodebookError)
+        for d in self.lookup_dirs:
+            if (d / table).is_file():
+                return inside_folder(d, table, what=f"{self.path.name}: lookup table",
+                                     error=CodebookError)
+        return None
 
 
 def is_codebook_path(name_or_path: str | Path) -> bool:

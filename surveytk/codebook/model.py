@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: Why a harmonised value is missing (DESIGN.md); codes 1..6 in the engine, 0 = valid.
 MISSING_REASONS: tuple[str, ...] = (
@@ -118,6 +118,18 @@ class FileSpec(_Strict):
     keys: tuple[str, ...] = ()
     unit: str | None = None
     join: JoinSpec | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _safe_path(cls, value: str) -> str:
+        """A path relative to the delivery folder: safe names, no absolute path, no '..'."""
+        from surveytk.errors import SurveytkError
+        from surveytk.paths import check_safe_name
+
+        try:
+            return check_safe_name(value, what="file path", subfolders=True)
+        except SurveytkError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class MapEntry(_Strict):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from surveytk.codebook.model import Crosswalk, DeriveSpec, SchemaVariable, VariableSpec
 from surveytk.codebook.suggest import did_you_mean
+from surveytk.codebook.template import template_fields
 from surveytk.errors import Problem
 
 if TYPE_CHECKING:
@@ -159,6 +160,11 @@ def _check_derive(book: Codebook, loc: tuple[Any, ...], derive: DeriveSpec, targ
             spec = book.crosswalk.files.get(str(value))
             if spec is None or spec.join is None or not spec.join.many:
                 out.append(_problem(book, aloc, f"{value!r} is not a one-to-many (roster) file"))
+        elif arg == "label_format":
+            try:
+                template_fields(str(value))
+            except ValueError as exc:
+                out.append(_problem(book, aloc, str(exc)))
         elif arg == "table" and book.lookup_path(str(value)) is None:
             tables = sorted({p.name for d in book.lookup_dirs for p in Path(d).glob("*.csv")})
             out.append(_problem(book, aloc, f"lookup table {value!r} not found in "

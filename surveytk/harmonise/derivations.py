@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from surveytk.codebook.template import fill_template
 from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ProblemList
 from surveytk.harmonise.column import (
@@ -527,7 +528,7 @@ def _check_lookup_labels(
         if row is None:
             continue
         if "label_format" in args:
-            expected = str(args["label_format"]).format(**{str(k): v for k, v in row.items()})
+            expected = fill_template(str(args["label_format"]), {str(k): v for k, v in row.items()})
         else:
             expected = str(row[str(args["label_column"])])
         msg = compare_label(code, str(label), expected)

@@ -19,6 +19,7 @@ from surveytk.codebook.loader import Codebook
 from surveytk.errors import ProblemList, ReadError
 from surveytk.harmonise.column import map_uniques, normalise_text
 from surveytk.io.labelled import LabelledFrame, VariableMeta
+from surveytk.paths import inside_folder
 
 
 @dataclass
@@ -118,6 +119,10 @@ def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFr
     absent: list[str] = []
     for alias, spec in cw.files.items():
         found = delivered_path(base, spec.path)
+        if found is not None:
+            # a symbolic link in the delivery may not lead out of it
+            inside_folder(base, str(found.relative_to(base)), what=f"{book.path.name}: file",
+                          error=ReadError, subfolders=True)
         if found is None:
             absent.append(str(base / spec.path))
         else:

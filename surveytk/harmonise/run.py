@@ -38,8 +38,8 @@ def harmonise_to_file(codebook: str | Path, input_dir: str | Path, out: str | Pa
     audit_path = Path(audit) if audit is not None else out_path.with_name(
         out_path.name + ".audit.json")
     inputs = [Path(input_dir) / f.path for f in book.crosswalk.files.values()]
-    check_not_input(out_path, inputs)
-    check_not_input(audit_path, inputs)
+    check_not_input(out_path, inputs, [input_dir])
+    check_not_input(audit_path, inputs, [input_dir])
     result = harmonise(book, input_dir, strict=strict)
     write_table(result.table, out_path, fmt=fmt, provenance=result.provenance,
                 schema=book.schema)

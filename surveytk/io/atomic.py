@@ -22,13 +22,28 @@ def _umask() -> int:
     return mask
 
 
-def check_not_input(target: Path, inputs: Iterable[Path]) -> None:
-    """Refuse to write ``target`` if it is one of ``inputs``."""
+def check_not_input(target: Path, inputs: Iterable[Path],
+                    deliveries: Iterable[str | os.PathLike[str]] = ()) -> None:
+    """Refuse to write ``target`` if it is one of ``inputs`` or lies in a delivery folder.
+
+    ``deliveries``: folders of delivered (raw) files, e.g. ``--input-dir`` or the folders
+    of the files ``codebook new`` drafts from; nothing is ever written into them.
+    Symbolic links are followed, so a link cannot route a write onto an input.
+    """
+    target = Path(target)
     resolved = target.resolve()
     for p in inputs:
         if Path(p).resolve() == resolved:
             raise OutputError(
                 f"{target}: refusing to overwrite an input file; choose another output path",
+                file=str(target),
+            )
+    for d in deliveries:
+        folder = Path(d).resolve()
+        if resolved == folder or folder in resolved.parents:
+            raise OutputError(
+                f"{target}: refusing to write into the delivery folder {d}; choose an output "
+                "path outside it (deliveries stay as delivered)",
                 file=str(target),
             )
 

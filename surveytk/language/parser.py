@@ -23,7 +23,7 @@ from surveytk.language.tree import (
     Not,
     level_key,
 )
-from surveytk.lexer import Token, forbidden_word, tokenise
+from surveytk.lexer import Token, check_expression_size, forbidden_word, tokenise
 
 HINT = (
     "allowed: column names (`quoted name` or Q(\"name\") for odd names), numbers, "
@@ -56,7 +56,9 @@ def _bad_char_factory(error: ErrorFactory, what: str, hint: str) -> Callable[[st
 
 
 def tokens_of(text: str, *, error: ErrorFactory, what: str, hint: str) -> list[Token]:
-    """Tokens of ``text``; a character outside the language raises ``error``."""
+    """Tokens of ``text``; a character outside the language raises ``error``, and so
+    does text too long or too deeply nested (:func:`surveytk.lexer.check_expression_size`)."""
+    check_expression_size(text, what=f"{what} {text[:40]!r}...", error=error)
     return tokenise(text, bad_char=_bad_char_factory(error, what, hint))
 
 

@@ -41,9 +41,12 @@ from surveytk.errors import FormulaError
 from surveytk.language.parser import HINT as EXPRESSION_HINT
 from surveytk.language.parser import NUMERIC_FUNCTIONS, ExpressionParser, tokens_of
 from surveytk.language.tree import Cat, Col, Cut, Func, Node, columns_of, to_text
-from surveytk.lexer import Token, forbidden_word
+from surveytk.lexer import Token, check_expression_size, forbidden_word
 
 __all__ = ["Factor", "ParsedFormula", "Term", "parse_formula"]
+
+#: most right-hand-side terms a formula may expand to (`a*b*c*...` grows as 2^k)
+MAX_TERMS = 2_000
 
 _HINT = (
     "use column names, C(x), I(arithmetic), : and *, log/exp/sqrt/abs(x), cut(x, [..]); "
@@ -347,13 +350,20 @@ def _merge(a: Term, b: Term) -> Term:
 
 
 def _unique(terms: Iterable[Term]) -> list[Term]:
+    """Terms in order, each set of factors once (linear: a set of keys, no list scan)."""
     out: list[Term] = []
-    keys: list[frozenset[Factor]] = []
+    keys: set[frozenset[Factor]] = set()
     for t in terms:
         k = frozenset(t)
         if k not in keys:
-            keys.append(k)
+            keys.add(k)
             out.append(t)
+    if len(out) > MAX_TERMS:
+        raise FormulaError(
+            f"the formula expands to more than {MAX_TERMS:,} terms; a model that large "
+            "cannot be estimated from survey data — use fewer terms or interactions",
+            reason="too_large",
+        )
     return out
 
 
@@ -370,10 +380,11 @@ def _assemble(
             intercept = (sign == "+") == (part == "1")
             continue
         if sign == "+":
-            terms = _unique([*terms, *part])
+            terms.extend(part)
         else:
             drop = {frozenset(t) for t in part}
-            terms = [t for t in terms if frozenset(t) not in drop]
+            terms = [t for t in _unique(terms) if frozenset(t) not in drop]
+    terms = _unique(terms)
     ordered = sorted(terms, key=len)  # stable: by degree, formula order within
     return ParsedFormula(
         text=text,
@@ -394,4 +405,5 @@ def parse_formula(text: str) -> ParsedFormula:
     """
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("a formula must be a non-empty string like `y ~ a + b`")
+    check_expression_size(text, what="formula", error=FormulaError)
     return _Parser(text).formula()

@@ -1,0 +1,261 @@
+"""Hostile specs, codebooks and inputs (issue #16): each class of attack ends in one
+clear ``SurveytkError`` before anything is read or written.
+
+1. Paths built from spec or codebook content stay inside their folder.
+2. No command writes onto one of its inputs or into a delivery folder.
+3. Label templates are plain ``{field}`` placeholders, checked when the codebook loads.
+5. Formulas and conditions have size limits; term de-duplication is linear.
+7. Deeply nested YAML and formulas: one clear error, never ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from surveytk.errors import CodebookError, FormulaError, OutputError, SpecError, SurveytkError
+from surveytk.paths import BUILTIN_ANALYSES_DIR, BUILTIN_SOURCES_DIR, check_safe_name
+
+UNSAFE = ["../x", "../../etc/passwd", "/etc/passwd", "a/../../b", "..", ".hidden", "x/./y",
+          "C:\\x", "a\x00b", "name with\nnewline"]
+
+
+# --------------------------------------------------------------------------- 1. paths
+
+
+@pytest.mark.parametrize("name", UNSAFE)
+def test_unsafe_names_are_refused(name: str) -> None:
+    with pytest.raises(SurveytkError, match="not a safe name"):
+        check_safe_name(name, what="t", subfolders=True)
+
+
+def _ris_codebook(tmp_path: Path, old: str, new: str) -> Path:
+    text = (BUILTIN_SOURCES_DIR / "unhcr_ris_r6.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "unhcr_ris_r6.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("table", ["../../../../../../etc/passwd", "/etc/passwd",
+                                   "../sources/unhcr_ris_r6.yaml"])
+def test_codebook_lookup_table_cannot_leave_its_folder(tmp_path: Path, table: str) -> None:
+    from surveytk.codebook.loader import load_codebook
+
+    path = _ris_codebook(tmp_path, "table: countries.csv", f"table: '{table}'")
+    with pytest.raises(CodebookError, match="not a safe name"):
+        load_codebook(path)
+
+
+def test_codebook_lookup_table_symlink_out_is_refused(tmp_path: Path) -> None:
+    from surveytk.codebook.loader import load_codebook
+
+    outside = tmp_path / "secret.csv"
+    outside.write_text("name,iso3\nx,y\n", encoding="utf-8")
+    home = tmp_path / "books"
+    (home / "lookups").mkdir(parents=True)
+    (home / "lookups" / "evil.csv").symlink_to(outside)
+    path = _ris_codebook(home, "table: countries.csv", "table: evil.csv")
+    with pytest.raises(CodebookError, match="leads out of"):
+        load_codebook(path)
+
+
+@pytest.mark.parametrize("file_path", ["../ris_r6_households.csv", "/etc/passwd"])
+def test_codebook_file_paths_stay_in_the_delivery(tmp_path: Path, file_path: str) -> None:
+    from surveytk.codebook.loader import load_codebook
+
+    path = _ris_codebook(tmp_path, "path: ris_r6_households.csv", f"path: '{file_path}'")
+    with pytest.raises(CodebookError, match="not a safe name"):
+        load_codebook(path)
+
+
+def test_delivered_file_symlink_out_is_refused(tmp_path: Path) -> None:
+    from surveytk.codebook.loader import load_codebook
+    from surveytk.harmonise.engine import harmonise
+    from surveytk.synth import write_synthetic_sources
+
+    write_synthetic_sources(tmp_path, seed=1, scale=0.02, sources=["unhcr_ris"])
+    folder = tmp_path / "unhcr_ris"
+    real = folder / "ris_r6_households.csv"
+    moved = tmp_path / "elsewhere.csv"
+    real.rename(moved)
+    real.symlink_to(moved)
+    with pytest.raises(SurveytkError, match="leads out of"):
+        harmonise(load_codebook("unhcr_ris_r6"), folder)
+
+
+@pytest.mark.parametrize("source", ["../../evil", "/tmp/evil", "a/b", "x..y/../z"])
+def test_spec_source_names_cannot_build_paths(tmp_path: Path, source: str) -> None:
+    from surveytk.analysis.spec import load_spec
+
+    text = (BUILTIN_ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text.replace("source: wodc", f"source: '{source}'")
+                    .replace("data: wodc", f"data: '{source}'"), encoding="utf-8")
+    with pytest.raises(SpecError, match="source"):
+        load_spec(spec)
+
+
+# --------------------------------------------------------------------------- 2. inputs
+
+
+def test_codebook_new_refuses_to_overwrite_the_delivery(tmp_path: Path) -> None:
+    from surveytk.cli.main import cli
+
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    data = delivery / "people.csv"
+    data.write_text("id,age\n1,30\n2,40\n", encoding="utf-8")
+    before = data.read_bytes()
+    runner = CliRunner()
+    for out in (data, delivery / "draft.yaml"):
+        res = runner.invoke(cli, ["codebook", "new", "--source", "wodc", str(data),
+                                   "--out", str(out)])
+        assert res.exit_code != 0, res.output
+        assert isinstance(res.exception, OutputError), res.output
+        assert "refusing to" in str(res.exception)
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in delivery.iterdir()) == ["people.csv"]
+    ok = runner.invoke(cli, ["codebook", "new", "--source", "wodc", str(data),
+                              "--out", str(tmp_path / "draft.yaml")])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_harmonise_refuses_to_write_into_its_delivery(tmp_path: Path) -> None:
+    from surveytk.harmonise.run import harmonise_to_file
+    from surveytk.synth import write_synthetic_sources
+
+    write_synthetic_sources(tmp_path, seed=1, scale=0.02, sources=["wodc"])
+    folder = tmp_path / "wodc"
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(OutputError, match="delivery folder"):
+        harmonise_to_file("wodc_w1", folder, folder / "sub" / "wodc.parquet")
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_run_refuses_an_output_folder_in_a_delivery(tmp_path: Path) -> None:
+    from surveytk.analysis.runner import run_analysis
+
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: t\ninputs:\n  - {source: fi_moi, codebook: fi_moi_2025, input_dir: '"
+        + str(delivery) + "'}\nmodels:\n  - {name: m, model: logit, data: fi_moi,"
+        " formula: 'intends_return ~ age'}\n", encoding="utf-8")
+    with pytest.raises(OutputError, match="delivery folder"):
+        run_analysis(spec, out_dir=delivery / "out")
+    assert list(delivery.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- 3. templates
+
+
+@pytest.mark.parametrize("template", [
+    "{name_en.__class__.__mro__}", "{name_en:>2000000000}", "{name_en!r}", "{0}",
+    "{name_en[0]}", "{}", "{name_en", "x" * 2000,
+])
+def test_label_templates_are_plain_placeholders(tmp_path: Path, template: str) -> None:
+    from surveytk.codebook.loader import load_codebook
+
+    text = (BUILTIN_SOURCES_DIR / "fi_moi_2025.yaml").read_text(encoding="utf-8")
+    assert "label_format" in text or "label_column" in text
+    import re
+
+    text = re.sub(r"label_(format|column): [^,}\n]+", f"label_format: {template!r}", text,
+                  count=1)
+    assert "label_format" in text
+    path = tmp_path / "fi_moi_2025.yaml"
+    path.write_text(text.replace("'{", '"{').replace("}'", '}"') if "'" in template else text,
+                    encoding="utf-8")
+    started = time.perf_counter_ns()
+    with pytest.raises(CodebookError, match="label template"):
+        load_codebook(path)
+    assert time.perf_counter_ns() > started
+
+
+def test_fill_template_only_substitutes() -> None:
+    from surveytk.codebook.template import fill_template, template_fields
+
+    row = {"name_en": "Kyiv", "name_uk": "Київ"}
+    assert fill_template("{name_en} ({name_uk}) {{x}}", row) == "Kyiv (Київ) {x}"
+    assert template_fields("{a} and {b_2}") == ["a", "b_2"]
+    with pytest.raises(ValueError):
+        fill_template("{name_en.__class__}", row)
+
+
+# --------------------------------------------------------------------------- 5. size
+
+
+def test_formula_term_deduplication_is_linear() -> None:
+    from surveytk.models.formula_grammar import parse_formula
+
+    # 1,999 distinct terms and the same term 4,000 times: parsed, each term once
+    many = parse_formula("y ~ " + " + ".join(f"x{i}" for i in range(1999)))
+    assert len(many.terms) == 1999
+    same = parse_formula("y ~ " + " + ".join(["age"] * 4000))
+    assert len(same.terms) == 1
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ " + " + ".join(f"x{i}" for i in range(2001)),
+    "y ~ " + "*".join(f"x{i}" for i in range(16)),
+    "y ~ " + " + ".join(f"longer_name_{i}" for i in range(4000)),
+])
+def test_huge_formulas_are_refused(formula: str) -> None:
+    from surveytk.models.formula_grammar import parse_formula
+
+    with pytest.raises(FormulaError, match="terms|characters"):
+        parse_formula(formula)
+
+
+# --------------------------------------------------------------------------- 7. nesting
+
+
+@pytest.mark.parametrize("depth", [41, 1000, 100_000])
+def test_deeply_nested_formulas_and_conditions(depth: int) -> None:
+    from surveytk.expr import parse_condition
+    from surveytk.models.formula_grammar import parse_formula
+
+    inner = "(" * depth + "age" + ")" * depth
+    with pytest.raises(FormulaError, match="deep|characters"):
+        parse_formula(f"y ~ {inner}")
+    with pytest.raises(FormulaError, match="deep|characters"):
+        parse_formula(f"y ~ I({inner} + 1)")
+    with pytest.raises(SurveytkError, match="deep|characters"):
+        parse_condition(f"{inner} > 3")
+
+
+def test_nesting_at_the_limit_still_parses() -> None:
+    from surveytk.models.formula_grammar import parse_formula
+
+    assert parse_formula("y ~ " + "(" * 40 + "age" + ")" * 40).terms
+    assert parse_formula("y ~ I(" + "(" * 38 + "age + 1" + ")" * 38 + ")").terms
+
+
+@pytest.mark.parametrize("text", [
+    "codebook: " + "[" * 5000 + "]" * 5000,
+    "codebook: " + "{a: " * 3000 + "1" + "}" * 3000,
+    "".join(f"{'  ' * i}k{i}:\n" for i in range(60)) + "  " * 60 + "leaf: 1",
+])
+def test_deeply_nested_yaml(tmp_path: Path, text: str) -> None:
+    from surveytk.analysis.spec import load_spec
+    from surveytk.codebook.loader import load_codebook
+
+    path = tmp_path / "deep.yaml"
+    path.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(CodebookError, match="nested more than"):
+        load_codebook(path)
+    with pytest.raises(SpecError, match="nested more than"):
+        load_spec(path)
+
+
+def test_tests_do_not_leave_files_behind(tmp_path: Path) -> None:
+    # the refusals above are checked before anything is written: nothing in cwd either
+    assert not any(p.name.endswith(".part") for p in Path(os.getcwd()).glob(".*"))
+    assert isinstance(pd.__version__, str)
