@@ -259,3 +259,149 @@ def test_tests_do_not_leave_files_behind(tmp_path: Path) -> None:
     # the refusals above are checked before anything is written: nothing in cwd either
     assert not any(p.name.endswith(".part") for p in Path(os.getcwd()).glob(".*"))
     assert isinstance(pd.__version__, str)
+
+
+# --------------------------------------------------------------------------- 7. damaged files
+
+
+def _flipped(data: bytes, seed: int) -> list[bytes]:
+    """Copies of ``data`` with 1, 3 or 10 random bits flipped (deterministic)."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for i in range(60):
+        b = bytearray(data)
+        for _ in range((1, 3, 10)[i % 3]):
+            pos = rng.randrange(len(b))
+            b[pos] ^= 1 << rng.randrange(8)
+        out.append(bytes(b))
+    return out
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx"])
+def test_bit_flipped_parquet_and_xlsx_end_in_one_error(tmp_path: Path, suffix: str) -> None:
+    import numpy as np
+
+    from surveytk.io.readers import read_file
+
+    df = pd.DataFrame({"a": np.arange(120), "b": ["x", "y"] * 60, "c": np.linspace(0, 1, 120)})
+    clean = tmp_path / f"clean{suffix}"
+    if suffix == ".parquet":
+        df.to_parquet(clean)
+    else:
+        df.to_excel(clean, index=False)
+    others: list[str] = []
+    for i, data in enumerate(_flipped(clean.read_bytes(), seed=len(suffix))):
+        path = tmp_path / f"f{i}{suffix}"
+        path.write_bytes(data)
+        try:
+            read_file(path)
+        except SurveytkError as exc:
+            assert str(exc).strip() and "\n" not in str(exc)
+        except Exception as exc:  # noqa: BLE001 - the point of the test
+            others.append(f"{i}: {type(exc).__name__}: {exc}"[:200])
+    assert not others, others
+
+
+def test_control_characters_in_labels_reach_xlsx_and_docx() -> None:
+    import io
+    import zipfile
+
+    import numpy as np
+    import openpyxl
+
+    from surveytk.tabulate import render_tabulation, tabulate
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"h": rng.choice(["a\x01b", "c\x0bd"], 300),
+                       "g": rng.choice(["x\x00", "y\x1f\ufffe"], 300)})
+    tab = tabulate(df, ["h", "g"], weighted=False)
+    wb = openpyxl.load_workbook(io.BytesIO(render_tabulation(tab, "xlsx")))
+    texts = [str(c.value) for r in wb.active.iter_rows() for c in r if c.value is not None]
+    assert any("a\ufffdb" in t for t in texts), texts
+    docx = zipfile.ZipFile(io.BytesIO(render_tabulation(tab, "docx")))
+    body = docx.read("word/document.xml").decode("utf-8")
+    assert "a\ufffdb" in body and "\x01" not in body
+
+
+def test_disk_full_and_read_only_folders_are_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    from surveytk.cli.main import main
+
+    data = tmp_path / "d.csv"
+    data.write_text("g\n" + "a\n" * 30 + "b\n" * 30, encoding="utf-8")
+
+    for code, words in ((errno.ENOSPC, "free disk space"), (errno.EROFS, "may write to")):
+        def refuse(src: object, dst: object, code: int = code) -> None:
+            raise OSError(code, os.strerror(code), str(dst))
+
+        monkeypatch.setattr(os, "replace", refuse)
+        with pytest.raises(SystemExit) as stop:
+            main(["tabulate", str(data), "--by", "g", "--unweighted", "--out",
+                  str(tmp_path / "t.md")])
+        monkeypatch.undo()
+        err = capsys.readouterr().err.strip()
+        assert stop.value.code == 1
+        assert err.startswith("surveytk: error:") and words in err and "\n" not in err, err
+        assert "Traceback" not in err and not (tmp_path / "t.md").exists()
+        assert not list(tmp_path.glob(".*.part"))
+
+
+def _results_file(tmp_path: Path) -> Path:
+    from surveytk.models.api import fit
+
+    df = pd.read_csv(Path(__file__).parent / "data" / "survey" / "apistrat.csv")
+    df["hi"] = (df["api00"] > 650).astype(float)
+    path = tmp_path / "good.json"
+    fit(df, model="logit", formula="hi ~ ell + meals", weights="pw", strata="stype").save(path)
+    return path
+
+
+def test_malformed_results_json_is_one_error(tmp_path: Path) -> None:
+    import json
+    import random
+
+    from surveytk.models.by import load_any
+    from surveytk.report.tables import write_table
+
+    doc = json.loads(_results_file(tmp_path).read_text(encoding="utf-8"))
+    rng = random.Random(3)
+    junk = [None, "x", -1, [], {}, 1e308, [1, 2], True, float("nan"), float("-inf")]
+
+    def mutate(d: object, depth: int = 0) -> None:
+        if isinstance(d, dict) and d:
+            k = rng.choice(list(d))
+            if rng.random() < 0.5 or depth > 3:
+                d[k] = rng.choice(junk)
+            else:
+                mutate(d[k], depth + 1)
+        elif isinstance(d, list) and d:
+            i = rng.randrange(len(d))
+            if rng.random() < 0.5 or depth > 3:
+                d[i] = rng.choice(junk)
+            else:
+                mutate(d[i], depth + 1)
+
+    others: list[str] = []
+    texts = ["", "{", "[]", "null", '"x"', '{"kind": "by", "results": 3}']
+    cases = [*texts, *(None for _ in range(80))]
+    for i, text in enumerate(cases):
+        if text is None:
+            d = json.loads(json.dumps(doc))
+            mutate(d)
+            text = json.dumps(d)
+        path = tmp_path / "m.json"
+        path.write_text(text, encoding="utf-8")
+        try:
+            results = load_any(path)
+            for suffix in (".md", ".xlsx", ".docx", ".tex"):
+                write_table(results, tmp_path / f"m{suffix}")
+        except SurveytkError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - the point of the test
+            others.append(f"{i}: {type(exc).__name__}: {exc}"[:200])
+    assert not others, others

@@ -79,6 +79,21 @@ def _wants_debug(argv: list[str]) -> bool:
     return "--debug" in argv
 
 
+def os_error_line(exc: OSError) -> str:
+    """One line for a file-system error: the path, the system's reason, what to do."""
+    import errno
+
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        hint = "free disk space or write to another folder"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "choose a folder you may write to, or change its permissions"
+    else:
+        hint = "check the path and the disk"
+    return f"{where}{reason}; {hint}"
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning errors into one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -101,6 +116,11 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         click.echo("surveytk: interrupted; no output was written", err=True)
         sys.exit(130)
+    except OSError as exc:  # disk full, read-only folder, permissions: the system's words
+        if debug:
+            traceback.print_exc()
+        click.echo(f"surveytk: error: {os_error_line(exc)}", err=True)
+        sys.exit(1)
     except Exception as exc:  # last line of defence: one line unless --debug
         if debug:
             traceback.print_exc()

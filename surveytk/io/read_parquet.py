@@ -58,7 +58,11 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
             companions[c] for c in columns if c in companions
         ]
         table = pfile.read(columns=wanted)
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+        # damaged pandas metadata in the schema fails here (JSON, UTF-8, unknown types)
+        df = _join_companions(table.to_pandas(), companions)
+    except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
+        # ArrowException: ArrowInvalid, ArrowIOError, ArrowNotImplementedError of a flipped
+        # byte; ValueError covers json.JSONDecodeError and UnicodeDecodeError
         raise ReadError(
             f"{path}: truncated or corrupt parquet file ({_first_line(exc)}); fetch the "
             "file again or write it anew",
@@ -71,7 +75,6 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
             file=str(path),
             reason="unknown_column",
         ) from exc
-    df = _join_companions(table.to_pandas(), companions)
     saved = doc.get("variables")
     saved = saved if isinstance(saved, Mapping) else {}
     variables = {str(name): _variable(str(name), df[name], saved.get(name)) for name in df.columns}

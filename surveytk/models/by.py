@@ -174,8 +174,14 @@ def load_any(path: str | Path) -> list[FitResult]:
     except (OSError, json.JSONDecodeError):
         return [FitResult.load(path)]  # FitResult.load words the error
     if isinstance(d, dict) and d.get("kind") == "by":
+        from surveytk.models.result_check import check_result_document
+
         try:
+            if not isinstance(d.get("results"), list) or not isinstance(d.get("levels"), list):
+                raise ValueError("results and levels must be lists")
+            for r in d["results"]:
+                check_result_document(r)
             return list(ResultSet.from_dict(d).results)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise OutputError(f"{path}: not a surveytk results-by-group JSON ({exc})") from exc
     return [FitResult.load(path)]

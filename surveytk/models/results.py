@@ -381,11 +381,17 @@ class FitResult:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"{path}: cannot read results file ({exc.strerror})") from exc
+        from surveytk.models.result_check import check_result_document
+
         try:
-            return cls.from_json(text)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            doc = json.loads(text)
+            if isinstance(doc, dict) and doc.get("schema_version") == RESULT_SCHEMA_VERSION:
+                check_result_document(doc)
+            return cls.from_dict(doc)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = str(exc) if type(exc) is ValueError else type(exc).__name__
             raise OutputError(
-                f"{path}: not a surveytk results JSON ({type(exc).__name__}); "
+                f"{path}: not a surveytk results JSON ({what}); "
                 "write it with `surveytk fit --out FILE.json`"
             ) from exc
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from surveytk.io.text_safety import xml_safe_deep
 from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
 from surveytk.report.table_model import TextTable
@@ -77,6 +78,7 @@ def _fix_core_properties(document: Any, title: str) -> None:
 
 def render_docx(grid: TextTable) -> bytes:
     """The table as a Word document (bytes)."""
+    grid = xml_safe_deep(grid)  # control characters from labels (surveytk.io.text_safety)
     from docx import Document
     from docx.shared import Pt
 

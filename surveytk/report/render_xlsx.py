@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from surveytk.io.text_safety import xml_safe_deep
 from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
 from surveytk.report.table_model import Cell, TextTable
@@ -51,6 +52,7 @@ def _put(
 
 def render_xlsx(grid: TextTable) -> bytes:
     """The table as an Excel workbook (bytes)."""
+    grid = xml_safe_deep(grid)  # control characters from labels (surveytk.io.text_safety)
     from openpyxl import Workbook
     from openpyxl.styles import Border, Font, Side
     from openpyxl.utils import get_column_letter
