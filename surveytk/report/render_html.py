@@ -22,6 +22,8 @@ tbody td { text-align: center; }
 tbody + tbody { border-top: 1px solid #111; }
 tbody:last-of-type { border-bottom: 2px solid #111; }
 th.section { font-style: italic; }
+tbody th.level { padding-left: 1.8em; }
+td { white-space: nowrap; }
 tfoot td { font-size: 0.85em; text-align: left; padding-top: 0.4em; max-width: 40em; }
 """
 
@@ -72,8 +74,9 @@ def render_html(grid: TextTable) -> str:
             )
         for row in section.rows:
             label, *cells = row
+            cls = ' class="level"' if label.indent else ""
             lines.append(
-                f'<tr><th scope="row">{escape(label.text)}</th>'
+                f'<tr><th scope="row"{cls}>{escape(label.text)}</th>'
                 + "".join(_td(c) for c in cells)
                 + "</tr>"
             )
