@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from scipy import stats
@@ -254,14 +255,35 @@ def test_latex_compiles(saved: dict[str, Path], labeller: Labeller, tmp_path: Pa
     assert out.returncode == 0, out.stdout[-2000:]
 
 
-def test_csv_is_plain_and_parses(saved: dict[str, Path], labeller: Labeller) -> None:
+def test_csv_is_tidy_and_numeric(saved: dict[str, Path], labeller: Labeller) -> None:
     res = load(saved, "soep")
     text = render_table(build_table(res, labeller=labeller), "csv").decode()
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["", "SOEP"]
-    age = rows.index(["Age (years)", format_number(res[0].params["age"], 3, minus="-")])
-    assert rows[age + 1][1].startswith("(")
-    assert MINUS not in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    age = next(r for r in rows if r["term"] == "age")
+    assert age["label"] == "Age (years)" and age["model_label"] == "SOEP"
+    assert float(age["estimate"]) == pytest.approx(res[0].params["age"], rel=1e-9)
+    assert float(age["std_error"]) == pytest.approx(res[0].std_errors["age"], rel=1e-9)
+    front = next(r for r in rows if r["term"] == "C(origin_area)[T.frontline]")
+    assert front["group"].startswith("Origin area") and front["label"] == "Front line"
+    n = next(r for r in rows if r["effect"] == "fit" and r["term"] == "N")
+    assert n["estimate"] == str(res[0].nobs)
+    assert MINUS not in text and "(" not in age["std_error"]
+
+
+def test_parquet_holds_the_same_numbers(saved: dict[str, Path], labeller: Labeller) -> None:
+    import pyarrow.parquet as pq
+
+    model = build_table(load(saved, "soep", "unhcr"), labeller=labeller)
+    data = render_table(model, "parquet")
+    table = pq.read_table(io.BytesIO(data))
+    from_csv = pd.read_csv(io.BytesIO(render_table(model, "csv")), keep_default_na=False,
+                           na_values=[""])
+    got = table.to_pandas()
+    assert list(got.columns) == list(from_csv.columns)
+    np.testing.assert_allclose(got["estimate"], from_csv["estimate"], rtol=1e-9)
+    meta = table.schema.metadata[b"surveytk"].decode()
+    assert model.title in meta
+    assert data == render_table(model, "parquet")
 
 
 # ---- DOCX / XLSX --------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from surveytk.models.results import FitResult
 Step = Callable[[str], None]
 
 TABLE_SUFFIX = {"md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html", "docx": ".docx",
-                "xlsx": ".xlsx", "csv": ".csv"}
+                "xlsx": ".xlsx", "csv": ".csv", "parquet": ".parquet"}
 PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "linearmodels",
             "matplotlib", "python-docx", "openpyxl", "pydantic", "PyYAML")
 
@@ -172,13 +172,17 @@ class _Run:
             self.summary.results[m.name] = result
 
     def write_tables(self) -> None:
-        from surveytk.report.table_model import TableOptions
+        from surveytk.report.table_model import TableOptions, parse_scale
         from surveytk.report.tables import write_table
 
         for t in self.spec.tables:
             results = [self.summary.results[name] for name in t.models]
+            try:
+                scale = parse_scale(t.scale)
+            except ValueError as exc:
+                raise SpecError(f"{self.spec_path}: table {t.name}: scale: {exc}") from exc
             options = TableOptions(stat=t.stat, exp=t.exp, ame=t.ame, title=t.title,
-                                   notes=(t.notes,) if t.notes else ())
+                                   notes=(t.notes,) if t.notes else (), scale=scale)
             formats = self.table_formats or t.formats
             for fmt in dict.fromkeys("latex" if f == "tex" else f for f in formats):
                 self.step(f"table {t.name} ({fmt})")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from surveytk.errors import SpecError
 from surveytk.models.options import ModelName
 
-TableFormat = Literal["md", "latex", "tex", "html", "docx", "xlsx", "csv"]
+TableFormat = Literal["md", "latex", "tex", "html", "docx", "xlsx", "csv", "parquet"]
 PlotKind = Literal["coef", "ame", "predicted"]
 PlotFormat = Literal["png", "svg", "pdf"]
 
@@ -77,6 +77,7 @@ class TableSpec(_Strict):
     exp: bool = False
     ame: bool = False
     stat: Literal["se", "ci", "t", "p"] = "se"
+    scale: list[str] = []  # "age=10 years": effects of a numeric variable per 10 units
 
 
 class PlotSpec(_Strict):
