@@ -346,6 +346,10 @@ def test_xlsx_sheet_keeps_numbers_bold_header_and_neutralises_formulas(
     assert value.number_format == "0.000"
     assert cells[(age + 1, 2)].value == pytest.approx(res[0].std_errors["age"])
     assert any(isinstance(v, str) and v.startswith("Standard errors") for v in labels)
+    # the header rows (title, blank, two header rows) and the label column stay in view
+    assert ws.freeze_panes == "B5"
+    first_level = labels.index("frontline") + 1
+    assert cells[(first_level, 1)].alignment.indent == 1
 
 
 def test_neutralise() -> None:
