@@ -62,19 +62,45 @@ def test_forest_plot_has_one_tick_per_term(two_binary: list[FitResult], labeller
         "Origin area: Kyiv",
         "Distance to Ukraine (km)",
     ]
-    assert len(fig.legends) == 1
+    # one panel per source, each with its own x scale, titled by the source
+    panels = [a for a in fig.axes if a.axison]
+    assert [a.get_title() for a in panels] == ["SOEP", "WODC"]
+    assert panels[0].get_xlim() != panels[1].get_xlim()
+    assert not fig.legends
+
+
+def test_each_facet_spans_its_own_intervals(two_binary: list[FitResult]) -> None:
+    fig = forest_plot(two_binary, kind="coef", terms=["age"])
+    for ax, result in zip([a for a in fig.axes if a.axison], two_binary, strict=True):
+        ci = result.conf_int().loc["age"]
+        low, high = ax.get_xlim()
+        assert low <= ci["conf_low"] and ci["conf_high"] <= high
+        # the facet is scaled to its own interval (and the zero line), not the other's
+        assert high - low < 3 * max(ci["conf_high"], 0) - 3 * min(ci["conf_low"], 0) + 1e-12
+
+
+def test_scale_multiplies_the_effect_and_names_the_unit(two_binary: list[FitResult]) -> None:
+    (p1,) = forest_points(two_binary[:1], ["a"], ame=False, terms=["age"])
+    (p10,) = forest_points(two_binary[:1], ["a"], ame=False, terms=["age"],
+                           scale=[("age", 10.0, "years")])
+    assert p10.estimate == pytest.approx(10 * p1.estimate)
+    assert p10.high - p10.low == pytest.approx(10 * (p1.high - p1.low))
+    fig = forest_plot(two_binary[:1], kind="coef", terms=["age"], scale=[("age", 10.0, "years")])
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["age (per 10 years)"]
 
 
 def test_ame_panels_per_outcome_level(labeller: Labeller) -> None:
     fig = forest_plot([example_multinomial(), example_ordinal()], kind="ame", labeller=labeller)
-    titles = [ax.get_title() for ax in fig.axes]
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
     assert titles == [
-        "Return",
-        "Stay",
-        "Move on",
-        "Undecided",
-        "Return some day",
-        "Return within 12 months",
+        "Finland — Return",
+        "Finland — Stay",
+        "UNHCR R6 — Stay",
+        "Finland — Move on",
+        "Finland — Undecided",
+        "UNHCR R6 — Undecided",
+        "UNHCR R6 — Return some day",
+        "UNHCR R6 — Return within 12 months",
     ]
 
 
@@ -167,4 +193,7 @@ def test_predicted_categorical_x_by_outcome_level(labeller: Labeller, tmp_path: 
 
 def test_mixed_binary_and_ordinal_ame_panels(labeller: Labeller) -> None:
     fig = forest_plot([example_binary(), example_ordinal()], kind="ame", labeller=labeller)
-    assert fig.axes[0].get_title() == "Intends to return"
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles[0] == "SOEP"  # the binary outcome: one panel under its source
+    assert titles[1:] == [f"UNHCR R6 — {lv}" for lv in
+                          ("Stay", "Undecided", "Return some day", "Return within 12 months")]

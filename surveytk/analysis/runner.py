@@ -40,7 +40,7 @@ Step = Callable[[str], None]
 
 TABLE_SUFFIX = {"md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html", "docx": ".docx",
                 "xlsx": ".xlsx", "csv": ".csv", "parquet": ".parquet"}
-PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "linearmodels",
+PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "linearmodels", "seaborn",
             "matplotlib", "python-docx", "openpyxl", "pydantic", "PyYAML")
 
 
@@ -192,12 +192,17 @@ class _Run:
 
     def write_figures(self) -> None:
         from surveytk.report.plots import write_plot
+        from surveytk.report.table_model import parse_scale
 
         for p in self.spec.plots:
             self.step(f"figure {p.name} ({p.kind})")
             results = [self.summary.results[name] for name in p.models]
             path = self.stage / "figures" / f"{p.name}.{p.format}"
-            write_plot(results, path, kind=p.kind, title=p.title, terms=p.terms)
+            try:
+                scale = parse_scale(p.scale)
+            except ValueError as exc:
+                raise SpecError(f"{self.spec_path}: plot {p.name}: scale: {exc}") from exc
+            write_plot(results, path, kind=p.kind, title=p.title, terms=p.terms, scale=scale)
             self.summary.figures.append(path)
 
     def write_tabulations(self) -> None:

@@ -87,6 +87,7 @@ class PlotSpec(_Strict):
     format: PlotFormat = "png"
     title: str | None = None
     terms: list[str] = []
+    scale: list[str] = []  # "age=10 years": effects of a numeric variable per 10 units
 
 
 class TabulationSpec(_Strict):
