@@ -88,7 +88,7 @@ def test_table_custom_star_levels_and_raw_names(files: dict[str, Path], tmp_path
     )
     assert code == 0, text
     csv_text = out.read_text(encoding="utf-8")
-    assert "C(origin_area)[T.frontline]" in csv_text
+    assert "origin_area[frontline]" in csv_text
     assert csv_text.startswith("column,model_label,")
     assert ",Germany," in csv_text
     md = tmp_path / "t.md"

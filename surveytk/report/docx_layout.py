@@ -6,8 +6,10 @@ column gets the width of its longest number (numbers never wrap), the label
 column the width of its longest label up to a cap (labels may wrap), and the
 header the width of its longest word. If the table does not fit the portrait
 text width at 10 pt, the font shrinks to 9 and 8 pt, then the page turns to
-landscape. Text width is estimated from per-character advance widths of a
-proportional sans/serif font, on the generous side.
+landscape; a table still too wide breaks its confidence intervals after the
+comma (``[−0.12,`` over ``0.35]``: each number stays whole) at 9, 8 or 7 pt.
+Text width is estimated from per-character advance widths of a proportional
+sans/serif font, on the generous side.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ MARGIN = 0.79
 PORTRAIT_TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 LANDSCAPE_TEXT_WIDTH = PAGE_HEIGHT - 2 * MARGIN
 FONT_SIZES = (10.0, 9.0, 8.0)
+SPLIT_FONT_SIZES = (9.0, 8.0, 7.0)
 #: Left + right cell margins Word uses by default (0.08 in each), plus slack.
 CELL_PADDING = 0.2
 LABEL_CAP = 2.9  # inches: longer labels wrap
@@ -59,13 +62,26 @@ class DocxLayout:
     widths: tuple[float, ...]
     font_pt: float
     landscape: bool
+    split_intervals: bool = False
 
     @property
     def total(self) -> float:
         return sum(self.widths)
 
 
-def column_widths(grid: TextTable, size_pt: float) -> list[float]:
+def is_interval(text: str) -> bool:
+    """``[low, high]``: a cell that may break after its comma."""
+    return text.startswith("[") and text.endswith("]") and ", " in text
+
+
+def cell_width(text: str, size_pt: float, split_intervals: bool) -> float:
+    if split_intervals and is_interval(text):
+        low, high = text.split(", ", 1)
+        return max(text_width(low + ",", size_pt), text_width(high, size_pt))
+    return text_width(text, size_pt)
+
+
+def column_widths(grid: TextTable, size_pt: float, split_intervals: bool = False) -> list[float]:
     """Widths that keep every number on one line at ``size_pt``."""
     n = grid.n_columns
     widths = [0.0] * n
@@ -77,7 +93,7 @@ def column_widths(grid: TextTable, size_pt: float) -> list[float]:
                     widths[0] = max(widths[0], min(text_width(cell.text, size_pt) + indent,
                                                    LABEL_CAP))
                 elif cell.span == 1:
-                    widths[c] = max(widths[c], text_width(cell.text, size_pt))
+                    widths[c] = max(widths[c], cell_width(cell.text, size_pt, split_intervals))
         if section.title:
             widths[0] = max(widths[0], min(text_width(section.title, size_pt), LABEL_CAP))
     for header_row in grid.header:
@@ -93,11 +109,16 @@ def column_widths(grid: TextTable, size_pt: float) -> list[float]:
 
 
 def fit_layout(grid: TextTable, *, font_sizes: Sequence[float] = FONT_SIZES) -> DocxLayout:
-    """The largest font that fits portrait, else landscape, else the smallest font."""
+    """The largest font that fits portrait, else landscape, else landscape with intervals
+    broken after the comma, else the smallest of those."""
     for landscape, limit in ((False, PORTRAIT_TEXT_WIDTH), (True, LANDSCAPE_TEXT_WIDTH)):
         for size in font_sizes:
             widths = column_widths(grid, size)
             if sum(widths) <= limit:
                 return DocxLayout(tuple(widths), size, landscape)
-    size = font_sizes[-1]
-    return DocxLayout(tuple(column_widths(grid, size)), size, True)
+    for size in SPLIT_FONT_SIZES:
+        widths = column_widths(grid, size, split_intervals=True)
+        if sum(widths) <= LANDSCAPE_TEXT_WIDTH:
+            return DocxLayout(tuple(widths), size, True, split_intervals=True)
+    size = SPLIT_FONT_SIZES[-1]
+    return DocxLayout(tuple(column_widths(grid, size, True)), size, True, split_intervals=True)

@@ -22,6 +22,7 @@ from surveytk.report.docx_layout import (
     PAGE_WIDTH,
     DocxLayout,
     fit_layout,
+    is_interval,
 )
 from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
@@ -193,7 +194,7 @@ def add_table(document: Any, grid: TextTable, layout: DocxLayout | None = None) 
                     align="left" if c == 0 else "center",
                     size_pt=size,
                     indent=item.indent if c == 0 else 0,
-                    wrap=c == 0,
+                    wrap=c == 0 or (layout.split_intervals and is_interval(item.text)),
                 )
                 c += item.span
             _row_property(table.rows[r], "w:cantSplit")
