@@ -49,6 +49,7 @@ from surveytk.models.kernel import KernelFit
 from surveytk.models.results import DesignSummary
 from surveytk.report.labels import Labeller
 from surveytk.report.table_model import Cell, Section, TextTable
+from surveytk.survey.hypothesis import rao_scott_test
 
 #: Level shown for missing values of a by-variable (unless ``dropna``).
 MISSING_LEVEL = "(missing)"
@@ -358,6 +359,7 @@ def tabulate(
     level: float = 0.95,
     reference: str | None = None,
     lookup: str | Path | None = None,
+    chisq: bool = False,
 ) -> Tabulation:
     """Weighted shares by one or two variables with design-based standard errors.
 
@@ -391,6 +393,10 @@ def tabulate(
         ``origin_area``, whose levels follow the lookup file's order.
     lookup
         Origin-area lookup file (default ``codebooks/lookups/origin_areas.csv``).
+    chisq
+        With two by-variables, add the Rao-Scott test of independence to the
+        notes (:func:`surveytk.survey.hypothesis.rao_scott_test`, R
+        ``svychisq(statistic = "F")``).
 
     Returns
     -------
@@ -441,10 +447,15 @@ def tabulate(
     for name, (_, levels, _) in zip(names, coded, strict=True):
         if MISSING_LEVEL in levels:
             notes.append(f"{MISSING_LEVEL}: {name} is missing.")
+    if chisq and len(names) != 2:
+        raise OutputError("--chisq tests the association of two variables; give --by twice")
     if len(names) == 1:
         cells, domains, n_total = _one_way(coded[0], design, threshold, level)
     else:
         cells, domains, n_total = _two_way(coded[0], coded[1], design, threshold, level)
+        if chisq:
+            test = rao_scott_test(coded[0][0], coded[1][0], design, (names[0], names[1]))
+            notes.append(test.describe())
     if reference == "origin":
         cells = _add_origin_reference(cells, lookup)
     return Tabulation(

@@ -31,6 +31,7 @@ COMMAND_MODULES: dict[str, str] = {
     "table": "surveytk.cli.table",
     "plot": "surveytk.cli.plot",
     "tabulate": "surveytk.cli.tabulate",
+    "estimate": "surveytk.cli.estimate",
     "run": "surveytk.cli.run",
     "demo": "surveytk.cli.demo",
 }

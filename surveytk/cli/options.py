@@ -123,3 +123,36 @@ def load_results(
     loaded = [FitResult.load(p) for p in results]
     heads = list(column_labels) or [r.label or p.stem for r, p in zip(loaded, results, strict=True)]
     return loaded, heads
+
+
+#: types of replicate weights (R ``svrepdesign(type=)``)
+REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
+
+
+def replicate_options() -> Callable[[F], F]:
+    """``--repweights``, ``--reptype``, ``--rho``, ``--mse``, ``--replicates``, ``--seed``."""
+    return _stack(
+        click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex)."),
+        click.option(
+            "--reptype", type=click.Choice(REPTYPES), help="Type of the replicate weights."
+        ),
+        click.option("--rho", type=float, help="Fay's rho (with --reptype fay)."),
+        click.option("--mse", is_flag=True, help="Centre replicates at the full-sample estimate."),
+        click.option(
+            "--replicates",
+            type=click.IntRange(min=2),
+            metavar="N",
+            help="Make N bootstrap replicates from the design (or jackknife with --reptype "
+            "jk1/jkn).",
+        ),
+        click.option("--seed", type=int, metavar="S", help="Seed for --replicates."),
+    )
+
+
+def subpop_option() -> Callable[[F], F]:
+    """``--subpop EXPR``: a domain of the full design."""
+    return click.option(
+        "--subpop",
+        metavar="EXPR",
+        help='Domain, e.g. "female == 1" or \'source == "wodc" & age >= 30\'.',
+    )

@@ -62,6 +62,12 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     help="Disclosure threshold: cells with fewer respondents are suppressed "
     "(with complementary suppression).",
 )
+@click.option(
+    "--chisq",
+    is_flag=True,
+    help="With two --by variables: add the Rao-Scott F test of independence to the notes "
+    "(as R svychisq).",
+)
 @format_option("Table format (default: from the --out suffix, else md).")
 @click.option(
     "--out",
@@ -85,6 +91,7 @@ def command(
     dropna: bool,
     reference: str | None,
     threshold: int,
+    chisq: bool,
     fmt: str | None,
     out: Path | None,
     digits: int,
@@ -138,6 +145,7 @@ def command(
         threshold=threshold,
         dropna=dropna,
         reference=reference,
+        chisq=chisq,
     )
     data = render_tabulation(
         tab, fmt, labeller=Labeller.from_schema(enabled=labels), digits=digits, title=title

@@ -1,0 +1,239 @@
+"""``surveytk estimate DATA --mean VAR ...``: descriptive estimates and tests, design-based."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from surveytk.cli.options import design_options, replicate_options, subpop_option
+
+_CI = ("wald", "logit", "beta")
+_RANK_SCORES = ("wilcoxon", "vanderwaerden", "median")
+_OUT_SUFFIXES = (".csv", ".json", ".md", ".tex", ".html", ".docx", ".xlsx")
+
+
+def _pairs(values: tuple[str, ...], sep: str, option: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for v in values:
+        parts = [p.strip() for p in v.split(sep)]
+        if len(parts) != 2 or not all(parts):
+            raise click.BadParameter(f"expecting A{sep}B, got {v!r}", param_hint=option)
+        out.append((parts[0], parts[1]))
+    return tuple(out)
+
+
+def _once(values: tuple[str, ...], option: str) -> str | None:
+    """The value of an option given at most once (a repeat is an error, never ignored)."""
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"given {len(values)} times; give it once (for two domain variables, use --by "
+            "with one and --subpop for a level of the other)",
+            param_hint=option,
+        )
+    return values[0] if values else None
+
+
+def _probs(text: str) -> tuple[float, ...]:
+    try:
+        probs = tuple(float(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise click.BadParameter(f"expecting numbers like 0.25,0.5; got {text!r}") from None
+    if not probs or any(not 0 <= p <= 1 for p in probs):
+        raise click.BadParameter(f"probabilities lie in [0, 1]; got {text!r}")
+    return probs
+
+
+@click.command(name="estimate")
+@click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--mean", multiple=True, metavar="VAR", help="Mean of VAR (repeatable).")
+@click.option("--total", multiple=True, metavar="VAR", help="Population total of VAR.")
+@click.option("--ratio", multiple=True, metavar="NUM/DEN", help="Ratio of totals NUM/DEN.")
+@click.option("--quantile", multiple=True, metavar="VAR", help="Quantiles of VAR (see --probs).")
+@click.option(
+    "--probs",
+    multiple=True,
+    metavar="P,P",
+    help="Probabilities of --quantile, comma-separated (default 0.5).",
+)
+@click.option("--prop", multiple=True, metavar="VAR", help="Proportion of every level of VAR.")
+@click.option(
+    "--by", multiple=True, metavar="VAR", help="Estimate in each level of VAR (domains, as svyby)."
+)
+@click.option("--deff", is_flag=True, help="Add design effects (as R deff=TRUE).")
+@click.option(
+    "--ci",
+    type=click.Choice(_CI),
+    default="logit",
+    show_default=True,
+    help="Interval for proportions (as R svyciprop; beta = Korn-Graubard).",
+)
+@click.option(
+    "--chisq", multiple=True, metavar="A,B", help="Rao-Scott F test of A and B (svychisq)."
+)
+@click.option("--ttest", multiple=True, metavar="VAR,GROUP", help="t-test of VAR across GROUP.")
+@click.option("--ranktest", multiple=True, metavar="VAR,GROUP", help="Rank test across GROUP.")
+@click.option(
+    "--rank-score",
+    type=click.Choice(_RANK_SCORES),
+    default="wilcoxon",
+    show_default=True,
+    help="Scores of --ranktest (as R svyranktest).",
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level.",
+)
+@click.option("--weights", metavar="COL", help="Sampling-weight column (default: equal weights).")
+@design_options(lonely_psu_default="fail")
+@replicate_options()
+@subpop_option()
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Disclosure threshold: estimates from fewer respondents are suppressed.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="FILE.csv (tidy), .json (everything), .md/.tex/.html/.docx/.xlsx (formatted).",
+)
+@click.option("--digits", type=click.IntRange(0, 10), default=3, show_default=True)
+def command(
+    data: str,
+    mean: tuple[str, ...],
+    total: tuple[str, ...],
+    ratio: tuple[str, ...],
+    quantile: tuple[str, ...],
+    probs: tuple[str, ...],
+    prop: tuple[str, ...],
+    by: tuple[str, ...],
+    deff: bool,
+    ci: str,
+    chisq: tuple[str, ...],
+    ttest: tuple[str, ...],
+    ranktest: tuple[str, ...],
+    rank_score: str,
+    level: float,
+    threshold: int,
+    out: str | None,
+    digits: int,
+    **design: Any,
+) -> None:
+    """Means, totals, ratios, quantiles and proportions of DATA with design-based
+    standard errors, by domain, and design-based tests.
+
+    Example: `surveytk estimate apistrat.csv --weights pw --strata stype --fpc fpc
+    --mean api00 --quantile api00 --probs 0.25,0.5 --prop sch.wide --by stype --deff`
+    """
+    from pathlib import Path
+
+    from surveytk.estimate import EstimateRequest, estimate
+
+    request = EstimateRequest(
+        mean=mean,
+        total=total,
+        ratio=_pairs(ratio, "/", "--ratio"),
+        quantile=quantile,
+        probs=_probs(_once(probs, "--probs") or "0.5"),
+        prop=prop,
+        chisq=_pairs(chisq, ",", "--chisq"),
+        ttest=_pairs(ttest, ",", "--ttest"),
+        ranktest=_pairs(ranktest, ",", "--ranktest"),
+        rank_score=rank_score,
+        by=_once(by, "--by"),
+        ci=ci,
+        deff=deff,
+        level=level,
+        threshold=threshold,
+    )
+    out_path = Path(out) if out else None
+    if out_path is not None:
+        _check_out(out_path, Path(data))
+    frame, design_obj = _frame_and_design(data, request, design)
+    table = estimate(frame, design_obj, request)
+    if out_path is None:
+        click.echo(_text(table))
+        return
+    _write(table, out_path, digits)
+    click.echo(_text(table))
+    click.echo(f"wrote {out_path}")
+
+
+def _check_out(out: Any, data: Any) -> None:
+    from surveytk.errors import OutputError
+    from surveytk.io.atomic import check_not_input
+
+    if out.suffix.lower() not in _OUT_SUFFIXES:
+        raise OutputError(f"{out}: --out must end in one of {', '.join(_OUT_SUFFIXES)}")
+    check_not_input(out, [data])
+
+
+def _frame_and_design(data: str, request: Any, design: dict[str, Any]) -> tuple[Any, Any]:
+    """Read DATA as `fit` does and build the design through `fit`'s path."""
+    from surveytk.design import SurveyDesign
+    from surveytk.models.api import as_frame
+    from surveytk.models.options import FitOptions
+
+    # SurveyDesign.from_options reads only the design fields of FitOptions; model and
+    # formula are required by the dataclass and not used for the design.
+    options = FitOptions(model="lpm", formula="estimate ~ 1", **design)
+    columns: list[str] | None = None
+    if options.repweights is None:
+        columns = list(request.variables())
+        for c in (options.weights, options.strata, options.psu, options.fpc):
+            if c:
+                columns.append(c)
+        if options.subpop:
+            from surveytk.expr import parse_condition
+
+            columns.extend(parse_condition(options.subpop).columns)
+        columns = list(dict.fromkeys(columns))
+    frame = as_frame(data, columns)
+    return frame, SurveyDesign.from_options(frame, options)
+
+
+def _text(table: Any) -> str:
+    import pandas as pd
+
+    shown = table.tidy()
+    if not table.request.deff:
+        shown = shown.drop(columns="deff")
+    if table.request.by is None:
+        shown = shown.drop(columns="domain")
+    if shown["p_value"].isna().all():
+        shown = shown.drop(columns="p_value")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        body = shown.to_string(index=False, na_rep="", float_format=lambda x: f"{x:.6g}")
+    return "\n".join([table.design.describe(), body, *(f"note: {n}" for n in table.notes)])
+
+
+def _write(table: Any, out: Any, digits: int) -> None:
+    import importlib
+    import json
+
+    from surveytk.estimate import estimate_grid
+    from surveytk.io.atomic import write_bytes_atomic
+    from surveytk.report.style import ASCII_MINUS, UNICODE_MINUS
+    from surveytk.report.tables import format_from_path
+    from surveytk.tabulate import RENDERERS
+
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        data = table.tidy().to_csv(index=False, float_format="%.17g").encode("utf-8")
+    elif suffix == ".json":
+        data = (json.dumps(table.to_dict(), indent=2, allow_nan=False) + "\n").encode("utf-8")
+    else:
+        fmt = format_from_path(out)
+        grid = estimate_grid(
+            table, digits=digits, minus=ASCII_MINUS if fmt == "csv" else UNICODE_MINUS
+        )
+        module, function = RENDERERS[fmt]
+        rendered = getattr(importlib.import_module(module), function)(grid)
+        data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
+    write_bytes_atomic(out, data)

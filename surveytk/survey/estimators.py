@@ -1,0 +1,365 @@
+"""Descriptive estimators with design-based variance: means, totals, ratios, proportions.
+
+Every estimator is a pure function of arrays over all ``n`` rows of a
+:class:`~surveytk.design.SurveyDesign` and returns a :class:`DesignEstimate`:
+point estimates, their covariance, the design degrees of freedom and the
+design effects. Rows outside ``design.domain`` (``--subpop``, a level of
+``--by``, a missing value of the variable) contribute nothing to the estimate,
+while every PSU and stratum of the design stays in the variance (domain
+estimation, R ``svyby`` / ``subset.survey.design``).
+
+Variance
+    Linearised designs: the variance of the total of the influence values
+    z_i (one column per estimate), PSU totals centred within strata with the
+    fpc and n_h/(n_h − 1) (:func:`influence_covariance`, the same meat as the
+    model families, R ``svyrecvar``). Replicate designs: the estimator is
+    recomputed with every replicate's weights and the spread of the
+    replicate estimates is the variance (R ``svrVar``), so nonlinear
+    statistics (ratios, quantiles) are re-estimated, not linearised.
+
+The numbers are R ``survey``'s (4.1): ``svymean``, ``svytotal``,
+``svyratio`` and their ``deff = TRUE``, ``svyciprop`` (``mean``, ``logit``,
+``beta``); see ``docs/estimation.md`` and ``tests/reference/estimate_reference.R``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+from scipy import stats
+
+from surveytk.design import SurveyDesign
+from surveytk.errors import ModelError
+
+# The variance kernels still live with the model families (issue 12 moves them into
+# this package); this module is their only importer in the survey layer.
+from surveytk.models.covariance import linearized_meat, replicate_variance
+
+PropCI = Literal["wald", "logit", "beta"]
+PROP_CI_METHODS: tuple[str, ...] = get_args(PropCI)
+
+#: a statistic recomputed from analysis weights of the domain rows (replicate variance)
+Recompute = Callable[[np.ndarray], np.ndarray]
+
+
+class EmptyDomainError(ModelError):
+    """A domain has no respondent with a value (or a test variable has one level there)."""
+
+
+@dataclass(frozen=True)
+class DesignEstimate:
+    """k estimates over one domain with their design-based covariance.
+
+    Attributes
+    ----------
+    estimate
+        (k,) point estimates.
+    cov
+        (k, k) covariance (linearised or replicate).
+    df
+        Design degrees of freedom of the domain (R ``degf``).
+    deff
+        (k,) design effects (R ``deff = TRUE``), NaN where undefined.
+    n
+        Rows in the domain that the estimate used.
+    sum_weights
+        Σ w over those rows.
+    """
+
+    estimate: np.ndarray
+    cov: np.ndarray
+    df: float
+    deff: np.ndarray
+    n: int
+    sum_weights: float
+
+    @property
+    def std_error(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
+
+
+# ---------------------------------------------------------------------------
+# variance
+# ---------------------------------------------------------------------------
+
+
+def influence_covariance(influence: np.ndarray, design: SurveyDesign) -> np.ndarray:
+    """Linearised covariance of estimates from their influence values.
+
+    Parameters
+    ----------
+    influence
+        (n_domain, k) influence values z_i of the domain rows (frame order),
+        weights included, so that θ̂ − θ ≈ Σ_i z_i.
+
+    Notes
+    -----
+    V = Σ_h (1 − f_h) n_h/(n_h − 1) Σ_i (z_hi − z̄_h)(z_hi − z̄_h)' over PSU
+    totals z_hi (Binder 1983; R ``svyrecvar``), with the design's lonely-PSU rule.
+    """
+    return np.asarray(linearized_meat(np.atleast_2d(influence.T).T, design))
+
+
+def replicate_covariance(
+    recompute: Recompute, full: np.ndarray, design: SurveyDesign
+) -> np.ndarray:
+    """Replicate covariance: ``recompute`` with each replicate's domain weights.
+
+    Replicates whose estimate is not finite (an empty denominator in one
+    replicate) are discarded, as R ``svrVar`` does; if all are, the variance
+    is NaN.
+    """
+    dom = design.domain
+    scale, rscales = design.replicate_scales()
+    thetas = np.vstack(
+        [
+            np.atleast_1d(recompute(design.replicate_weights(r)[dom]))
+            for r in range(design.n_replicates)
+        ]
+    )
+    ok = np.isfinite(thetas).all(axis=1)
+    if not ok.any():
+        k = full.shape[0]
+        return np.full((k, k), np.nan)
+    return replicate_variance(thetas[ok], full, scale, rscales[ok], design.mse)
+
+
+def design_covariance(
+    influence: np.ndarray, recompute: Recompute, full: np.ndarray, design: SurveyDesign
+) -> np.ndarray:
+    """Replicate covariance for replicate designs, linearised otherwise."""
+    if design.is_replicate:
+        return replicate_covariance(recompute, full, design)
+    return influence_covariance(influence, design)
+
+
+# ---------------------------------------------------------------------------
+# design effects
+# ---------------------------------------------------------------------------
+
+
+def srs_variance(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted population variance estimate s² = n/(n−1) Σ w (y − ȳ)² / Σ w (R ``svyvar``)."""
+    n = values.shape[0]
+    wsum = float(weights.sum())
+    mean = weights @ values / wsum
+    dev = values - mean
+    if n < 2:
+        return np.full(values.shape[1], np.nan)
+    return np.asarray((weights @ (dev * dev)) / wsum * n / (n - 1.0))
+
+
+def mean_deff(variance: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """deff of a mean: V / (s² (N̂ − n)/(N̂ n)) (R ``svymean(deff = TRUE)``).
+
+    Notes
+    -----
+    The SRS variance is that of a simple random sample of n without
+    replacement from a population of N̂ = Σ w, s² the weighted variance with
+    the n/(n−1) factor. NaN when N̂ < n (weights not scaled to the
+    population; R returns NA with a warning).
+    """
+    n = values.shape[0]
+    big_n = float(weights.sum())
+    if big_n < n:
+        return np.full(values.shape[1], np.nan)
+    vsrs = srs_variance(values, weights) * (big_n - n) / (big_n * n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(variance / vsrs)
+
+
+def total_deff(variance: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """deff of a total: V / (s² N̂² (N̂ − n)/(N̂ n)) (R ``svytotal(deff = TRUE)``)."""
+    n = values.shape[0]
+    big_n = float(weights.sum())
+    vsrs = srs_variance(values, weights) * big_n**2 * (big_n - n) / (big_n * n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(variance / vsrs)
+
+
+# ---------------------------------------------------------------------------
+# estimators
+# ---------------------------------------------------------------------------
+
+
+def _domain(values: np.ndarray, design: SurveyDesign) -> tuple[SurveyDesign, np.ndarray]:
+    """The design narrowed to rows where every column is present, and those rows' values."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    present = np.asarray(np.isfinite(v).all(axis=1), dtype=bool)
+    sub = design if present[design.domain].all() else design.subset(present)
+    if sub.n_obs == 0:
+        raise EmptyDomainError("no respondent in the domain has a value; nothing to estimate")
+    return sub, v[sub.domain]
+
+
+def survey_mean(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
+    """Weighted mean(s) Σ w y / Σ w in the domain (R ``svymean``).
+
+    Parameters
+    ----------
+    values
+        (n,) or (n, k) over all design rows; rows with a missing value leave
+        the domain (R ``na.rm = TRUE``).
+
+    Notes
+    -----
+    Influence z_i = w_i (y_i − ȳ) / Σ w (Woodruff 1971; Lumley 2010, §2.2).
+    """
+    sub, y = _domain(values, design)
+    w = sub.domain_weights()
+    wsum = float(w.sum())
+    est = w @ y / wsum
+    infl = w[:, None] * (y - est) / wsum
+    cov = design_covariance(infl, lambda wr: wr @ y / wr.sum(), est, sub)
+    return DesignEstimate(est, cov, sub.df, mean_deff(np.diag(cov), y, w), y.shape[0], wsum)
+
+
+def survey_total(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
+    """Weighted total(s) Σ w y in the domain (R ``svytotal``); influence z_i = w_i y_i."""
+    sub, y = _domain(values, design)
+    w = sub.domain_weights()
+    est = w @ y
+    infl = w[:, None] * y
+    cov = design_covariance(infl, lambda wr: wr @ y, est, sub)
+    return DesignEstimate(
+        est, cov, sub.df, total_deff(np.diag(cov), y, w), y.shape[0], float(w.sum())
+    )
+
+
+def survey_ratio(
+    numerator: np.ndarray, denominator: np.ndarray, design: SurveyDesign
+) -> DesignEstimate:
+    """Ratio of totals R̂ = Σ w y / Σ w x in the domain (R ``svyratio``).
+
+    Notes
+    -----
+    Influence z_i = w_i (y_i − R̂ x_i) / Σ w x. The design effect is that of
+    the total of r_i = (y_i − R̂ x_i)/Σ w x (R's ``deff(svytotal(r))``); on
+    replicate designs it divides the replicate variance by the same SRS
+    variance (R's own ``svyratio`` fails there with ``deff = TRUE``).
+    """
+    both = np.column_stack([numerator, denominator]).astype(np.float64)
+    sub, yx = _domain(both, design)
+    y, x = yx[:, 0], yx[:, 1]
+    w = sub.domain_weights()
+    xsum = float(w @ x)
+    if xsum == 0:
+        raise ModelError("the denominator's total is zero in the domain; the ratio is undefined")
+    ratio = float(w @ y) / xsum
+    r = (y - ratio * x) / xsum
+    est = np.array([ratio])
+    cov = design_covariance((w * r)[:, None], lambda wr: np.array([(wr @ y) / (wr @ x)]), est, sub)
+    deff = total_deff(np.diag(cov), r[:, None], w)
+    return DesignEstimate(est, cov, sub.df, deff, y.shape[0], float(w.sum()))
+
+
+def indicators(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """(n, k) 0/1 indicators of level codes; NaN rows where the code is negative (missing)."""
+    c = np.asarray(codes, dtype=np.int64)
+    out = np.zeros((c.shape[0], n_levels))
+    ok = c >= 0
+    out[np.flatnonzero(ok), c[ok]] = 1.0
+    out[~ok] = np.nan
+    return out
+
+
+# ---------------------------------------------------------------------------
+# intervals
+# ---------------------------------------------------------------------------
+
+
+def t_quantile(df: float, level: float = 0.95) -> float:
+    """t_{(1+level)/2, df}; the normal quantile for infinite df, NaN for df ≤ 0."""
+    if not df > 0:
+        return float("nan")
+    q = 0.5 + level / 2.0
+    return float(stats.norm.ppf(q) if np.isinf(df) else stats.t.ppf(q, df))
+
+
+def wald_interval(
+    estimate: np.ndarray, std_error: np.ndarray, df: float, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """estimate ± t_{df} · se (R ``confint(..., df = degf(design))``)."""
+    q = t_quantile(df, level)
+    return estimate - q * std_error, estimate + q * std_error
+
+
+def proportion_interval(
+    p: float,
+    std_error: float,
+    df: float,
+    n_rows: int,
+    method: str,
+    level: float = 0.95,
+    logit_std_error: float | None = None,
+) -> tuple[float, float]:
+    """Interval of a proportion as R ``svyciprop``.
+
+    Parameters
+    ----------
+    p, std_error
+        The estimated proportion and its standard error.
+    df
+        Design degrees of freedom.
+    n_rows
+        Rows in the domain (R ``nrow(design)``; used by ``beta``).
+    method
+        ``wald``: p ± t·se. ``logit``: expit(logit p ± t · se_logit) with
+        se_logit = se / (p(1 − p)) (the intercept-only quasi-binomial
+        ``svyglm`` of R; ``logit_std_error`` overrides it, for replicate
+        designs where R refits on each replicate). ``beta``: Korn & Graubard
+        (1998) with the effective sample size n* = p(1 − p)/se² ·
+        (t_{n−1}/t_{df})² and Clopper-Pearson limits
+        Beta_{α/2}(n* p, n*(1 − p) + 1), Beta_{1−α/2}(n* p + 1, n*(1 − p)).
+    """
+    if method not in PROP_CI_METHODS:
+        raise ModelError(f"--ci: expecting one of {{{', '.join(PROP_CI_METHODS)}}}; got {method!r}")
+    alpha = 1.0 - level
+    p, std_error = np.float64(p), np.float64(std_error)  # 0/0 → NaN, not an exception
+    if method == "wald":
+        lo, hi = wald_interval(np.array([p]), np.array([std_error]), df, level)
+        return float(lo[0]), float(hi[0])
+    if method == "logit":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se_l = std_error / (p * (1.0 - p)) if logit_std_error is None else logit_std_error
+            eta = np.log(p / (1.0 - p))
+        q = t_quantile(df, level)
+        return float(_expit(eta - q * se_l)), float(_expit(eta + q * se_l))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = p * (1.0 - p) / std_error**2
+    ratio = stats.t.ppf(alpha / 2.0, n_rows - 1) / stats.t.ppf(alpha / 2.0, df)
+    n_eff = n_eff * ratio**2
+    lo = stats.beta.ppf(alpha / 2.0, n_eff * p, n_eff * (1.0 - p) + 1.0)
+    hi = stats.beta.ppf(1.0 - alpha / 2.0, n_eff * p + 1.0, n_eff * (1.0 - p))
+    return float(lo), float(hi)
+
+
+def logit_replicate_std_error(indicator: np.ndarray, design: SurveyDesign) -> float:
+    """SE of logit(p̂) from replicates (R ``svyciprop(method="logit")`` on replicate designs).
+
+    R fits ``svyglm(y ~ 1, family = quasibinomial)`` and refits it on every
+    replicate; the intercept of replicate r is logit(p̂_r).
+    """
+    sub, y = _domain(indicator, design)
+    w = sub.domain_weights()
+    p = float(w @ y[:, 0] / w.sum())
+
+    def logit(wr: np.ndarray) -> np.ndarray:
+        pr = float(wr @ y[:, 0] / wr.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.array([np.log(pr / (1.0 - pr))])
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = np.array([np.log(p / (1.0 - p))])
+    cov = replicate_covariance(logit, full, sub)
+    return float(np.sqrt(cov[0, 0]))
+
+
+def _expit(x: float) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(1.0 / (1.0 + np.exp(-x)))
