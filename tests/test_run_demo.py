@@ -49,6 +49,15 @@ def test_demo_writes_every_output(demo: Path) -> None:
     acc = manifest["row_accounting"]["pooled"]
     assert acc["rows_in"] == acc["rows_out"] + sum(acc["excluded"].values())
     assert not [p for p in demo.iterdir() if p.name.startswith(".staging")]
+    report = (demo / "report" / "return_intentions.html").read_text(encoding="utf-8")
+    for exhibit in ("coefficients", "marginal_effects", "ordinal_multinomial"):
+        assert f'id="table-{exhibit}"' in report
+    for fig in (demo / "figures").iterdir():
+        assert f'id="figure-{fig.stem}"' in report
+    n_figures = len(list((demo / "figures").iterdir()))
+    assert report.count('<img src="data:image/png;base64,') == n_figures
+    assert 'id="design"' in report and 'id="audit"' in report
+    assert (demo / "report" / "return_intentions.docx").stat().st_size > 10_000
 
 
 def test_pooled_signs_follow_the_data_generating_process(demo: Path) -> None:
@@ -78,7 +87,7 @@ def test_rerun_is_byte_identical(demo: Path, tmp_path: Path) -> None:
         cli, ["run", str(spec), "--data-dir", str(data), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    for sub in ("tables", "figures", "harmonised"):
+    for sub in ("tables", "figures", "harmonised", "report"):
         assert _digest(out, sub) == _digest(demo, sub), sub
 
 

@@ -54,6 +54,7 @@ class RunSummary:
     tables: list[Path] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     tabulations: list[Path] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
     manifest: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -172,17 +173,12 @@ class _Run:
             self.summary.results[m.name] = result
 
     def write_tables(self) -> None:
-        from surveytk.report.table_model import TableOptions, parse_scale
+        from surveytk.analysis.report_assembly import table_options
         from surveytk.report.tables import write_table
 
         for t in self.spec.tables:
             results = [self.summary.results[name] for name in t.models]
-            try:
-                scale = parse_scale(t.scale)
-            except ValueError as exc:
-                raise SpecError(f"{self.spec_path}: table {t.name}: scale: {exc}") from exc
-            options = TableOptions(stat=t.stat, exp=t.exp, ame=t.ame, title=t.title,
-                                   notes=(t.notes,) if t.notes else (), scale=scale)
+            options = table_options(t, self.spec_path)
             formats = self.table_formats or t.formats
             for fmt in dict.fromkeys("latex" if f == "tex" else f for f in formats):
                 self.step(f"table {t.name} ({fmt})")
@@ -191,18 +187,15 @@ class _Run:
                 self.summary.tables.append(path)
 
     def write_figures(self) -> None:
+        from surveytk.analysis.report_assembly import plot_scale
         from surveytk.report.plots import write_plot
-        from surveytk.report.table_model import parse_scale
 
         for p in self.spec.plots:
             self.step(f"figure {p.name} ({p.kind})")
             results = [self.summary.results[name] for name in p.models]
             path = self.stage / "figures" / f"{p.name}.{p.format}"
-            try:
-                scale = parse_scale(p.scale)
-            except ValueError as exc:
-                raise SpecError(f"{self.spec_path}: plot {p.name}: scale: {exc}") from exc
-            write_plot(results, path, kind=p.kind, title=p.title, terms=p.terms, scale=scale)
+            write_plot(results, path, kind=p.kind, title=p.title, terms=p.terms,
+                       scale=plot_scale(p, self.spec_path))
             self.summary.figures.append(path)
 
     def write_tabulations(self) -> None:
@@ -258,6 +251,7 @@ class _Run:
         s.tables = [final(p) for p in s.tables]
         s.figures = [final(p) for p in s.figures]
         s.tabulations = [final(p) for p in s.tabulations]
+        s.reports = [final(p) for p in s.reports]
         s.manifest = final(s.manifest) if s.manifest else None
 
 
@@ -354,12 +348,15 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
         Replaces ``{data_dir}`` in the spec's input folders.
     out_dir
         Folder for ``harmonised/``, ``results/``, ``tables/``, ``figures/``,
-        ``tabulations/`` and ``manifest.json``.
+        ``tabulations/``, ``report/`` (one HTML and one DOCX document of everything)
+        and ``manifest.json``.
     step
         Called with a short description before each stage (progress display).
     table_formats
         Formats for every table, instead of those the spec names.
     """
+    from surveytk.analysis.report_assembly import write_run_report
+
     spec_path = Path(spec_path)
     formats = check_table_formats(table_formats)
     spec = load_spec(spec_path)
@@ -384,6 +381,8 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
             run.write_figures()
         with _timed(timings, "tabulations"):
             run.write_tabulations()
+        with _timed(timings, "report"):
+            run.summary.reports = write_run_report(run)
         run.write_manifest()
         run.publish()
         return run.summary

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from surveytk.analysis.sample import design_column
 from surveytk.analysis.spec import TabulationSpec
 
+if TYPE_CHECKING:
+    from surveytk.tabulate import Tabulation
 
-def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: str, *,
-                     threshold: int) -> Path:
-    """Tabulate ``tab.by`` on ``table`` with its design and write it as ``fmt``."""
-    from surveytk.io.atomic import write_bytes_atomic
-    from surveytk.report.labels import Labeller
-    from surveytk.tabulate import render_tabulation, tabulate
 
-    result = tabulate(
+def tabulation_of(table: pd.DataFrame, tab: TabulationSpec, *, threshold: int) -> Tabulation:
+    """Tabulate ``tab.by`` on ``table`` with its design (weights, strata, PSUs it has)."""
+    from surveytk.tabulate import tabulate
+
+    return tabulate(
         table,
         list(tab.by),
         weights=design_column(table, "weight"),
@@ -26,6 +27,16 @@ def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: 
         threshold=threshold,
         reference=tab.reference,
     )
+
+
+def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: str, *,
+                     threshold: int) -> Path:
+    """Tabulate ``tab.by`` on ``table`` with its design and write it as ``fmt``."""
+    from surveytk.io.atomic import write_bytes_atomic
+    from surveytk.report.labels import Labeller
+    from surveytk.tabulate import render_tabulation
+
+    result = tabulation_of(table, tab, threshold=threshold)
     data = render_tabulation(result, "latex" if fmt == "tex" else fmt,
                              labeller=Labeller.from_schema())
     write_bytes_atomic(path, data)

@@ -45,24 +45,10 @@ def _td(cell: Cell) -> str:
     return f"<td{attr}>{escape(cell.text)}</td>"
 
 
-def render_html(grid: TextTable) -> str:
-    """The table as a standalone HTML5 page."""
+def table_fragment(grid: TextTable) -> list[str]:
+    """The ``<table>`` element of ``grid`` (caption, header, body blocks, notes) as lines."""
     n = grid.n_columns
-    lines = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{escape(grid.title)}</title>",
-        "<style>",
-        CSS.rstrip("\n"),
-        "</style>",
-        "</head>",
-        "<body>",
-        "<table>",
-        f"<caption>{escape(grid.title)}</caption>",
-        *_header(grid),
-    ]
+    lines = ["<table>", f"<caption>{escape(grid.title)}</caption>", *_header(grid)]
     for section in grid.sections:
         if not section.rows:
             continue
@@ -83,5 +69,30 @@ def render_html(grid: TextTable) -> str:
         lines.append("</tbody>")
     lines.append("<tfoot>")
     lines.extend(f'<tr><td colspan="{n}">{escape(note)}</td></tr>' for note in grid.notes)
-    lines += ["</tfoot>", "</table>", "</body>", "</html>"]
+    lines += ["</tfoot>", "</table>"]
+    return lines
+
+
+def page(title: str, body: list[str], css: str = CSS) -> str:
+    """A standalone HTML5 page (UTF-8, inline CSS, nothing loaded from elsewhere)."""
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        "<style>",
+        css.rstrip("\n"),
+        "</style>",
+        "</head>",
+        "<body>",
+        *body,
+        "</body>",
+        "</html>",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def render_html(grid: TextTable) -> str:
+    """The table as a standalone HTML5 page."""
+    return page(grid.title, table_fragment(grid))
