@@ -81,6 +81,37 @@ def _exhibits(run: _Run) -> list[Exhibit]:
         result = tabulation_of(run.tables[tab.data], tab, threshold=run.spec.disclosure_threshold)
         grid = tabulation_grid(result, labeller=labeller)
         out.append(Exhibit(f"tabulation-{tab.name}", grid.title, grid=grid))
+    out.extend(_trend_exhibits(run, labeller))
+    return out
+
+
+def _trend_exhibits(run: _Run, labeller: Any) -> list[Exhibit]:
+    from surveytk.analysis.trends import trend_figure, trend_grids
+    from surveytk.report.document import Exhibit
+
+    out = []
+    for t in run.spec.trends:
+        trend = run.trends[t.name]
+        shares, differences = trend_grids(trend, labeller)
+        staged = run.stage / "figures" / f"{t.name}.{t.figure}"
+        if t.figure == "png":
+            png = staged.read_bytes()
+        else:
+            import matplotlib
+
+            from surveytk.report.forest import figure_rc
+            from surveytk.report.plots import save_figure
+
+            with matplotlib.rc_context(figure_rc()):
+                fig = trend_figure(trend, labeller)
+            with tempfile.TemporaryDirectory(dir=run.stage) as tmp:
+                path = save_figure(fig, Path(tmp) / f"{t.name}.png")
+                png = path.read_bytes()
+        out += [
+            Exhibit(f"trend-{t.name}", shares.title, png=png),
+            Exhibit(f"trend-{t.name}-shares", shares.title, grid=shares),
+            Exhibit(f"trend-{t.name}-differences", differences.title, grid=differences),
+        ]
     return out
 
 

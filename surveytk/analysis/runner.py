@@ -103,6 +103,8 @@ class _Run:
         self.step = step
         self.summary = RunSummary(out_dir=out_dir)
         self.tables: dict[str, pd.DataFrame] = {}
+        self.harmonised_tables: dict[str, pd.DataFrame] = {}  # before the sample rules
+        self.trends: dict[str, Any] = {}
         self.accounts: dict[str, SampleAccount] = {}
         self.provenance: dict[str, Any] = {}
         self.table_formats: tuple[str, ...] = ()
@@ -149,6 +151,7 @@ class _Run:
         self.summary.harmonised["pooled"] = target
         for source, path in self.summary.harmonised.items():
             table = result.table if source == "pooled" else pd.read_parquet(path)
+            self.harmonised_tables[source] = table
             self.tables[source] = self._analysis_table(source, table)
 
     def _analysis_table(self, name: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -210,6 +213,23 @@ class _Run:
                 write_tabulation(self.tables[tab.data], tab, path, fmt,
                                  threshold=self.spec.disclosure_threshold)
                 self.summary.tabulations.append(path)
+
+    def write_trends(self) -> None:
+        """Shares by survey round per source, round-to-round tests (surveytk.analysis.trends)."""
+        from surveytk.analysis.trends import write_trend
+
+        for t in self.spec.trends:
+            self.step(f"trend {t.name} ({t.outcome} by {t.over} and {t.by})")
+            table = self.harmonised_tables[t.data]
+            if self.spec.sample.undecided == "missing":
+                table = undecided_as_missing(table)
+            if self.table_formats:
+                t = t.model_copy(update={"formats": list(self.table_formats)})
+            trend, files, figure = write_trend(table, t, self.stage,
+                                               threshold=self.spec.disclosure_threshold)
+            self.trends[t.name] = trend
+            self.summary.tables.extend(files)
+            self.summary.figures.append(figure)
 
     def write_manifest(self) -> None:
         manifest = {
@@ -381,6 +401,8 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
             run.write_figures()
         with _timed(timings, "tabulations"):
             run.write_tabulations()
+        with _timed(timings, "trends"):
+            run.write_trends()
         with _timed(timings, "report"):
             run.summary.reports = write_run_report(run)
         run.write_manifest()

@@ -98,6 +98,23 @@ class TabulationSpec(_Strict):
     formats: list[TableFormat] = ["md"]
 
 
+class TrendSpec(_Strict):
+    """Share with a yes/no outcome by round (``over``) within each ``by`` group, the
+    round-to-round differences with design-based t tests, a figure and a table."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    data: str = "pooled"
+    outcome: str
+    over: str = "wave"
+    by: str = "source"
+    # the exhibit's own sample rules (the models' rules usually keep one round only)
+    rules: list[str] = []
+    title: str | None = None
+    design: DesignSpec = DesignSpec()
+    formats: list[TableFormat] = ["md", "csv"]
+    figure: PlotFormat = "png"
+
+
 class SampleSpec(_Strict):
     rules: list[str] = []
     undecided: Literal["false", "missing"] = "false"
@@ -116,6 +133,7 @@ class AnalysisSpec(_Strict):
     tables: list[TableSpec] = []
     plots: list[PlotSpec] = []
     tabulations: list[TabulationSpec] = []
+    trends: list[TrendSpec] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> AnalysisSpec:
@@ -138,6 +156,9 @@ class AnalysisSpec(_Strict):
         for tab in self.tabulations:
             if tab.data != "pooled" and tab.data not in sources:
                 problems.append(f"tabulation {tab.name!r}: unknown data {tab.data!r}")
+        for trend in self.trends:
+            if trend.data != "pooled" and trend.data not in sources:
+                problems.append(f"trend {trend.name!r}: unknown data {trend.data!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

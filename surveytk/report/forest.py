@@ -187,12 +187,16 @@ def share_figure(
     xlabel: str,
     ylabel: str = "Share (%)",
     level: float = 0.95,
+    dodge: bool = True,
+    tick_labels: Sequence[str] | None = None,
 ) -> Figure:
     """Bars of shares (proportions 0–1, shown in %) with their intervals.
 
     ``cells`` has the columns ``x`` (categories, in order), optionally ``hue``
     (one colour per level, in order), and ``share``, ``conf_low``, ``conf_high``;
-    rows with a missing share (suppressed) are left out.
+    rows with a missing share (suppressed) are left out. ``dodge=False`` puts each
+    ``x`` category's single bar in the middle (``hue`` then only colours the bars);
+    ``tick_labels`` replace the ``x`` values under the bars (in ``x`` order).
     """
     import seaborn as sns
 
@@ -206,23 +210,27 @@ def share_figure(
     data[x] = data[x].astype(str)
     if hue:
         data[hue] = data[hue].astype(str)
-    n_bars = len(order) * (len(hue_order) if hue_order else 1)
+    n_bars = len(order) * (len(hue_order) if hue_order and dodge else 1)
     fig = new_figure(min(max(4.5, 0.45 * n_bars + 2.0), 12.0), 3.8)
     ax = fig.subplots()
     palette = list(OKABE_ITO[: len(hue_order)]) if hue_order else None
     sns.barplot(
         data=data, x=x, y="share", hue=hue, order=order, hue_order=hue_order, ax=ax,
         errorbar=None, palette=palette, color=None if hue else OKABE_ITO[0],
-        saturation=1.0, legend=bool(hue),
+        saturation=1.0, legend=bool(hue), dodge=dodge,
     )
+    if tick_labels is not None:
+        ax.set_xticks(range(len(order)), list(tick_labels))
+    # one bar container per hue level (or one without hue), each bar at its category
     groups: list[str | None] = list(hue_order) if hue_order else [None]
     for container, group in zip(ax.containers, groups, strict=False):
-        for bar, cat in zip(container, order, strict=False):
+        for bar in container:
+            centre = bar.get_x() + bar.get_width() / 2
+            cat = order[round(centre)]
             match = data[(data[x] == cat) & ((data[hue] == group) if hue else True)]
             if match.empty:
                 continue
             row = match.iloc[0]
-            centre = bar.get_x() + bar.get_width() / 2
             ax.errorbar(centre, row["share"],
                         yerr=[[row["share"] - row["conf_low"]], [row["conf_high"] - row["share"]]],
                         fmt="none", ecolor="#222222", elinewidth=1.0, capsize=2.5)
@@ -233,6 +241,9 @@ def share_figure(
     ax.set_axisbelow(True)
     legend = ax.get_legend()
     if legend is not None:
-        legend.set_frame_on(False)
+        handles, names = ax.get_legend_handles_labels()
+        legend.remove()
+        fig.legend(handles, names, loc="outside lower center", frameon=False,
+                   ncol=min(len(names), 2), fontsize=8)
     suptitle(fig, title)
     return fig

@@ -91,8 +91,8 @@ def frame_csv(frame: pd.DataFrame) -> bytes:
     """A tidy frame as CSV (``\\n`` line ends, full precision, empty for missing)."""
     frame = frame.copy()
     for c in frame.columns:
-        if frame[c].dtype == object:
-            frame[c] = frame[c].map(_safe_text)
+        if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])):
+            frame[c] = frame[c].astype(object).map(_safe_text)
     return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
 
 

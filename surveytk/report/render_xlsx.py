@@ -52,21 +52,9 @@ def _put(
         target.alignment = Alignment(horizontal=align, indent=indent)
 
 
-def render_xlsx(grid: TextTable) -> bytes:
-    """The table as an Excel workbook (bytes)."""
-    from openpyxl import Workbook
+def _fill_sheet(ws: Any, grid: TextTable) -> None:
     from openpyxl.styles import Border, Font, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.writer.excel import ExcelWriter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Table"
-    wb.properties.creator = "surveytk"
-    wb.properties.title = grid.title
-    wb.properties.created = FIXED_DATETIME
-    wb.properties.modified = FIXED_DATETIME
-    wb.properties.lastModifiedBy = "surveytk"
 
     ws.cell(row=1, column=1, value=neutralise(grid.title)).font = Font(bold=True, size=12)
     r = 3
@@ -121,9 +109,32 @@ def render_xlsx(grid: TextTable) -> bytes:
             10, min(40, max((len(t) for t in texts), default=8) + 3)
         )
 
+
+
+def render_xlsx_sheets(grids: list[TextTable], names: list[str]) -> bytes:
+    """Several tables as one workbook, one sheet each (bytes)."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb = Workbook()
+    wb.properties.creator = "surveytk"
+    wb.properties.title = grids[0].title
+    wb.properties.created = FIXED_DATETIME
+    wb.properties.modified = FIXED_DATETIME
+    wb.properties.lastModifiedBy = "surveytk"
+    for i, (grid, name) in enumerate(zip(grids, names, strict=True)):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = name
+        _fill_sheet(ws, grid)
+
     buf = io.BytesIO()
     import zipfile
 
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
     return normalise_zip(buf.getvalue())
+
+
+def render_xlsx(grid: TextTable) -> bytes:
+    """The table as an Excel workbook (bytes)."""
+    return render_xlsx_sheets([grid], ["Table"])
