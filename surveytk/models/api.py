@@ -128,5 +128,47 @@ def fit(
         fpc=fpc,
         **options,
     )
-    frame = as_frame(data, needed_columns(opts) if not isinstance(data, pd.DataFrame) else None)
-    return family_fit(opts.model)(frame, opts)
+    columns = needed_columns(opts) if not isinstance(data, pd.DataFrame) else None
+    labelled = _labelled(data, columns)
+    frame = labelled.data if labelled is not None else as_frame(data, columns)
+    result = family_fit(opts.model)(frame, opts)
+    return result if labelled is None else with_file_labels(result, labelled)
+
+
+def _labelled(data: DataLike, columns: Sequence[str] | None) -> LabelledFrame | None:
+    if isinstance(data, LabelledFrame):
+        return data
+    if isinstance(data, str | os.PathLike):
+        from surveytk.io.readers import read_file
+
+        return read_file(Path(data), columns=columns)
+    return None
+
+
+def with_file_labels(result: FitResult, labelled: LabelledFrame) -> FitResult:
+    """Store the file's variable and value labels of the formula's variables in
+    ``extra["labels"]`` (``{var: {"label": text, "levels": {code: label}}}``), so that
+    tables and plots of a fit on a raw SPSS/Stata file show ``Feeling about household
+    income: Coping`` instead of ``C(hincfel)[T.2]``."""
+    from dataclasses import replace
+
+    from surveytk.models.formula import parse_formula
+
+    parsed = parse_formula(result.formula)
+    labels: dict[str, dict[str, object]] = {}
+    for name in dict.fromkeys([parsed.outcome, *parsed.columns]):
+        meta = labelled.variables.get(name)
+        if meta is None or not (meta.label or meta.value_labels):
+            continue
+        levels = {_code_text(k): str(v) for k, v in meta.value_labels.items()}
+        labels[name] = {"label": meta.label, "levels": levels}
+    if not labels:
+        return result
+    return replace(result, extra={**dict(result.extra), "labels": labels})
+
+
+def _code_text(code: object) -> str:
+    """A value-label code as the formula spells levels (``2.0`` → ``"2"``)."""
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code)
