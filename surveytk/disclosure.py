@@ -635,6 +635,14 @@ def mask_values(values: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
     return out
 
 
+def count_text(n: int, threshold: int) -> str:
+    """A count for notes and messages: ``n`` (``1,234``), or ``fewer than {threshold}``.
+
+    Counts of respondents under the disclosure threshold never appear in any output.
+    """
+    return f"fewer than {threshold}" if 0 < n < threshold else f"{n:,}"
+
+
 def suppression_note(threshold: int) -> str:
     """The note printed below a table with suppressed cells."""
     return (

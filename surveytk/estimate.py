@@ -26,10 +26,12 @@ from surveytk.disclosure import (
     DEFAULT_THRESHOLD,
     SUPPRESSED_MARKER,
     check_threshold,
+    count_text,
     suppress_counts,
     suppression_note,
 )
 from surveytk.errors import FormulaError, ModelError, OutputError
+from surveytk.models.formula import VALUE_LABELS_ATTR
 from surveytk.models.results import DesignSummary
 from surveytk.survey.estimators import (
     PROP_CI_METHODS,
@@ -186,10 +188,19 @@ def numeric_values(frame: pd.DataFrame, name: str, option: str) -> np.ndarray:
 
 
 def category_codes(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, list[str]]:
-    """Level codes (−1 = missing) and the levels in their natural order."""
+    """Level codes (−1 = missing) and the levels in their natural order.
+
+    Levels of a labelled numeric column are named by the file's value labels (the
+    frame's ``attrs``, set by the analysis loader unless codes were asked for); codes
+    without a label keep their code.
+    """
     levels = level_order(frame[name])
     codes, _ = level_codes(frame[name], levels)
-    return codes, levels
+    labels = frame.attrs.get(VALUE_LABELS_ATTR, {}).get(name, {})
+    named = [str(labels.get(lv, lv)) for lv in levels]
+    if len(set(named)) < len(named):  # two codes share a label: keep the codes
+        named = levels
+    return codes, named
 
 
 # ---------------------------------------------------------------------------
@@ -482,7 +493,10 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
         codes, levels = category_codes(frame, request.by)
         missing = int(np.sum((codes < 0) & design.domain))
         if missing:
-            notes.append(f"{missing} respondents with missing {request.by} are in no domain.")
+            notes.append(
+                f"{count_text(missing, request.threshold)} respondents with missing "
+                f"{request.by} are in no domain."
+            )
         rows = []
         for j, lv in enumerate(levels):
             sub = design.subset(codes == j, label=f"{request.by} == {lv}")
@@ -519,7 +533,10 @@ def _missing_notes(
             continue
         n_missing = int(np.sum(frame[name].isna().to_numpy() & design.domain))
         if n_missing:
-            out.append(f"{name}: {n_missing} respondents with a missing value left out.")
+            out.append(
+                f"{name}: {count_text(n_missing, request.threshold)} respondents with a "
+                "missing value left out."
+            )
     return out
 
 

@@ -1,325 +1,123 @@
-"""A safe, restricted boolean expression language for subpopulations and sample rules.
+"""surveytk's one restricted expression language: conditions, derived variables, I(...).
 
-Analysis specs select rows with conditions such as ``female == 1``,
-``source == "wodc" & age >= 30``, ``area in ["kyiv", "lviv"]``, ``~employed``
-or ``not neighbour``. The text is tokenised and parsed by a small
-recursive-descent parser into a tree of comparisons; nothing is passed to
-``eval``, ``DataFrame.query`` or ``numexpr``, so a spec file cannot run code.
+Sample rules and ``--subpop`` (conditions), ``--define NAME=EXPR`` (derived
+variables) and the insides of formula terms (``I(...)``, ``log(x)``,
+``cut(x, [...])``) are all written in this language and parsed here. The text
+is tokenised (:mod:`surveytk.lexer`) and parsed by a small recursive-descent
+parser into a tree; nothing is passed to ``eval``, ``DataFrame.query`` or
+``numexpr``, so a spec file cannot run code.
 
-Grammar::
+Grammar (``docs/formulas.md`` has examples)::
 
-    condition  := or
+    expr       := or
     or         := and (("|" | "or") and)*
     and        := not (("&" | "and") not)*
-    not        := ("~" | "not") not | atom
-    atom       := "(" or ")" | comparison | NAME          # NAME: a boolean column
-    comparison := NAME OP literal | NAME ["not"] "in" "[" literal ("," literal)* "]"
-                | NAME "is" ["not"] "missing"
+    not        := ("~" | "not") not | compare
+    compare    := sum [ OP sum | ["not"] "in" list | "is" ["not"] "missing" ]
+    sum        := product (("+" | "-") product)*
+    product    := unary (("*" | "/") unary)*
+    unary      := "-" unary | power
+    power      := primary ["**" unary]
+    primary    := number | string | true | false | NAME | `quoted name` | Q("name")
+                | "(" expr ")" | I(expr) | log(expr) | exp(expr) | sqrt(expr) | abs(expr)
+                | cut(expr, [b0, b1, ...]) | C(NAME [, ref=literal] [, levels=list])
     OP         := "==" | "!=" | "<" | "<=" | ">" | ">="
-    literal    := number | "string" | 'string' | true | false   (True/False too)
+    list       := "[" literal ("," literal)* "]"
+    literal    := ["-"] number | "string" | 'string' | true | false   (True/False too)
 
-Missing values follow Kleene's three-valued logic while the condition is
-evaluated (``NA & False`` is False, ``NA | True`` is True, ``not NA`` is NA), and
-a row whose final value is still missing is **not selected** (False). Use
+Values are numbers, booleans, text or categories. Arithmetic takes numbers
+and booleans (as 0/1); ``and``/``or``/``not`` take booleans; ``cut`` makes a
+category with levels ``[b0, b1)``, ``[b1, b2)``, ... (values outside are
+missing); ``C(x, ...)`` makes a category with the levels in the order given.
+
+Missing values follow Kleene's three-valued logic (``NA & False`` is False,
+``NA | True`` is True, ``not NA`` is NA) and propagate through arithmetic; a
+condition whose final value is missing does **not** select the row. Use
 ``x is missing`` / ``x is not missing`` to select on missingness itself.
 """
 
 from __future__ import annotations
 
-import keyword
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from surveytk.errors import SpecError
-from surveytk.lexer import Token, close_matches_hint, tokenise
-
-_HINT = 'use column names, ==, !=, <, <=, >, >=, in [..], is missing, &, |, ~/not and "strings"'
-
-_TOKEN_RE = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<number>-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<string>"[^"\\]*"|'[^'\\]*')
-  | (?P<op>==|!=|<=|>=|[<>&|~()\[\],])
-    """,
-    re.VERBOSE,
+from surveytk.language.evaluate import (
+    NUMERIC_FUNCTIONS,
+    Evaluator,
+    Vec,
+    column_vec,
+    frame_resolver,
+    vec_to_series,
 )
+from surveytk.language.parser import (
+    CONDITION_HINT,
+    FUNCTIONS,
+    HINT,
+    ExpressionParser,
+    tokens_of,
+)
+from surveytk.language.tree import (
+    Arith,
+    BoolOp,
+    Cat,
+    Col,
+    Compare,
+    Cut,
+    Func,
+    IsMissing,
+    Lit,
+    Member,
+    Neg,
+    Node,
+    Not,
+    columns_of,
+    to_text,
+)
+from surveytk.lexer import close_matches_hint, forbidden_word
 
-_WORD_OPS = {"and": "&", "or": "|", "not": "~"}
-_LITERAL_WORDS = {"true": True, "false": False}
-_ALLOWED_WORDS = {"and", "or", "not", "in", "is", "True", "False"}
+__all__ = [
+    "CONDITION_HINT",
+    "FUNCTIONS",
+    "HINT",
+    "NUMERIC_FUNCTIONS",
+    "Arith",
+    "BoolOp",
+    "Cat",
+    "Col",
+    "Compare",
+    "Condition",
+    "Cut",
+    "Definition",
+    "Evaluator",
+    "ExpressionParser",
+    "Func",
+    "IsMissing",
+    "Lit",
+    "Member",
+    "Neg",
+    "Node",
+    "Not",
+    "Vec",
+    "apply_definitions",
+    "column_vec",
+    "columns_of",
+    "definition_inputs",
+    "frame_resolver",
+    "parse_condition",
+    "parse_definition",
+    "parse_definitions",
+    "to_text",
+    "tokens_of",
+    "vec_to_series",
+]
 
-
-def _bad_char(text: str, pos: int) -> SpecError:
-    return SpecError(
-        f"`{text[pos]}` is not allowed in condition {text!r} (position {pos + 1}); {_HINT}",
-        value=text[pos],
-    )
-
-
-def _check_word(m: re.Match[str]) -> None:
-    if m.lastgroup == "name" and keyword.iskeyword(m.group()) and m.group() not in _ALLOWED_WORDS:
-        raise SpecError(f"`{m.group()}` is not allowed in a condition; {_HINT}", value=m.group())
-
-
-def _tokenise(text: str) -> list[Token]:
-    return tokenise(text, _TOKEN_RE, bad_char=_bad_char, check=_check_word)
-
-
-# ---------------------------------------------------------------------------
-# the tree
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Compare:
-    """``column OP value``; ``op`` is one of == != < <= > >= in notin isna notna truth."""
-
-    column: str
-    op: str
-    value: Any = None
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: Node
-
-
-@dataclass(frozen=True)
-class BoolOp:
-    op: str  # "&" or "|"
-    operands: tuple[Node, ...]
-
-
-Node = Compare | Not | BoolOp
-
-
-def _columns(node: Node) -> list[str]:
-    if isinstance(node, Compare):
-        return [node.column]
-    if isinstance(node, Not):
-        return _columns(node.operand)
-    return [c for o in node.operands for c in _columns(o)]
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _tokenise(text)
-        self.i = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
-    def is_op(self, *ops: str) -> str | None:
-        t = self.tok
-        if t.kind == "op" and t.text in ops:
-            return t.text
-        if t.kind == "name" and _WORD_OPS.get(t.text) in ops:
-            return _WORD_OPS[t.text]
-        return None
-
-    def fail(self, what: str) -> SpecError:
-        found = self.tok.text or "end of condition"
-        return SpecError(f"{what} in condition {self.text!r}, found `{found}`; {_HINT}")
-
-    def parse(self) -> Node:
-        node = self.or_()
-        if self.tok.kind != "end":
-            raise self.fail("unexpected text")
-        return node
-
-    def or_(self) -> Node:
-        parts = [self.and_()]
-        while self.is_op("|"):
-            self.i += 1
-            parts.append(self.and_())
-        return parts[0] if len(parts) == 1 else BoolOp("|", tuple(parts))
-
-    def and_(self) -> Node:
-        parts = [self.not_()]
-        while self.is_op("&"):
-            self.i += 1
-            parts.append(self.not_())
-        return parts[0] if len(parts) == 1 else BoolOp("&", tuple(parts))
-
-    def not_(self) -> Node:
-        if self.is_op("~"):
-            self.i += 1
-            return Not(self.not_())
-        return self.atom()
-
-    def atom(self) -> Node:
-        t = self.tok
-        if t.kind == "op" and t.text == "(":
-            self.i += 1
-            node = self.or_()
-            if not (self.tok.kind == "op" and self.tok.text == ")"):
-                raise self.fail("expected `)`")
-            self.i += 1
-            return node
-        if t.kind != "name" or t.text in _WORD_OPS or t.text.lower() in _LITERAL_WORDS:
-            raise self.fail("expected a column name")
-        column = self.column_name()
-        nxt = self.tok
-        if nxt.kind == "op" and nxt.text in ("==", "!=", "<", "<=", ">", ">="):
-            self.i += 1
-            return Compare(column, nxt.text, self.literal())
-        if nxt.kind == "name" and nxt.text in ("in", "not"):
-            return self.membership(column)
-        if nxt.kind == "name" and nxt.text == "is":
-            self.i += 1
-            negate = self.tok.kind == "name" and self.tok.text == "not"
-            if negate:
-                self.i += 1
-            if not (self.tok.kind == "name" and self.tok.text == "missing"):
-                raise self.fail("expected `missing` after `is`")
-            self.i += 1
-            return Compare(column, "notna" if negate else "isna")
-        return Compare(column, "truth")
-
-    def column_name(self) -> str:
-        t = self.tok
-        if t.text.startswith("__") or (keyword.iskeyword(t.text) and t.text not in _WORD_OPS):
-            raise SpecError(f"`{t.text}` is not allowed in a condition; {_HINT}", value=t.text)
-        self.i += 1
-        if self.tok.kind == "op" and self.tok.text == "(":
-            raise SpecError(
-                f"`{t.text}(...)` is not allowed in a condition: no function calls; {_HINT}",
-                value=t.text,
-            )
-        if self.tok.kind == "op" and self.tok.text == "[":
-            raise SpecError(
-                f"`{t.text}[...]` is not allowed in a condition: no subscripts; {_HINT}",
-                value=t.text,
-            )
-        return t.text
-
-    def membership(self, column: str) -> Node:
-        op = "in"
-        if self.tok.text == "not":
-            self.i += 1
-            op = "notin"
-        if not (self.tok.kind == "name" and self.tok.text == "in"):
-            raise self.fail("expected `in`")
-        self.i += 1
-        if not (self.tok.kind == "op" and self.tok.text == "["):
-            raise self.fail("expected `[` to start a list")
-        self.i += 1
-        values = [self.literal()]
-        while self.tok.kind == "op" and self.tok.text == ",":
-            self.i += 1
-            values.append(self.literal())
-        if not (self.tok.kind == "op" and self.tok.text == "]"):
-            raise self.fail("expected `]` to close the list")
-        self.i += 1
-        return Compare(column, op, tuple(values))
-
-    def literal(self) -> Any:
-        t = self.tok
-        self.i += 1
-        if t.kind == "string":
-            return t.text[1:-1]
-        if t.kind == "number":
-            v = float(t.text)
-            return int(v) if re.fullmatch(r"-?\d+", t.text) else v
-        if t.kind == "name" and t.text.lower() in _LITERAL_WORDS:
-            return _LITERAL_WORDS[t.text.lower()]
-        self.i -= 1
-        raise self.fail("expected a number, a quoted string, true or false")
+_WORD_OPS = ("and", "or", "not")
 
 
-# ---------------------------------------------------------------------------
-# evaluation (Kleene logic on (value, missing) pairs)
-# ---------------------------------------------------------------------------
-
-_Pair = tuple[np.ndarray, np.ndarray]  # (value, missing)
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return (
-        pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
-    ) and not isinstance(s.dtype, pd.CategoricalDtype)
-
-
-def _check_type(s: pd.Series, column: str, value: Any, text: str) -> None:
-    values = value if isinstance(value, tuple) else (value,)
-    for v in values:
-        numeric_value = isinstance(v, int | float) and not isinstance(v, bool)
-        if _is_numeric(s) and isinstance(v, str):
-            raise SpecError(
-                f"condition {text!r} compares numeric column {column!r} with the string "
-                f'"{v}"; write the value without quotes',
-                variable=column,
-                value=v,
-            )
-        if not _is_numeric(s) and numeric_value and isinstance(s.dtype, pd.StringDtype):
-            raise SpecError(
-                f"condition {text!r} compares text column {column!r} with the number {v}; "
-                "quote the value",
-                variable=column,
-                value=v,
-            )
-
-
-def _compare(node: Compare, df: pd.DataFrame, text: str) -> _Pair:
-    s = df[node.column]
-    missing = np.array(s.isna().to_numpy(), dtype=bool)
-    op = node.op
-    if op == "isna":
-        return missing, np.zeros_like(missing)
-    if op == "notna":
-        return ~missing, np.zeros_like(missing)
-    if op == "truth":
-        if not pd.api.types.is_bool_dtype(s.dtype):
-            raise SpecError(
-                f"column {node.column!r} in condition {text!r} is not boolean ({s.dtype}); "
-                f"compare it, e.g. {node.column} == 1",
-                variable=node.column,
-            )
-        return np.asarray(s.fillna(False).to_numpy(dtype=bool)), missing
-    _check_type(s, node.column, node.value, text)
-    try:
-        if op in ("in", "notin"):
-            result = s.isin(list(node.value))
-            if op == "notin":
-                result = ~result
-        else:
-            method = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
-            result = getattr(s, method)(node.value)
-    except TypeError as exc:
-        raise SpecError(
-            f"condition {text!r} cannot compare column {node.column!r} ({s.dtype}) with "
-            f"{node.value!r} by `{op}`",
-            variable=node.column,
-        ) from exc
-    value = np.asarray(result.astype("boolean").fillna(False).to_numpy(dtype=bool))
-    return value & ~missing, missing
-
-
-def _evaluate(node: Node, df: pd.DataFrame, text: str) -> _Pair:
-    if isinstance(node, Compare):
-        return _compare(node, df, text)
-    if isinstance(node, Not):
-        v, m = _evaluate(node.operand, df, text)
-        return ~v & ~m, m
-    pairs = [_evaluate(o, df, text) for o in node.operands]
-    v, m = pairs[0]
-    for v2, m2 in pairs[1:]:
-        if node.op == "&":
-            false = (~v & ~m) | (~v2 & ~m2)
-            v, m = v & v2 & ~m & ~m2, (m | m2) & ~false
-        else:
-            true = (v & ~m) | (v2 & ~m2)
-            v, m = true, (m | m2) & ~true
-    return v, m
 
 
 @dataclass(frozen=True)
@@ -331,7 +129,7 @@ class Condition:
     text
         The condition as written.
     tree
-        The parsed expression (:class:`Compare`, :class:`Not`, :class:`BoolOp`).
+        The parsed expression.
     """
 
     text: str
@@ -340,7 +138,7 @@ class Condition:
     @property
     def columns(self) -> tuple[str, ...]:
         """Columns the condition reads, in order of appearance."""
-        return tuple(dict.fromkeys(_columns(self.tree)))
+        return tuple(dict.fromkeys(columns_of(self.tree)))
 
     def check_columns(self, columns: Sequence[str]) -> None:
         """Raise :class:`SpecError` naming a column that is not in ``columns``."""
@@ -360,8 +158,10 @@ class Condition:
         are False.
         """
         self.check_columns(list(df.columns))
-        value, missing = _evaluate(self.tree, df, self.text)
-        return np.asarray(value & ~missing, dtype=bool)
+        ev = Evaluator(frame_resolver(df, text=self.text, what="condition"), len(df),
+                       text=self.text, what="condition")
+        v = ev.truth(ev.run(self.tree))
+        return np.asarray(v.values & ~v.missing, dtype=bool)
 
 
 def parse_condition(text: str) -> Condition:
@@ -370,9 +170,126 @@ def parse_condition(text: str) -> Condition:
     Raises
     ------
     SpecError
-        For anything outside the grammar (function calls, attributes,
-        subscripts, lambdas, unknown operators), naming the offending piece.
+        For anything outside the grammar (unknown functions, attributes,
+        subscripts, lambdas, unknown operators), naming the offending piece
+        and its position.
     """
     if not isinstance(text, str) or not text.strip():
         raise SpecError("a condition must be a non-empty string like `female == 1`")
-    return Condition(text=text, tree=_Parser(text).parse())
+    tokens = tokens_of(text, error=SpecError, what="condition", hint=CONDITION_HINT)
+    tree = ExpressionParser(text, tokens, what="condition", hint=CONDITION_HINT).parse_all()
+    return Condition(text=text, tree=tree)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """``NAME = EXPR``: a derived variable."""
+
+    name: str
+    text: str
+    tree: Node
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(columns_of(self.tree)))
+
+    def evaluate(self, df: pd.DataFrame) -> pd.Series:
+        """The derived column on ``df`` (numbers, booleans, text or a category)."""
+        what = f"definition of {self.name!r}"
+        ev = Evaluator(frame_resolver(df, text=self.text, what=what), len(df), text=self.text,
+                       what=what)
+        return vec_to_series(ev.run(self.tree), df.index, self.name)
+
+
+def parse_definition(text: str) -> Definition:
+    """Parse ``NAME=EXPR`` (as given to ``--define``); no data are read.
+
+    Raises
+    ------
+    SpecError
+        A missing ``=``, a name that is not an identifier, or an expression
+        outside the grammar.
+    """
+    if not isinstance(text, str) or "=" not in text:
+        raise SpecError(
+            f"--define {text!r}: expecting NAME=EXPRESSION, e.g. --define \"young=age < 30\""
+        )
+    # the first "=" that is not part of ==, <=, >=, !=
+    for i, ch in enumerate(text):
+        if ch == "=" and (i == 0 or text[i - 1] not in "=<>!") and text[i + 1 : i + 2] != "=":
+            name, expr = text[:i].strip(), text[i + 1 :].strip()
+            break
+    else:
+        raise SpecError(f"--define {text!r}: expecting NAME=EXPRESSION")
+    if not name.isidentifier() or forbidden_word(name) or name in _WORD_OPS:
+        raise SpecError(
+            f"--define {text!r}: the name {name!r} must be a plain identifier (letters, digits, _)",
+            value=name,
+        )
+    if not expr:
+        raise SpecError(f"--define {text!r}: the expression after `=` is empty")
+    what = f"definition of {name!r}"
+    tokens = tokens_of(expr, error=SpecError, what=what, hint=HINT)
+    tree = ExpressionParser(expr, tokens, what=what).parse_all()
+    return Definition(name=name, text=expr, tree=tree)
+
+
+def parse_definitions(items: Sequence[str] | Mapping[str, str] | None) -> tuple[Definition, ...]:
+    """Parse several definitions (``NAME=EXPR`` strings, or a mapping name → expression).
+
+    Raises
+    ------
+    SpecError
+        A name defined twice (a repeated option is never silently ignored).
+    """
+    if not items:
+        return ()
+    texts = [f"{k}={v}" for k, v in items.items()] if isinstance(items, Mapping) else list(items)
+    defs = tuple(parse_definition(t) for t in texts)
+    names = [d.name for d in defs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SpecError(f"--define: {', '.join(twice)} defined more than once; define each once",
+                        variable=twice[0])
+    return defs
+
+
+def apply_definitions(df: pd.DataFrame, definitions: Sequence[Definition]) -> pd.DataFrame:
+    """``df`` with the derived columns added in order (a later one may use an earlier one).
+
+    Raises
+    ------
+    SpecError
+        A definition that would replace a column of the data.
+    """
+    if not definitions:
+        return df
+    out = df.copy()
+    for d in definitions:
+        if d.name in out.columns:
+            raise SpecError(
+                f"--define {d.name}: the data already have a column {d.name!r}; "
+                "choose another name",
+                variable=d.name,
+            )
+        out[d.name] = d.evaluate(out)
+    return out
+
+
+def definition_inputs(definitions: Sequence[Definition], wanted: Sequence[str]) -> list[str]:
+    """The data columns needed for ``wanted`` names, through the definitions."""
+    by_name = {d.name: d for d in definitions}
+    out: dict[str, None] = {}
+
+    def visit(name: str, depth: int) -> None:
+        if name in by_name and depth < len(by_name) + 1:
+            for c in by_name[name].columns:
+                visit(c, depth + 1)
+        else:
+            out[name] = None
+
+    for w in wanted:
+        visit(w, 0)
+    return list(out)
+
+

@@ -1,13 +1,20 @@
-"""Tokens and "close matches" hints shared by the formula and condition parsers.
+"""The one tokeniser of surveytk's expression language, and "close matches" hints.
 
-:mod:`surveytk.models.formula` (model formulas) and :mod:`surveytk.expr`
-(``--subpop`` / sample-rule conditions) each define their own token pattern and
-error type; scanning the text and suggesting column names happen here once.
+Formulas (:mod:`surveytk.models.formula_grammar`), conditions and derived
+variables (:mod:`surveytk.expr`) are written in one language; its tokens are
+defined here once (:data:`TOKEN_PATTERN`), so a column name, a number or a
+quoted name is read the same way everywhere.
+
+Token kinds: ``number`` (unsigned; a minus sign is an operator), ``name``,
+``qname`` (a name quoted in backticks, `` `sch.wide` ``, for columns whose
+names are not identifiers), ``string`` (``"..."`` or ``'...'``, no escapes) and
+``op``. Anything else is refused where it stands.
 """
 
 from __future__ import annotations
 
 import difflib
+import keyword
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,10 +28,39 @@ class Token:
     text: str
     pos: int
 
+    @property
+    def value(self) -> str:
+        """The text without quotes for ``string`` and ``qname`` tokens."""
+        if self.kind in ("string", "qname"):
+            return self.text[1:-1]
+        return self.text
+
+
+#: The tokens of the expression language (formulas, conditions, derived variables).
+TOKEN_PATTERN = re.compile(
+    r"""
+    (?P<ws>[ \t\r\n]+)
+  | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<qname>`[^`\\\n]+`)
+  | (?P<string>"[^"\\\n]*"|'[^'\\\n]*')
+  | (?P<op>\*\*|==|!=|<=|>=|[<>&|~()\[\],+\-*/:=])
+    """,
+    re.VERBOSE,
+)
+
+#: Python keywords that are words of the language
+LANGUAGE_WORDS = frozenset({"and", "or", "not", "in", "is", "True", "False"})
+
+
+def forbidden_word(text: str) -> bool:
+    """A name the language refuses: dunder names and Python keywords it does not use."""
+    return text.startswith("__") or (keyword.iskeyword(text) and text not in LANGUAGE_WORDS)
+
 
 def tokenise(
     text: str,
-    pattern: re.Pattern[str],
+    pattern: re.Pattern[str] = TOKEN_PATTERN,
     *,
     bad_char: Callable[[str, int], Exception],
     check: Callable[[re.Match[str]], None] | None = None,
@@ -36,8 +72,8 @@ def tokenise(
     text
         The text to scan.
     pattern
-        A regular expression of named alternatives; matches of the group ``ws``
-        are skipped.
+        A regular expression of named alternatives (default
+        :data:`TOKEN_PATTERN`); matches of the group ``ws`` are skipped.
     bad_char
         Builds the error raised where no alternative matches, from the text and
         the 0-based position.

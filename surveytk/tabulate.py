@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from surveytk.analysis_frame import AnalysisFrame, load_analysis_frame
 from surveytk.design import SurveyDesign
 from surveytk.disclosure import (
     DEFAULT_THRESHOLD,
@@ -313,8 +314,19 @@ class Tabulation:
         return self.cells.copy()
 
 
-def _coerce_frame(data: pd.DataFrame | LabelledFrame) -> pd.DataFrame:
-    return data.data if isinstance(data, LabelledFrame) else data
+def _coerce_frame(data: pd.DataFrame | LabelledFrame | AnalysisFrame) -> AnalysisFrame:
+    """Declared missing of a delivered file set missing (surveytk.analysis_frame)."""
+    if isinstance(data, AnalysisFrame):
+        return data
+    return load_analysis_frame(data)
+
+
+def file_labeller(
+    frame: AnalysisFrame, *, enabled: bool = True, schema: str | Path | None = None
+) -> Labeller:
+    """Labels of the common schema, with the file's own variable and value labels first."""
+    base = Labeller.from_schema(schema, enabled=enabled)
+    return base.with_file_labels(frame.variable_labels, frame.value_labels)
 
 
 def _check_by(df: pd.DataFrame, by: Sequence[str], reference: str | None) -> tuple[str, ...]:
@@ -345,7 +357,7 @@ def _check_by(df: pd.DataFrame, by: Sequence[str], reference: str | None) -> tup
 
 
 def tabulate(
-    data: pd.DataFrame | LabelledFrame,
+    data: pd.DataFrame | LabelledFrame | AnalysisFrame,
     by: Sequence[str],
     *,
     weights: str | None = None,
@@ -359,6 +371,7 @@ def tabulate(
     level: float = 0.95,
     reference: str | None = None,
     lookup: str | Path | None = None,
+    subpop: str | None = None,
     chisq: bool = False,
 ) -> Tabulation:
     """Weighted shares by one or two variables with design-based standard errors.
@@ -366,7 +379,9 @@ def tabulate(
     Parameters
     ----------
     data
-        The analysis table (a harmonised file, typically).
+        The analysis table (a harmonised file, typically); a LabelledFrame or
+        :class:`~surveytk.analysis_frame.AnalysisFrame` has its declared missing
+        values set missing, said in the notes.
     by
         One variable (shares of its levels) or two (shares of the second
         within each level of the first).
@@ -393,6 +408,9 @@ def tabulate(
         ``origin_area``, whose levels follow the lookup file's order.
     lookup
         Origin-area lookup file (default ``codebooks/lookups/origin_areas.csv``).
+    subpop
+        A condition (:mod:`surveytk.expr`): shares within this domain, the full
+        design kept for the variance (R ``svymean`` on ``subset(design, ...)``).
     chisq
         With two by-variables, add the Rao-Scott test of independence to the
         notes (:func:`surveytk.survey.hypothesis.rao_scott_test`, R
@@ -420,7 +438,8 @@ def tabulate(
     offers alternatives).
     """
     threshold = check_threshold(threshold)
-    df = _coerce_frame(data)
+    frame = _coerce_frame(data)
+    df = frame.data
     names = _check_by(df, by, reference)
     design = SurveyDesign.from_frame(
         df,
@@ -430,7 +449,15 @@ def tabulate(
         fpc=fpc,
         lonely_psu=lonely_psu,
     )
-    notes: list[str] = []
+    notes: list[str] = list(
+        frame.notes(threshold, [*names, *(c for c in (weights, strata, psu, fpc) if c)])
+    )
+    if subpop:
+        from surveytk.expr import parse_condition
+
+        design = design.subset(parse_condition(subpop).evaluate(df), label=subpop)
+        notes.append(f"Shares within the domain {subpop} (the full design kept for the "
+                     "variance).")
     if design.n_zero_weight:
         notes.append(f"{design.n_zero_weight} respondents with weight 0 are not counted.")
     keep = np.ones(design.n, dtype=bool)

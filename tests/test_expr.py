@@ -69,9 +69,12 @@ INJECTIONS = [
     ("x[0] == 1", "`x[...]`"),
     ("exec('1')", "`exec(...)`"),
     ("age == 1; import os", "`;`"),
-    ("age == age", "expected a number"),
-    ("'wodc' == source", "expected a column name"),
-    ("age + 1 > 2", "`+`"),
+    ("age == 1 == 2", "unexpected text"),
+    ("age > ", "expected a column name"),
+    ("getattr(age, 'x') > 1", "the functions are"),
+    ("cut(age, [30, 18]) == 1", "increasing"),
+    ("age in []", "expected a number"),
+    ("age ** ** 2", "position 8"),
     ("age == 1 &", "expected a column name"),
     ("(age == 1", "expected `)`"),
     ("age in (1, 2)", "expected `[`"),
@@ -115,3 +118,98 @@ def test_matches_pandas_with_na_false(ages: list[int | None], cut: int) -> None:
     got = parse_condition(f"age >= {cut} & not (age == {cut})").evaluate(d)
     expected = ((d.age >= cut) & ~(d.age == cut)).fillna(False).to_numpy(dtype=bool)
     np.testing.assert_array_equal(got, expected)
+
+
+# ---- one expression language: arithmetic, functions, quoted names ------------------
+
+MORE_CASES = [
+    ("age == age", [True, True, True, False, True]),
+    ("'wodc' == source", [True, False, True, False, False]),
+    ("age + 1 > 31", [False, True, False, False, True]),
+    ("40 <= age", [False, True, False, False, True]),
+    ("log(age) > log(35)", [False, True, False, False, True]),
+    ("sqrt(age) ** 2 >= 40 - 1e-9", [False, True, False, False, True]),
+    ("abs(age - 40) < 11", [True, True, False, False, False]),
+    ("I(age / 10) in [3, 4]", [True, True, False, False, False]),
+    ("-age < -50", [False, False, False, False, True]),
+    ("(age > 30) == employed", [False, False, True, False, False]),
+    ("`age` > 30 & Q(\"source\") == 'fi_moi'", [False, True, False, False, False]),
+    ("cut(age, [18, 30, 65]) == '[30, 65)'", [True, True, False, False, False]),
+    ("cut(age, [18, 30, 65]) is missing", [False, False, False, True, True]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_CASES)
+def test_expressions_in_conditions(df: pd.DataFrame, text: str, expected: list[bool]) -> None:
+    np.testing.assert_array_equal(parse_condition(text).evaluate(df), expected)
+
+
+def test_error_says_where_and_what_is_allowed() -> None:
+    with pytest.raises(SpecError) as err:
+        parse_condition("age > 3 $ 4")
+    msg = str(err.value)
+    assert "position 9" in msg and "allowed:" in msg and "log, exp, sqrt" in msg
+
+
+def test_arithmetic_on_text_is_refused(df: pd.DataFrame) -> None:
+    with pytest.raises(SpecError, match="'area' is not numeric"):
+        parse_condition("area + 1 > 2").evaluate(df)
+    with pytest.raises(SpecError, match="is number, not true/false"):
+        parse_condition("not (age + 1)").evaluate(df)
+
+
+def test_definitions(df: pd.DataFrame) -> None:
+    from surveytk.expr import apply_definitions, parse_definitions
+
+    defs = parse_definitions(
+        ["old=age >= 40", "decade=cut(age, [20, 30, 40, 70])", "la=log(age)",
+         "grp=C(area, levels=['west', 'lviv', 'kyiv'], ref='kyiv')", "y=I(2 - female)"]
+    )
+    out = apply_definitions(df, defs)
+    assert out["old"].tolist()[:3] == [False, True, False] and out["old"].isna()[3]
+    assert list(out["decade"].cat.categories) == ["[20, 30)", "[30, 40)", "[40, 70)"]
+    assert out["decade"].tolist()[:3] == ["[30, 40)", "[40, 70)", "[20, 30)"]
+    np.testing.assert_allclose(out["la"].to_numpy()[[0, 1]], np.log([30.0, 40.0]))
+    assert list(out["grp"].cat.categories) == ["kyiv", "west", "lviv"]
+    assert out["y"].tolist()[:2] == [1.0, 2.0] and np.isnan(out["y"][2])
+
+
+@pytest.mark.parametrize(
+    ("items", "piece"),
+    [
+        (["x"], "NAME=EXPRESSION"),
+        (["1x=age"], "plain identifier"),
+        (["x=age", "x=age + 1"], "defined more than once"),
+        (["x=__import__('os')"], "`__import__`"),
+        (["x="], "empty"),
+    ],
+)
+def test_bad_definitions(items: list[str], piece: str) -> None:
+    from surveytk.expr import parse_definitions
+
+    with pytest.raises(SpecError) as err:
+        parse_definitions(items)
+    assert piece in str(err.value)
+
+
+def test_definition_may_not_replace_a_column(df: pd.DataFrame) -> None:
+    from surveytk.expr import apply_definitions, parse_definitions
+
+    with pytest.raises(SpecError, match="already have a column 'age'"):
+        apply_definitions(df, parse_definitions(["age=age + 1"]))
+
+
+def test_levels_must_cover_the_data(df: pd.DataFrame) -> None:
+    from surveytk.expr import apply_definitions, parse_definitions
+
+    with pytest.raises(SpecError, match="'west' of 'area' are not in levels"):
+        apply_definitions(df, parse_definitions(["g=C(area, levels=['kyiv', 'lviv'])"]))
+
+
+def test_unicode_and_quoted_names() -> None:
+    d = pd.DataFrame({"überhaupt": [1.0, 5.0], "sch.wide": ["Yes", "No"]})
+    np.testing.assert_array_equal(parse_condition("überhaupt > 2").evaluate(d), [False, True])
+    np.testing.assert_array_equal(parse_condition("`sch.wide` == 'Yes'").evaluate(d),
+                                  [True, False])
+    np.testing.assert_array_equal(parse_condition('Q("sch.wide") != "Yes"').evaluate(d),
+                                  [False, True])

@@ -49,6 +49,13 @@ SAME_AS_FORMULAIC = [
     ("y ~ 1", "y ~ 1"),
     ("y ~ age*female*g", "y ~ age*female*g"),
     ("y ~ area*age - age", "y ~ area*age - age"),
+    # the expression language inside formulas
+    ("y ~ log(distance_km) + abs(age - 40)", "y ~ np.log(distance_km) + np.abs(age - 40)"),
+    ("y ~ sqrt(distance_km) + exp(age / 100)", "y ~ np.sqrt(distance_km) + np.exp(age / 100)"),
+    ("y ~ I(age > 40) + I(female == 1)", "y ~ I((age > 40) * 1.0) + I((female == 1) * 1.0)"),
+    ("y ~ I(2 - y + age)", "y ~ I(2 - y + age)"),
+    ("y ~ `age` + Q('female')", "y ~ age + female"),
+    ("y ~ C(area, levels=['c', 'a', 'b'])", "y ~ C(area, levels=['c', 'a', 'b'])"),
 ]
 
 
@@ -136,7 +143,10 @@ INJECTIONS = [
     ("y ~ 'abc'", "string"),
     ('y ~ age + "x"', "string"),
     ("y ~ I(age.real)", "`.`"),
-    ("y ~ I(abs(age))", "`abs(...)`"),
+    ("y ~ I(absolute(age))", "`absolute(...)`"),
+    ("y ~ log(age, 2)", "expected `)`"),
+    ("y ~ cut(age, 18)", "expected `[`"),
+    ("y ~ C(area, levels=['a'], ref='b')", "not among levels"),
     ("y ~ I(age[0])", "`[`"),
     ("y ~ I(lambda: age)", "`lambda`"),
     ("y ~ I('a')", "string"),
@@ -349,3 +359,37 @@ def test_build_is_fast_on_a_million_rows() -> None:
     t = time.perf_counter()
     build_model_frame("y ~ age + female + children + distance_km + area", d)
     assert time.perf_counter() - t < 1.0
+
+
+# ---- the one expression language inside formulas ---------------------------------
+
+def test_cut_is_a_categorical_factor(df: pd.DataFrame) -> None:
+    mf = build_model_frame("y ~ cut(age, [0, 35, 45, 200])", df)
+    assert mf.terms == (INTERCEPT, "cut(age, [0, 35, 45, 200])[[35, 45)]",
+                        "cut(age, [0, 35, 45, 200])[[45, 200)]")
+    a = df["age"].to_numpy()
+    np.testing.assert_array_equal(mf.X[:, 1], ((a >= 35) & (a < 45)).astype(float))
+    np.testing.assert_array_equal(mf.X[:, 2], (a >= 45).astype(float))
+    # values outside the breaks are missing, counted, not silently binned
+    mf2 = build_model_frame("y ~ cut(age, [35, 45, 200])", df)
+    assert mf2.dropped["cut(age, [35, 45, 200])"] == int((a < 35).sum())
+
+
+def test_outcome_expression(df: pd.DataFrame) -> None:
+    mf = build_model_frame("I(1 - y) ~ age", df)
+    np.testing.assert_array_equal(mf.y, 1 - df["y"].to_numpy())
+    assert mf.formula.outcome == "I(1 - y)"
+    assert mf.formula.outcome_columns == ("y",)
+
+
+def test_value_labels_name_levels_and_reference(df: pd.DataFrame) -> None:
+    from surveytk.models.formula import VALUE_LABELS_ATTR
+
+    d = df.assign(vote=np.where(df["age"] > 40, 1.0, 2.0))
+    d.attrs[VALUE_LABELS_ATTR] = {"vote": {"1": "Yes", "2": "No"}}
+    mf = build_model_frame("y ~ C(vote)", d)
+    assert mf.terms == (INTERCEPT, "vote[No]")
+    mf = build_model_frame("y ~ C(vote, ref='No')", d)
+    assert mf.terms == (INTERCEPT, "vote[Yes]")
+    mf = build_model_frame("y ~ C(vote, ref=2)", d)  # the code works too
+    assert mf.terms == (INTERCEPT, "vote[Yes]")

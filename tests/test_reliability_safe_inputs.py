@@ -45,7 +45,8 @@ FORMULA_ATTACKS = (
     "y ~ {age}",
     "y ~ f'{age}'",
     "y ~ age; import os",
-    "y ~ Q('age')",
+    "y ~ Q(age.__class__)",
+    "y ~ Q('age'.__class__)",
     "y ~ np.log(age)",
     "y ~ age if True else x",
 )
@@ -56,7 +57,8 @@ CONDITION_ATTACKS = (
     "(lambda: True)()",
     "age > 1 or exec('1')",
     "@age > 1",
-    "age == `1`",
+    "age == `1` + __import__('os')",
+    "`age` == `1`.__class__",
     "source == 'x'; import os",
     "age[0] == 1",
 )

@@ -21,17 +21,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from surveytk import __version__
 from surveytk.analysis.sample import (
     SampleAccount,
-    apply_rules,
     design_column,
+    domain_condition,
+    sample_domain,
     undecided_as_missing,
 )
 from surveytk.analysis.spec import AnalysisSpec, InputSpec, ModelSpec, load_spec
 from surveytk.errors import SpecError
+from surveytk.expr import apply_definitions, parse_definitions
 from surveytk.io.fileinfo import sha256_file
 from surveytk.models.options import FitOptions
 from surveytk.models.results import FitResult
@@ -155,20 +158,23 @@ class _Run:
             self.tables[source] = self._analysis_table(source, table)
 
     def _analysis_table(self, name: str, table: pd.DataFrame) -> pd.DataFrame:
-        kept, account = apply_rules(table, self.spec.sample.rules)
+        """All rows (sample rules define the domain, the design stays whole)."""
+        table = apply_definitions(table, parse_definitions(self.spec.define))
+        domain, account = sample_domain(table, self.spec.sample.rules)
         self.accounts[name] = account
         if self.spec.sample.undecided == "missing":
-            kept = undecided_as_missing(kept)
+            table = undecided_as_missing(table)
         if name == "pooled":
-            kept = rescale_pooled_weights(kept, self.spec.pool_weights)
-        return kept
+            table = rescale_pooled_weights(table, self.spec.pool_weights, domain=domain)
+        return table
 
     def fit_models(self) -> None:
         results_dir = self.stage / "results"
         for m in self.spec.models:
             self.step(f"fitting {m.name} ({m.model}) on {m.data}")
             data = self.tables[m.data]
-            result = fit_model(m, data, seed=self.spec.seed)
+            m = with_sample_rules(m, self.spec.sample.rules)
+            result = fit_model(m, data, seed=self.spec.seed, where=f"data {m.data!r}")
             if m.predict:
                 result = add_predictions(result, m, data)
             result.save(results_dir / f"{m.name}.json")
@@ -211,7 +217,8 @@ class _Run:
                 self.step(f"tabulation {tab.name} ({fmt})")
                 path = self.stage / "tabulations" / f"{tab.name}{TABLE_SUFFIX[fmt]}"
                 write_tabulation(self.tables[tab.data], tab, path, fmt,
-                                 threshold=self.spec.disclosure_threshold)
+                                 threshold=self.spec.disclosure_threshold,
+                                 subpop=domain_condition(*self.spec.sample.rules))
                 self.summary.tabulations.append(path)
 
     def write_trends(self) -> None:
@@ -275,38 +282,80 @@ class _Run:
         s.manifest = final(s.manifest) if s.manifest else None
 
 
-def rescale_pooled_weights(table: pd.DataFrame, how: str) -> pd.DataFrame:
-    """Scale the delivered weights of the rows an analysis keeps, per source.
+def rescale_pooled_weights(table: pd.DataFrame, how: str,
+                           domain: np.ndarray | None = None) -> pd.DataFrame:
+    """Scale the delivered weights per source so that the *analysis domain* has the sums.
 
     Pooling scales each source's weights over all its rows; after sample rules
-    (e.g. one SOEP wave of three) the kept rows are scaled again from
-    ``weight_unscaled``, so that ``sample`` means each source's *analysis* sample
-    sums to its number of respondents.
+    (e.g. one SOEP wave of three) the weights are scaled again from
+    ``weight_unscaled``, so that ``sample`` means each source's rows *in the
+    domain* sum to their number (``equal``: each source's domain rows sum to
+    the same total). The factor of a source is computed on its domain rows and
+    applied to all of its rows: every row keeps its place in the design (domain
+    estimation), the domain's estimates mean what they meant when the rules
+    removed rows, and rows outside the domain, which contribute nothing to the
+    estimates, are scaled alike. A source without domain rows is scaled over all
+    of its rows.
     """
     from surveytk.harmonise.pool import scale_weights
 
     if "weight_unscaled" not in table.columns or len(table) == 0:
         return table
+    w = table["weight_unscaled"].to_numpy(dtype="float64")
+    source = table["source"].astype(str).to_numpy()
+    inside = np.ones(len(table), dtype=bool) if domain is None else np.asarray(domain, bool)
+    scaled_all = scale_weights(w, source, how)
+    out_w = scaled_all.copy()
+    if inside.any():
+        scaled_dom = scale_weights(w[inside], source[inside], how)
+        for s in pd.unique(source[inside]):
+            rows = source == s
+            dom_rows = source[inside] == s
+            factor = scaled_dom[dom_rows].sum() / w[inside][dom_rows].sum()
+            out_w[rows] = w[rows] * factor
     out = table.copy()
-    out["weight"] = scale_weights(out["weight_unscaled"].to_numpy(dtype="float64"),
-                                  out["source"].astype(str).to_numpy(), how)
+    out["weight"] = out_w
     return out
 
 
-def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int) -> FitResult:
-    """Fit one model of a spec on its analysis table (design columns that the table
-    lacks, or has only empty, are left out of the design); ``seed`` seeds replicate
-    weights made from the design."""
+def with_sample_rules(m: ModelSpec, rules: Sequence[str]) -> ModelSpec:
+    """``m`` with the sample rules joined to its subpop: the model's domain."""
+    subpop = domain_condition(*rules, m.subpop)
+    return m if subpop == m.subpop else m.model_copy(update={"subpop": subpop})
+
+
+def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
+              where: str = "the analysis table") -> FitResult:
+    """Fit one model of a spec on its analysis table; ``seed`` seeds replicate
+    weights made from the design.
+
+    A design column the spec names (``design: {psu: cluster}``) must exist and
+    have values, or the fit stops with one line; only ``null`` leaves a part
+    of the design out. A default name the spec did not write (``weight``,
+    ``stratum``, ``psu``) that the table lacks or has only empty is left out,
+    and the result's notes say so.
+    """
+    from surveytk.models.formula import with_derived_columns
     from surveytk.models.registry import family_fit
 
     d = m.design
+    explicit = d.model_fields_set
+    columns: dict[str, str | None] = {}
+    notes: list[str] = []
+    for role in ("weights", "strata", "psu", "fpc"):
+        name = getattr(d, role)
+        columns[role] = design_column(data, name, required=role in explicit, role=role,
+                                      where=where, context=f"model {m.name!r}: design ")
+        if name is not None and columns[role] is None:
+            notes.append(f"design: no {role} column {name!r} with values in {where}; "
+                         f"analysed without {role} (write `{role}: null` to say so)")
     options = FitOptions(
         model=m.model,
         formula=m.formula,
-        weights=design_column(data, d.weights),
-        strata=design_column(data, d.strata),
-        psu=design_column(data, d.psu),
-        fpc=design_column(data, d.fpc),
+        weights=columns["weights"],
+        strata=columns["strata"],
+        psu=columns["psu"],
+        fpc=columns["fpc"],
         lonely_psu=d.lonely_psu,
         replicates=d.replicates,
         reptype=d.reptype,
@@ -316,7 +365,9 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int) -> FitResult:
         base=m.base,
         label=m.label or m.name,
     )
-    result = family_fit(m.model)(data, options)
+    result = family_fit(m.model)(with_derived_columns(data, m.formula), options)
+    if notes:
+        result = replace(result, notes=(*result.notes, *notes))
     return result if result.label else replace(result, label=m.label or m.name)
 
 

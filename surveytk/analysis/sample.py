@@ -1,8 +1,11 @@
-"""Sample rules and design completion for analysis tables, with row accounting.
+"""Sample rules as domains, and design columns, for analysis tables, with row accounting.
 
-Every row an analysis leaves out is counted by the rule that excluded it; the
-counts go into the run's manifest. Nothing here evaluates code: rules are
-parsed by :mod:`surveytk.expr`.
+Sample rules define the **domain** of every model and tabulation of a spec
+(like ``--subpop``): the rows outside stay in the design, so the variance
+reflects the whole sample design (R ``svyglm`` on ``subset(design, ...)``;
+Stata ``svy, subpop()``). Every row outside the domain is counted by the first
+rule that excludes it; the counts go into the run's manifest. Nothing here
+evaluates code: rules are parsed by :mod:`surveytk.expr`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from surveytk.errors import SpecError
 from surveytk.expr import parse_condition
 
 
@@ -28,11 +32,12 @@ class SampleAccount:
         return {"rows_in": self.rows_in, "rows_out": self.rows_out, "excluded": self.excluded}
 
 
-def apply_rules(table: pd.DataFrame, rules: Sequence[str]) -> tuple[pd.DataFrame, SampleAccount]:
-    """Keep the rows every rule selects; count exclusions by the first failing rule.
+def sample_domain(table: pd.DataFrame, rules: Sequence[str]) -> tuple[np.ndarray, SampleAccount]:
+    """Rows every rule selects (the domain); exclusions counted by the first failing rule.
 
     A rule that evaluates to missing for a row (e.g. ``age >= 18`` where age is
     missing) does not select it, and the row is counted under that rule.
+    ``rows_out`` of the account is the number of rows in the domain.
     """
     keep = np.ones(len(table), dtype=bool)
     excluded: dict[str, int] = {}
@@ -41,8 +46,23 @@ def apply_rules(table: pd.DataFrame, rules: Sequence[str]) -> tuple[pd.DataFrame
         newly = keep & ~selected
         excluded[rule] = int(newly.sum())
         keep &= selected
-    kept = table.loc[keep].reset_index(drop=True)
-    return kept, SampleAccount(len(table), len(kept), excluded)
+    return keep, SampleAccount(len(table), int(keep.sum()), excluded)
+
+
+def apply_rules(table: pd.DataFrame, rules: Sequence[str]) -> tuple[pd.DataFrame, SampleAccount]:
+    """The rows every rule selects as a table (for descriptions; analyses use domains)."""
+    keep, account = sample_domain(table, rules)
+    return table.loc[keep].reset_index(drop=True), account
+
+
+def domain_condition(*conditions: str | None) -> str | None:
+    """The conjunction of conditions (sample rules, a model's subpop), or ``None``."""
+    parts = [c for c in conditions if c]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return " & ".join(f"({c})" for c in parts)
 
 
 def undecided_as_missing(table: pd.DataFrame) -> pd.DataFrame:
@@ -66,8 +86,31 @@ def undecided_as_missing(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def design_column(table: pd.DataFrame, name: str | None) -> str | None:
-    """``name`` if the table has it with at least one value, else ``None`` (no such design)."""
-    if name is None or name not in table.columns:
+def design_column(
+    table: pd.DataFrame, name: str | None, *, required: bool = False, role: str = "design",
+    where: str = "the analysis table", context: str = "",
+) -> str | None:
+    """``name`` if the table has it with at least one value.
+
+    With ``required`` (the spec names the column), an absent or entirely empty
+    column is an error; otherwise (a default name the spec did not write) it
+    is ``None``: that part of the design does not exist, which the caller notes.
+
+    Raises
+    ------
+    SpecError
+        ``required`` and the column is absent or has no value.
+    """
+    if name is None:
         return None
-    return name if table[name].notna().any() else None
+    present = name in table.columns
+    if present and table[name].notna().any():
+        return name
+    if required:
+        state = "is not in" if not present else "has no value in"
+        raise SpecError(
+            f"{context}{role} column {name!r} {state} {where}; name an existing column, or write "
+            f"`{role}: null` to leave it out of the design",
+            variable=name,
+        )
+    return None

@@ -127,6 +127,7 @@ class AnalysisSpec(_Strict):
     seed: int = 20240601
     disclosure_threshold: int = 10
     inputs: list[InputSpec]
+    define: dict[str, str] = {}
     sample: SampleSpec = SampleSpec()
     pool_weights: Literal["sample", "equal", "none"] = "sample"
     models: list[ModelSpec]
@@ -201,6 +202,18 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     return spec
 
 
+def _check_definitions(define: Mapping[str, str]) -> list[str]:
+    """Problems of the spec's ``define:`` block (derived variables), if any."""
+    from surveytk.errors import SurveytkError
+    from surveytk.expr import parse_definitions
+
+    try:
+        parse_definitions(dict(define))
+    except SurveytkError as exc:
+        return [f"define: {exc.message}"]
+    return []
+
+
 def check_expressions(spec: AnalysisSpec, path: Path) -> None:
     """Parse every formula and sample rule with the restricted grammars (no evaluation)."""
     from surveytk.errors import SurveytkError
@@ -223,6 +236,7 @@ def check_expressions(spec: AnalysisSpec, path: Path) -> None:
             parse_condition(rule)
         except SurveytkError as exc:
             problems.append(f"sample rule {rule!r}: {exc.message}")
+    problems.extend(_check_definitions(spec.define))
     if problems:
         raise SpecError(
             f"{path}: invalid analysis spec ({len(problems)} problems):\n"

@@ -6,7 +6,12 @@ from typing import Any
 
 import click
 
-from surveytk.cli.options import design_options, replicate_options, subpop_option
+from surveytk.cli.options import (
+    analysis_data_options,
+    design_options,
+    replicate_options,
+    subpop_option,
+)
 
 _CI = ("wald", "logit", "beta")
 _RANK_SCORES = ("wilcoxon", "vanderwaerden", "median")
@@ -91,6 +96,7 @@ def _probs(text: str) -> tuple[float, ...]:
 @design_options(lonely_psu_default="fail")
 @replicate_options()
 @subpop_option()
+@analysis_data_options()
 @click.option(
     "--threshold",
     type=click.IntRange(min=1),
@@ -131,6 +137,7 @@ def command(
     Example: `surveytk estimate apistrat.csv --weights pw --strata stype --fpc fpc
     --mean api00 --quantile api00 --probs 0.25,0.5 --prop sch.wide --by stype --deff`
     """
+    import dataclasses
     from pathlib import Path
 
     from surveytk.estimate import EstimateRequest, estimate
@@ -155,8 +162,10 @@ def command(
     out_path = Path(out) if out else None
     if out_path is not None:
         _check_out(out_path, Path(data))
-    frame, design_obj = _frame_and_design(data, request, design)
+    data_options = {k: design.pop(k) for k in ("define", "keep_user_missing", "value_labels")}
+    frame, design_obj, missing_notes = _frame_and_design(data, request, design, data_options)
     table = estimate(frame, design_obj, request)
+    table = dataclasses.replace(table, notes=(*missing_notes, *table.notes))
     if out_path is None:
         click.echo(_text(table))
         return
@@ -174,15 +183,20 @@ def _check_out(out: Any, data: Any) -> None:
     check_not_input(out, [data])
 
 
-def _frame_and_design(data: str, request: Any, design: dict[str, Any]) -> tuple[Any, Any]:
-    """Read DATA as `fit` does and build the design through `fit`'s path."""
+def _frame_and_design(
+    data: str, request: Any, design: dict[str, Any], data_options: dict[str, Any]
+) -> tuple[Any, Any, tuple[str, ...]]:
+    """Read DATA as `fit` does (declared missing set missing, definitions applied) and
+    build the design through `fit`'s path; also the declared-missing notes."""
+    from surveytk.analysis_frame import load_analysis_frame
     from surveytk.design import SurveyDesign
-    from surveytk.models.api import as_frame
+    from surveytk.expr import definition_inputs, parse_condition, parse_definitions
     from surveytk.models.options import FitOptions
 
     # SurveyDesign.from_options reads only the design fields of FitOptions; model and
     # formula are required by the dataclass and not used for the design.
     options = FitOptions(model="lpm", formula="estimate ~ 1", **design)
+    definitions = parse_definitions(data_options["define"])
     columns: list[str] | None = None
     if options.repweights is None:
         columns = list(request.variables())
@@ -190,12 +204,17 @@ def _frame_and_design(data: str, request: Any, design: dict[str, Any]) -> tuple[
             if c:
                 columns.append(c)
         if options.subpop:
-            from surveytk.expr import parse_condition
-
             columns.extend(parse_condition(options.subpop).columns)
-        columns = list(dict.fromkeys(columns))
-    frame = as_frame(data, columns)
-    return frame, SurveyDesign.from_options(frame, options)
+        columns = definition_inputs(definitions, list(dict.fromkeys(columns)))
+    loaded = load_analysis_frame(
+        data,
+        columns=columns,
+        keep_user_missing=data_options["keep_user_missing"],
+        definitions=definitions,
+        labels=data_options["value_labels"],
+    )
+    notes = loaded.notes(request.threshold, list(request.variables()))
+    return loaded.data, SurveyDesign.from_options(loaded.data, options), notes
 
 
 def _text(table: Any) -> str:

@@ -2,13 +2,85 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
-from surveytk.cli.options import design_options
+from surveytk.cli.options import analysis_data_options, design_options
+from surveytk.models.options import MODEL_NAMES
 
-_MODELS = ("logit", "probit", "lpm", "ologit", "oprobit", "mlogit", "panel-fe", "panel-re")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def model_options(func: F) -> F:
+    """Options of the GLM families, tests, margins, predictions and models by group."""
+    options = [
+        click.option(
+            "--link",
+            type=click.Choice(("log", "identity", "sqrt", "inverse")),
+            help="Link of poisson/quasipoisson/negbin/gamma (default log).",
+        ),
+        click.option(
+            "--offset",
+            metavar="COL",
+            help="Offset column added to the linear predictor (GLM families).",
+        ),
+        click.option(
+            "--exposure",
+            metavar="COL",
+            help="Exposure column; log(COL) is the offset (as Stata exposure()).",
+        ),
+        click.option(
+            "--wald",
+            multiple=True,
+            metavar="TERMS",
+            help='Design-based Wald F test of terms, e.g. "ell + meals" '
+            "(repeatable; as R regTermTest).",
+        ),
+        click.option(
+            "--contrast",
+            multiple=True,
+            metavar="EXPR",
+            help='Linear combination of coefficients, e.g. "ell - meals" '
+            "(repeatable; as R svycontrast).",
+        ),
+        click.option(
+            "--predict",
+            multiple=True,
+            metavar="SPEC",
+            help='Average predictions at values, e.g. "age=18:75:5, gender" '
+            "(x axis, then lines; repeatable). Feeds plot --kind predicted.",
+        ),
+        click.option(
+            "--ame-vce",
+            type=click.Choice(("conditional", "unconditional")),
+            default="conditional",
+            show_default=True,
+            help="AME variance: delta method given the covariates, or Stata's "
+            "vce(unconditional) (covariates sampled too).",
+        ),
+        click.option(
+            "--discrete",
+            multiple=True,
+            metavar="VAR",
+            help="Numeric 0/1 variable whose AME is the change 0 -> 1 instead of "
+            "the derivative (repeatable).",
+        ),
+        click.option(
+            "--by",
+            metavar="COL",
+            help="Fit in each level of COL (domains of the full design); --out may "
+            "then also be .md/.tex/.html/.docx/.xlsx (a column per level).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+# the vocabulary of FitOptions (a light module: dataclasses and typing only)
+_MODELS = MODEL_NAMES
 _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
 
@@ -41,10 +113,12 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
     metavar="EXPR",
     help='Domain, e.g. "female == 1" or \'source == "wodc" & age >= 30\'.',
 )
+@analysis_data_options()
 @click.option("--ame", is_flag=True, help="Add average marginal effects (delta-method SEs).")
 @click.option("--base", metavar="LEVEL", help="Base outcome level (mlogit).")
 @click.option("--entity", metavar="COL", help="Entity column (panel models).")
 @click.option("--time", metavar="COL", help="Time column (panel models).")
+@model_options
 @click.option(
     "--out",
     required=True,
@@ -59,18 +133,60 @@ def command(data: str, out: str, **options: Any) -> None:
     """
     from pathlib import Path
 
-    from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
     from surveytk.models.api import fit
 
     out_path = Path(out)
-    if out_path.suffix.lower() not in (".json", ".csv"):
-        raise OutputError(f"{out}: --out must end in .json or .csv")
+    _check_out(out_path, by=options.get("by") is not None)
     check_not_input(out_path, [Path(data)])
     result = fit(data, **options)
-    result.save(out_path)
-    click.echo(_short_summary(result))
+    _save(result, out_path)
+    click.echo(_summary_any(result))
     click.echo(f"wrote {out_path}")
+
+
+#: formatted-table suffixes ``fit --by --out`` accepts besides .json and .csv
+TABLE_SUFFIXES = (".md", ".tex", ".html", ".docx", ".xlsx")
+
+
+def _save(result: object, out_path: object) -> None:
+    """JSON/CSV through the result; a --by table (a column per level) through the report."""
+    from pathlib import Path
+
+    from surveytk.models.by import ResultSet
+    from surveytk.models.results import FitResult
+
+    assert isinstance(out_path, Path) and isinstance(result, FitResult | ResultSet)
+    if isinstance(result, ResultSet) and out_path.suffix.lower() in TABLE_SUFFIXES:
+        from surveytk.report.tables import write_table
+
+        write_table(list(result.results), out_path, labels=list(result.levels))
+        return
+    result.save(out_path)
+
+
+def _check_out(out_path: object, *, by: bool) -> None:
+    from pathlib import Path
+
+    from surveytk.errors import OutputError
+
+    assert isinstance(out_path, Path)
+    allowed = (".json", ".csv", *(TABLE_SUFFIXES if by else ()))
+    if out_path.suffix.lower() not in allowed:
+        raise OutputError(f"{out_path}: --out must end in {', '.join(allowed)}")
+
+
+def _summary_any(result: object) -> str:
+    """One summary, or one per level of --by."""
+    from surveytk.models.by import ResultSet
+
+    if not isinstance(result, ResultSet):
+        return _short_summary(result)
+    parts = [
+        f"== {result.by} = {lev}\n{_short_summary(r)}"
+        for lev, r in zip(result.levels, result.results, strict=True)
+    ]
+    return "\n".join(parts)
 
 
 def _short_summary(result: object) -> str:
@@ -89,11 +205,36 @@ def _short_summary(result: object) -> str:
         head.append(
             "rows left out: " + ", ".join(f"{k} {v}" for k, v in result.dropped.items() if v)
         )
-    t = result.tidy(ame=False)[["term", "y_level", "estimate", "std_error", "p_value"]]
+    t = result.tidy(ame=False, tests=False)[["term", "y_level", "estimate", "std_error", "p_value"]]
     if not t["y_level"].astype(bool).any():
         t = t.drop(columns="y_level")
     head.append(t.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    head.extend(_test_lines(result))
     if result.ame is not None:
         head.append(f"({len(result.ame.terms)} average marginal effects in the output file)")
     head.extend(f"note: {n}" for n in result.notes)
     return "\n".join(head)
+
+
+def _test_lines(result: object) -> list[str]:
+    """Wald tests and contrasts, one line each."""
+    from surveytk.models.results import FitResult
+
+    assert isinstance(result, FitResult)
+    lines = []
+    for t in result.tests:
+        if t["effect"] == "wald":
+            den = f", {t['df_den']:g}" if t["df_den"] is not None else ""
+            name = "F" if t["df_den"] is not None else "chi2"
+            lines.append(
+                f"Wald test {t['term']}: {name}({t['df_num']:g}{den}) = "
+                f"{t['statistic']:.4g}, p = {t['p_value']:.4g}"
+            )
+        else:
+            lines.append(
+                f"contrast {t['term']}: {t['estimate']:.4g} (SE {t['std_error']:.4g}), "
+                f"p = {t['p_value']:.4g}"
+            )
+    if any(r.get("x_var") for r in result.extra.get("predictions") or []):
+        lines.append(f"({len(result.extra['predictions'])} predictions in the output file)")
+    return lines

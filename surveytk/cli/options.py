@@ -113,16 +113,55 @@ def load_results(
         ``--label`` given, but not once per results file.
     """
     from surveytk.errors import OutputError
-    from surveytk.models.results import FitResult
 
     if column_labels and len(column_labels) != len(results):
         raise OutputError(
             f"--label given {len(column_labels)} times for {len(results)} results files; "
             "give one per file or none"
         )
-    loaded = [FitResult.load(p) for p in results]
-    heads = list(column_labels) or [r.label or p.stem for r, p in zip(loaded, results, strict=True)]
+    from surveytk.models.by import load_any
+
+    per_file = [load_any(p) for p in results]  # a `fit --by` file holds one result per level
+    if column_labels and any(len(rs) != 1 for rs in per_file):
+        raise OutputError(
+            "--label cannot name the columns of a results-by-group file (fit --by); "
+            "their headings are the levels"
+        )
+    loaded = [r for rs in per_file for r in rs]
+    heads = list(column_labels) or [
+        r.label or p.stem for rs, p in zip(per_file, results, strict=True) for r in rs
+    ]
     return loaded, heads
+
+
+def analysis_data_options() -> Callable[[F], F]:
+    """``--define``, ``--keep-user-missing`` and ``--value-labels/--codes`` of analysis commands.
+
+    Into ``define`` (tuple of ``NAME=EXPR``), ``keep_user_missing`` and ``value_labels``.
+    """
+    return _stack(
+        click.option(
+            "--define",
+            "define",
+            multiple=True,
+            metavar="NAME=EXPR",
+            help='Derived variable, repeatable, e.g. --define "young=age < 30" --define '
+            '"agegrp=cut(age, [18, 30, 45, 65])" (docs/formulas.md).',
+        ),
+        click.option(
+            "--keep-user-missing",
+            is_flag=True,
+            help="Keep SPSS declared user-missing codes as values (default: they are "
+            "missing, and the output says how many per variable).",
+        ),
+        click.option(
+            "--value-labels/--codes",
+            "value_labels",
+            default=True,
+            show_default=True,
+            help="Name levels of labelled numeric variables by their value labels, or codes.",
+        ),
+    )
 
 
 #: types of replicate weights (R ``svrepdesign(type=)``)

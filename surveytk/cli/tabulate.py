@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from surveytk.cli.options import (
+    analysis_data_options,
     design_options,
     digits_option,
     format_option,
@@ -47,6 +48,13 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     help="Leave out respondents with a missing by-variable (reported in the notes) "
     "instead of showing them as '(missing)'.",
 )
+@click.option(
+    "--subpop",
+    metavar="EXPR",
+    default=None,
+    help='Shares within a domain, e.g. "age >= 18" (the full design kept for the variance).',
+)
+@analysis_data_options()
 @click.option(
     "--reference",
     type=click.Choice(("origin",)),
@@ -89,6 +97,10 @@ def command(
     fpc: str | None,
     lonely_psu: str,
     dropna: bool,
+    subpop: str | None,
+    define: tuple[str, ...],
+    keep_user_missing: bool,
+    value_labels: bool,
     reference: str | None,
     threshold: int,
     chisq: bool,
@@ -108,11 +120,11 @@ def command(
 
     Example: surveytk tabulate wodc.parquet --by origin_area --reference origin --strata stratum
     """
+    from surveytk.analysis_frame import load_analysis_frame
     from surveytk.errors import DesignError, OutputError
+    from surveytk.expr import parse_definitions
     from surveytk.io.atomic import check_not_input, write_bytes_atomic
-    from surveytk.io.readers import read_file
-    from surveytk.report.labels import Labeller
-    from surveytk.tabulate import ORIGIN_VARIABLE, render_tabulation, tabulate
+    from surveytk.tabulate import ORIGIN_VARIABLE, file_labeller, render_tabulation, tabulate
 
     fmt = fmt or _format_for(out)
     if out is None and fmt in BINARY_FORMATS:
@@ -123,9 +135,14 @@ def command(
         if reference != "origin":
             raise OutputError("give --by VAR (one or two times)")
         by = (ORIGIN_VARIABLE,)
-    frame = read_file(file).data
+    loaded = load_analysis_frame(
+        file,
+        keep_user_missing=keep_user_missing,
+        definitions=parse_definitions(define),
+        labels=labels and value_labels,
+    )
     if weighted and weights is None:
-        if DEFAULT_WEIGHT_COLUMN not in frame.columns:
+        if DEFAULT_WEIGHT_COLUMN not in loaded.data.columns:
             raise DesignError(
                 f"{file}: no column {DEFAULT_WEIGHT_COLUMN!r}; name the weight column with "
                 "--weights COL, or use --unweighted",
@@ -134,7 +151,7 @@ def command(
             )
         weights = DEFAULT_WEIGHT_COLUMN
     tab = tabulate(
-        frame,
+        loaded,
         list(by),
         weights=weights,
         strata=strata,
@@ -145,11 +162,11 @@ def command(
         threshold=threshold,
         dropna=dropna,
         reference=reference,
+        subpop=subpop,
         chisq=chisq,
     )
-    data = render_tabulation(
-        tab, fmt, labeller=Labeller.from_schema(enabled=labels), digits=digits, title=title
-    )
+    labeller = file_labeller(loaded, enabled=labels)
+    data = render_tabulation(tab, fmt, labeller=labeller, digits=digits, title=title)
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return

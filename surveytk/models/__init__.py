@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from surveytk.models.by import ResultSet
     from surveytk.models.results import FitResult
 
 __all__ = ["fit"]
 
 
-def fit(data: Any = None, **kwargs: Any) -> FitResult:
+def fit(data: Any = None, **kwargs: Any) -> FitResult | ResultSet:
     """Fit a model; see :func:`surveytk.models.api.fit`."""
     from surveytk.models.api import fit as _fit
 

@@ -8,32 +8,49 @@ dispatches to the model family through
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from surveytk.analysis_frame import (
+    AnalysisFrame,
+    DataLike,
+    annotate_result,
+    load_analysis_frame,
+)
 from surveytk.errors import ModelError
-from surveytk.io.labelled import LabelledFrame
+from surveytk.expr import Definition, definition_inputs, parse_definitions
+from surveytk.models.formula import with_derived_columns
 from surveytk.models.options import FitOptions
 from surveytk.models.registry import family_fit
 
 if TYPE_CHECKING:
+    from surveytk.models.by import ResultSet
     from surveytk.models.results import FitResult
 
-DataLike = pd.DataFrame | LabelledFrame | str | os.PathLike[str]
+__all__ = ["DataLike", "as_frame", "fit", "fit_frame", "needed_columns", "used_columns"]
 
 
-def needed_columns(options: FitOptions) -> list[str] | None:
-    """Columns a fit reads, or ``None`` when all are needed (replicate-weight regex)."""
+def needed_columns(
+    options: FitOptions, definitions: Sequence[Definition] = ()
+) -> list[str] | None:
+    """Data columns a fit reads (through ``--define`` definitions), or ``None`` for all.
+
+    ``None`` when replicate weights are chosen by a regular expression.
+    """
     if options.repweights is not None:
         return None
+    return definition_inputs(definitions, used_columns(options))
+
+
+def used_columns(options: FitOptions) -> list[str]:
+    """Columns the formula, the design and the subpopulation name (defined names included)."""
+    from surveytk.expr import parse_condition
     from surveytk.models.formula import parse_formula
 
-    cols: list[str] = list(parse_formula(options.formula).columns)
-    cols.insert(0, parse_formula(options.formula).outcome)
+    parsed = parse_formula(options.formula)
+    cols: list[str] = [*parsed.outcome_columns, *parsed.columns]
     for c in (
         options.weights,
         options.strata,
@@ -41,30 +58,42 @@ def needed_columns(options: FitOptions) -> list[str] | None:
         options.fpc,
         options.entity,
         options.time,
+        options.offset,
+        options.exposure,
+        options.by,
     ):
         if c:
             cols.append(c)
     if options.subpop:
-        from surveytk.expr import parse_condition
-
         cols.extend(parse_condition(options.subpop).columns)
     return list(dict.fromkeys(cols))
 
 
 def as_frame(data: DataLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A DataFrame from a DataFrame, a LabelledFrame or a path any reader reads."""
-    if isinstance(data, pd.DataFrame):
-        return data
-    if isinstance(data, LabelledFrame):
-        return data.data
-    if isinstance(data, str | os.PathLike):
-        from surveytk.io.readers import read_file
+    """A DataFrame from a DataFrame, a LabelledFrame or a path any reader reads.
 
-        return read_file(Path(data), columns=columns).data
-    raise ModelError(
-        f"data must be a pandas DataFrame, a LabelledFrame or a file path, not "
-        f"{type(data).__name__}"
-    )
+    Declared missing values of a file become missing
+    (:func:`surveytk.analysis_frame.analysis_frame`).
+    """
+    return load_analysis_frame(data, columns=columns).data
+
+
+def fit_frame(frame: AnalysisFrame, options: FitOptions) -> FitResult | ResultSet:
+    """Fit on an analysis frame; its declared-missing counts go into notes and ``extra``.
+
+    With ``options.by``, one fit per level (:func:`surveytk.models.by.fit_by`).
+    """
+    data = with_derived_columns(frame.data, options.formula)
+    columns = used_columns(options)
+
+    def one(d: pd.DataFrame, o: FitOptions) -> FitResult:
+        return annotate_result(fit_with_tests(d, o), frame, columns)
+
+    if options.by is not None:
+        from surveytk.models.by import fit_by
+
+        return fit_by(data, options, one)
+    return one(data, options)
 
 
 def fit(
@@ -76,8 +105,11 @@ def fit(
     strata: str | None = None,
     psu: str | None = None,
     fpc: str | None = None,
+    keep_user_missing: bool = False,
+    define: Sequence[str] | Mapping[str, str] | None = None,
+    value_labels: bool = True,
     **options: Any,
-) -> FitResult:
+) -> FitResult | ResultSet:
     """Fit a model with design-based variance.
 
     Parameters
@@ -87,20 +119,35 @@ def fit(
         to a file :func:`surveytk.io.readers.read_file` reads.
     model
         ``logit``, ``probit``, ``lpm``, ``ologit``, ``oprobit``, ``mlogit``,
-        ``panel-fe`` or ``panel-re``.
+        ``panel-fe``, ``panel-re``, ``poisson``, ``quasipoisson``, ``negbin``
+        or ``gamma``.
     formula
         A formula in the restricted grammar, e.g. ``"intends_return ~ age + C(area)"``.
     weights, strata, psu, fpc
         Design columns.
+    keep_user_missing
+        Keep SPSS declared user-missing codes as values (default: they are
+        missing, and the result's notes say how many per variable).
+    define
+        Derived variables, ``["young=age < 30", ...]`` or ``{"young": "age < 30"}``
+        (:mod:`surveytk.expr`); formula, design and ``subpop`` may use them.
+    value_labels
+        Name categorical levels of labelled numeric columns by their value
+        labels (``False``: by codes).
     **options
         Any other :class:`~surveytk.models.options.FitOptions` field:
         ``lonely_psu``, ``repweights``, ``reptype``, ``rho``, ``mse``,
         ``scale``, ``rscales``, ``replicates``, ``seed``, ``subpop``, ``ame``,
-        ``base``, ``entity``, ``time``, ``label``, ``maxiter``, ``tol``.
+        ``base``, ``entity``, ``time``, ``label``, ``maxiter``, ``tol``,
+        ``link``, ``offset``, ``exposure`` (GLM families), ``wald`` and
+        ``contrast`` (tuples of expressions), ``predict`` (tuple of specs such
+        as ``"age=18:75:5, gender"``), ``ame_vce``, ``discrete``, ``by``.
 
     Returns
     -------
     FitResult
+        Or, with ``by=COLUMN``, a :class:`~surveytk.models.by.ResultSet` with
+        one result per level of the column (domains of the full design).
 
     Examples
     --------
@@ -128,47 +175,25 @@ def fit(
         fpc=fpc,
         **options,
     )
-    columns = needed_columns(opts) if not isinstance(data, pd.DataFrame) else None
-    labelled = _labelled(data, columns)
-    frame = labelled.data if labelled is not None else as_frame(data, columns)
-    result = family_fit(opts.model)(frame, opts)
-    return result if labelled is None else with_file_labels(result, labelled)
+    definitions = parse_definitions(define)
+    frame = load_analysis_frame(
+        data,
+        columns=None if isinstance(data, pd.DataFrame) else needed_columns(opts, definitions),
+        keep_user_missing=keep_user_missing,
+        definitions=definitions,
+        labels=value_labels,
+    )
+    return fit_frame(frame, opts)
 
 
-def _labelled(data: DataLike, columns: Sequence[str] | None) -> LabelledFrame | None:
-    if isinstance(data, LabelledFrame):
-        return data
-    if isinstance(data, str | os.PathLike):
-        from surveytk.io.readers import read_file
-
-        return read_file(Path(data), columns=columns)
-    return None
-
-
-def with_file_labels(result: FitResult, labelled: LabelledFrame) -> FitResult:
-    """Store the file's variable and value labels of the formula's variables in
-    ``extra["labels"]`` (``{var: {"label": text, "levels": {code: label}}}``), so that
-    tables and plots of a fit on a raw SPSS/Stata file show ``Feeling about household
-    income: Coping`` instead of ``C(hincfel)[T.2]``."""
-    from dataclasses import replace
-
-    from surveytk.models.formula import parse_formula
-
-    parsed = parse_formula(result.formula)
-    labels: dict[str, dict[str, object]] = {}
-    for name in dict.fromkeys([parsed.outcome, *parsed.columns]):
-        meta = labelled.variables.get(name)
-        if meta is None or not (meta.label or meta.value_labels):
-            continue
-        levels = {_code_text(k): str(v) for k, v in meta.value_labels.items()}
-        labels[name] = {"label": meta.label, "levels": levels}
-    if not labels:
+def fit_with_tests(data: pd.DataFrame, opts: FitOptions) -> FitResult:
+    """The family's fit, then the ``wald`` and ``contrast`` tests of the options."""
+    result = family_fit(opts.model)(data, opts)
+    if not (opts.wald or opts.contrast):
         return result
-    return replace(result, extra={**dict(result.extra), "labels": labels})
+    import dataclasses
 
+    from surveytk.models.tests import run_tests
 
-def _code_text(code: object) -> str:
-    """A value-label code as the formula spells levels (``2.0`` → ``"2"``)."""
-    if isinstance(code, float) and code.is_integer():
-        return str(int(code))
-    return str(code)
+    tests = run_tests(result.coef, result.df_resid, opts.wald, opts.contrast)
+    return dataclasses.replace(result, tests=tuple(t.to_dict() for t in tests))

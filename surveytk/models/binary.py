@@ -68,22 +68,34 @@ class BinaryProblem:
     dropped: dict[str, int]
 
 
-def prepare_binary(data: pd.DataFrame, options: FitOptions) -> BinaryProblem:
-    """Design, domain and model frame for a binary model (see the module docstring)."""
+def prepare_binary(
+    data: pd.DataFrame,
+    options: FitOptions,
+    *,
+    outcome_kind: OutcomeKind | None = None,
+    also_required: tuple[str, ...] = (),
+) -> BinaryProblem:
+    """Design, domain and model frame for a binary model (see the module docstring).
+
+    The GLM families reuse it with ``outcome_kind="continuous"`` and their offset
+    column in ``also_required`` (rows missing it are left out and counted).
+    """
     design = SurveyDesign.from_options(data, options)
     parsed = parse_formula(options.formula)
-    cols = list(dict.fromkeys([parsed.outcome, *parsed.columns]))
+    cols = list(dict.fromkeys([parsed.outcome, *parsed.columns, *also_required]))
     missing_cols = [c for c in cols if c not in data.columns]
     if missing_cols:  # let the formula module name close matches
-        build_model_frame(parsed, data.head(0), outcome_kind="continuous")
+        build_model_frame(
+            parsed, data.head(0), outcome_kind="continuous", also_required=also_required
+        )
     dom = design.domain
     if not dom.any():
         raise ModelError(
             "no row has a positive weight inside the subpopulation; check --subpop and --weights"
         )
     sub = data[cols] if dom.all() else data.loc[dom, cols]
-    kind: OutcomeKind = "continuous" if options.model == "lpm" else "binary"
-    frame = build_model_frame(parsed, sub, outcome_kind=kind)
+    kind: OutcomeKind = outcome_kind or ("continuous" if options.model == "lpm" else "binary")
+    frame = build_model_frame(parsed, sub, outcome_kind=kind, also_required=also_required)
     if dom.all() and frame.row_mask.all():
         est = dom
     else:
@@ -245,8 +257,16 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         estimates=np.asarray(kf.params, dtype=np.float64),
         cov=cov,
     )
-    ame = _ame(options, frame, coef, w) if options.ame else None
-    extra: dict[str, object] = {}
+    from surveytk.models.effects import model_effects
+    from surveytk.models.margins import binary_predictor
+
+    effects = model_effects(
+        options, frame, binary_predictor(options.model), coef, w, kf=kf,
+        design=design,
+        df=df_resid if df_resid >= 1 else None,
+    )  # fmt: skip
+    notes.extend(effects.notes)
+    extra: dict[str, object] = dict(effects.extra())
     pseudo_r2: float | None = None
     if options.model == "lpm":
         extra["r2"] = weighted_r2(frame.X, frame.y, w, kf.params)
@@ -265,7 +285,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         pseudo_r2=pseudo_r2,
         converged=kf.converged,
         n_iter=kf.n_iter,
-        ame=ame,
+        ame=effects.ame,
         dropped=problem.dropped,
         notes=tuple(notes),
         label=options.label,
@@ -290,10 +310,3 @@ def _fit_criteria(
         intercepts=[j for j, t in enumerate(terms) if t == INTERCEPT],
     )
     return {"deviance": crit.deviance, "aic": crit.aic, "eff_p": crit.eff_p}
-
-
-def _ame(options: FitOptions, frame: ModelFrame, coef: EffectBlock, w: np.ndarray) -> EffectBlock:
-    from surveytk.models.margins import average_marginal_effects, binary_predictor
-
-    predict = binary_predictor(options.model)
-    return average_marginal_effects(predict, coef.estimates, coef.cov, frame, w)

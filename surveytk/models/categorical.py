@@ -24,7 +24,6 @@ from surveytk.models.results import EffectBlock, FitResult
 if TYPE_CHECKING:
     from surveytk.design import SurveyDesign
     from surveytk.models.formula import ModelFrame
-    from surveytk.models.margins import Predict
 
 #: refit(domain weights, start) -> KernelFit
 KernelRun = Callable[[np.ndarray, np.ndarray | None], KernelFit]
@@ -203,19 +202,6 @@ def residual_df(design: SurveyDesign, k: int) -> float | None:
     if not np.isfinite(df):
         return None
     return float(max(df + 1.0 - k, 1.0))
-
-
-def average_marginal_effects(
-    frame: ModelFrame,
-    predict: Predict,
-    params: np.ndarray,
-    cov: np.ndarray,
-    weights: np.ndarray,
-) -> EffectBlock:
-    """AMEs per outcome level with delta-method covariance (:mod:`surveytk.models.margins`)."""
-    from surveytk.models.margins import average_marginal_effects as ames
-
-    return ames(predict, params, cov, frame, weights)
 
 
 def categorical_result(

@@ -34,7 +34,7 @@ Conventions (R ``model.matrix`` / formulaic):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,13 +42,14 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import FormulaError
+from surveytk.expr import Evaluator, Vec, frame_resolver, vec_to_series
 from surveytk.lexer import close_matches_hint
-from surveytk.models.formula_grammar import Arith, Factor, ParsedFormula, Term, parse_formula
+from surveytk.models.formula_grammar import Factor, ParsedFormula, Term, parse_formula
 
 __all__ = [
     "INTERCEPT",
     "OUTCOME_KINDS",
-    "Arith",
+    "VALUE_LABELS_ATTR",
     "Factor",
     "ModelFrame",
     "OutcomeKind",
@@ -58,6 +59,7 @@ __all__ = [
     "VariableKind",
     "build_model_frame",
     "parse_formula",
+    "with_derived_columns",
 ]
 
 OutcomeKind = Literal["binary", "ordinal", "nominal", "continuous"]
@@ -66,31 +68,67 @@ OUTCOME_KINDS: tuple[str, ...] = ("binary", "ordinal", "nominal", "continuous")
 INTERCEPT = "(Intercept)"
 
 # ---------------------------------------------------------------------------
-# I(...) arithmetic on data
+# expressions of the formula on data
 # ---------------------------------------------------------------------------
 
+#: ``DataFrame.attrs`` key of the value labels of labelled numeric columns:
+#: column → {code as text → label}; set by :func:`surveytk.analysis_frame.analysis_frame`
+VALUE_LABELS_ATTR = "surveytk.value_labels"
 
-def _arith_eval(node: Arith, env: Mapping[str, np.ndarray]) -> np.ndarray | float:
-    kind = node[0]
-    if kind == "col":
-        return env[node[1]]
-    if kind == "num":
-        # numpy scalars: 1 / 0 gives inf (then refused as non-finite), not ZeroDivisionError
-        return np.float64(node[1])
-    if kind == "neg":
-        return -_arith_eval(node[1], env)
-    a, b = _arith_eval(node[2], env), _arith_eval(node[3], env)
-    op = node[1]
-    with np.errstate(all="ignore"):
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return a / b
-        return np.power(a, b)
+
+def _encoded_resolver(
+    values: Mapping[str, np.ndarray], kinds: Mapping[str, VariableKind]
+) -> Callable[[str], Vec]:
+    """Encoded model-frame variables as expression values (booleans as 0/1 → true/false)."""
+
+    def resolve(name: str) -> Vec:
+        v = np.asarray(values[name], dtype=np.float64)
+        missing = np.isnan(v)
+        if kinds.get(name) == "boolean":
+            return Vec("boolean", v == 1.0, missing, label=name)
+        return Vec("number", v, missing, label=name)
+
+    return resolve
+
+
+def _expression_values(
+    f: Factor, values: Mapping[str, np.ndarray], kinds: Mapping[str, VariableKind], n: int
+) -> np.ndarray:
+    assert f.expr is not None
+    ev = Evaluator(_encoded_resolver(values, kinds), n, text=f.name, what="formula term",
+                   error=FormulaError)
+    out = ev.run(f.expr)
+    x = ev.number(out, f.name)
+    return np.where(out.missing, np.nan, x)
+
+
+def with_derived_columns(data: pd.DataFrame, formula: str | ParsedFormula) -> pd.DataFrame:
+    """``data`` with the formula's derived columns added where absent.
+
+    The outcome expression (``I(2 - vote) ~ ...``) and categorical factors
+    (``cut(age, [18, 30, 45])``) become columns named by their canonical text,
+    so every model family reads them like any column.
+    """
+    parsed = parse_formula(formula) if isinstance(formula, str) else formula
+    todo = {k: v for k, v in parsed.derived.items() if k not in data.columns}
+    if not todo:
+        return data
+    out = data.copy()
+    for name, node in todo.items():
+        ev = Evaluator(
+            frame_resolver(out, text=parsed.text, what="formula", error=FormulaError),
+            len(out),
+            text=parsed.text,
+            what="formula",
+            error=FormulaError,
+        )
+        out[name] = vec_to_series(ev.run(node), out.index, name)
+    return out
+
+
+def _value_labels(data: pd.DataFrame) -> Mapping[str, Mapping[str, str]]:
+    labels = data.attrs.get(VALUE_LABELS_ATTR)
+    return labels if isinstance(labels, Mapping) else {}
 
 
 # ---------------------------------------------------------------------------
@@ -327,9 +365,12 @@ class ModelFrame:
                         f"{name!r} is not a variable of formula {self.formula.text!r}"
                     )
                 values[name] = np.broadcast_to(np.asarray(val, dtype=np.float64), (n,))
-        return _build_matrix(self._specs, values, n)
+        kinds = {v.name: v.kind for v in self.term_groups}
+        return _build_matrix(self._specs, values, n, kinds)
 
     def _encode_column(self, data: pd.DataFrame, info: VariableInfo) -> np.ndarray:
+        if info.name not in data.columns and info.name in self.formula.derived:
+            data = with_derived_columns(data, self.formula)
         if info.name not in data.columns:
             raise FormulaError(f"new data lack column {info.name!r} used by the formula")
         s = data[info.name]
@@ -348,16 +389,19 @@ class ModelFrame:
         return _numeric_values(s, info.name)
 
 
-def _factor_values(f: Factor, values: Mapping[str, np.ndarray]) -> np.ndarray:
+def _factor_values(
+    f: Factor, values: Mapping[str, np.ndarray], kinds: Mapping[str, VariableKind], n: int
+) -> np.ndarray:
     if f.kind == "arith":
-        assert f.expr is not None
-        out = _arith_eval(f.expr, values)
-        return np.broadcast_to(np.asarray(out, dtype=np.float64), values[f.columns[0]].shape)
+        return _expression_values(f, values, kinds, n)
     return values[f.name]
 
 
 def _build_matrix(
-    specs: Sequence[_ColumnSpec], values: Mapping[str, np.ndarray], n: int
+    specs: Sequence[_ColumnSpec],
+    values: Mapping[str, np.ndarray],
+    n: int,
+    kinds: Mapping[str, VariableKind],
 ) -> np.ndarray:
     # filled column by column into Fortran order (contiguous writes), returned C-ordered
     # because row-wise products (scores, predictions) dominate later
@@ -371,7 +415,7 @@ def _build_matrix(
         for i, piece in enumerate(spec.pieces):
             f = piece[1]
             if f not in cache:
-                cache[f] = _factor_values(f, values)
+                cache[f] = _factor_values(f, values, kinds, n)
             v = cache[f]
             part = v if piece[0] == "num" else np.equal(v, piece[2])
             if i == 0:
@@ -382,7 +426,8 @@ def _build_matrix(
 
 
 def _check_columns(parsed: ParsedFormula, data: pd.DataFrame, extra: Sequence[str]) -> None:
-    for col in (parsed.outcome, *parsed.columns, *extra):
+    outcome = (parsed.outcome,) if parsed.outcome in data.columns else parsed.outcome_columns
+    for col in (*outcome, *parsed.columns, *extra):
         if col not in data.columns:
             raise FormulaError(
                 f"column {col!r} of formula {parsed.text!r} is not in the data"
@@ -395,8 +440,8 @@ def _variable_kinds(parsed: ParsedFormula, data: pd.DataFrame) -> dict[str, Vari
     kinds: dict[str, VariableKind] = {}
     for term in parsed.terms:
         for f in term:
-            for col in f.columns:
-                if f.kind == "cat":
+            for col in f.variable_names:
+                if f.kind in ("cat", "derived"):
                     kind: VariableKind = "categorical"
                 elif _is_bool(data[col]):
                     kind = "boolean"
@@ -423,7 +468,11 @@ def _missing(s: pd.Series) -> np.ndarray:
 
 
 def _outcome(
-    s: pd.Series, mask: np.ndarray, kind: OutcomeKind, column: str
+    s: pd.Series,
+    mask: np.ndarray,
+    kind: OutcomeKind,
+    column: str,
+    value_labels: Mapping[str, str] | None = None,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     sub = s[mask]
     if kind == "binary":
@@ -469,23 +518,62 @@ def _outcome(
             variable=column,
         )
     codes = _codes(sub, levels)
-    return codes, tuple(_level_text(v) for v in levels)
+    return codes, tuple(_labelled_texts(levels, value_labels))
+
+
+def _labelled_texts(levels: Sequence[Any], value_labels: Mapping[str, str] | None) -> list[str]:
+    """Level texts: value labels where every level has a distinct one, else codes."""
+    codes = [_level_text(v) for v in levels]
+    if not value_labels:
+        return codes
+    texts = [value_labels.get(c, c) for c in codes]
+    if len(set(texts)) < len(texts):  # two codes share a label: keep codes, never merge
+        return [f"{value_labels[c]} ({c})" if c in value_labels else c for c in codes]
+    return texts
 
 
 def _choose_coding(
-    col: str, s: pd.Series, mask: np.ndarray, ref: str | None, formula: str
+    col: str,
+    s: pd.Series,
+    mask: np.ndarray,
+    factor: Factor | None,
+    formula: str,
+    value_labels: Mapping[str, str] | None = None,
 ) -> _CatCoding:
     levels = _observed_levels(s, mask)
-    labels = [_level_text(v) for v in levels]
+    labels = _labelled_texts(levels, value_labels)
+    codes = [_level_text(v) for v in levels]
+
+    def position(level: str) -> int | None:
+        for seq in (labels, codes):
+            if level in seq:
+                return seq.index(level)
+        return None
+
+    if factor is not None and factor.levels is not None:
+        unlisted = [lab for lab, c in zip(labels, codes, strict=True)
+                    if lab not in factor.levels and c not in factor.levels]
+        if unlisted:
+            raise FormulaError(
+                f"C({col}, levels=[...]) in formula {formula!r} does not list level(s) "
+                f"{', '.join(map(repr, unlisted[:5]))} of the estimation sample; list every level",
+                variable=col,
+            )
+        order = [i for i in (position(lv) for lv in factor.levels) if i is not None]
+        levels = [levels[i] for i in order]
+        labels = [labels[i] for i in order]
+        codes = [codes[i] for i in order]
+    ref = factor.ref if factor is not None else None
     if ref is not None:
-        if ref not in labels:
+        at = position(ref)
+        if at is None:
             raise FormulaError(
                 f"reference level {ref!r} of C({col}) does not occur in the estimation sample; "
                 "levels: " + ", ".join(labels),
                 variable=col,
                 value=ref,
             )
-        i = labels.index(ref)
+        i = at
         levels = [levels[i], *levels[:i], *levels[i + 1 :]]
         labels = [labels[i], *labels[:i], *labels[i + 1 :]]
     if len(levels) < 2:
@@ -512,7 +600,7 @@ def _column_specs(
         options: list[list[tuple[str, tuple[Any, ...]]]] = []
         for f in term:
             if f.kind == "arith" or kinds[f.name] != "categorical":
-                options.append([(f.label if f.kind == "arith" else f.name, ("num", f))])
+                options.append([(f.name, ("num", f))])
                 continue
             coding = codings[f.name]
             rest = frozenset(g for g in term if g != f)
@@ -578,9 +666,11 @@ def build_model_frame(
         )
     parsed = parse_formula(formula) if isinstance(formula, str) else formula
     _check_columns(parsed, data, also_required)
+    data = with_derived_columns(data, parsed)
     kinds = _variable_kinds(parsed, data)
+    derived = [name for name in parsed.derived if name != parsed.outcome]
 
-    used = list(dict.fromkeys([parsed.outcome, *parsed.columns, *also_required]))
+    used = list(dict.fromkeys([parsed.outcome, *parsed.columns, *derived, *also_required]))
     missing = {col: _missing(data[col]) for col in used}
     any_missing = np.zeros(len(data), dtype=bool)
     for m in missing.values():
@@ -594,33 +684,41 @@ def build_model_frame(
             "rows missing per column: " + ", ".join(f"{k} {v}" for k, v in dropped.items())
         )
 
-    y, y_levels = _outcome(data[parsed.outcome], mask, outcome_kind, parsed.outcome)
+    labels = _value_labels(data)
+    y, y_levels = _outcome(
+        data[parsed.outcome], mask, outcome_kind, parsed.outcome, labels.get(parsed.outcome)
+    )
 
-    refs = {f.name: f.ref for t in parsed.terms for f in t if f.kind == "cat" and f.ref}
+    cat_factors = {f.name: f for t in parsed.terms for f in t if f.kind == "cat"}
     codings: dict[str, _CatCoding] = {}
     values: dict[str, np.ndarray] = {}
     for col, kind in kinds.items():
         s = data[col]
         if kind == "categorical":
-            codings[col] = _choose_coding(col, s, mask, refs.get(col), parsed.text)
+            codings[col] = _choose_coding(
+                col, s, mask, cat_factors.get(col), parsed.text, labels.get(col)
+            )
             values[col] = _codes(s[mask], codings[col].levels).astype(np.float64)
         else:
             values[col] = _numeric_values(s, col)[mask]
 
     specs = _column_specs(parsed, kinds, codings)
-    X = _build_matrix(specs, values, int(mask.sum()))
+    X = _build_matrix(specs, values, int(mask.sum()), kinds)
     if not np.isfinite(X).all():
         bad = [s.name for j, s in enumerate(specs) if not np.isfinite(X[:, j]).all()]
         raise FormulaError(
             f"model-matrix column(s) {', '.join(bad)} of {parsed.text!r} have non-finite "
-            "values (division by zero or overflow in I(...)); change the expression"
+            "values (division by zero, log or sqrt of a negative number or zero, or "
+            "overflow); change the expression or --define the variable"
         )
     groups = tuple(
         VariableInfo(
             name=col,
             kind=kind,
             columns=tuple(
-                j for j, s in enumerate(specs) if any(col in p[1].columns for p in s.pieces)
+                j
+                for j, s in enumerate(specs)
+                if any(col in p[1].variable_names for p in s.pieces)
             ),
             levels=codings[col].labels if kind == "categorical" else (),
             reference=codings[col].labels[0] if kind == "categorical" else None,

@@ -1,102 +1,92 @@
-"""The restricted model-formula grammar: tokeniser, parser and parsed formula.
+"""The restricted model-formula grammar: parser and parsed formula.
 
 A formula from an analysis spec (someone else's file) must never run code, so
-it is tokenised and parsed here by a small recursive-descent parser that knows
-only the pieces below; nothing is handed to ``eval``, patsy or formulaic. This
-module reads no data: :func:`parse_formula` turns text into a
-:class:`ParsedFormula` (outcome, terms of :class:`Factor`, intercept) or raises
-a :class:`~surveytk.errors.FormulaError` naming the offending piece. Building
-the outcome and model matrix from a parsed formula and a table lives in
-:mod:`surveytk.models.formula`, which re-exports the public names here.
+it is tokenised (:mod:`surveytk.lexer`, the one tokeniser of surveytk's
+expression language) and parsed here by a small recursive-descent parser;
+nothing is handed to ``eval``, patsy or formulaic. The insides of ``I(...)``,
+the functions and ``C(...)`` are parsed by
+:class:`surveytk.language.parser.ExpressionParser`, the same parser as
+conditions and ``--define``, so one language serves them all. Like that
+parser, this module imports neither numpy nor pandas and reads no data:
+:func:`parse_formula` turns text into a :class:`ParsedFormula` (outcome, terms
+of :class:`Factor`, intercept) or raises a :class:`~surveytk.errors.FormulaError`
+naming the offending piece and its position. Building the outcome and model
+matrix from a parsed formula and a table lives in
+:mod:`surveytk.models.formula`, which re-exports the public names.
 
 Grammar (``docs/formulas.md`` has examples)::
 
-    formula  := NAME "~" rhs
+    formula  := outcome "~" rhs
+    outcome  := NAME | `quoted` | Q("name") | I(expr) | log/exp/sqrt/abs(expr)
     rhs      := product (("+" | "-") product)*
     product  := inter ("*" inter)*          # a*b = a + b + a:b
     inter    := atom (":" atom)*            # a:b = interaction
-    atom     := NAME | "0" | "1" | "(" rhs ")"
-              | "C(" NAME ["," ref] ")" | "I(" arith ")"
-    ref      := "ref=" literal | "Treatment(reference=" literal ")" | "Treatment(" literal ")"
-    arith    := + - * / ** on column names and numeric constants, with parentheses
+    atom     := NAME | `quoted` | Q("name") | "0" | "1" | "(" rhs ")"
+              | C(NAME [, ref=literal] [, levels=[...]]) | I(expr)
+              | log(expr) | exp(expr) | sqrt(expr) | abs(expr) | cut(expr, [breaks])
+    expr     := the expression language of :mod:`surveytk.expr`
 
 Terms of a :class:`ParsedFormula` are ordered by degree (main effects, then
-two-way interactions, ...), stable within a degree; ``I(...)`` factors are named
-by their canonical text (``I(age ** 2)``).
+two-way interactions, ...), stable within a degree; ``I(...)`` and function
+factors are named by their canonical text (``I(age ** 2)``, ``log(income)``).
 """
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from surveytk.errors import FormulaError
-from surveytk.lexer import Token, tokenise
+from surveytk.language.parser import HINT as EXPRESSION_HINT
+from surveytk.language.parser import NUMERIC_FUNCTIONS, ExpressionParser, tokens_of
+from surveytk.language.tree import Cat, Col, Cut, Func, Node, columns_of, to_text
+from surveytk.lexer import Token, forbidden_word
 
-__all__ = ["Arith", "Factor", "ParsedFormula", "Term", "parse_formula"]
+__all__ = ["Factor", "ParsedFormula", "Term", "parse_formula"]
 
-_HINT = "use column names, C(x), I(arithmetic), : and *"
-
-# ---------------------------------------------------------------------------
-# tokens
-# ---------------------------------------------------------------------------
-
-_TOKEN_RE = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<string>"[^"\\]*"|'[^'\\]*')
-  | (?P<op>\*\*|[~+\-*/:(),=])
-    """,
-    re.VERBOSE,
+_HINT = (
+    "use column names, C(x), I(arithmetic), : and *, log/exp/sqrt/abs(x), cut(x, [..]); "
+    "inside I(...): " + EXPRESSION_HINT.removeprefix("allowed: ")
 )
-
-
-def _bad_char(text: str, pos: int) -> FormulaError:
-    return FormulaError(
-        f"`{text[pos]}` is not allowed in a formula (at position {pos + 1} of {text!r}); {_HINT}",
-        value=text[pos],
-    )
-
-
-def _tokenise(text: str) -> list[Token]:
-    return tokenise(text, _TOKEN_RE, bad_char=_bad_char)
-
 
 # ---------------------------------------------------------------------------
 # parsed pieces
 # ---------------------------------------------------------------------------
 
-# Arithmetic nodes of I(...): ("num", value) | ("col", name) | ("neg", node)
-# | ("bin", op, left, right). Plain tuples keep them hashable and frozen.
-Arith = tuple[Any, ...]
+FactorKind = Literal["var", "cat", "arith", "derived"]
 
 
 @dataclass(frozen=True)
 class Factor:
-    """One factor of a term: a column, a ``C(column)`` or an ``I(arithmetic)``."""
+    """One factor of a term.
 
-    kind: Literal["var", "cat", "arith"]
-    name: str  # column name, or canonical text of I(...)
+    ``var``: a column; ``cat``: ``C(column, ...)``; ``arith``: a numeric
+    expression (``I(...)``, ``log(x)``, ...), evaluated from its columns;
+    ``derived``: a categorical expression (``cut(x, [...])``), a variable of
+    the model frame named by its canonical text.
+    """
+
+    kind: FactorKind
+    name: str  # column name, or canonical text of the expression
     ref: str | None = None  # reference level of C(x, ref=...), as text
-    expr: Arith | None = None  # arithmetic tree of I(...)
+    expr: Node | None = None  # expression tree of arith and derived factors
+    levels: tuple[str, ...] | None = None  # level order of C(x, levels=[...])
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The data columns this factor reads."""
-        if self.kind == "arith":
-            assert self.expr is not None
-            return tuple(dict.fromkeys(_arith_columns(self.expr)))
+        if self.expr is not None:
+            return tuple(dict.fromkeys(columns_of(self.expr)))
         return (self.name,)
 
     @property
+    def variable_names(self) -> tuple[str, ...]:
+        """The model-frame variables this factor depends on."""
+        return (self.name,) if self.kind == "derived" else self.columns
+
+    @property
     def label(self) -> str:
-        if self.kind == "arith":
-            return f"I({self.name})"
         if self.kind == "cat":
             return f"C({self.name})"
         return self.name
@@ -114,18 +104,23 @@ class ParsedFormula:
     text
         The formula as given.
     outcome
-        The outcome column name.
+        The outcome column name, or the canonical text of an outcome expression
+        (``I(2 - vote)``), which :func:`surveytk.models.formula.with_derived_columns`
+        adds to a table under that name.
     terms
         Right-hand-side terms in model-matrix order (by degree, stable), each a
         tuple of :class:`Factor`; the intercept is not a term.
     intercept
         Whether the model has an intercept.
+    outcome_expr
+        The tree of an outcome expression; ``None`` for a plain column.
     """
 
     text: str
     outcome: str
     terms: tuple[Term, ...]
     intercept: bool
+    outcome_expr: Node | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -136,24 +131,41 @@ class ParsedFormula:
                 seen.update(dict.fromkeys(f.columns))
         return tuple(seen)
 
+    @property
+    def outcome_columns(self) -> tuple[str, ...]:
+        """The data columns the outcome reads."""
+        if self.outcome_expr is None:
+            return (self.outcome,)
+        return tuple(dict.fromkeys(columns_of(self.outcome_expr)))
+
+    @property
+    def derived(self) -> dict[str, Node]:
+        """Expressions to add as columns: outcome expression and categorical factors."""
+        out: dict[str, Node] = {}
+        if self.outcome_expr is not None:
+            out[self.outcome] = self.outcome_expr
+        for term in self.terms:
+            for f in term:
+                if f.kind == "derived" and f.expr is not None:
+                    out[f.name] = f.expr
+        return out
+
+
+_FUNCTION_ATOMS = ("I", "cut", *NUMERIC_FUNCTIONS)
+
 
 class _Parser:
     """Recursive-descent parser for the grammar in the module docstring."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = _tokenise(text)
+        self.tokens = tokens_of(text, error=FormulaError, what="a formula", hint=_HINT)
         self.i = 0
 
     # -- helpers --------------------------------------------------------------
     @property
     def tok(self) -> Token:
         return self.tokens[self.i]
-
-    def advance(self) -> Token:
-        t = self.tokens[self.i]
-        self.i += 1
-        return t
 
     def accept(self, text: str) -> bool:
         if self.tok.kind == "op" and self.tok.text == text:
@@ -165,31 +177,60 @@ class _Parser:
         if not self.accept(text):
             found = self.tok.text or "end of formula"
             raise FormulaError(
-                f"expected `{text}` {where} in formula {self.text!r}, found `{found}`"
+                f"expected `{text}` {where} in formula {self.text!r} at position "
+                f"{self.tok.pos + 1}, found `{found}`"
             )
 
     def fail_token(self, t: Token) -> FormulaError:
         if t.kind == "string":
             return FormulaError(
-                f"string {t.text} is not allowed in a formula except as the reference level "
-                f'in C(x, ref="level"); {_HINT}',
+                f"string {t.text} is not allowed in a formula except as a level in "
+                f'C(x, ref="level") or a comparison inside I(...); {_HINT}',
                 value=t.text,
             )
         if t.kind == "end":
             return FormulaError(f"formula {self.text!r} ends too early; {_HINT}")
-        return FormulaError(f"`{t.text}` is not allowed here in a formula; {_HINT}", value=t.text)
+        return FormulaError(
+            f"`{t.text}` is not allowed here in a formula (position {t.pos + 1} of "
+            f"{self.text!r}); {_HINT}",
+            value=t.text,
+        )
+
+    def _next_is(self, text: str) -> bool:
+        nxt = self.tokens[min(self.i + 1, len(self.tokens) - 1)]
+        return nxt.kind == "op" and nxt.text == text
+
+    def expression(self) -> ExpressionParser:
+        return ExpressionParser(self.text, self.tokens, error=FormulaError, what="formula",
+                                hint=_HINT, start=self.i)
+
+    def call_node(self) -> Node:
+        """A function call (I, log, ..., C, cut, Q) parsed by the expression parser."""
+        p = self.expression()
+        node = p.name_or_call()
+        self.i = p.i
+        return node
 
     def name(self) -> str:
         t = self.tok
+        if t.kind == "qname":
+            self.i += 1
+            return t.value
+        if t.kind == "name" and t.text == "Q" and self._next_is("("):
+            node = self.call_node()
+            assert isinstance(node, Col)
+            return node.name
         if t.kind != "name":
             raise self.fail_token(t)
-        _check_name(t.text)
-        self.i += 1
-        nxt = self.tok
-        if nxt.kind == "op" and nxt.text == "(":
+        if forbidden_word(t.text):
+            raise FormulaError(f"`{t.text}` is not allowed in a formula; {_HINT}", value=t.text)
+        if self._next_is("("):
             raise FormulaError(
-                f"`{t.text}(...)` is not allowed in a formula; {_HINT}", value=t.text
+                f"`{t.text}(...)` is not allowed in a formula: the functions are C, I, Q, "
+                f"cut, {', '.join(NUMERIC_FUNCTIONS)}; {_HINT}",
+                value=t.text,
             )
+        self.i += 1
         return t.text
 
     # -- formula --------------------------------------------------------------
@@ -198,12 +239,26 @@ class _Parser:
             raise FormulaError(
                 f"formula {self.text!r} must have the form `outcome ~ terms` (one `~`)"
             )
-        outcome = self.name()
+        outcome, outcome_expr = self.outcome()
         self.expect("~", "after the outcome")
         items = self.rhs()
         if self.tok.kind != "end":
             raise self.fail_token(self.tok)
-        return _assemble(self.text, outcome, items)
+        return _assemble(self.text, outcome, items, outcome_expr)
+
+    def outcome(self) -> tuple[str, Node | None]:
+        t = self.tok
+        if t.kind == "name" and t.text in _FUNCTION_ATOMS and self._next_is("("):
+            node = self.call_node()
+            if isinstance(node, Cut):
+                raise FormulaError(
+                    f"the outcome of {self.text!r} cannot be cut(...); cut a predictor, or "
+                    "--define the outcome"
+                )
+            if not columns_of(node):
+                raise FormulaError(f"the outcome of {self.text!r} must use a column")
+            return to_text(node), node
+        return self.name(), None
 
     def rhs(self) -> list[tuple[str, list[Term] | str]]:
         """Signed items: ("+", terms) / ("-", terms) / ("+", "1") / ("-", "0")..."""
@@ -262,103 +317,25 @@ class _Parser:
                     )
                 terms.extend(part)
             return _unique(terms)
-        if t.kind == "name" and t.text in ("C", "I") and self._next_is("("):
-            self.i += 2
-            f = self.categorical() if t.text == "C" else self.arith_factor()
-            return [(f,)]
+        if t.kind == "name" and t.text in ("C", *_FUNCTION_ATOMS) and self._next_is("("):
+            return [(self.function_factor(),)]
         return [(Factor("var", self.name()),)]
 
-    def _next_is(self, text: str) -> bool:
-        nxt = self.tokens[self.i + 1]
-        return nxt.kind == "op" and nxt.text == text
-
-    # -- C(...) ---------------------------------------------------------------
-    def categorical(self) -> Factor:
-        col = self.name()
-        ref: str | None = None
-        if self.accept(","):
-            t = self.tok
-            if t.kind == "name" and t.text == "ref" and self._next_is("="):
-                self.i += 2
-                ref = self.literal()
-            elif t.kind == "name" and t.text == "Treatment" and self._next_is("("):
-                self.i += 2
-                if self.tok.kind == "name" and self.tok.text == "reference":
-                    self.advance()
-                    self.expect("=", "after `reference`")
-                ref = self.literal()
-                self.expect(")", "to close `Treatment(`")
-            else:
-                raise FormulaError(
-                    f'C() takes a column and optionally ref="level" or '
-                    f'Treatment(reference="level"); found `{t.text}` in {self.text!r}'
-                )
-        self.expect(")", "to close `C(`")
-        return Factor("cat", col, ref=ref)
-
-    def literal(self) -> str:
-        t = self.advance()
-        if t.kind == "string":
-            return t.text[1:-1]
-        if t.kind == "number":
-            return t.text
-        if t.kind == "op" and t.text == "-" and self.tok.kind == "number":
-            return "-" + self.advance().text
-        raise FormulaError(
-            f'a reference level must be a quoted string or a number, e.g. C(x, ref="b"); '
-            f"found `{t.text}` in {self.text!r}"
-        )
-
-    # -- I(...) ---------------------------------------------------------------
-    def arith_factor(self) -> Factor:
-        expr = self.arith_sum()
-        self.expect(")", "to close `I(`")
-        if not _arith_columns(expr):
-            raise FormulaError(f"I(...) must use at least one column in {self.text!r}")
-        return Factor("arith", _arith_text(expr), expr=expr)
-
-    def arith_sum(self) -> Arith:
-        left = self.arith_prod()
-        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
-            op = self.advance().text
-            left = ("bin", op, left, self.arith_prod())
-        return left
-
-    def arith_prod(self) -> Arith:
-        left = self.arith_unary()
-        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
-            op = self.advance().text
-            left = ("bin", op, left, self.arith_unary())
-        return left
-
-    def arith_unary(self) -> Arith:
-        if self.accept("-"):
-            return ("neg", self.arith_unary())
-        if self.accept("+"):
-            return self.arith_unary()
-        return self.arith_power()
-
-    def arith_power(self) -> Arith:
-        base = self.arith_atom()
-        if self.accept("**"):
-            return ("bin", "**", base, self.arith_unary())
-        return base
-
-    def arith_atom(self) -> Arith:
-        t = self.tok
-        if t.kind == "number":
-            self.i += 1
-            return ("num", float(t.text))
-        if self.accept("("):
-            inner = self.arith_sum()
-            self.expect(")", "to close `(` in I(...)")
-            return inner
-        return ("col", self.name())
-
-
-def _check_name(name: str) -> None:
-    if name.startswith("__") or keyword.iskeyword(name):
-        raise FormulaError(f"`{name}` is not allowed in a formula; {_HINT}", value=name)
+    def function_factor(self) -> Factor:
+        start = self.tok
+        node = self.call_node()
+        if isinstance(node, Cat):
+            return Factor("cat", node.column, ref=node.ref, levels=node.levels)
+        if not columns_of(node):
+            raise FormulaError(
+                f"{start.text}(...) must use at least one column in {self.text!r} (a number "
+                "or string alone is a constant)"
+            )
+        if isinstance(node, Cut):
+            return Factor("derived", to_text(node), expr=node)
+        if isinstance(node, Func) and node.name == "I" and isinstance(node.operand, Col):
+            return Factor("var", node.operand.name)
+        return Factor("arith", to_text(node), expr=node)
 
 
 def _merge(a: Term, b: Term) -> Term:
@@ -380,7 +357,12 @@ def _unique(terms: Iterable[Term]) -> list[Term]:
     return out
 
 
-def _assemble(text: str, outcome: str, items: list[tuple[str, list[Term] | str]]) -> ParsedFormula:
+def _assemble(
+    text: str,
+    outcome: str,
+    items: list[tuple[str, list[Term] | str]],
+    outcome_expr: Node | None = None,
+) -> ParsedFormula:
     intercept = True
     terms: list[Term] = []
     for sign, part in items:
@@ -393,35 +375,13 @@ def _assemble(text: str, outcome: str, items: list[tuple[str, list[Term] | str]]
             drop = {frozenset(t) for t in part}
             terms = [t for t in terms if frozenset(t) not in drop]
     ordered = sorted(terms, key=len)  # stable: by degree, formula order within
-    return ParsedFormula(text=text, outcome=outcome, terms=tuple(ordered), intercept=intercept)
-
-
-def _arith_columns(node: Arith) -> list[str]:
-    kind = node[0]
-    if kind == "col":
-        return [node[1]]
-    if kind == "num":
-        return []
-    if kind == "neg":
-        return _arith_columns(node[1])
-    return _arith_columns(node[2]) + _arith_columns(node[3])
-
-
-def _arith_text(node: Arith) -> str:
-    kind = node[0]
-    if kind == "col":
-        return str(node[1])
-    if kind == "num":
-        v = float(node[1])
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    if kind == "neg":
-        return f"-{_arith_text(node[1])}"
-    op, left, right = node[1], _arith_text(node[2]), _arith_text(node[3])
-    if node[2][0] == "bin":
-        left = f"({left})"
-    if node[3][0] == "bin":
-        right = f"({right})"
-    return f"{left} {op} {right}"
+    return ParsedFormula(
+        text=text,
+        outcome=outcome,
+        terms=tuple(ordered),
+        intercept=intercept,
+        outcome_expr=outcome_expr,
+    )
 
 
 def parse_formula(text: str) -> ParsedFormula:

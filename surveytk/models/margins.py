@@ -87,6 +87,49 @@ class BinaryPredictor:
         return ((a * self.pdf(X @ params)) @ X)[None, :]
 
 
+@dataclass(frozen=True)
+class LinearPredictor:
+    """E(y | x) = x'β over the model-matrix ``columns`` (linear panel models).
+
+    With ``centre`` (the within model) the prediction is ȳ_e + (x − x̄_e)'β per
+    row: the entity's fitted effect α̂_e = ȳ_e − x̄_e'β̂ moves with β, so the
+    gradient is Σ aᵢ (xᵢ − x̄_e(i)). ``ybar`` and ``xbar`` are the weighted
+    entity means of each row's entity (``centre`` only).
+    """
+
+    columns: tuple[int, ...]
+    ybar: np.ndarray | None = None
+    xbar: np.ndarray | None = None
+
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        Xc = X[:, list(self.columns)]
+        return Xc if self.xbar is None else Xc - self.xbar
+
+    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+        pred = self._design(X) @ params
+        if self.ybar is not None:
+            pred = pred + self.ybar
+        return pred[:, None]
+
+    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Σᵢ aᵢ ∂ŷᵢ/∂β."""
+        return (a @ self._design(X))[None, :]
+
+
+def within_predictor(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, entity: np.ndarray, columns: Sequence[int]
+) -> LinearPredictor:
+    """A :class:`LinearPredictor` with weighted entity means (fixed-effects model)."""
+    codes = np.unique(entity, return_inverse=True)[1]
+    Xc = X[:, list(columns)]
+    sw = np.bincount(codes, weights=w)
+    ybar = np.bincount(codes, weights=w * y) / sw
+    xbar = np.column_stack(
+        [np.bincount(codes, weights=w * Xc[:, j]) / sw for j in range(Xc.shape[1])]
+    )
+    return LinearPredictor(tuple(columns), ybar[codes], xbar[codes])
+
+
 def binary_predictor(model: str) -> BinaryPredictor:
     """The predictor of a binary family: ``logit``, ``probit`` or ``lpm``."""
     return BinaryPredictor(model)  # type: ignore[arg-type]
@@ -121,6 +164,11 @@ def _avg_prediction(
     if P.ndim == 1:
         P = P[:, None]
     return a @ P
+
+
+def _row_prediction(predict: Predict, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+    P = np.asarray(predict(params, X), dtype=np.float64)
+    return P[:, None] if P.ndim == 1 else P
 
 
 def _avg_jacobian(predict: Predict, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -222,6 +270,7 @@ def average_marginal_effects(
     *,
     variables: Sequence[str] | None = None,
     discrete: Sequence[str] = (),
+    unconditional: Unconditional | None = None,
 ) -> EffectBlock:
     """Weighted average marginal effects with delta-method covariance.
 
@@ -244,6 +293,10 @@ def average_marginal_effects(
     discrete
         Numeric variables to treat by discrete change 0 → 1 (0/1 dummies
         stored as numbers), as boolean variables are.
+    unconditional
+        Scores, Hessian and design of the fit: the covariance is then Stata's
+        ``margins, vce(unconditional)`` (see :func:`unconditional_cov`)
+        instead of the delta method conditional on the covariates.
 
     Returns
     -------
@@ -262,7 +315,10 @@ def average_marginal_effects(
     - boolean x or a level ℓ of a categorical x: AME = Σ aᵢ [Pᵢ(x = 1 or ℓ) −
       Pᵢ(x = 0 or reference)], every row set to each value in turn;
     - delta method: Var(AME) = G V Gᵀ with G = ∂AME/∂θ, analytic when the
-      predictor gives ``avg_jacobian`` (central differences otherwise).
+      predictor gives ``avg_jacobian`` (central differences otherwise);
+    - unconditional: the design variance of the linearised AME, whose
+      influence adds aᵢ (dᵢ − AME) (dᵢ the row's effect) to G's share of the
+      coefficients' influence (:func:`unconditional_cov`).
 
     This is the "average marginal effect" of Stata's ``margins, dydx(*)`` and
     R ``margins`` (Leeper 2017), with Stata's survey weighting; see also
@@ -278,15 +334,20 @@ def average_marginal_effects(
                 f"{name!r} is not a variable of formula {frame.formula.text!r}; "
                 "variables: " + ", ".join(infos)
             )
+    check_discrete(frame, discrete)
     contrasts = [c for n in names for c in _contrasts(frame, infos[n], n in discrete)]
     if not contrasts:
         raise ModelError(f"formula {frame.formula.text!r} has no variables for marginal effects")
 
     scales = _param_scales(p, frame.X)
-    estimates, grads = [], []
+    estimates, grads, rows = [], [], []
     for c in contrasts:
         X_hi = frame.transform(overrides=c.hi)
         X_lo = frame.transform(overrides=c.lo)
+        if unconditional is not None:
+            rows.append(
+                (_row_prediction(predict, p, X_hi) - _row_prediction(predict, p, X_lo)) / c.scale
+            )
         est = (
             _avg_prediction(predict, p, X_hi, a) - _avg_prediction(predict, p, X_lo, a)
         ) / c.scale
@@ -317,13 +378,105 @@ def average_marginal_effects(
     G = np.array([grads[i][j] for j in range(J) for i in range(len(contrasts))])
     terms = tuple(c.term for _ in range(J) for c in contrasts)
     ylv = tuple(y for y in y_labels for _ in contrasts)
+    if unconditional is None:
+        cov = G @ V @ G.T
+    else:
+        D = np.column_stack([rows[i][:, j] for j in range(J) for i in range(len(contrasts))])
+        cov = unconditional_cov(D, est, a, G, unconditional)
     return EffectBlock(
         terms=terms,
         effects=("ame",) * len(terms),
         y_levels=ylv,
         estimates=est,
-        cov=G @ V @ G.T,
+        cov=cov,
     )
+
+
+@dataclass(frozen=True)
+class Unconditional:
+    """What ``vce(unconditional)`` needs from a linearised fit.
+
+    ``scores`` (n × k, estimation rows in frame order) and ``hessian`` (k × k)
+    as in :class:`~surveytk.models.kernel.KernelFit`; ``design`` the design
+    whose domain is the estimation rows.
+    """
+
+    scores: np.ndarray
+    hessian: np.ndarray
+    design: Any
+
+
+def unconditional_cov(
+    D: np.ndarray, est: np.ndarray, a: np.ndarray, G: np.ndarray, u: Unconditional
+) -> np.ndarray:
+    r"""Design covariance of AMEs treating the covariates as sampled (Stata ``vce(unconditional)``).
+
+    Parameters
+    ----------
+    D
+        n × m: each row's effect dᵢ (difference or derivative of its prediction).
+    est
+        The m AMEs Σ aᵢ dᵢ, aᵢ = wᵢ / Σ w.
+    a
+        Normalised weights of the estimation rows.
+    G
+        m × k: ∂AME/∂θ.
+    u
+        Scores, Hessian and design of the fit.
+
+    Notes
+    -----
+    AME = Σ wᵢ dᵢ(θ̂) / Σ wᵢ is a ratio of two totals and a function of θ̂, and
+    θ̂ − θ ≈ −H⁻¹ Σ sᵢ. Its linearised influence per row is
+
+    .. math:: z_i = a_i (d_i - \widehat{AME}) - G H^{-1} s_i
+
+    and Var(AME) is the design meat of the zᵢ (stratified PSU totals, fpc and
+    the lonely-PSU rule as for the coefficients). Dropping the first term
+    gives G V Gᵀ, the conditional variance. Stata, *[R] margins*, "vce(unconditional)",
+    and *[SVY] svy postestimation*; Graubard & Korn (1999), *Biometrics* 55:652.
+    """
+    from surveytk.models.covariance import linearized_meat
+
+    if u.design.is_replicate:
+        raise ModelError(
+            "--ame-vce unconditional needs a linearised design; with replicate weights "
+            "use the conditional AME variance"
+        )
+    infl = -np.linalg.solve(u.hessian, u.scores.T).T  # n × k influence of θ̂
+    z = a[:, None] * (D - est[None, :]) + infl @ G.T
+    return linearized_meat(z, u.design)
+
+
+def check_discrete(frame: ModelFrame, discrete: Sequence[str]) -> None:
+    """Variables for discrete change must be numeric and take only the values 0 and 1."""
+    infos = frame.variables
+    for name in discrete:
+        info = infos[name]
+        if info.kind != "numeric":
+            raise ModelError(
+                f"--discrete {name}: {name!r} is {info.kind}; its AMEs are discrete changes "
+                "already — list only numeric 0/1 variables",
+                variable=name,
+            )
+        vals = np.unique(frame.variable_values(name))
+        if not np.all(np.isin(vals, (0.0, 1.0))):
+            raise ModelError(
+                f"--discrete {name}: {name!r} takes values other than 0 and 1; "
+                "a discrete change 0 → 1 needs a 0/1 variable",
+                variable=name,
+            )
+
+
+def zero_one_variables(frame: ModelFrame) -> list[str]:
+    """Numeric variables of the model whose values are all 0 or 1."""
+    out = []
+    for info in frame.term_groups:
+        if info.kind == "numeric":
+            vals = np.unique(frame.variable_values(info.name))
+            if vals.size <= 2 and np.all(np.isin(vals, (0.0, 1.0))):
+                out.append(info.name)
+    return out
 
 
 def predict_at(

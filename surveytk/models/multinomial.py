@@ -13,13 +13,14 @@ import numpy as np
 
 from surveytk.errors import ModelError
 from surveytk.models.categorical import (
-    average_marginal_effects,
     categorical_result,
     check_converged,
     check_outcome_levels,
     design_covariance,
     prepare,
+    residual_df,
 )
+from surveytk.models.effects import model_effects
 from surveytk.models.kernel import KernelFit
 from surveytk.models.multinomial_kernel import MlogitPredictor, fit_mlogit_kernel
 from surveytk.models.options import FitOptions
@@ -127,16 +128,18 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         *level_notes,
         *cov_notes,
     ]
-    ame = None
-    if options.ame:
-        ame = average_marginal_effects(frame, MlogitPredictor(n_levels, base), kf.params, cov, w)
+    effects = model_effects(
+        options, frame, MlogitPredictor(n_levels, base), coef, w, kf=kf, design=design,
+        df=residual_df(design, len(names)),
+    )  # fmt: skip
     return categorical_result(
         options,
         prep,
         kf,
         coef,
         n_params=len(names),
-        ame=ame,
-        notes=notes,
+        ame=effects.ame,
+        notes=[*notes, *effects.notes],
         base_level=levels[base],
+        extra=effects.extra(),
     )

@@ -11,13 +11,32 @@ from typing import Literal, get_args
 
 from surveytk.errors import ModelError
 
-ModelName = Literal["logit", "probit", "lpm", "ologit", "oprobit", "mlogit", "panel-fe", "panel-re"]
+ModelName = Literal[
+    "logit",
+    "probit",
+    "lpm",
+    "ologit",
+    "oprobit",
+    "mlogit",
+    "panel-fe",
+    "panel-re",
+    "poisson",
+    "quasipoisson",
+    "negbin",
+    "gamma",
+]
 LonelyPSU = Literal["fail", "adjust", "certainty", "remove", "average"]
 RepType = Literal["bootstrap", "jk1", "jkn", "brr", "fay"]
+AmeVce = Literal["conditional", "unconditional"]
+Link = Literal["log", "identity", "sqrt", "inverse"]
 
 MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
 LONELY_PSU_RULES: tuple[str, ...] = get_args(LonelyPSU)
 REP_TYPES: tuple[str, ...] = get_args(RepType)
+AME_VCES: tuple[str, ...] = get_args(AmeVce)
+LINKS: tuple[str, ...] = get_args(Link)
+#: families fitted by :mod:`surveytk.models.glm` (``--link``, ``--offset``, ``--exposure``)
+GLM_MODELS: tuple[str, ...] = ("poisson", "quasipoisson", "negbin", "gamma")
 
 
 def check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -37,6 +56,13 @@ class FitOptions:
     ``replicates``/``seed`` ask for replicate weights made from the design
     (bootstrap, or jackknife with ``reptype='jk1'|'jkn'``); ``repweights`` is a
     regular expression selecting replicate-weight columns shipped with the data.
+
+    After the fit: ``wald`` (term lists, each tested jointly as R
+    ``regTermTest``), ``contrast`` (linear combinations, as ``svycontrast``),
+    ``predict`` (representative values, ``"age=18:75:5, gender"``),
+    ``ame_vce`` and ``discrete`` (AME variance and 0/1 variables by discrete
+    change). ``by`` fits the model once per level of a column (as domains of
+    the full design); ``link``/``offset``/``exposure`` serve the GLM families.
     """
 
     model: ModelName
@@ -62,9 +88,24 @@ class FitOptions:
     label: str | None = None
     maxiter: int = 100
     tol: float = 1e-10
+    link: Link | None = None
+    offset: str | None = None
+    exposure: str | None = None
+    wald: tuple[str, ...] = ()
+    contrast: tuple[str, ...] = ()
+    predict: tuple[str, ...] = ()
+    ame_vce: AmeVce = "conditional"
+    discrete: tuple[str, ...] = ()
+    by: str | None = None
 
     def __post_init__(self) -> None:
         check_choice("--model", self.model, MODEL_NAMES)
+        for name in ("wald", "contrast", "predict", "discrete"):
+            value = getattr(self, name)
+            if isinstance(value, str):  # one expression given as text, not a list
+                object.__setattr__(self, name, (value,))
+            else:
+                object.__setattr__(self, name, tuple(value))
         check_choice("--lonely-psu", self.lonely_psu, LONELY_PSU_RULES)
         if self.reptype is not None:
             check_choice("--reptype", self.reptype, REP_TYPES)
@@ -74,3 +115,18 @@ class FitOptions:
             raise ModelError("give either --repweights (shipped) or --replicates (made), not both")
         if self.reptype == "fay" and self.rho is None:
             raise ModelError("--reptype fay needs --rho (e.g. 0.5)")
+        check_choice("--ame-vce", self.ame_vce, AME_VCES)
+        self._check_glm_options()
+
+    def _check_glm_options(self) -> None:
+        if self.link is not None:
+            check_choice("--link", self.link, LINKS)
+        glm_only = {"--link": self.link, "--offset": self.offset, "--exposure": self.exposure}
+        given = [k for k, v in glm_only.items() if v is not None]
+        if given and self.model not in GLM_MODELS:
+            raise ModelError(
+                f"{', '.join(given)} apply to the models {', '.join(GLM_MODELS)}, "
+                f"not {self.model}"
+            )
+        if self.offset is not None and self.exposure is not None:
+            raise ModelError("give --offset COL or --exposure COL, not both")

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from surveytk.models.categorical import (
-    average_marginal_effects,
     categorical_result,
     check_converged,
     check_outcome_levels,
     design_covariance,
     prepare,
+    residual_df,
 )
+from surveytk.models.effects import model_effects
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
 from surveytk.models.ordinal_kernel import OrdinalPredictor, fit_ordinal_kernel
@@ -120,17 +121,17 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     ]
     if INTERCEPT not in frame.terms:
         notes.append("the formula has no intercept; thresholds play its role anyway")
-    ame = None
-    if options.ame:
-        predictor = OrdinalPredictor(tuple(keep), n_levels, link)
-        ame = average_marginal_effects(frame, predictor, kf.params, cov, w)
+    effects = model_effects(
+        options, frame, OrdinalPredictor(tuple(keep), n_levels, link), coef, w, kf=kf,
+        design=design, df=residual_df(design, p + 1),
+    )  # fmt: skip
     return categorical_result(
         options,
         prep,
         kf,
         coef,
         n_params=p + 1,
-        ame=ame,
-        notes=notes,
-        extra={"link": link},
+        ame=effects.ame,
+        notes=[*notes, *effects.notes],
+        extra={"link": link, **effects.extra()},
     )

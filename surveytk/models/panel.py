@@ -36,10 +36,10 @@ def _check_options(options: FitOptions) -> tuple[str, str]:
             f"{options.model}: replicate-weight variance is not available for panel models; "
             "drop --repweights/--replicates (standard errors are clustered by entity or PSU)"
         )
-    if options.ame:
+    if options.ame_vce == "unconditional":
         raise ModelError(
-            f"{options.model}: --ame is not needed for a linear model; the coefficients are "
-            "the marginal effects"
+            f"{options.model}: --ame-vce unconditional is not available for panel models "
+            "(their variance is cluster-robust, not linearised over a design)"
         )
     return options.entity, options.time
 
@@ -183,12 +183,14 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         subpop=options.subpop,
         cluster=cluster_name,
     )
+    effects = _effects(options, frame, keep, params, cov, index, w, n_clusters)
     kind = "within (entity fixed effects)" if options.model == "panel-fe" else "random effects"
     notes = (
         f"Linear panel model, {kind}; {index.get_level_values(0).nunique()} entities "
         f"({entity}), periods from {time}",
         f"Standard errors clustered by {cluster_name}, scaled by n/(n-k) as R plm "
         'vcovHC(type="HC1", cluster="group")',
+        *effects.notes,
     )
     return FitResult(
         model=options.model,
@@ -208,7 +210,35 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         dropped=dropped,
         notes=notes,
         label=options.label,
-        extra={"r2_within": _float(getattr(res, "rsquared_within", None))},
+        ame=effects.ame,
+        extra={"r2_within": _float(getattr(res, "rsquared_within", None)), **effects.extra()},
+    )
+
+
+def _effects(
+    options: FitOptions,
+    frame: ModelFrame,
+    keep: list[int],
+    params: np.ndarray,
+    cov: np.ndarray,
+    index: pd.MultiIndex,
+    w: pd.Series,
+    n_clusters: int,
+) -> Any:
+    """AMEs and predictions (:mod:`surveytk.models.effects`) of the linear panel model."""
+    from surveytk.models.effects import model_effects
+    from surveytk.models.margins import LinearPredictor, within_predictor
+
+    names = [frame.terms[j] for j in keep]
+    coef = EffectBlock(tuple(names), ("coefficient",) * len(names), ("",) * len(names), params, cov)
+    weights = w.to_numpy(dtype=np.float64)
+    if options.model == "panel-fe":
+        entity = np.asarray(index.get_level_values(0))
+        predictor = within_predictor(frame.X, frame.y, weights, entity, keep)
+    else:
+        predictor = LinearPredictor(tuple(keep))
+    return model_effects(
+        options, frame, predictor, coef, weights, kf=None, design=None, df=float(n_clusters - 1)
     )
 
 

@@ -25,6 +25,10 @@ FAMILY_MODULES: dict[str, str] = {
     "mlogit": "surveytk.models.multinomial",
     "panel-fe": "surveytk.models.panel",
     "panel-re": "surveytk.models.panel",
+    "poisson": "surveytk.models.glm",
+    "quasipoisson": "surveytk.models.glm",
+    "negbin": "surveytk.models.glm",
+    "gamma": "surveytk.models.glm",
 }
 
 

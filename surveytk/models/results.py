@@ -155,6 +155,12 @@ class FitResult:
         design df + 1 − k); ``None`` means the normal reference.
     ame
         Average marginal effects with delta-method covariance, if computed.
+    tests
+        Wald tests and contrasts (``--wald``, ``--contrast``): mappings with
+        ``effect`` (``wald``/``contrast``), ``term`` (the expression),
+        ``estimate``, ``std_error``, ``statistic`` (F for a Wald test with
+        design df, χ² without), ``p_value``, ``conf_low``, ``conf_high``,
+        ``df_num``, ``df_den``; tidy rows after the coefficients and AMEs.
     """
 
     model: str
@@ -174,6 +180,7 @@ class FitResult:
     notes: tuple[str, ...] = ()
     label: str | None = None  # column heading in tables (source or model name)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    tests: tuple[Mapping[str, Any], ...] = ()
     schema_version: int = RESULT_SCHEMA_VERSION
 
     # ---- statistician's names -------------------------------------------------
@@ -238,12 +245,32 @@ class FitResult:
             columns=list(TIDY_COLUMNS),
         )
 
-    def tidy(self, level: float = 0.95, *, ame: bool = True) -> pd.DataFrame:
-        """The tidy table of the output contract: coefficients, thresholds, then AMEs."""
+    def tidy(self, level: float = 0.95, *, ame: bool = True, tests: bool = True) -> pd.DataFrame:
+        """The tidy table of the output contract: coefficients, thresholds, AMEs, then tests.
+
+        Contrast intervals are stored at 95%; other levels recompute them.
+        """
         blocks = [self._tidy_block(self.coef, level)]
         if ame and self.ame is not None:
             blocks.append(self._tidy_block(self.ame, level))
+        if tests and self.tests:
+            blocks.append(self._tidy_tests(level))
         return pd.concat(blocks, ignore_index=True)
+
+    def _tidy_tests(self, level: float) -> pd.DataFrame:
+        rows = []
+        for t in self.tests:
+            low, high = t["conf_low"], t["conf_high"]
+            if t["effect"] == "contrast" and level != 0.95:
+                q = _reference_quantile(level, self.df_resid)
+                low, high = t["estimate"] - q * t["std_error"], t["estimate"] + q * t["std_error"]
+            rows.append(
+                {"model": self.model, "effect": t["effect"], "term": t["term"], "y_level": "",
+                 "estimate": t["estimate"], "std_error": t["std_error"],
+                 "statistic": t["statistic"], "p_value": t["p_value"],
+                 "conf_low": low, "conf_high": high}
+            )  # fmt: skip
+        return pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
 
     def summary(self) -> str:
         """A plain-text summary in the style of R's ``summary.svyglm``."""
@@ -271,8 +298,7 @@ class FitResult:
     def _repr_html_(self) -> str:
         t = self.tidy().drop(columns="model")
         head = (
-            f"<p><b>{self.model}</b>: <code>{self.formula}</code>"
-            f"<br>{self.design.describe()}</p>"
+            f"<p><b>{self.model}</b>: <code>{self.formula}</code><br>{self.design.describe()}</p>"
         )
         return head + t.to_html(index=False, float_format=lambda x: f"{x:.4g}")
 
@@ -297,6 +323,7 @@ class FitResult:
             "dropped": dict(self.dropped),
             "notes": list(self.notes),
             "extra": _jsonable(dict(self.extra)),
+            "tests": [_jsonable(dict(t)) for t in self.tests],
             "tidy": _jsonable(self.tidy().to_dict(orient="records")),
         }
 
@@ -325,6 +352,7 @@ class FitResult:
             dropped=dict(d.get("dropped", {})),
             notes=tuple(d.get("notes", ())),
             extra=dict(d.get("extra", {})),
+            tests=tuple(dict(t) for t in d.get("tests", ())),
         )
 
     def to_json(self) -> str:

@@ -95,8 +95,10 @@ def _fit(data: pd.DataFrame, *, design: bool = True, **options: Any) -> FitResul
     """Fit with weights, and strata and PSUs unless ``design`` is false (weights only)."""
     from surveytk.models.api import fit
 
-    clusters = {"strata": "stratum", "psu": "psu"} if design else {}
-    return fit(data, weights="weight", ame=True, **clusters, **options)
+    result = fit(data, weights="weight", strata="stratum" if design else None,
+                 psu="psu" if design else None, ame=True, **options)
+    assert isinstance(result, FitResult)
+    return result
 
 
 def predictions_records(result: FitResult, data: pd.DataFrame) -> list[dict[str, Any]]:

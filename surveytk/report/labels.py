@@ -70,27 +70,6 @@ def formula_references(formula: str) -> dict[str, str]:
     return {m.group("var"): m.group("ref") for m in _FORMULA_REF.finditer(formula)}
 
 
-def labels_from_extra(extra: Mapping[str, Any]) -> dict[str, VariableLabels]:
-    """Variable and value labels a fit on a labelled file stored in ``extra["labels"]``.
-
-    The layout is ``{variable: {"label": text or None, "levels": {code: label}}}``.
-    """
-    raw = extra.get("labels") if isinstance(extra, Mapping) else None
-    if not isinstance(raw, Mapping):
-        return {}
-    out: dict[str, VariableLabels] = {}
-    for name, spec in raw.items():
-        if not isinstance(spec, Mapping):
-            continue
-        levels = spec.get("levels") or {}
-        out[str(name)] = VariableLabels(
-            label=str(spec["label"]) if spec.get("label") else None,
-            levels={str(k): str(v) for k, v in levels.items()} if isinstance(levels, Mapping)
-            else {},
-        )
-    return out
-
-
 def parse_term_part(part: str) -> tuple[str, str | None]:
     """``C(area)[T.b]`` → ``("area", "b")``; ``age`` → ``("age", None)``."""
     for pattern in (_CATEGORICAL_C, _CATEGORICAL_PLAIN):
@@ -155,6 +134,23 @@ class Labeller:
         if level is None or self._is_boolean(variable, level):
             return None
         return variable, level
+
+    def with_file_labels(
+        self,
+        variable_labels: Mapping[str, str],
+        value_labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Labeller:
+        """A labeller where a delivered file's own variable and value labels come first."""
+        if not self.enabled:
+            return self
+        merged = dict(self._vars)
+        for name in set(variable_labels) | set(value_labels or {}):
+            old = merged.get(name, VariableLabels())
+            levels = {**old.levels, **(value_labels or {}).get(name, {})}
+            merged[name] = VariableLabels(
+                label=variable_labels.get(name) or old.label, levels=levels, type=old.type
+            )
+        return Labeller(merged, enabled=True)
 
     # ---- single names -------------------------------------------------------------
     def variable(self, name: str) -> str:

@@ -320,16 +320,25 @@ def predicted_plot(
                 title=lab.variable(group_var), frameon=False, fontsize=8, title_fontsize=8
             )
     outcome = lab.variable(results[0].outcome)
+    what = "Predicted probability" if _probability_scale(results) else "Predicted mean"
     fig.supylabel(
-        f"Predicted probability: {outcome}"
-        if len(levels) == 1 and not levels[0]
-        else "Predicted probability",
+        f"{what}: {outcome}" if len(levels) == 1 and not levels[0] else what,
         fontsize=9,
     )
     fig.supxlabel(lab.variable(chosen), fontsize=9)
     if title:
         _suptitle(fig, title)
     return fig
+
+
+def _probability_scale(results: Sequence[FitResult]) -> bool:
+    """Binary and categorical models predict probabilities; GLMs and linear models means."""
+    means = ("lpm", "panel-fe", "panel-re")
+    return not any(
+        r.model in means
+        or (isinstance(r.extra, Mapping) and r.extra.get("prediction_scale")) == "mean"
+        for r in results
+    )
 
 
 # ---- saving -----------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from surveytk.report.labels import (
     INTERCEPT_NAMES,
     Labeller,
     formula_references,
-    labels_from_extra,
 )
 from surveytk.report.style import (
     UNICODE_MINUS,
@@ -182,7 +181,7 @@ def block_entries(
 ) -> list[dict]:
     """Tidy rows of the chosen block (scaled, then exponentiated) as plain dicts."""
     tidy = result.tidy(level, ame=ame)
-    wanted = tidy["effect"] == "ame" if ame else tidy["effect"] != "ame"
+    wanted = tidy["effect"] == "ame" if ame else tidy["effect"].isin(("coefficient", "threshold"))
     rows = tidy[wanted].to_dict(orient="records")
     factors = {var: factor for var, factor, _ in scale}
     rows = [rescale(r, factors[r["term"]]) if r["term"] in factors else r for r in rows]
@@ -512,6 +511,17 @@ def _only_missing_level(known: Sequence[str], shown: set[str]) -> list[str]:
     return missing if len(missing) == 1 else []
 
 
+def result_variable_labels(results: Sequence[FitResult]) -> dict[str, str]:
+    """Variable labels of the raw files the results were fitted on (``extra``), first wins."""
+    out: dict[str, str] = {}
+    for r in results:
+        labels = r.extra.get("variable_labels") if isinstance(r.extra, Mapping) else None
+        if isinstance(labels, Mapping):
+            for k, v in labels.items():
+                out.setdefault(str(k), str(v))
+    return out
+
+
 def build_table(
     results: Sequence[FitResult],
     labels: Sequence[str] | None = None,
@@ -537,9 +547,7 @@ def build_table(
     TableModel
     """
     opts = options or TableOptions()
-    lab = labeller or Labeller(enabled=False)
-    for result in results:
-        lab = lab.with_variables(labels_from_extra(result.extra))
+    lab = (labeller or Labeller(enabled=False)).with_file_labels(result_variable_labels(results))
     heads = (
         list(labels)
         if labels is not None

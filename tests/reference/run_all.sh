@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 shared="${1:-../../../shared/testfiles}"
 for script in api_reference.R design_data.R binary_reference.R ordinal_reference.R \
               multinomial_reference.R panel_reference.R tabulate_reference.R \
-              estimate_reference.R fit_criteria_reference.R domain_contrasts_reference.R; do
+              estimate_reference.R declared_missing_reference.R glm_reference.R \
+              model_tests_reference.R fit_criteria_reference.R domain_contrasts_reference.R; do
     echo "== $script"
     Rscript "$script" "$shared"
 done
