@@ -62,6 +62,7 @@ def _figure_png(run: _Run, p: PlotSpec) -> bytes:
 
 
 def _exhibits(run: _Run) -> list[Exhibit]:
+    from surveytk.analysis.sample import domain_condition
     from surveytk.analysis.tabulations import tabulation_of
     from surveytk.report.document import Exhibit
     from surveytk.report.labels import Labeller
@@ -78,7 +79,8 @@ def _exhibits(run: _Run) -> list[Exhibit]:
         title = p.title or p.name.replace("_", " ")
         out.append(Exhibit(f"figure-{p.name}", title, png=_figure_png(run, p)))
     for tab in run.spec.tabulations:
-        result = tabulation_of(run.tables[tab.data], tab, threshold=run.spec.disclosure_threshold)
+        result = tabulation_of(run.tables[tab.data], tab, threshold=run.spec.disclosure_threshold,
+                               subpop=domain_condition(*run.spec.sample.rules))
         grid = tabulation_grid(result, labeller=labeller)
         out.append(Exhibit(f"tabulation-{tab.name}", grid.title, grid=grid))
     out.extend(_trend_exhibits(run, labeller))

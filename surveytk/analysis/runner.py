@@ -227,7 +227,8 @@ class _Run:
 
         for t in self.spec.trends:
             self.step(f"trend {t.name} ({t.outcome} by {t.over} and {t.by})")
-            table = self.harmonised_tables[t.data]
+            table = apply_definitions(self.harmonised_tables[t.data],
+                                      parse_definitions(self.spec.define))
             if self.spec.sample.undecided == "missing":
                 table = undecided_as_missing(table)
             if self.table_formats:

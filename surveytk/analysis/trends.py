@@ -5,9 +5,10 @@ estimated in each round (``over``) on that source's design, with the joint
 design-based covariance of the rounds (:func:`surveytk.survey.domain_contrasts.
 domain_means`), and each round is compared with the one before it (difference,
 standard error, t test on the source's design df, interval). Rounds with fewer
-respondents than the disclosure threshold are left out and said so. The rows
-are the harmonised table after the exhibit's own sample rules (the models'
-rules usually keep one round only).
+respondents than the disclosure threshold are left out and said so. The
+exhibit's own sample rules (the models' rules usually keep one round only)
+define a domain of the harmonised table: rows outside it add nothing to the
+shares while every PSU and stratum stays in the variance.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from surveytk.analysis.sample import apply_rules, design_column
+from surveytk.analysis.sample import design_column, sample_domain
 from surveytk.analysis.spec import TrendSpec
 from surveytk.errors import SpecError
 
@@ -56,7 +57,8 @@ def _outcome(table: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _group_trend(
-    table: pd.DataFrame, y: np.ndarray, group: str, spec: TrendSpec, threshold: int
+    table: pd.DataFrame, y: np.ndarray, domain: np.ndarray, group: str, spec: TrendSpec,
+    threshold: int,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[str]]:
     from surveytk.design import SurveyDesign
     from surveytk.survey.domain_contrasts import domain_differences, domain_means
@@ -65,7 +67,7 @@ def _group_trend(
     d = spec.design
     in_group = (table[spec.by].astype(str) == group).to_numpy()
     rounds_all = table[spec.over].astype("string").fillna("")
-    valid = in_group & np.isfinite(y) & (rounds_all != "").to_numpy()
+    valid = in_group & domain & np.isfinite(y) & (rounds_all != "").to_numpy()
     counts = rounds_all[valid].value_counts()
     kept = sorted(r for r, n in counts.items() if n >= threshold)
     small = sorted(r for r, n in counts.items() if n < threshold)
@@ -107,15 +109,15 @@ def trend_of(table: pd.DataFrame, spec: TrendSpec, *, threshold: int) -> Trend:
     for col in (spec.over, spec.by):
         if col not in table.columns:
             raise SpecError(f"trend {spec.name!r}: {col!r} is not a column of the data")
-    kept, _ = apply_rules(table, spec.rules)
-    kept = kept.reset_index(drop=True)
+    kept = table.reset_index(drop=True)
+    domain, _ = sample_domain(kept, spec.rules)
     y = _outcome(kept, spec.outcome)
     shares: list[dict[str, object]] = []
     diffs: list[dict[str, object]] = []
     notes: list[str] = []
-    groups = [str(g) for g in pd.unique(kept[spec.by].astype(str))]
+    groups = [str(g) for g in pd.unique(kept.loc[domain, spec.by].astype(str))]
     for group in groups:
-        s, d, n = _group_trend(kept, y, group, spec, threshold)
+        s, d, n = _group_trend(kept, y, domain, group, spec, threshold)
         shares += s
         diffs += d
         notes += n
