@@ -443,10 +443,26 @@ def _notes(
         )
     notes.extend(_grouped(results, labels, domain_note))
     notes.extend(_grouped(results, labels, design_note))
-    for result, label in zip(results, labels, strict=True):
-        notes.extend(f"{label + ': ' if many else ''}{n}" for n in result.notes)
+    notes.extend(_result_notes(results, labels))
     notes.extend(opts.notes)
     return tuple(notes)
+
+
+def _result_notes(results: Sequence[FitResult], labels: Sequence[str]) -> list[str]:
+    """Each result's own notes, once per distinct text, prefixed with the columns it
+    concerns unless it concerns all of them, ending with a full stop."""
+    owners: dict[str, list[str]] = {}
+    for result, label in zip(results, labels, strict=True):
+        for note in result.notes:
+            text = note.strip()
+            text = text if text.endswith((".", "!", "?")) else text + "."
+            if label not in owners.setdefault(text, []):
+                owners[text].append(label)
+    many = len(results) > 1
+    return [
+        text if not many or len(heads) == len(results) else f"{', '.join(heads)}: {text}"
+        for text, heads in owners.items()
+    ]
 
 
 def _grouped(
