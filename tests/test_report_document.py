@@ -67,3 +67,28 @@ def test_docx_has_every_table_and_figure_and_landscape_where_needed(
     assert orientations[0] is False and True in orientations  # the wide AME table
     assert document.sections[-1].page_width < document.sections[-1].page_height
     assert data == render_report_docx(content)
+
+
+def test_tabulation_figure_draws_each_visible_share_with_its_interval() -> None:
+    """Bars from tabulate: one per unsuppressed cell, heights the shares in %, one error
+    bar each spanning the cell's interval."""
+    import numpy as np
+    import pandas as pd
+
+    from surveytk.analysis.tabulations import tabulation_figure
+    from surveytk.tabulate import tabulate
+
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame({"grp": rng.choice(["a", "b"], 600),
+                         "level": rng.choice(["x", "y", "z"], 600, p=[0.5, 0.3, 0.2]),
+                         "weight": rng.uniform(0.5, 2.0, 600)})
+    tab = tabulate(data, ["grp", "level"], weights="weight", threshold=10)
+    fig = tabulation_figure(tab, Labeller(enabled=False))
+    ax = fig.axes[0]
+    bars = [b for c in ax.containers if hasattr(c, "patches") for b in c.patches]
+    cells = tab.to_frame()
+    assert len(bars) == len(cells) == 6
+    heights = sorted(round(b.get_height(), 6) for b in bars)
+    assert heights == sorted(round(100 * s, 6) for s in cells["share"])
+    whiskers = [c for c in ax.containers if not hasattr(c, "patches")]
+    assert len(whiskers) == 6

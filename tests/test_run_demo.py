@@ -53,7 +53,8 @@ def test_demo_writes_every_output(demo: Path) -> None:
     for exhibit in ("coefficients", "marginal_effects", "ordinal_multinomial"):
         assert f'id="table-{exhibit}"' in report
     for fig in (demo / "figures").iterdir():
-        assert f'id="figure-{fig.stem}"' in report or f'id="trend-{fig.stem}"' in report
+        assert any(f'id="{kind}-{fig.stem}"' in report
+                   for kind in ("figure", "trend", "tabulation")), fig.name
     n_figures = len(list((demo / "figures").iterdir()))
     assert report.count('<img src="data:image/png;base64,') == n_figures
     assert 'id="design"' in report and 'id="audit"' in report

@@ -63,9 +63,10 @@ def _figure_png(run: _Run, p: PlotSpec) -> bytes:
 
 def _exhibits(run: _Run) -> list[Exhibit]:
     from surveytk.analysis.sample import domain_condition
-    from surveytk.analysis.tabulations import tabulation_of
+    from surveytk.analysis.tabulations import tabulation_figure, tabulation_of
     from surveytk.report.document import Exhibit
     from surveytk.report.labels import Labeller
+    from surveytk.report.plots import save_figure
     from surveytk.report.table_model import build_table, text_grid
     from surveytk.tabulate import tabulation_grid
 
@@ -82,7 +83,12 @@ def _exhibits(run: _Run) -> list[Exhibit]:
         result = tabulation_of(run.tables[tab.data], tab, threshold=run.spec.disclosure_threshold,
                                subpop=domain_condition(*run.spec.sample.rules))
         grid = tabulation_grid(result, labeller=labeller)
-        out.append(Exhibit(f"tabulation-{tab.name}", grid.title, grid=grid))
+        png = None
+        if tab.figure is not None:
+            with tempfile.TemporaryDirectory(dir=run.stage) as tmp:
+                png = save_figure(tabulation_figure(result, labeller),
+                                  Path(tmp) / "t.png").read_bytes()
+        out.append(Exhibit(f"tabulation-{tab.name}", grid.title, grid=grid, png=png))
     out.extend(_trend_exhibits(run, labeller))
     return out
 

@@ -210,7 +210,7 @@ class _Run:
     def write_tabulations(self) -> None:
         if not self.spec.tabulations:
             return
-        from surveytk.analysis.tabulations import write_tabulation
+        from surveytk.analysis.tabulations import write_tabulation, write_tabulation_figure
 
         for tab in self.spec.tabulations:
             for fmt in tab.formats:
@@ -220,6 +220,12 @@ class _Run:
                                  threshold=self.spec.disclosure_threshold,
                                  subpop=domain_condition(*self.spec.sample.rules))
                 self.summary.tabulations.append(path)
+            if tab.figure is not None:
+                figure = self.stage / "figures" / f"{tab.name}.{tab.figure}"
+                write_tabulation_figure(self.tables[tab.data], tab, figure,
+                                        threshold=self.spec.disclosure_threshold,
+                                        subpop=domain_condition(*self.spec.sample.rules))
+                self.summary.figures.append(figure)
 
     def write_trends(self) -> None:
         """Shares by survey round per source, round-to-round tests (surveytk.analysis.trends)."""

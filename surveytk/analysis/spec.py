@@ -96,6 +96,7 @@ class TabulationSpec(_Strict):
     by: list[str]
     reference: Literal["origin"] | None = None
     formats: list[TableFormat] = ["md"]
+    figure: PlotFormat | None = None  # bars of the shares with 95% intervals
 
 
 class TrendSpec(_Strict):

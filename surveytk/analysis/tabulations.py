@@ -11,6 +11,9 @@ from surveytk.analysis.sample import design_column
 from surveytk.analysis.spec import TabulationSpec
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from surveytk.report.labels import Labeller
     from surveytk.tabulate import Tabulation
 
 
@@ -47,3 +50,34 @@ def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: 
                              labeller=Labeller.from_schema())
     write_bytes_atomic(path, data)
     return path
+
+
+def tabulation_figure(result: Tabulation, labeller: Labeller) -> Figure:
+    """Bars of the shares (%) with 95% intervals: the levels of the last by-variable on the
+    x axis, one colour per level of the first (two-way); suppressed cells left out."""
+    import matplotlib
+
+    from surveytk.report.forest import figure_rc, share_figure
+    from surveytk.tabulate import MISSING_LEVEL, default_title
+
+    cells = result.to_frame()
+    cells = cells[cells["level"].astype(str) != MISSING_LEVEL].copy()
+    inner = result.by[-1]
+    cells["x"] = [labeller.level(inner, str(v)) for v in cells["level"]]
+    hue = None
+    if len(result.by) == 2:
+        cells["group"] = [labeller.level(result.by[0], str(v)) for v in cells["domain"]]
+        hue = "group"
+    with matplotlib.rc_context(figure_rc()):
+        return share_figure(cells, x="x", hue=hue, title=default_title(result, labeller),
+                            xlabel=labeller.variable(inner), level=result.level)
+
+
+def write_tabulation_figure(table: pd.DataFrame, tab: TabulationSpec, path: Path, *,
+                            threshold: int, subpop: str | None = None) -> Path:
+    """The share figure of ``tab`` (:func:`tabulation_figure`) written to ``path``."""
+    from surveytk.report.labels import Labeller
+    from surveytk.report.plots import save_figure
+
+    result = tabulation_of(table, tab, threshold=threshold, subpop=subpop)
+    return save_figure(tabulation_figure(result, Labeller.from_schema()), path)
