@@ -120,9 +120,10 @@ def fuzz_third_party(n: int, work: Path, tally: Tally) -> None:
 
 def fuzz_codebooks(n: int, work: Path, tally: Tally) -> None:
     from surveytk.codebook.loader import load_codebook, load_schema
-    from surveytk.paths import SOURCES_DIR
+    from surveytk.paths import BUILTIN_SOURCES_DIR
 
-    texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(SOURCES_DIR.glob("*.yaml"))}
+    texts = {p.name: p.read_text(encoding="utf-8")
+             for p in sorted(BUILTIN_SOURCES_DIR.glob("*.yaml"))}
     schema = load_schema()
 
     @_settings(n)
@@ -142,9 +143,9 @@ def fuzz_codebooks(n: int, work: Path, tally: Tally) -> None:
 
 def fuzz_specs(n: int, work: Path, tally: Tally) -> None:
     from surveytk.analysis.spec import load_spec
-    from surveytk.paths import ANALYSES_DIR
+    from surveytk.paths import BUILTIN_ANALYSES_DIR
 
-    text0 = (ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
+    text0 = (BUILTIN_ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
     formulas = st.sampled_from((
         "y ~ x", "y ~ C(x, ref=\"a\") * z", "y ~ I(x / 0)", "y ~ __import__('os')",
         "y ~ x.__class__", "~", "y ~ ((((", "y ~ I(x ** 9 ** 9)", "y ~ " + " + ".join("x" * 50),

@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 #: ``DataFrame.attrs`` key of the variable labels: column → label
 VARIABLE_LABELS_ATTR = "surveytk.variable_labels"
-#: a Stata extended missing value as pyreadstat/surveytk's reader gives it
-_EXTENDED = re.compile(r"^\.[a-z]$")
+#: an extended missing value as surveytk's reader gives it: Stata ``.a``–``.z``, SAS ``.A``–``._``
+_EXTENDED = re.compile(r"^\.[a-zA-Z_]$")
 
 DataLike = pd.DataFrame | LabelledFrame | str | os.PathLike[str]
 
@@ -164,33 +164,14 @@ def _declared_texts(meta: VariableMeta) -> tuple[str, ...]:
     return tuple(out)
 
 
-def user_missing_mask(series: pd.Series, meta: VariableMeta) -> np.ndarray:
-    """Rows of ``series`` holding one of ``meta``'s declared user-missing values."""
-    mask = np.zeros(len(series), dtype=bool)
-    if not meta.has_user_missing:
-        return mask
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-        series.dtype
-    ):
-        x = np.asarray(series.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
-        codes = [float(c) for c in meta.missing_values if not isinstance(c, str)]
-        mask |= np.isin(x, codes)
-        for lo, hi in meta.missing_ranges:
-            with np.errstate(invalid="ignore"):
-                mask |= (x >= lo) & (x <= hi)
-        return mask
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        texts = {str(c).rstrip() for c in meta.missing_values}
-        values = series.astype("string").str.rstrip()
-        mask |= np.asarray(values.isin(texts).to_numpy(dtype=bool, na_value=False))
-    return mask
-
-
 def _extended_missing(
     series: pd.Series, meta: VariableMeta
 ) -> tuple[pd.Series, int, tuple[str, ...]]:
-    """Stata ``.a`` … ``.z`` strings in a numeric column → NaN (column made float)."""
-    if series.dtype != object or meta.storage != "numeric":
+    """Stata ``.a`` … ``.z`` (SAS ``.A`` … ``._``) in a numeric or date column → missing.
+
+    A numeric column is made float, a date column datetime64.
+    """
+    if series.dtype != object or meta.storage in ("string", "time"):
         return series, 0, ()
     is_ext = series.map(lambda v: isinstance(v, str) and bool(_EXTENDED.match(v)))
     mask = np.asarray(is_ext.to_numpy(dtype=bool), dtype=bool)
@@ -199,6 +180,8 @@ def _extended_missing(
     found = sorted(set(series[mask]))
     labels = dict(meta.extended_missing)
     declared = tuple(f'{c} "{labels[c]}"' if labels.get(c) else c for c in found)
+    if meta.storage in ("date", "datetime"):
+        return pd.to_datetime(series.mask(mask)), int(mask.sum()), declared
     cleaned = pd.to_numeric(series.mask(mask), errors="coerce")
     return cleaned.astype("float64"), int(mask.sum()), declared
 
@@ -240,7 +223,7 @@ def analysis_frame(
             if keep_user_missing:
                 kept[name] = declared
             else:
-                mask = user_missing_mask(data[name], meta)
+                mask = meta.user_missing_mask(data[name])
                 if mask.any():
                     data[name] = data[name].mask(mask)
                     counts.append(MissingCount(name, "user_missing", declared, int(mask.sum())))
@@ -275,6 +258,7 @@ def load_analysis_frame(
     keep_user_missing: bool = False,
     definitions: Sequence[Definition] = (),
     labels: bool = True,
+    sheet: str | None = None,
 ) -> AnalysisFrame:
     """:func:`analysis_frame` of a path, a LabelledFrame or a DataFrame.
 
@@ -286,7 +270,7 @@ def load_analysis_frame(
     if isinstance(data, str | os.PathLike):
         from surveytk.io.readers import read_file
 
-        data = read_file(Path(data), columns=columns)
+        data = read_file(Path(data), columns=columns, sheet=sheet)
     if isinstance(data, LabelledFrame):
         return analysis_frame(data, keep_user_missing=keep_user_missing,
                               definitions=definitions, labels=labels)

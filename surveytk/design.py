@@ -34,7 +34,6 @@ those of ``svrepdesign``/``as.svrepdesign``; see ``docs/estimation.md``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -43,15 +42,31 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import DesignError
-from surveytk.models.options import LONELY_PSU_RULES, REP_TYPES, check_choice
 from surveytk.models.results import DesignSummary
+from surveytk.survey.calibration import (
+    Calibration,
+    Totals,
+    calibrate_weights,
+    plan_calibration,
+    read_totals,
+    trim_weights,
+)
+from surveytk.survey.nonresponse import NonresponseAdjustment, plan_nonresponse
+from surveytk.survey.options import LONELY_PSU_RULES, DesignOptions, check_choice
+from surveytk.survey.options import names_of as column_names
+from surveytk.survey.shipped import read_shipped
+from surveytk.survey.stages import Stage, build_stages
+from surveytk.survey.variance import matrix_rank
+from surveytk.survey.weights import check_weights, weights_from_fpc
 
 if TYPE_CHECKING:
-    from surveytk.models.options import FitOptions
+    from pathlib import Path
 
 JackknifeKind = Literal["jk1", "jkn"]
-#: Tolerance of R's ``degf.svyrep.design`` (``qr(..., tol = 1e-5)$rank``).
-RANK_TOL = 1e-5
+#: kinds of replicate weights made from a design (``--replicates`` / ``--reptype``)
+MADE_KINDS = ("bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay")
+#: made kinds whose number of replicates the design fixes (no --replicates needed)
+_FIXED_KINDS = ("jk1", "jkn", "brr", "fay")
 
 
 # ---------------------------------------------------------------------------
@@ -59,55 +74,9 @@ RANK_TOL = 1e-5
 # ---------------------------------------------------------------------------
 
 
-def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
-    if name not in data.columns:
-        raise DesignError(
-            f"{role} column {name!r} is not in the data; columns include "
-            + ", ".join(map(str, list(data.columns)[:8])),
-            variable=name,
-        )
-    return data[name]
-
-
-def _numeric(s: pd.Series, name: str, role: str) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        raise DesignError(f"{role} column {name!r} must be numeric, not {s.dtype}", variable=name)
-    return np.asarray(s.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
-
-
-def _codes(s: pd.Series, name: str, role: str) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (0..m−1, first-appearance order) and the unique labels."""
-    missing = np.asarray(s.isna().to_numpy(), dtype=bool)
-    if missing.any():
-        raise DesignError(
-            f"{role} column {name!r} has {int(missing.sum())} missing values; every row "
-            f"needs a {role} (fix the file or leave those rows out before fitting)",
-            variable=name,
-        )
-    codes, uniques = pd.factorize(s, sort=False)
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-
-
-def matrix_rank(a: np.ndarray, tol: float = RANK_TOL) -> int:
-    """Rank of ``a`` with columns scaled to unit norm (R ``qr(a, tol)$rank``).
-
-    Notes
-    -----
-    R's LINPACK ``dqrdc2`` treats a column as dependent when its norm after
-    orthogonalisation falls below ``tol`` times its original norm; with unit
-    columns that is a singular value below ``tol``. The Gram matrix keeps the
-    cost at O(n R²) with BLAS and a small R × R eigenproblem.
-    """
-    if a.size == 0:
-        return 0
-    norms = np.sqrt(np.einsum("ij,ij->j", a, a))
-    keep = norms > 0
-    if not keep.any():
-        return 0
-    an = a[:, keep] / norms[keep]
-    gram = an.T @ an
-    eig = np.linalg.eigvalsh(gram)
-    return int(np.sum(np.sqrt(np.clip(eig, 0.0, None)) > tol))
+def _joined(names: tuple[str, ...]) -> str | None:
+    """Column names of a design role as one label (``dnum+snum``, as an R formula)."""
+    return "+".join(names) if names else None
 
 
 # ---------------------------------------------------------------------------
@@ -150,6 +119,20 @@ class SurveyDesign:
     lonely_psu
         Rule for strata with one PSU: ``fail``, ``adjust``, ``certainty``,
         ``remove``, ``average`` (R ``options(survey.lonely.psu)``).
+    stages
+        Every sampling stage, first to last (:class:`~surveytk.survey.stages.Stage`);
+        ``strata``, ``psu``, ``n_psu_h`` and ``popsize_h`` are the first stage's.
+    later_stage_variance
+        Add the variance of the later stages (R: when an fpc is given).
+    adjust_domain_lonely
+        A stratum with one PSU in the domain is treated as lonely
+        (R ``options(survey.adjust.domain.lonely = TRUE)``).
+    calibration
+        The calibration the weights went through (its residuals replace the
+        estimating functions in the linearised variance), or ``None``.
+    nonresponse
+        The nonresponse adjustment within classes, or ``None`` (its linearised
+        rows replace the estimating functions after the calibration's).
     repweights
         Replicate weights, or ``None`` for a linearised design. Shipped weights
         are (n, R) row weights; weights made from the design are (P, R) PSU
@@ -182,6 +165,11 @@ class SurveyDesign:
     names: DesignNames = DesignNames()
     n_zero_weight: int = 0
     subpop: str | None = None
+    stages: tuple[Stage, ...] = ()
+    later_stage_variance: bool = False
+    adjust_domain_lonely: bool = False
+    calibration: Calibration | None = None
+    nonresponse: NonresponseAdjustment | None = None
 
     # ---- construction ---------------------------------------------------------
     @classmethod
@@ -190,10 +178,11 @@ class SurveyDesign:
         data: pd.DataFrame,
         *,
         weights: str | None = None,
-        strata: str | None = None,
-        psu: str | None = None,
-        fpc: str | None = None,
+        strata: str | Sequence[str] | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | Sequence[str] | None = None,
         lonely_psu: str = "fail",
+        adjust_domain_lonely: bool = False,
         repweights: str | None = None,
         reptype: str | None = None,
         rho: float | None = None,
@@ -202,6 +191,7 @@ class SurveyDesign:
         rscales: Sequence[float] | None = None,
         combined_weights: bool = True,
         nest: bool = False,
+        fpc_weights: bool = True,
     ) -> SurveyDesign:
         """Build a design from columns of ``data``.
 
@@ -210,22 +200,28 @@ class SurveyDesign:
         data
             The analysis table (all rows; domains come later with :meth:`subset`).
         weights
-            Sampling-weight column; ``None`` means equal weights of 1. Missing
+            Sampling-weight column; ``None`` means equal weights of 1, or with
+            ``fpc`` the inverse sampling fractions of the stages (R ``svydesign``). Missing
             or negative weights are an error; zero weights put the row outside
             every domain (counted in :attr:`n_zero_weight`).
         strata, psu
-            Stratum and PSU columns. PSUs must be nested in strata unless
-            ``nest=True``, which makes PSU ids unique within stratum.
+            Stratum and PSU columns, one per stage, first to last (a string is
+            one stage). First-stage PSUs must be nested in strata unless
+            ``nest=True``, which makes PSU ids unique within stratum; later
+            stages are nested in the earlier ones (:mod:`surveytk.survey.stages`).
         fpc
-            Finite population correction, constant within stratum: values ≤ 1
-            are sampling fractions, values > 1 population PSU counts (R).
+            Finite population correction per stage, constant within stratum:
+            values ≤ 1 are sampling fractions, values > 1 population counts (R).
         lonely_psu
             ``fail`` (default), ``adjust``, ``certainty``, ``remove``, ``average``.
+        adjust_domain_lonely
+            Apply the lonely-PSU rule to strata with one PSU in the domain too.
         repweights
             Regular expression selecting shipped replicate-weight columns
             (``re.search`` on column names, as R ``svrepdesign(repweights=)``).
         reptype
-            ``bootstrap``, ``jk1``, ``jkn``, ``brr`` or ``fay`` (needed with ``repweights``).
+            ``bootstrap``, ``subbootstrap``, ``jk1``, ``jkn``, ``brr`` or ``fay``
+            (needed with ``repweights``).
         rho
             Fay's ρ for ``reptype='fay'``.
         mse
@@ -236,6 +232,9 @@ class SurveyDesign:
             Replicate columns include the sampling weights (R default ``TRUE``).
         nest
             Make PSU ids unique within stratum instead of requiring nesting.
+        fpc_weights
+            Without ``weights``, weight by the fpc's inverse sampling fractions
+            (``False``: weights of 1).
 
         Raises
         ------
@@ -248,39 +247,31 @@ class SurveyDesign:
         n = len(data)
         if n == 0:
             raise DesignError("the data have no rows; nothing to estimate")
-        w = _check_weights(data, weights)
+        strata_cols, psu_cols, fpc_cols = column_names(strata), column_names(psu), column_names(fpc)
+        stages = build_stages(data, strata=strata_cols, psu=psu_cols, fpc=fpc_cols, nest=nest)
+        from_fpc = weights is None and fpc_cols and fpc_weights
+        w = weights_from_fpc(stages) if from_fpc else check_weights(data, weights)
         zero = w == 0
-        if strata is not None:
-            s_codes, _ = _codes(_column(data, strata, "stratum"), strata, "stratum")
-        else:
-            s_codes = np.zeros(n, dtype=np.int64)
-        n_strata = int(s_codes.max()) + 1
-        if psu is not None:
-            raw, _ = _codes(_column(data, psu, "PSU"), psu, "PSU")
-            p_codes = _nest_psu(raw, s_codes, psu, strata, nest)
-        else:
-            p_codes = np.arange(n, dtype=np.int64)
-        n_psu = int(p_codes.max()) + 1
-        psu_stratum = np.zeros(n_psu, dtype=np.int64)
-        psu_stratum[p_codes] = s_codes
-        n_psu_h = np.bincount(psu_stratum, minlength=n_strata).astype(np.float64)
-        popsize_h = (
-            _popsize(data, fpc, s_codes, n_psu_h) if fpc is not None else np.full(n_strata, np.inf)
-        )
+        first = stages[0]
         design = cls(
             weights=w,
-            strata=s_codes,
-            psu=p_codes,
-            psu_stratum=psu_stratum,
-            n_psu_h=n_psu_h,
-            popsize_h=popsize_h,
+            strata=first.strata,
+            psu=first.units,
+            psu_stratum=first.unit_stratum,
+            n_psu_h=first.n_h,
+            popsize_h=first.popsize_h,
             domain=~zero,
             lonely_psu=lonely_psu,
-            has_strata=strata is not None,
-            has_psu=psu is not None,
-            has_fpc=fpc is not None,
-            names=DesignNames(weights, strata, psu, fpc, repweights),
+            has_strata=bool(strata_cols),
+            has_psu=bool(psu_cols),
+            has_fpc=bool(fpc_cols),
+            names=DesignNames(
+                weights, _joined(strata_cols), _joined(psu_cols), _joined(fpc_cols), repweights
+            ),
             n_zero_weight=int(zero.sum()),
+            stages=stages,
+            later_stage_variance=bool(fpc_cols) and len(stages) > 1,
+            adjust_domain_lonely=adjust_domain_lonely,
         )
         if repweights is not None:
             design = design._with_shipped_replicates(
@@ -291,47 +282,184 @@ class SurveyDesign:
         return design
 
     @classmethod
-    def from_options(cls, data: pd.DataFrame, options: FitOptions) -> SurveyDesign:
-        """Build the design a :class:`~surveytk.models.options.FitOptions` asks for.
+    def from_options(cls, data: pd.DataFrame, options: object) -> SurveyDesign:
+        """Build the design that ``options`` describe: the one path every command takes.
 
-        Applies, in order: the design columns, shipped replicate weights
-        (``repweights``) or replicates made from the design (``replicates`` with
-        ``reptype`` ``bootstrap`` (default), ``jk1`` or ``jkn``), and the
-        ``subpop`` expression (a restricted condition, :func:`surveytk.expr.parse_condition`).
+        ``options`` is a :class:`~surveytk.survey.options.DesignOptions`, or any
+        object or mapping with some of its names (a
+        :class:`~surveytk.models.options.FitOptions`, say). Applies, in order:
+
+        1. the stages (``strata``, ``psu``, ``fpc``, one column per stage) and weights;
+        2. shipped replicate weights (``repweights``), or replicates made from the
+           design (``replicates`` / ``reptype``: bootstrap, subbootstrap, jk1,
+           jkn, brr, fay), with ``scale``/``rscales``/``mse`` when given;
+        3. calibration to the totals in ``calibrate`` (``calibration``,
+           ``calibration_bounds``), every replicate recalibrated, then ``trim``;
+        4. the ``subpop`` domain (a restricted condition,
+           :func:`surveytk.expr.parse_condition`).
         """
+        o = DesignOptions.of(options)
         design = cls.from_frame(
             data,
-            weights=options.weights,
-            strata=options.strata,
-            psu=options.psu,
-            fpc=options.fpc,
-            lonely_psu=options.lonely_psu,
-            repweights=options.repweights,
-            reptype=options.reptype,
-            rho=options.rho,
-            mse=options.mse,
-            scale=options.scale,
-            rscales=options.rscales,
+            weights=o.weights,
+            strata=o.strata,
+            psu=o.psu,
+            fpc=o.fpc,
+            lonely_psu=o.lonely_psu,
+            adjust_domain_lonely=o.adjust_domain_lonely,
+            repweights=o.repweights,
+            reptype=o.reptype,
+            rho=o.rho,
+            mse=o.mse,
+            scale=o.scale,
+            rscales=o.rscales,
+            fpc_weights=o.fpc_weights,
         )
-        if options.replicates is not None:
-            kind = options.reptype or "bootstrap"
-            if kind == "bootstrap":
-                design = design.make_bootstrap(options.replicates, options.seed)
-            elif kind in ("jk1", "jkn"):
-                design = design.make_jackknife(kind)
-            else:
+        random_kind = o.reptype in ("bootstrap", "subbootstrap")
+        if random_kind and o.repweights is None and o.replicates is None:
+            raise DesignError(
+                f"--reptype {o.reptype} needs --replicates N (made from the design) or "
+                "--repweights REGEX (shipped with the data)"
+            )
+        if o.replicates is not None or (o.repweights is None and o.reptype in _FIXED_KINDS):
+            if o.repweights is not None:
                 raise DesignError(
-                    f"--replicates makes bootstrap, jk1 or jkn replicates, not {kind!r}; "
-                    "shipped BRR/Fay weights are read with --repweights"
+                    "give either --repweights (shipped) or --replicates (made), not both"
                 )
-            if options.mse:
-                design = dataclasses.replace(design, mse=True)
-        if options.subpop:
+            design = design.make_replicates(o.reptype or "bootstrap", o.replicates, o.seed, o.rho)
+            design = design._with_scales(o.scale, o.rscales, o.mse)
+        if o.nonresponse is not None or o.respondent is not None:
+            if o.nonresponse is None or o.respondent is None:
+                raise DesignError(
+                    "nonresponse adjustment needs both --nonresponse CLASS and --respondent COL"
+                )
+            design = design.adjust_nonresponse(data, o.nonresponse, o.respondent)
+        if o.calibrate is not None:
+            design = design.calibrate(
+                data, o.calibrate, o.calibration, bounds=o.calibration_bounds
+            )
+        if o.trim is not None:
+            design = design.trim(*o.trim)
+        if o.subpop:
             from surveytk.expr import parse_condition
 
-            mask = parse_condition(options.subpop).evaluate(data)
-            design = design.subset(mask, label=options.subpop)
+            mask = parse_condition(o.subpop).evaluate(data)
+            design = design.subset(mask, label=o.subpop)
         return design
+
+    def adjust_nonresponse(self, data: pd.DataFrame, classes: str, respondent: str) -> SurveyDesign:
+        """Weights adjusted for nonresponse within classes (every replicate too).
+
+        Respondents' weights × (weighted sample count / weighted respondent count) of
+        their class; nonrespondents get weight 0 and leave every domain but keep their
+        place in the variance (:mod:`surveytk.survey.nonresponse`).
+        """
+        if self.nonresponse is not None or self.calibration is not None:
+            raise DesignError("adjust for nonresponse once, before calibrating")
+        plan = plan_nonresponse(data, classes, respondent, self.weights > 0)
+        new = plan.weights(self.weights)
+        info = NonresponseAdjustment(plan, self.weights.copy(), new)
+        design = dataclasses.replace(
+            self, weights=new, nonresponse=info, domain=self.domain & (new > 0)
+        )
+        if self.repweights is None:
+            return design
+        full = np.column_stack([self._full_replicate(r) for r in range(self.n_replicates)])
+        adjusted = np.column_stack([plan.weights(full[:, r]) for r in range(full.shape[1])])
+        return dataclasses.replace(
+            design, repweights=adjusted, rep_per_psu=False, combined_weights=True
+        )
+
+    def calibrate(
+        self,
+        data: pd.DataFrame,
+        totals: str | Path | Totals,
+        method: str = "linear",
+        *,
+        bounds: Sequence[float] | None = None,
+    ) -> SurveyDesign:
+        """The design with weights calibrated to population totals (every replicate too).
+
+        Parameters
+        ----------
+        data
+            The frame the design was built from.
+        totals
+            TOTALS.csv (``variable,level,total``) or :class:`~surveytk.survey.calibration.Totals`.
+        method
+            ``poststratify``, ``rake`` or ``linear`` (:mod:`surveytk.survey.calibration`).
+        bounds
+            (L, U) bounds on the g-weights (linear only).
+        """
+        if self.calibration is not None:
+            raise DesignError("the weights are calibrated already; calibrate once")
+        tot = totals if isinstance(totals, Totals) else read_totals(totals)
+        b = None if bounds is None else (float(bounds[0]), float(bounds[1]))
+        plan = plan_calibration(data, tot, method, self.weights > 0, b)
+        new, info = calibrate_weights(plan, self.weights)
+        design = dataclasses.replace(self, weights=new, calibration=info)
+        if self.repweights is None:
+            return design
+        full = np.column_stack([self._full_replicate(r) for r in range(self.n_replicates)])
+        recal = np.column_stack([plan.weights(full[:, r]) for r in range(full.shape[1])])
+        return dataclasses.replace(
+            design, repweights=recal, rep_per_psu=False, combined_weights=True
+        )
+
+    def trim(self, lower: float, upper: float) -> SurveyDesign:
+        """Weights trimmed to [lower, upper] as R ``trimWeights`` (replicates too).
+
+        The trimmed amount is shared evenly by the rows inside the bounds (rows
+        with weight 0 take no part). The linearised variance is not changed (as R).
+        """
+        if not lower < upper:
+            raise DesignError(
+                f"--trim {lower:g} {upper:g}: the lower bound must be below the upper"
+            )
+        active = self.weights > 0
+        new = self.weights.copy()
+        new[active], count = trim_weights(self.weights[active], lower, upper)
+        cal = self.calibration
+        if cal is not None:
+            cal = dataclasses.replace(cal, trimmed=count)
+        design = dataclasses.replace(self, weights=new, calibration=cal)
+        if self.repweights is None or count == 0:
+            return design
+        cols = []
+        for r in range(self.n_replicates):
+            col = self._full_replicate(r)
+            on = col > 0
+            col[on] = trim_weights(col[on], lower, upper)[0]
+            cols.append(col)
+        return dataclasses.replace(
+            design, repweights=np.column_stack(cols), rep_per_psu=False, combined_weights=True
+        )
+
+    def _full_replicate(self, r: int) -> np.ndarray:
+        """(n,) analysis weights of replicate ``r`` over all rows (no domain)."""
+        assert self.repweights is not None
+        if self.rep_per_psu:
+            return np.asarray(self.weights * self.repweights[self.psu, r], dtype=np.float64)
+        if self.combined_weights:
+            return np.array(self.repweights[:, r], dtype=np.float64)
+        return np.asarray(self.weights * self.repweights[:, r], dtype=np.float64)
+
+    def _with_scales(
+        self, scale: float | None, rscales: Sequence[float] | None, mse: bool
+    ) -> SurveyDesign:
+        """Made replicates with the user's ``scale``/``rscales``/``mse`` in place of R's."""
+        rs = self.rscales
+        if rscales is not None:
+            rs = np.asarray(rscales, dtype=np.float64)
+            if rs.size == 1:
+                rs = np.full(self.n_replicates, float(rs[0]))
+            if rs.size != self.n_replicates:
+                raise DesignError(
+                    f"--rscales has {rs.size} values; the design has {self.n_replicates} replicates"
+                )
+        return dataclasses.replace(
+            self, scale=self.scale if scale is None else float(scale), rscales=rs, mse=mse
+        )
 
     # ---- sizes and facts --------------------------------------------------------
     @property
@@ -351,6 +479,34 @@ class SurveyDesign:
     @property
     def n_psu(self) -> int:
         return int(self.psu_stratum.shape[0])
+
+    @property
+    def all_stages(self) -> tuple[Stage, ...]:
+        """The stages, first to last (one built from the first-stage fields if none)."""
+        if self.stages:
+            return self.stages
+        return (
+            Stage(
+                strata=self.strata,
+                units=self.psu,
+                unit_stratum=self.psu_stratum,
+                n_h=self.n_psu_h,
+                popsize_h=self.popsize_h,
+                parent=np.zeros(self.n_strata, dtype=np.int64),
+            ),
+        )
+
+    @property
+    def adjustments_text(self) -> str | None:
+        """The nonresponse adjustment and calibration of the weights, in words (or ``None``)."""
+        parts = [a.describe() for a in (self.nonresponse, self.calibration) if a is not None]
+        return "; ".join(parts) or None
+
+    @property
+    def stratum_labels(self) -> np.ndarray:
+        """(H,) the first-stage stratum column's value of each stratum code."""
+        labels = self.stages[0].labels if self.stages else None
+        return labels if labels is not None else np.arange(self.n_strata).astype(object)
 
     @property
     def fpc_fraction_h(self) -> np.ndarray:
@@ -434,87 +590,46 @@ class SurveyDesign:
             return self.scale, np.ones(self.n_replicates)
         return self.scale, self.rscales
 
-    def make_bootstrap(self, replicates: int, seed: int | None = None) -> SurveyDesign:
-        """Rao–Wu rescaling bootstrap replicates made from the design.
-
-        Parameters
-        ----------
-        replicates
-            Number of replicates R (≥ 2).
-        seed
-            Seed of :func:`numpy.random.default_rng`; the same seed gives the
-            same replicates.
-
-        Notes
-        -----
-        In each stratum with n_h PSUs, draw n_h − 1 PSUs with replacement; the
-        multiplier of PSU i is m_hi n_h / (n_h − 1), with m_hi its number of
-        draws (Rao & Wu 1988; Rao, Wu & Yue 1992). Variance scale 1/(R − 1),
-        rscales 1: R ``subbootweights`` / ``as.svrepdesign(type="subbootstrap")``.
-        Like R, the fpc is not used.
-        """
-        if replicates < 2:
-            raise DesignError(f"--replicates must be at least 2, got {replicates}")
-        lonely = np.flatnonzero(self.n_psu_h < 2)
-        if lonely.size:
-            raise DesignError(
-                f"{lonely.size} strata have a single PSU; the bootstrap needs at least two "
-                "per stratum. Merge strata or use linearised variance with --lonely-psu adjust"
-            )
-        rng = np.random.default_rng(seed)
-        factors = np.zeros((self.n_psu, replicates), dtype=np.float64)
-        order = np.argsort(self.psu_stratum, kind="stable")
-        bounds = np.concatenate(([0], np.cumsum(self.n_psu_h.astype(np.int64))))
-        for h in range(self.n_strata):
-            members = order[bounds[h] : bounds[h + 1]]
-            nh = members.size
-            draws = rng.integers(0, nh, size=(replicates, nh - 1))
-            counts = np.zeros((replicates, nh))
-            np.add.at(counts, (np.repeat(np.arange(replicates), nh - 1), draws.ravel()), 1.0)
-            factors[members] = counts.T * (nh / (nh - 1))
-        return dataclasses.replace(
-            self,
-            repweights=factors,
-            rep_per_psu=True,
-            combined_weights=False,
-            reptype="bootstrap",
-            scale=1.0 / (replicates - 1),
-            rscales=np.ones(replicates),
-            rho=None,
-        )
-
-    def make_jackknife(self, kind: JackknifeKind = "jkn") -> SurveyDesign:
-        """Delete-one-PSU jackknife replicates made from the design.
+    def make_replicates(
+        self,
+        kind: str = "bootstrap",
+        replicates: int | None = None,
+        seed: int | None = None,
+        rho: float | None = None,
+    ) -> SurveyDesign:
+        """Replicate weights made from the design's first stage (R ``as.svrepdesign``).
 
         Parameters
         ----------
         kind
-            ``jk1`` (unstratified designs) or ``jkn`` (stratified).
-
-        Notes
-        -----
-        JK1: replicate r drops PSU r and multiplies the others by n/(n − 1);
-        scale (1 − f)(n − 1)/n. JKn: within stratum h, drop one PSU and
-        multiply the others of h by n_h/(n_h − 1); rscales_r = (1 − f_h)(n_h − 1)/n_h,
-        scale 1. Lonely strata follow :attr:`lonely_psu` as R ``jknweights``;
-        fully sampled strata (f_h = 1) contribute no replicates (R
-        ``survey.drop.replicates``). R ``jk1weights``/``jknweights``.
+            ``bootstrap`` (R ``bootweights``), ``subbootstrap`` (Rao–Wu,
+            R ``subbootweights``), ``jk1``, ``jkn``, ``brr`` or ``fay``
+            (:mod:`surveytk.survey.replicates`).
+        replicates
+            Number of bootstrap replicates (the others have a fixed number).
+        seed
+            Seed of :func:`numpy.random.default_rng` for the bootstraps.
+        rho
+            Fay's ρ (``fay``; ``brr`` is ρ = 0).
         """
-        if kind not in ("jk1", "jkn"):
-            raise DesignError(f"jackknife kind: expecting one of {{jk1, jkn}}; got {kind!r}")
-        if kind == "jk1":
-            if self.n_strata > 1:
-                raise DesignError(
-                    "JK1 replicates are for unstratified designs; use --reptype jkn with strata"
-                )
-            n = self.n_psu
-            f = float(self.fpc_fraction_h[0])
-            factors = np.full((n, n), n / (n - 1.0))
-            np.fill_diagonal(factors, 0.0)
-            scale = (1.0 - f) * (n - 1.0) / n
-            rscales = np.ones(n)
+        from surveytk.survey import replicates as make
+
+        if kind in ("bootstrap", "subbootstrap"):
+            if replicates is None:
+                raise DesignError(f"{kind} replicates need a number: --replicates N")
+            maker = make.bootstrap if kind == "bootstrap" else make.subbootstrap
+            factors, scale, rscales = maker(self, replicates, seed)
+        elif kind in ("jk1", "jkn"):
+            factors, scale, rscales = make.jk1(self) if kind == "jk1" else make.jkn(self)
+        elif kind in ("brr", "fay"):
+            if kind == "fay" and rho is None:
+                raise DesignError("--reptype fay needs --rho in (0, 1), e.g. 0.5")
+            factors, scale, rscales = make.brr(self, 0.0 if kind == "brr" else float(rho or 0.0))
         else:
-            factors, rscales, scale = _jkn_factors(self)
+            raise DesignError(
+                f"replicates made from the design: expecting one of {{{', '.join(MADE_KINDS)}}}; "
+                f"got {kind!r}"
+            )
         return dataclasses.replace(
             self,
             repweights=factors,
@@ -523,8 +638,18 @@ class SurveyDesign:
             reptype=kind,
             scale=float(scale),
             rscales=rscales,
-            rho=None,
+            rho=rho if kind == "fay" else None,
         )
+
+    def make_bootstrap(self, replicates: int, seed: int | None = None) -> SurveyDesign:
+        """Bootstrap replicates as R ``bootweights`` (:meth:`make_replicates`)."""
+        return self.make_replicates("bootstrap", replicates, seed)
+
+    def make_jackknife(self, kind: JackknifeKind = "jkn") -> SurveyDesign:
+        """Delete-one-PSU jackknife replicates, R ``jk1weights``/``jknweights``."""
+        if kind not in ("jk1", "jkn"):
+            raise DesignError(f"jackknife kind: expecting one of {{jk1, jkn}}; got {kind!r}")
+        return self.make_replicates(kind)
 
     # ---- summaries -------------------------------------------------------------------
     @property
@@ -549,6 +674,7 @@ class SurveyDesign:
             lonely_psu=self.lonely_psu,
             n_replicates=self.n_replicates or None,
             subpop=self.subpop,
+            calibration=self.adjustments_text,
         )
 
     # ---- internals ---------------------------------------------------------------------
@@ -576,34 +702,7 @@ class SurveyDesign:
         rscales: Sequence[float] | None,
         combined: bool,
     ) -> SurveyDesign:
-        if reptype is None:
-            raise DesignError("--repweights needs --reptype (one of " + ", ".join(REP_TYPES) + ")")
-        check_choice("--reptype", reptype, REP_TYPES)
-        try:
-            rx = re.compile(pattern)
-        except re.error as exc:
-            raise DesignError(
-                f"--repweights {pattern!r} is not a valid regular expression: {exc}"
-            ) from None
-        cols = [c for c in map(str, data.columns) if rx.search(c)]
-        if self.names.weights in cols:
-            cols.remove(self.names.weights)
-        if not cols:
-            raise DesignError(
-                f"--repweights {pattern!r} matches no column; replicate columns look like "
-                "e.g. 'repw_1 … repw_80' → use '^repw_'",
-                variable=pattern,
-            )
-        mat = np.column_stack([_numeric(data[c], c, "replicate weight") for c in cols])
-        bad = ~np.isfinite(mat) | (mat < 0)
-        if bad.any():
-            raise DesignError(
-                f"replicate weights {pattern!r}: {int(bad.any(axis=1).sum())} rows have missing "
-                "or negative values; fix the file",
-                variable=pattern,
-            )
-        nrep = mat.shape[1]
-        sc, rs = _shipped_scales(reptype, nrep, rho, scale, rscales)
+        mat, sc, rs = read_shipped(data, pattern, reptype, rho, scale, rscales, self.names.weights)
         return dataclasses.replace(
             self,
             repweights=np.ascontiguousarray(mat),
@@ -617,151 +716,3 @@ class SurveyDesign:
         )
 
 
-def _check_weights(data: pd.DataFrame, weights: str | None) -> np.ndarray:
-    if weights is None:
-        return np.ones(len(data), dtype=np.float64)
-    w = _numeric(_column(data, weights, "weight"), weights, "weight")
-    missing = ~np.isfinite(w)
-    if missing.any():
-        raise DesignError(
-            f"weights must be present; {int(missing.sum())} rows have a missing weight "
-            f"({weights}). Drop them in the sample rules or fix the file.",
-            variable=weights,
-            reason="missing_weight",
-        )
-    negative = w < 0
-    if negative.any():
-        raise DesignError(
-            f"weights must be positive; {int(negative.sum())} rows have weight < 0 "
-            f"({weights}). Drop them in the sample rules or fix the file.",
-            variable=weights,
-            reason="negative_weight",
-        )
-    if not (w > 0).any():
-        raise DesignError(
-            f"every weight in {weights!r} is zero; nothing to estimate", variable=weights
-        )
-    return w
-
-
-def _nest_psu(
-    raw: np.ndarray, s_codes: np.ndarray, psu: str, strata: str | None, nest: bool
-) -> np.ndarray:
-    pair = raw * (int(s_codes.max()) + 1) + s_codes
-    codes, _ = pd.factorize(pair, sort=False)
-    codes = np.asarray(codes, dtype=np.int64)
-    if not nest and strata is not None:
-        n_pairs = int(codes.max()) + 1
-        n_ids = int(raw.max()) + 1
-        if n_pairs != n_ids:
-            raise DesignError(
-                f"PSUs are not nested in strata: {n_pairs - n_ids} PSU ids of {psu!r} occur in "
-                f"more than one stratum of {strata!r}; give PSU ids unique across strata "
-                "(or build the design with nest=True)",
-                variable=psu,
-                reason="not_nested",
-            )
-    return codes
-
-
-def _popsize(data: pd.DataFrame, fpc: str, s_codes: np.ndarray, n_psu_h: np.ndarray) -> np.ndarray:
-    v = _numeric(_column(data, fpc, "fpc"), fpc, "fpc")
-    if (~np.isfinite(v)).any() or (v <= 0).any():
-        raise DesignError(
-            f"fpc column {fpc!r} must be positive and present in every row", variable=fpc
-        )
-    n_strata = n_psu_h.shape[0]
-    lo = np.full(n_strata, np.inf)
-    hi = np.full(n_strata, -np.inf)
-    np.minimum.at(lo, s_codes, v)
-    np.maximum.at(hi, s_codes, v)
-    if np.any(hi - lo > 1e-9 * np.abs(hi)):
-        raise DesignError(
-            f"fpc {fpc!r} varies within {int(np.sum(hi - lo > 1e-9 * np.abs(hi)))} strata; it "
-            "must be constant within each stratum",
-            variable=fpc,
-        )
-    fraction = bool(np.all(v <= 1.0))
-    if fraction:  # R: fpc ≤ 1 is the sampling fraction n_h / N_h
-        return n_psu_h / lo
-    if np.any(v <= 1.0):
-        raise DesignError(
-            f"fpc {fpc!r} mixes sampling fractions (≤ 1) and population sizes (> 1); use one",
-            variable=fpc,
-        )
-    if np.any(lo < n_psu_h - 1e-9):
-        raise DesignError(
-            f"fpc {fpc!r}: population size smaller than the number of sampled PSUs in "
-            f"{int(np.sum(lo < n_psu_h - 1e-9))} strata",
-            variable=fpc,
-        )
-    return lo
-
-
-def _shipped_scales(
-    reptype: str,
-    nrep: int,
-    rho: float | None,
-    scale: float | None,
-    rscales: Sequence[float] | None,
-) -> tuple[float, np.ndarray]:
-    """R ``svrepdesign`` defaults for scale and rscales."""
-    rs = np.ones(nrep) if rscales is None else np.asarray(rscales, dtype=np.float64)
-    if rs.size == 1:
-        rs = np.full(nrep, float(rs[0]))
-    if rs.size != nrep:
-        raise DesignError(f"rscales has {rs.size} values; the design has {nrep} replicates")
-    if reptype == "brr":
-        return 1.0 / nrep, rs
-    if reptype == "fay":
-        if rho is None or not 0 <= rho < 1:
-            raise DesignError("--reptype fay needs --rho in [0, 1), e.g. 0.5")
-        return 1.0 / (nrep * (1.0 - rho) ** 2), rs
-    if reptype == "bootstrap":
-        return (1.0 / (nrep - 1) if scale is None else float(scale)), rs
-    if reptype == "jk1":
-        return ((nrep - 1.0) / nrep if scale is None else float(scale)), rs
-    if reptype == "jkn" and rscales is None:
-        raise DesignError(
-            "--reptype jkn with shipped weights needs rscales ((n_h − 1)/n_h per replicate); "
-            "give them in the analysis spec"
-        )
-    return (1.0 if scale is None else float(scale)), rs
-
-
-def _jkn_factors(design: SurveyDesign) -> tuple[np.ndarray, np.ndarray, float]:
-    """PSU multipliers, rscales and scale of JKn replicates (R ``jknweights``)."""
-    n_psu, n_strata = design.n_psu, design.n_strata
-    cols: list[np.ndarray] = []
-    rscales: list[float] = []
-    skipped = 0
-    for h in range(n_strata):
-        members = np.flatnonzero(design.psu_stratum == h)
-        nh = members.size
-        f = float(design.fpc_fraction_h[h])
-        if f >= 1.0 - 1e-12:
-            continue
-        if nh == 1:
-            rule = design.lonely_psu
-            if rule == "fail":
-                design._check_lonely()
-            if rule == "adjust":
-                col = np.full(n_psu, n_strata / (n_strata - 1.0))
-                col[members] = 0.0
-                cols.append(col)
-                rscales.append((n_strata - 1.0) / n_strata)
-            else:
-                skipped += 1
-            continue
-        for m in members:
-            col = np.ones(n_psu)
-            col[members] = nh / (nh - 1.0)
-            col[m] = 0.0
-            cols.append(col)
-            rscales.append((1.0 - f) * (nh - 1.0) / nh)
-    if not cols:
-        raise DesignError("all strata were sampled completely; there is no sampling variance")
-    scale = 1.0
-    if skipped and design.lonely_psu == "average":
-        scale = n_psu / len(cols)
-    return np.column_stack(cols), np.asarray(rscales), scale

@@ -99,6 +99,10 @@ class ProblemList:
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, message: str, **fields: object) -> None:
+        """Add a problem; the same message twice (e.g. from three derivations of one
+        broken input) is kept once."""
+        if any(p.message == message for p in self.problems):
+            return
         self.problems.append(Problem(message, **fields))  # type: ignore[arg-type]
 
     def extend(self, problems: Iterable[Problem]) -> None:

@@ -23,10 +23,10 @@ tabulation into the report package's format-neutral
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ from surveytk.disclosure import (
     suppress_table,
     suppression_note,
 )
-from surveytk.errors import FormulaError, OutputError
+from surveytk.errors import DesignError, FormulaError, OutputError
 from surveytk.io.labelled import LabelledFrame
 from surveytk.models.covariance import LinearizedCovariance
 from surveytk.models.kernel import KernelFit
@@ -51,6 +51,7 @@ from surveytk.models.results import DesignSummary
 from surveytk.report.labels import Labeller
 from surveytk.report.table_model import Cell, Section, TextTable
 from surveytk.survey.hypothesis import rao_scott_test
+from surveytk.survey.options import DEFAULT_LONELY_PSU, names_of
 
 #: Level shown for missing values of a by-variable (unless ``dropna``).
 MISSING_LEVEL = "(missing)"
@@ -242,9 +243,9 @@ def level_codes(series: pd.Series, levels: Sequence[str]) -> tuple[np.ndarray, n
 def read_origin_lookup(path: str | Path | None = None) -> pd.DataFrame:
     """The origin-area lookup (origin_area, label, prewar_population_pct) in file order."""
     if path is None:
-        from surveytk.paths import LOOKUP_DIR
+        from surveytk.paths import BUILTIN_LOOKUP_DIR
 
-        path = LOOKUP_DIR / ORIGIN_LOOKUP
+        path = BUILTIN_LOOKUP_DIR / ORIGIN_LOOKUP
     try:
         table = pd.read_csv(path, dtype={"origin_area": str, "label": str})
     except (OSError, pd.errors.ParserError) as exc:
@@ -361,10 +362,10 @@ def tabulate(
     by: Sequence[str],
     *,
     weights: str | None = None,
-    strata: str | None = None,
-    psu: str | None = None,
-    fpc: str | None = None,
-    lonely_psu: str = "adjust",
+    strata: str | Sequence[str] | None = None,
+    psu: str | Sequence[str] | None = None,
+    fpc: str | Sequence[str] | None = None,
+    lonely_psu: str = DEFAULT_LONELY_PSU,
     weighted: bool = True,
     threshold: int = DEFAULT_THRESHOLD,
     dropna: bool = False,
@@ -373,6 +374,7 @@ def tabulate(
     lookup: str | Path | None = None,
     subpop: str | None = None,
     chisq: bool = False,
+    design_options: Mapping[str, Any] | None = None,
 ) -> Tabulation:
     """Weighted shares by one or two variables with design-based standard errors.
 
@@ -386,10 +388,10 @@ def tabulate(
         One variable (shares of its levels) or two (shares of the second
         within each level of the first).
     weights, strata, psu, fpc
-        Design columns (:meth:`SurveyDesign.from_frame`).
+        Design columns (one per stage for a multistage design).
     lonely_psu
-        Rule for strata with one PSU (default ``adjust``, as R's
-        ``survey.lonely.psu = "adjust"``).
+        Rule for strata with one PSU (default ``fail``, as R and Stata: choose
+        ``adjust``, ``certainty``, ``remove`` or ``average``).
     weighted
         ``False`` ignores ``weights`` (every respondent counts once); strata
         and PSUs still shape the variance.
@@ -415,6 +417,10 @@ def tabulate(
         With two by-variables, add the Rao-Scott test of independence to the
         notes (:func:`surveytk.survey.hypothesis.rao_scott_test`, R
         ``svychisq(statistic = "F")``).
+    design_options
+        Further design options (:class:`surveytk.survey.options.DesignOptions`:
+        ``adjust_domain_lonely``, ``calibrate``, ``calibration``, ``trim`` ...);
+        the design is built by :meth:`SurveyDesign.from_options`, as for ``fit``.
 
     Returns
     -------
@@ -441,17 +447,25 @@ def tabulate(
     frame = _coerce_frame(data)
     df = frame.data
     names = _check_by(df, by, reference)
-    design = SurveyDesign.from_frame(
+    design = SurveyDesign.from_options(
         df,
-        weights=weights if weighted else None,
-        strata=strata,
-        psu=psu,
-        fpc=fpc,
-        lonely_psu=lonely_psu,
+        {
+            **dict(design_options or {}),
+            "weights": weights if weighted else None,
+            "strata": strata,
+            "psu": psu,
+            "fpc": fpc,
+            "lonely_psu": lonely_psu,
+            "fpc_weights": weighted,
+        },
     )
-    notes: list[str] = list(
-        frame.notes(threshold, [*names, *(c for c in (weights, strata, psu, fpc) if c)])
-    )
+    if design.is_replicate:
+        raise DesignError(
+            "tabulate estimates linearised variances; replicate weights would be ignored "
+            "(use surveytk estimate --prop for replicate-weight shares)"
+        )
+    design_cols = [*names_of(weights), *names_of(strata), *names_of(psu), *names_of(fpc)]
+    notes: list[str] = list(frame.notes(threshold, [*names, *design_cols]))
     if subpop:
         from surveytk.expr import parse_condition
 

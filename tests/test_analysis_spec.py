@@ -8,7 +8,7 @@ import pytest
 
 from surveytk.analysis.spec import load_spec
 from surveytk.errors import SpecError
-from surveytk.paths import ANALYSES_DIR
+from surveytk.paths import BUILTIN_ANALYSES_DIR
 
 HEAD = "name: x\ninputs: [{source: wodc, codebook: wodc_w1, input_dir: d}]\n"
 
@@ -20,7 +20,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_default_spec_is_valid() -> None:
-    spec = load_spec(ANALYSES_DIR / "return_intentions.yaml")
+    spec = load_spec(BUILTIN_ANALYSES_DIR / "return_intentions.yaml")
     assert {m.name for m in spec.models} >= {"pooled", "pooled_ordinal", "pooled_categories"}
 
 

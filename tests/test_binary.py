@@ -220,4 +220,5 @@ def test_made_bootstrap_matches_brute_force_refits(model: str) -> None:
         for r in range(30)
     ])  # fmt: skip
     v = replicate_variance(thetas, res.params.to_numpy(), des.scale, np.ones(30))
-    np.testing.assert_allclose(res.std_errors.to_numpy(), np.sqrt(np.diag(v)), rtol=1e-7)
+    # made bootstrap refits stop at binary.MADE_BOOTSTRAP_TOL (1e-8): SEs agree to ~1e-7
+    np.testing.assert_allclose(res.std_errors.to_numpy(), np.sqrt(np.diag(v)), rtol=1e-6)

@@ -1,11 +1,11 @@
-"""Binary models against R ``survey`` (REFERENCES.md and C's fixtures in tests/reference).
+"""Binary models against R ``survey`` (its published examples and the fixtures in tests/reference).
 
 Tolerances (relative unless stated):
 
-- ``REF_TOL = 1e-6`` for REFERENCES.md (printed to 7–9 digits) and for the
+- ``REF_TOL = 1e-6`` for the published examples (R's default glm.control) and for the
   fixtures' estimates: both solve the same equations to ~1e-12.
 - ``APISTRAT_SE_TOL = 5e-5`` for the apistrat SEs and p-values in
-  REFERENCES.md only: those were printed by R with the default
+  published example only: those are computed by R with the default
   ``glm.control(epsilon = 1e-8)``, and R's ``cov.unscaled`` uses the working
   weights of the *penultimate* IRLS iterate; at that epsilon this moves the
   SEs by up to 3e-5 (e.g. mobility 0.031935421 vs 0.031934577 at
@@ -29,7 +29,7 @@ Tolerances (relative unless stated):
   with ``glm.control(epsilon = 1e-16, maxit = 500)`` R gives SEs
   0.266917977, 0.019241009929 (intercept, mobility), which ours match to 2e-8.
   Its p-values get 4 × that (amplification as below).
-- ``APISTRAT_P_TOL = 2e-4``: the apistrat REFERENCES.md SE gap above (2.7e-5)
+- ``APISTRAT_P_TOL = 2e-4``: the apistrat published-example SE gap above (2.7e-5)
   amplified the same way (factor ~4 at t = 1.9).
 """
 
@@ -50,20 +50,29 @@ P_TOL = 5e-6
 PROBIT_SE_TOL = 5e-6
 APISTRAT_P_TOL = 2e-4
 
-# REFERENCES.md, verbatim
-APICLUS1_LOGIT = {
-    "estimate": [1.89955691, 0.03992541, -0.01911468],
-    "std_error": [0.509914832, 0.012442670, 0.008825444],
-    "statistic": [3.725243, 3.208750, -2.165861],
-    "p_value": [0.002898985, 0.007509614, 0.051172335],
-}
-APICLUS1_LINEAR = {"estimate": [817.1823, -0.5088, -3.1456], "std_error": [18.6709, 0.3259, 0.3018]}
-APISTRAT_LOGIT = {
-    "estimate": [0.835836525, -0.002489636, -0.003152365, 0.060896779],
-    "std_error": [0.455626096, 0.013252499, 0.009199484, 0.031935421],
-    "statistic": [1.8344790, -0.1878616, -0.3426676, 1.9068726],
-    "p_value": [0.06811454, 0.85118148, 0.73221952, 0.05801475],
-}
+# The R survey package's own examples, computed by tests/reference/api_reference.R with R's
+# default glm.control (fixtures "<data>_glmdefault" of api_reference.csv):
+# - apiclus1: Lumley, "A survey analysis example", vignette of the R package survey
+#   (vignettes/survey.Rnw, survey 4.5), section on regression:
+#   `regmodel <- svyglm(api00~ell+meals, design=dclus1)` and
+#   `logitmodel <- svyglm(I(sch.wide=="Yes")~ell+meals, design=dclus1, family=quasibinomial())`
+#   with `dclus1 <- svydesign(id=~dnum, weights=~pw, data=apiclus1, fpc=~fpc)`;
+# - apistrat: the Examples of the survey package's help page ?svyglm,
+#   `summary(svyglm(sch.wide~ell+meals+mobility, design=dstrat, family=quasibinomial()))`.
+# tests/test_reference_fixtures.py checks these rows against the printed published output.
+PUBLISHED = {("apiclus1", "logit"), ("apiclus1", "linear"), ("apistrat", "logit")}
+
+
+@pytest.fixture(scope="module")
+def published(reference_dir: Path) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    api = _read_ref(reference_dir / "api_reference.csv")
+    out = {}
+    for data, model in PUBLISHED:
+        rows = api[(api["fixture"] == f"{data}_glmdefault") & (api["model"] == model)]
+        assert len(rows) == (4 if data == "apistrat" else 3)
+        out[(data, model)] = {c: rows[c].to_numpy(dtype=float)
+                              for c in ("estimate", "std_error", "statistic", "p_value")}
+    return out
 
 
 def _read_ref(path: Path) -> pd.DataFrame:
@@ -94,7 +103,8 @@ def _close(actual: np.ndarray, expected: list[float] | np.ndarray, rtol: float) 
     np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=rtol, atol=0)
 
 
-def test_apiclus1_logit_matches_references(apiclus1: pd.DataFrame) -> None:
+def test_apiclus1_logit_matches_references(apiclus1: pd.DataFrame, published: dict) -> None:
+    ref = published[("apiclus1", "logit")]
     r = fit(
         apiclus1, model="logit", formula="sch_wide ~ ell + meals", weights="pw", psu="dnum",
         fpc="fpc",
@@ -104,29 +114,30 @@ def test_apiclus1_logit_matches_references(apiclus1: pd.DataFrame) -> None:
     assert r.df_resid == 12
     assert r.design.n_psu == 15 and r.design.df_design == 14
     for col, tol in [("estimate", REF_TOL), ("std_error", REF_TOL), ("statistic", REF_TOL)]:
-        _close(t[col].to_numpy(), APICLUS1_LOGIT[col], tol)
-    _close(t["p_value"].to_numpy(), APICLUS1_LOGIT["p_value"], P_TOL)
+        _close(t[col].to_numpy(), ref[col], tol)
+    _close(t["p_value"].to_numpy(), ref["p_value"], P_TOL)
 
 
-def test_apiclus1_linear_matches_references(apiclus1: pd.DataFrame) -> None:
+def test_apiclus1_linear_matches_references(apiclus1: pd.DataFrame, published: dict) -> None:
+    ref = published[("apiclus1", "linear")]
     r = fit(apiclus1, model="lpm", formula="api00 ~ ell + meals", weights="pw", psu="dnum",
             fpc="fpc")  # fmt: skip
-    # REFERENCES.md prints 4 decimals: compare at half a unit of the last digit
-    np.testing.assert_allclose(r.params.to_numpy(), APICLUS1_LINEAR["estimate"], atol=5e-5)
-    np.testing.assert_allclose(r.std_errors.to_numpy(), APICLUS1_LINEAR["std_error"], atol=5e-5)
+    _close(r.params.to_numpy(), ref["estimate"], REF_TOL)
+    _close(r.std_errors.to_numpy(), ref["std_error"], REF_TOL)
 
 
-def test_apistrat_logit_matches_references(apistrat: pd.DataFrame) -> None:
+def test_apistrat_logit_matches_references(apistrat: pd.DataFrame, published: dict) -> None:
+    ref = published[("apistrat", "logit")]
     r = fit(
         apistrat, model="logit", formula="sch_wide ~ ell + meals + mobility", weights="pw",
         strata="stype", fpc="fpc",
     )  # fmt: skip
     t = r.tidy()
     assert r.df_resid == 194
-    _close(t["estimate"].to_numpy(), APISTRAT_LOGIT["estimate"], REF_TOL)
-    _close(t["std_error"].to_numpy(), APISTRAT_LOGIT["std_error"], APISTRAT_SE_TOL)
-    _close(t["statistic"].to_numpy(), APISTRAT_LOGIT["statistic"], APISTRAT_SE_TOL)
-    _close(t["p_value"].to_numpy(), APISTRAT_LOGIT["p_value"], APISTRAT_P_TOL)
+    _close(t["estimate"].to_numpy(), ref["estimate"], REF_TOL)
+    _close(t["std_error"].to_numpy(), ref["std_error"], APISTRAT_SE_TOL)
+    _close(t["statistic"].to_numpy(), ref["statistic"], APISTRAT_SE_TOL)
+    _close(t["p_value"].to_numpy(), ref["p_value"], APISTRAT_P_TOL)
 
 
 API_CASES = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,9 @@ from surveytk.cli.main import main
 from surveytk.codebook.labels import compare_label, split_code_prefix
 from surveytk.codebook.loader import load_codebook, load_schema, read_yaml
 from surveytk.errors import CodebookError
-from surveytk.paths import SOURCES_DIR
+from surveytk.paths import BUILTIN_SOURCES_DIR
 
-SHIPPED = sorted(p.stem for p in SOURCES_DIR.glob("*.yaml"))
+SHIPPED = sorted(p.stem for p in BUILTIN_SOURCES_DIR.glob("*.yaml"))
 
 
 def test_schema_loads_with_levels_and_reasons() -> None:
@@ -43,7 +44,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def broken_copy(tmp_path: Path, old: str, new: str, name: str = "fi_moi_2025") -> Path:
-    text = (SOURCES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (BUILTIN_SOURCES_DIR / f"{name}.yaml").read_text(encoding="utf-8")
     assert old in text
     return write(tmp_path, text.replace(old, new, 1))
 
@@ -170,7 +171,7 @@ def test_check_ok_and_problems(fi_dir: Path, tmp_path: Path,
     code, _, err = run(["codebook", "check", "--codebook", str(p), "--input-dir", str(fi_dir)],
                        capsys)
     assert code == 1
-    assert "'q99' used by cb.yaml is not in the file" in err
+    assert re.search(r"cb.yaml:\d+: variable 'q99' is not in fi_moi_2025.sav", err)
     code, _, err = run(["codebook", "check", "--codebook", str(p.with_name("x.yaml")),
                         "--input-dir", str(fi_dir)], capsys)
     assert code == 1 and "not found" in err
@@ -235,4 +236,6 @@ def test_check_reports_type_mismatch(fi_dir: Path, tmp_path: Path,
     code, _, err = run(["codebook", "check", "--codebook", str(p), "--input-dir", str(fi_dir)],
                        capsys)
     assert code == 1
-    assert "q12 holds numeric codes but the map of spouse_child_in_ukraine is keyed by text" in err
+    assert re.search(r"cb.yaml:\d+: the map of spouse_child_in_ukraine is keyed by text but "
+                     r"fi_moi_2025.sav delivers q12 as numeric codes; key the map by the codes",
+                     err)

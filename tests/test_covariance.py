@@ -81,7 +81,7 @@ def test_domain_scores_scatter_like_zero_rows() -> None:
     full = np.random.default_rng(4).normal(size=(len(d), 2))
     full[~mask] = 0.0
     np.testing.assert_allclose(linearized_meat(full[mask], sub), linearized_meat(full, sub))
-    with pytest.raises(ModelError, match="scores have"):
+    with pytest.raises(DesignError, match="scores have"):
         linearized_meat(full[:5], sub)
 
 

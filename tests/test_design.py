@@ -147,16 +147,16 @@ def test_from_options_applies_subpop_with_the_safe_parser() -> None:
         SurveyDesign.from_options(d, bad)
 
 
-def test_bootstrap_is_rao_wu_and_seeded() -> None:
+def test_subbootstrap_is_rao_wu_and_seeded() -> None:
     d = _frame()
     des = SurveyDesign.from_frame(d, weights="w", strata="stratum", psu="psu")
-    a = des.make_bootstrap(200, seed=3)
-    b = des.make_bootstrap(200, seed=3)
-    c = des.make_bootstrap(200, seed=4)
+    a = des.make_replicates("subbootstrap", 200, seed=3)
+    b = des.make_replicates("subbootstrap", 200, seed=3)
+    c = des.make_replicates("subbootstrap", 200, seed=4)
     assert a.repweights is not None and b.repweights is not None and c.repweights is not None
     np.testing.assert_array_equal(a.repweights, b.repweights)
     assert not np.array_equal(a.repweights, c.repweights)
-    assert a.scale == pytest.approx(1 / 199) and a.reptype == "bootstrap"
+    assert a.scale == pytest.approx(1 / 199) and a.reptype == "subbootstrap"
     # within a stratum, multipliers are counts × n_h/(n_h − 1) of n_h − 1 draws
     for h in range(3):
         m = a.repweights[a.psu_stratum == h]
@@ -170,8 +170,8 @@ def test_bootstrap_is_rao_wu_and_seeded() -> None:
 def test_bootstrap_df_is_rank_minus_one() -> None:
     d = _frame()
     des = SurveyDesign.from_frame(d, weights="w", strata="stratum", psu="psu")
-    few = des.make_bootstrap(5, seed=1)
-    many = des.make_bootstrap(50, seed=1)
+    few = des.make_replicates("subbootstrap", 5, seed=1)
+    many = des.make_replicates("subbootstrap", 50, seed=1)
     assert few.df == 4  # 5 independent columns: rank 5, minus 1
     # many columns: rank of the 12 PSU rows, less the 2 dependencies from every
     # stratum's multipliers summing to n_h = 4, is 10 → df 9 = #PSU − #strata

@@ -14,6 +14,7 @@ import pytest
 
 from surveytk.errors import OutputError
 from surveytk.io.labelled import FileMeta, LabelledFrame, VariableMeta
+from surveytk.io.readers import read_file
 from surveytk.io.writers import (
     read_parquet_metadata,
     write_dta,
@@ -201,8 +202,10 @@ def test_write_labelled_keeps_metadata(tmp_path: Path, suffix: str) -> None:
     path = write_labelled(lf, tmp_path / f"x{suffix}")
     if suffix == ".parquet":
         meta = read_parquet_metadata(path)
-        assert meta["variables"]["geslacht"]["value_labels"]["99"] == "Wil niet zeggen"
-        assert meta["variables"]["geslacht"]["missing_values"] == ["99"]
+        assert meta["variables"]["geslacht"]["value_labels"][-1] == [99, "Wil niet zeggen"]
+        back = read_file(path)
+        assert back.meta("geslacht").value_labels == lf.meta("geslacht").value_labels
+        assert back.meta("geslacht").missing_values == (99,)
         return
     if suffix == ".dta":
         _, meta = pyreadstat.read_dta(str(path))

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from surveytk.codebook.loader import load_codebook, load_schema
 from surveytk.errors import CodebookError, ReadError, SpecError
 from surveytk.io.readers import read_file
-from surveytk.paths import ANALYSES_DIR, SOURCES_DIR
+from surveytk.paths import BUILTIN_ANALYSES_DIR, BUILTIN_SOURCES_DIR
 
 FUZZ = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -145,7 +145,8 @@ def test_wrong_encoding_csv_is_one_clear_error(tmp_path: Path, enc: str) -> None
 # --------------------------------------------------------------------------- codebooks
 
 
-CODEBOOK_TEXTS = {p.name: p.read_text(encoding="utf-8") for p in sorted(SOURCES_DIR.glob("*.yaml"))}
+CODEBOOK_TEXTS = {p.name: p.read_text(encoding="utf-8")
+                  for p in sorted(BUILTIN_SOURCES_DIR.glob("*.yaml"))}
 
 
 @settings(FUZZ, max_examples=15)
@@ -176,7 +177,7 @@ def test_impossible_date_in_spec_is_spec_error(tmp_path: Path) -> None:
     from surveytk.analysis.spec import load_spec
 
     path = tmp_path / "spec.yaml"
-    text = (ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
+    text = (BUILTIN_ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace('version: "1"', "version: 2024-02-30"), encoding="utf-8")
     with pytest.raises(SpecError, match=r"spec\.yaml"):
         load_spec(path)
@@ -218,7 +219,7 @@ def test_empty_and_binary_codebooks(tmp_path: Path) -> None:
 def test_codebook_folder_copy_still_loads(tmp_path: Path) -> None:
     # the oracle's baseline: unmutated codebooks load (so "error" above is not vacuous)
     for name in CODEBOOK_TEXTS:
-        shutil.copy(SOURCES_DIR / name, tmp_path / name)
+        shutil.copy(BUILTIN_SOURCES_DIR / name, tmp_path / name)
         assert load_codebook(tmp_path / name).name == name.removesuffix(".yaml")
 
 
@@ -246,7 +247,7 @@ def test_billion_laughs_codebook_is_refused_quickly(tmp_path: Path) -> None:
 def test_alias_bombs_in_specs_are_refused(tmp_path: Path) -> None:
     from surveytk.analysis.spec import load_spec
 
-    text = (ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
+    text = (BUILTIN_ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
     bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     for extra in ("\n".join(bomb), "loop: &l [*l]"):

@@ -25,7 +25,7 @@ from surveytk.errors import (
 from surveytk.expr import parse_condition
 from surveytk.io.atomic import atomic_path, write_text_atomic
 from surveytk.models.formula import build_model_frame, parse_formula
-from surveytk.paths import ANALYSES_DIR
+from surveytk.paths import BUILTIN_ANALYSES_DIR
 
 MARKER = Path("/tmp/surveytk_pwned")
 
@@ -88,7 +88,7 @@ def test_constant_arithmetic_cannot_crash(expr: str) -> None:
 
 
 def _spec_text() -> str:
-    return (ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
+    return (BUILTIN_ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("payload", [
@@ -124,9 +124,9 @@ def test_spec_formula_injection_is_refused_before_running(tmp_path: Path) -> Non
 
 def test_codebook_derivation_names_only_registered_functions(tmp_path: Path) -> None:
     from surveytk.codebook.loader import load_codebook
-    from surveytk.paths import SOURCES_DIR
+    from surveytk.paths import BUILTIN_SOURCES_DIR
 
-    text = (SOURCES_DIR / "wodc_w1.yaml").read_text(encoding="utf-8")
+    text = (BUILTIN_SOURCES_DIR / "wodc_w1.yaml").read_text(encoding="utf-8")
     path = tmp_path / "wodc_w1.yaml"
     path.write_text(text.replace("function: make_id", "function: __import__"), encoding="utf-8")
     with pytest.raises(CodebookError, match="__import__"):

@@ -110,7 +110,7 @@ def test_pooled_weights_rescaled_over_the_domain() -> None:
 
 def test_spec_define_block_is_checked(tmp_path: Path) -> None:
     from surveytk.analysis.spec import load_spec
-    from surveytk.paths import ANALYSES_DIR
+    from surveytk.paths import BUILTIN_ANALYSES_DIR as ANALYSES_DIR
 
     text = (ANALYSES_DIR / "return_intentions.yaml").read_text(encoding="utf-8")
     path = tmp_path / "s.yaml"

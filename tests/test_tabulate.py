@@ -78,7 +78,9 @@ def test_origin_reference_on_harmonised_wodc(wodc: pd.DataFrame) -> None:
 
 
 def test_origin_ratio_is_computed_not_copied() -> None:
-    # REFERENCES.md: 31.3 % of respondents vs 27.4 % of the population → 1.14 (not 1.34)
+    # Clingendael (2025), Tabel 1 (after WODC LOCOV wave 1; the source of
+    # codebooks/lookups/origin_areas.csv): front line 31.3 % of respondents vs 27.4 % of the
+    # pre-war population → 1.14 (the report prints 1.34)
     assert origin_ratio(np.array([0.313]), np.array([27.4]))[0] == pytest.approx(1.1423, abs=1e-4)
     assert np.isnan(origin_ratio(np.array([np.nan]), np.array([27.4]))[0])
     assert np.isnan(origin_ratio(np.array([0.2]), np.array([np.nan]))[0])

@@ -1,7 +1,7 @@
 """Shares and SEs of `tabulate` against R survey's svymean / svyby.
 
 The reference numbers come from tests/reference/tabulate_reference.R (R survey,
-run on apistrat/apiclus1 from the shared test files and on
+run on apistrat/apiclus1 from tests/data/survey and on
 tests/reference/data/design_binary.csv).
 """
 

@@ -111,6 +111,8 @@ class _Run:
         self.accounts: dict[str, SampleAccount] = {}
         self.provenance: dict[str, Any] = {}
         self.table_formats: tuple[str, ...] = ()
+        #: folders of codebooks given by path: their schema extensions apply to the pool
+        self.codebook_homes: list[Path] = []
 
     # ---- stages ---------------------------------------------------------------
     def harmonise_inputs(self) -> None:
@@ -132,13 +134,25 @@ class _Run:
         assert inp.codebook is not None and inp.input_dir is not None
         input_dir = _resolve(inp.input_dir, self.data_dir, self.spec_path)
         self.step(f"harmonising {inp.source} with codebook {inp.codebook}")
-        summary, result = harmonise_to_file(inp.codebook, input_dir, target)
+        summary, result = harmonise_to_file(self._codebook(inp.codebook), input_dir, target)
         self.provenance[inp.source] = {
             "codebook": summary.codebook,
             "codebook_version": summary.codebook_version,
             "rows": summary.rows,
             "inputs": result.provenance.get("inputs", result.provenance),
         }
+
+    def _codebook(self, value: str) -> str | Path:
+        """A codebook name as it is (the search path finds it); a relative file path is
+        relative to the spec's folder, like ``input_dir``."""
+        path = Path(value)
+        if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+            from surveytk.codebook.search import codebook_home
+
+            path = path if path.is_absolute() else self.spec_path.parent / path
+            self.codebook_homes.append(codebook_home(path))
+            return path
+        return value
 
     def pool(self) -> None:
         from surveytk.codebook.loader import load_schema
@@ -148,9 +162,10 @@ class _Run:
         self.step(f"pooling {len(self.summary.harmonised)} sources "
                   f"(weights: {self.spec.pool_weights})")
         paths = list(self.summary.harmonised.values())
-        result = pool_tables(paths, weights=self.spec.pool_weights)
+        schema = load_schema(dirs=self.codebook_homes)
+        result = pool_tables(paths, weights=self.spec.pool_weights, schema=schema)
         target = self.stage / "harmonised" / "pooled.parquet"
-        write_table(result.table, target, provenance=result.provenance, schema=load_schema())
+        write_table(result.table, target, provenance=result.provenance, schema=schema)
         self.summary.harmonised["pooled"] = target
         for source, path in self.summary.harmonised.items():
             table = result.table if source == "pooled" else pd.read_parquet(path)
@@ -349,7 +364,8 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
     explicit = d.model_fields_set
     columns: dict[str, str | None] = {}
     notes: list[str] = []
-    for role in ("weights", "strata", "psu", "fpc"):
+    roles = ("weights",) if d.stages is not None else ("weights", "strata", "psu", "fpc")
+    for role in roles:
         name = getattr(d, role)
         columns[role] = design_column(data, name, required=role in explicit, role=role,
                                       where=where, context=f"model {m.name!r}: design ")
@@ -359,13 +375,7 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
     options = FitOptions(
         model=m.model,
         formula=m.formula,
-        weights=columns["weights"],
-        strata=columns["strata"],
-        psu=columns["psu"],
-        fpc=columns["fpc"],
-        lonely_psu=d.lonely_psu,
-        replicates=d.replicates,
-        reptype=d.reptype,
+        **{**d.options(data), **columns},  # stages, calibration ...; checked columns
         seed=None if d.replicates is None else seed,
         subpop=m.subpop,
         ame=m.ame,

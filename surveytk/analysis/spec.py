@@ -45,14 +45,92 @@ class InputSpec(_Strict):
         return self
 
 
+class StageSpec(_Strict):
+    """One sampling stage of a multistage design (``design: stages:``), first to last."""
+
+    psu: str
+    strata: str | None = None
+    fpc: str | None = None
+
+
 class DesignSpec(_Strict):
+    """The survey design of a model.
+
+    Single-stage designs use ``weights``/``strata``/``psu``/``fpc`` (columns the
+    table lacks, or has only empty, are left out, so the defaults fit any
+    harmonised table). A multistage design lists its ``stages`` instead, first to
+    last; their columns must exist. ``calibrate`` is a TOTALS.csv path relative to
+    the spec file.
+    """
+
     weights: str | None = "weight"
     strata: str | None = "stratum"
     psu: str | None = "psu"
     fpc: str | None = None
-    lonely_psu: Literal["fail", "adjust", "certainty", "remove", "average"] = "adjust"
+    stages: list[StageSpec] | None = None
+    lonely_psu: Literal["fail", "adjust", "certainty", "remove", "average"] = "fail"
+    adjust_domain_lonely: bool = False
     replicates: int | None = None
-    reptype: Literal["bootstrap", "jk1", "jkn"] | None = None
+    reptype: Literal["bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay"] | None = None
+    rho: float | None = None
+    calibrate: str | None = None
+    calibration: Literal["poststratify", "rake", "linear"] = "linear"
+    calibration_bounds: tuple[float, float] | None = None
+    trim: tuple[float, float] | None = None
+    nonresponse: str | None = None
+    respondent: str | None = None
+
+    @model_validator(mode="after")
+    def _stages_or_columns(self) -> DesignSpec:
+        if self.stages is not None:
+            given = sorted({"strata", "psu", "fpc"} & self.model_fields_set)
+            if given:
+                raise ValueError(
+                    f"give the design either as stages or with {', '.join(given)}, not both"
+                )
+            if not self.stages:
+                raise ValueError("stages: list at least one stage")
+            with_strata = [s.strata is not None for s in self.stages]
+            if any(with_strata[i] and not with_strata[0] for i in range(len(self.stages))):
+                raise ValueError("stages: later stages have strata only if the first has")
+        return self
+
+    def options(self, table: Any) -> dict[str, Any]:
+        """The design options on ``table`` (:class:`surveytk.survey.options.DesignOptions`)."""
+        from surveytk.analysis.sample import design_column
+
+        out: dict[str, Any] = {
+            "weights": design_column(table, self.weights),
+            "lonely_psu": self.lonely_psu,
+            "adjust_domain_lonely": self.adjust_domain_lonely,
+            "replicates": self.replicates,
+            "reptype": self.reptype,
+            "rho": self.rho,
+            "calibrate": self.calibrate,
+            "calibration": self.calibration,
+            "calibration_bounds": self.calibration_bounds,
+            "trim": self.trim,
+            "nonresponse": self.nonresponse,
+            "respondent": self.respondent,
+        }
+        if self.stages is None:
+            out.update(
+                strata=design_column(table, self.strata),
+                psu=design_column(table, self.psu),
+                fpc=design_column(table, self.fpc),
+            )
+        else:
+            out.update(
+                strata=tuple(s.strata for s in self.stages if s.strata is not None),
+                psu=tuple(s.psu for s in self.stages),
+                fpc=tuple(s.fpc for s in self.stages if s.fpc is not None),
+            )
+            if len(out["fpc"]) not in (0, len(self.stages)):
+                fpcs = [s.fpc is not None for s in self.stages]
+                if fpcs != sorted(fpcs, reverse=True):
+                    raise SpecError("design stages: an fpc for a later stage needs one for every "
+                                    "earlier stage")
+        return out
 
 
 class ModelSpec(_Strict):
@@ -96,6 +174,7 @@ class TabulationSpec(_Strict):
     by: list[str]
     reference: Literal["origin"] | None = None
     formats: list[TableFormat] = ["md"]
+    design: DesignSpec = DesignSpec()
     figure: PlotFormat | None = None  # bars of the shares with 95% intervals
 
 
@@ -200,7 +279,21 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     except ValidationError as exc:
         raise SpecError(_format_validation(path, exc, doc.lines), file=str(path)) from exc
     check_expressions(spec, path)
-    return spec
+    return _with_calibration_paths(spec, path)
+
+
+def _with_calibration_paths(spec: AnalysisSpec, path: Path) -> AnalysisSpec:
+    """``design: calibrate:`` paths made relative to the spec file."""
+
+    def resolved(design: DesignSpec) -> DesignSpec:
+        cal = design.calibrate
+        if cal is None or Path(cal).is_absolute():
+            return design
+        return design.model_copy(update={"calibrate": str(path.parent / cal)})
+
+    models = [m.model_copy(update={"design": resolved(m.design)}) for m in spec.models]
+    tabs = [t.model_copy(update={"design": resolved(t.design)}) for t in spec.tabulations]
+    return spec.model_copy(update={"models": models, "tabulations": tabs})
 
 
 def _check_definitions(define: Mapping[str, str]) -> list[str]:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from surveytk.analysis.sample import design_column
 from surveytk.analysis.spec import TabulationSpec
 
 if TYPE_CHECKING:
@@ -19,16 +18,27 @@ if TYPE_CHECKING:
 
 def tabulation_of(table: pd.DataFrame, tab: TabulationSpec, *, threshold: int,
                   subpop: str | None = None) -> Tabulation:
-    """Tabulate ``tab.by`` on ``table`` with its design (weights, strata, PSUs it has);
-    ``subpop`` (the spec's sample rules) is the domain, the full design is kept."""
+    """Tabulate ``tab.by`` on ``table`` with the tabulation's design; ``subpop`` (the spec's
+    sample rules) is the domain, the full design is kept."""
     from surveytk.tabulate import tabulate
 
+    options = tab.design.options(table)
+    if options.get("replicates") or options.get("reptype"):
+        from surveytk.errors import SpecError
+
+        raise SpecError(
+            f"tabulation {tab.name!r}: tabulations use linearised variance; drop "
+            "replicates/reptype from its design"
+        )
     return tabulate(
         table,
         list(tab.by),
-        weights=design_column(table, "weight"),
-        strata=design_column(table, "stratum"),
-        psu=design_column(table, "psu"),
+        weights=options.pop("weights"),
+        strata=options.pop("strata"),
+        psu=options.pop("psu"),
+        fpc=options.pop("fpc"),
+        lonely_psu=options.pop("lonely_psu"),
+        design_options=options,
         threshold=threshold,
         reference=tab.reference,
         subpop=subpop,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from surveytk.analysis.sample import design_column, sample_domain
+from surveytk.analysis.sample import sample_domain
 from surveytk.analysis.spec import TrendSpec
 from surveytk.errors import SpecError
 
@@ -77,10 +77,7 @@ def _group_trend(
         return [], [], notes
     codes = np.where(valid, rounds_all.map({r: i for i, r in enumerate(kept)}).fillna(-1)
                      .to_numpy(dtype="int64"), -1)
-    design = SurveyDesign.from_frame(
-        table, weights=design_column(table, d.weights), strata=design_column(table, d.strata),
-        psu=design_column(table, d.psu), lonely_psu=d.lonely_psu,
-    ).subset(in_group)
+    design = SurveyDesign.from_options(table, d.options(table)).subset(in_group)
     means = domain_means(y, codes, len(kept), design)
     q = t_quantile(means.df)
     shares = [
@@ -155,7 +152,8 @@ def trend_grids(trend: Trend, labeller: Labeller) -> tuple[TextTable, TextTable]
     ]
     design_text = (f"Design-based shares (weights {spec.design.weights}, strata "
                    f"{spec.design.strata}, PSUs {spec.design.psu}, as far as each source has "
-                   "them), 95% intervals with the source's design df.")
+                   f"them; lonely PSUs: {spec.design.lonely_psu}), 95% intervals with the "
+                   "source's design df.")
     rules = ("Sample: " + "; ".join(spec.rules) + ".") if spec.rules else "Sample: all rows."
     shares = simple_grid(title, [labeller.variable(spec.by), rounds, "N", "Share (%)", "95% CI"],
                          share_rows, [design_text, rules, *trend.notes])

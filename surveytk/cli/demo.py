@@ -26,7 +26,8 @@ def command(out_dir: str, seed: int, scale: float, formats: str,
     from surveytk.analysis.runner import check_table_formats, run_analysis
     from surveytk.analysis.story import describe_ames
     from surveytk.cli.progress import split_list, step_printer
-    from surveytk.paths import ANALYSES_DIR
+    from surveytk.codebook.search import use_codebook_dirs
+    from surveytk.paths import find_analysis
     from surveytk.synth import write_synthetic_sources
 
     table_formats = check_table_formats(split_list(formats))  # before writing anything
@@ -35,8 +36,9 @@ def command(out_dir: str, seed: int, scale: float, formats: str,
     data_dir = out / "data"
     step(f"writing synthetic source files (seed {seed}, scale {scale:g}) into {data_dir}")
     write_synthetic_sources(data_dir, seed=seed, scale=scale)
-    summary = run_analysis(ANALYSES_DIR / "return_intentions.yaml", data_dir=data_dir,
-                           out_dir=out, step=step, table_formats=table_formats)
+    with use_codebook_dirs((), use_env=False):  # the built-in codebooks only
+        summary = run_analysis(find_analysis("return_intentions"), data_dir=data_dir,
+                               out_dir=out, step=step, table_formats=table_formats)
     echo = click.echo
     echo(f"surveytk demo: synthetic raw files of the four sources in {data_dir}/")
     echo(f"  harmonised data: {', '.join(str(p) for p in summary.harmonised.values())}")

@@ -10,6 +10,7 @@ from surveytk.cli.options import (
     analysis_data_options,
     design_options,
     replicate_options,
+    sheet_option,
     subpop_option,
 )
 
@@ -51,6 +52,7 @@ def _probs(text: str) -> tuple[float, ...]:
 
 @click.command(name="estimate")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@sheet_option()
 @click.option("--mean", multiple=True, metavar="VAR", help="Mean of VAR (repeatable).")
 @click.option("--total", multiple=True, metavar="VAR", help="Population total of VAR.")
 @click.option("--ratio", multiple=True, metavar="NUM/DEN", help="Ratio of totals NUM/DEN.")
@@ -162,7 +164,9 @@ def command(
     out_path = Path(out) if out else None
     if out_path is not None:
         _check_out(out_path, Path(data))
-    data_options = {k: design.pop(k) for k in ("define", "keep_user_missing", "value_labels")}
+    data_options = {
+        k: design.pop(k) for k in ("define", "keep_user_missing", "value_labels", "sheet")
+    }
     frame, design_obj, missing_notes = _frame_and_design(data, request, design, data_options)
     table = estimate(frame, design_obj, request)
     table = dataclasses.replace(table, notes=(*missing_notes, *table.notes))
@@ -191,6 +195,7 @@ def _frame_and_design(
     from surveytk.analysis_frame import load_analysis_frame
     from surveytk.design import SurveyDesign
     from surveytk.expr import definition_inputs, parse_condition, parse_definitions
+    from surveytk.models.api import design_columns
     from surveytk.models.options import FitOptions
 
     # SurveyDesign.from_options reads only the design fields of FitOptions; model and
@@ -200,9 +205,9 @@ def _frame_and_design(
     columns: list[str] | None = None
     if options.repweights is None:
         columns = list(request.variables())
-        for c in (options.weights, options.strata, options.psu, options.fpc):
-            if c:
-                columns.append(c)
+        if options.weights:
+            columns.append(options.weights)
+        columns.extend(design_columns(options))  # every stage, calibration variables
         if options.subpop:
             columns.extend(parse_condition(options.subpop).columns)
         columns = definition_inputs(definitions, list(dict.fromkeys(columns)))
@@ -212,6 +217,7 @@ def _frame_and_design(
         keep_user_missing=data_options["keep_user_missing"],
         definitions=definitions,
         labels=data_options["value_labels"],
+        sheet=data_options["sheet"],
     )
     notes = loaded.notes(request.threshold, list(request.variables()))
     return loaded.data, SurveyDesign.from_options(loaded.data, options), notes

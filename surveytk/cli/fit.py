@@ -7,7 +7,12 @@ from typing import Any, TypeVar
 
 import click
 
-from surveytk.cli.options import analysis_data_options, design_options
+from surveytk.cli.options import (
+    analysis_data_options,
+    design_options,
+    replicate_options,
+    sheet_option,
+)
 from surveytk.models.options import MODEL_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,11 +86,11 @@ def model_options(func: F) -> F:
 
 # the vocabulary of FitOptions (a light module: dataclasses and typing only)
 _MODELS = MODEL_NAMES
-_REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 
 
 @click.command(name="fit")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
+@sheet_option()
 @click.option("--model", required=True, type=click.Choice(_MODELS), help="Model family.")
 @click.option(
     "--formula",
@@ -96,18 +101,8 @@ _REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
 @click.option(
     "--weights", metavar="COL", help="Sampling-weight column (zero weights are left out)."
 )
-@design_options(lonely_psu_default="fail")
-@click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex).")
-@click.option("--reptype", type=click.Choice(_REPTYPES), help="Type of the replicate weights.")
-@click.option("--rho", type=float, help="Fay's rho (with --reptype fay).")
-@click.option("--mse", is_flag=True, help="Centre replicates at the full-sample estimate.")
-@click.option(
-    "--replicates",
-    type=click.IntRange(min=2),
-    metavar="N",
-    help="Make N bootstrap replicates from the design (or jackknife with --reptype jk1/jkn).",
-)
-@click.option("--seed", type=int, metavar="S", help="Seed for --replicates.")
+@design_options()
+@replicate_options()
 @click.option(
     "--subpop",
     metavar="EXPR",
@@ -139,7 +134,13 @@ def command(data: str, out: str, **options: Any) -> None:
     out_path = Path(out)
     _check_out(out_path, by=options.get("by") is not None)
     check_not_input(out_path, [Path(data)])
-    result = fit(data, **options)
+    sheet = options.pop("sheet")
+    if sheet is not None:
+        from surveytk.io.readers import read_file
+
+        result = fit(read_file(data, sheet=sheet), **options)
+    else:
+        result = fit(data, **options)
     _save(result, out_path)
     click.echo(_summary_any(result))
     click.echo(f"wrote {out_path}")

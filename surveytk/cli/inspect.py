@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from surveytk.cli.options import sheet_option
+
 
 @click.command(name="inspect")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
@@ -19,8 +21,8 @@ import click
     "fmt",
     default=None,
     metavar="FMT",
-    help="Read as this format (sav, zsav, por, dta, csv, tsv, xlsx, parquet) "
-    "instead of guessing from the extension.",
+    help="Read as this format (sav, zsav, por, dta, sas7bdat, xpt, csv, tsv, xls, xlsx, "
+    "parquet) instead of guessing from the extension.",
 )
 @click.option(
     "--delimiter",
@@ -28,9 +30,15 @@ import click
     metavar="CHAR",
     help="CSV/TSV field delimiter (default: sniffed among , ; tab |).",
 )
+@sheet_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def command(
-    file: str, encoding: str | None, fmt: str | None, delimiter: str | None, as_json: bool
+    file: str,
+    encoding: str | None,
+    fmt: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    as_json: bool,
 ) -> None:
     """Show FILE's format, version, encoding, hash, and per variable its label,
     value labels, declared missing values and missing/unlabelled counts.
@@ -45,7 +53,7 @@ def command(
 
     if delimiter == "\\t":
         delimiter = "\t"
-    lf = read_file(file, encoding=encoding, format=fmt, delimiter=delimiter)
+    lf = read_file(file, encoding=encoding, format=fmt, delimiter=delimiter, sheet=sheet)
     report = inspect_frame(lf)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

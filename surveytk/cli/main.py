@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from surveytk import __version__
+from surveytk.cli.repeated import CheckedGroup
 from surveytk.errors import SurveytkError
 
 #: command name → module that defines it (``command`` attribute). Modules that do
@@ -44,7 +45,7 @@ def _module_exists(name: str) -> bool:
         return False
 
 
-class LazyGroup(click.Group):
+class LazyGroup(CheckedGroup):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:

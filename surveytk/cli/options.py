@@ -19,8 +19,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: table formats of ``surveytk table`` and ``surveytk tabulate``
 FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv", "parquet")
-#: rules for strata with a single PSU (R ``options(survey.lonely.psu=)``)
+#: rules for strata with a single PSU (R ``options(survey.lonely.psu=)``) and the
+#: default of every command: ``fail``, as R and Stata (see surveytk.survey.options)
 LONELY_PSU = ("fail", "adjust", "certainty", "remove", "average")
+DEFAULT_LONELY_PSU = "fail"
+CALIBRATION = ("poststratify", "rake", "linear")
+REPTYPES = ("bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay")
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -34,18 +38,34 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
-def design_options(*, lonely_psu_default: str) -> Callable[[F], F]:
-    """``--strata``, ``--psu``, ``--fpc`` and ``--lonely-psu`` (weights differ per command)."""
+def design_options(*, lonely_psu_default: str = DEFAULT_LONELY_PSU) -> Callable[[F], F]:
+    """The design options of every analysis command (weights differ per command).
+
+    ``--strata``, ``--psu`` and ``--fpc`` repeat, one per sampling stage, first to
+    last; ``--lonely-psu`` and ``--adjust-domain-lonely``; calibration
+    (``--calibrate``, ``--calibration``, ``--calibration-bounds``) and ``--trim``.
+    The command passes them on to :meth:`surveytk.design.SurveyDesign.from_options`.
+    """
     return _stack(
-        click.option("--strata", default=None, metavar="COL", help="Stratum column."),
         click.option(
-            "--psu", default=None, metavar="COL", help="Primary sampling unit (cluster) column."
+            "--strata",
+            multiple=True,
+            metavar="COL",
+            help="Stratum column; repeat for the strata of later stages (first to last).",
+        ),
+        click.option(
+            "--psu",
+            multiple=True,
+            metavar="COL",
+            help="Sampling-unit (cluster) column; repeat for a multistage design: "
+            "--psu district --psu school (first stage first).",
         ),
         click.option(
             "--fpc",
-            default=None,
+            multiple=True,
             metavar="COL",
-            help="Finite population correction: fraction (≤ 1) or PSU count.",
+            help="Finite population correction, one per stage: fraction (≤ 1) or "
+            "population count of units.",
         ),
         click.option(
             "--lonely-psu",
@@ -54,7 +74,106 @@ def design_options(*, lonely_psu_default: str) -> Callable[[F], F]:
             show_default=True,
             help="Rule for strata with a single PSU (as R survey.lonely.psu).",
         ),
+        click.option(
+            "--adjust-domain-lonely",
+            is_flag=True,
+            help="Apply the --lonely-psu rule to strata with one PSU in the domain too "
+            "(R survey.adjust.domain.lonely).",
+        ),
+        click.option(
+            "--calibrate",
+            metavar="TOTALS.csv",
+            type=click.Path(dir_okay=False, path_type=str),
+            help="Calibrate the weights to population totals (columns variable,level,total).",
+        ),
+        click.option(
+            "--calibration",
+            type=click.Choice(CALIBRATION),
+            default="linear",
+            show_default=True,
+            help="Calibration method (with --calibrate).",
+        ),
+        click.option(
+            "--calibration-bounds",
+            type=(float, float),
+            default=None,
+            metavar="LOW HIGH",
+            help="Bounds on the g-weights of linear calibration, e.g. 0.5 2.",
+        ),
+        click.option(
+            "--nonresponse",
+            metavar="CLASS",
+            help="Adjust the weights for nonresponse within the classes of CLASS "
+            "(with --respondent).",
+        ),
+        click.option(
+            "--respondent",
+            metavar="COL",
+            help="Response indicator (1 responded, 0 not) for --nonresponse.",
+        ),
+        click.option(
+            "--trim",
+            type=(float, float),
+            default=None,
+            metavar="LOW HIGH",
+            help="Trim weights to [LOW, HIGH] after calibration (R trimWeights).",
+        ),
     )
+
+
+def sheet_option() -> Callable[[F], F]:
+    """``--sheet NAME|N`` (into ``sheet``): the workbook sheet a command reads."""
+    return click.option(
+        "--sheet",
+        default=None,
+        metavar="NAME|N",
+        help="Sheet of an .xlsx/.xls workbook, by name or number (from 1); required when "
+        "the workbook has several sheets.",
+    )
+
+
+def replicate_options() -> Callable[[F], F]:
+    """Replicate-weight variance: shipped (``--repweights``) or made from the design."""
+    return _stack(
+        click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex)."),
+        click.option(
+            "--reptype",
+            type=click.Choice(REPTYPES),
+            help="Type of the replicate weights; alone (jk1, jkn, brr, fay) it makes them "
+            "from the design.",
+        ),
+        click.option("--rho", type=float, help="Fay's rho (with --reptype fay)."),
+        click.option(
+            "--scale", type=float, help="Replicate variance scale (overrides the type's default)."
+        ),
+        click.option(
+            "--rscales",
+            metavar="R1,R2,...",
+            callback=_floats,
+            help="Per-replicate scales, comma-separated (one value: the same for all); "
+            "shipped jkn weights need them.",
+        ),
+        click.option("--mse", is_flag=True, help="Centre replicates at the full-sample estimate."),
+        click.option(
+            "--replicates",
+            type=click.IntRange(min=2),
+            metavar="N",
+            help="Make N bootstrap replicates from the design (--reptype bootstrap or "
+            "subbootstrap).",
+        ),
+        click.option("--seed", type=int, metavar="S", help="Seed for --replicates."),
+    )
+
+
+def _floats(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(float(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"expecting numbers separated by commas, got {value!r}") from None
 
 
 def format_option(help: str) -> Callable[[F], F]:
@@ -161,30 +280,6 @@ def analysis_data_options() -> Callable[[F], F]:
             show_default=True,
             help="Name levels of labelled numeric variables by their value labels, or codes.",
         ),
-    )
-
-
-#: types of replicate weights (R ``svrepdesign(type=)``)
-REPTYPES = ("bootstrap", "jk1", "jkn", "brr", "fay")
-
-
-def replicate_options() -> Callable[[F], F]:
-    """``--repweights``, ``--reptype``, ``--rho``, ``--mse``, ``--replicates``, ``--seed``."""
-    return _stack(
-        click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex)."),
-        click.option(
-            "--reptype", type=click.Choice(REPTYPES), help="Type of the replicate weights."
-        ),
-        click.option("--rho", type=float, help="Fay's rho (with --reptype fay)."),
-        click.option("--mse", is_flag=True, help="Centre replicates at the full-sample estimate."),
-        click.option(
-            "--replicates",
-            type=click.IntRange(min=2),
-            metavar="N",
-            help="Make N bootstrap replicates from the design (or jackknife with --reptype "
-            "jk1/jkn).",
-        ),
-        click.option("--seed", type=int, metavar="S", help="Seed for --replicates."),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from surveytk.cli.codebook_dirs import codebook_dir_option
+
 
 @click.command("pool")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
@@ -13,6 +15,7 @@ import click
               show_default=True,
               help="Scale weights per source: sum to the source's n, the same total for "
                    "every source, or as delivered.")
+@codebook_dir_option
 def command(files: tuple[str, ...], out: str, weights: str) -> None:
     """Stack harmonised FILES; PSU/stratum ids unique, weights scaled per source."""
     from pathlib import Path

@@ -12,6 +12,7 @@ from surveytk.cli.options import (
     digits_option,
     format_option,
     labels_option,
+    sheet_option,
     title_option,
 )
 
@@ -21,6 +22,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
 
 @click.command(name="tabulate")
 @click.argument("file", type=click.Path(path_type=Path))
+@sheet_option()
 @click.option(
     "--by",
     "by",
@@ -41,7 +43,7 @@ DEFAULT_WEIGHT_COLUMN = "weight"
     metavar="COL",
     help=f"Weight column (default {DEFAULT_WEIGHT_COLUMN!r} if the file has it).",
 )
-@design_options(lonely_psu_default="adjust")
+@design_options()
 @click.option(
     "--dropna",
     is_flag=True,
@@ -89,13 +91,21 @@ DEFAULT_WEIGHT_COLUMN = "weight"
 @title_option("Table title (default from the content).")
 def command(
     file: Path,
+    sheet: str | None,
     by: tuple[str, ...],
     weighted: bool,
     weights: str | None,
-    strata: str | None,
-    psu: str | None,
-    fpc: str | None,
+    strata: tuple[str, ...],
+    psu: tuple[str, ...],
+    fpc: tuple[str, ...],
     lonely_psu: str,
+    adjust_domain_lonely: bool,
+    calibrate: str | None,
+    calibration: str,
+    calibration_bounds: tuple[float, float] | None,
+    trim: tuple[float, float] | None,
+    nonresponse: str | None,
+    respondent: str | None,
     dropna: bool,
     subpop: str | None,
     define: tuple[str, ...],
@@ -119,11 +129,13 @@ def command(
     give away.
 
     Example: surveytk tabulate wodc.parquet --by origin_area --reference origin --strata stratum
+    --psu psu --lonely-psu adjust
     """
     from surveytk.analysis_frame import load_analysis_frame
     from surveytk.errors import DesignError, OutputError
     from surveytk.expr import parse_definitions
     from surveytk.io.atomic import check_not_input, write_bytes_atomic
+    from surveytk.io.readers import read_file
     from surveytk.tabulate import ORIGIN_VARIABLE, file_labeller, render_tabulation, tabulate
 
     fmt = fmt or _format_for(out)
@@ -136,7 +148,7 @@ def command(
             raise OutputError("give --by VAR (one or two times)")
         by = (ORIGIN_VARIABLE,)
     loaded = load_analysis_frame(
-        file,
+        read_file(file, sheet=sheet) if sheet is not None else file,
         keep_user_missing=keep_user_missing,
         definitions=parse_definitions(define),
         labels=labels and value_labels,
@@ -158,6 +170,15 @@ def command(
         psu=psu,
         fpc=fpc,
         lonely_psu=lonely_psu,
+        design_options={
+            "adjust_domain_lonely": adjust_domain_lonely,
+            "calibrate": calibrate,
+            "calibration": calibration,
+            "calibration_bounds": calibration_bounds,
+            "trim": trim,
+            "nonresponse": nonresponse,
+            "respondent": respondent,
+        },
         weighted=weighted,
         threshold=threshold,
         dropna=dropna,

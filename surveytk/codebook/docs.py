@@ -1,25 +1,34 @@
-"""``codebook docs``: one Markdown and one HTML page per common variable.
+"""``codebook docs``: documentation of the common schema and every crosswalk.
 
-Each page gives the variable's definition from the schema, every crosswalk's
-question, source variable and value map, and — from harmonised tables, if
-given — frequencies by source with cells under the disclosure threshold
-suppressed (shown as ``<10``).
+For every common variable: its definition, its harmonised categories, each
+crosswalk's question, origin and value map (codes in code order) and — from
+harmonised tables, if given — frequencies by source in the order of the
+categories and numeric summaries, all disclosure-controlled
+(:mod:`surveytk.disclosure`). Written as a browsable static site
+(:mod:`surveytk.codebook.docs_html`), as Markdown, or as DDI-Codebook 2.5 XML
+(:mod:`surveytk.codebook.ddi`). Text from codebooks and files is escaped in
+every format; nothing from a label is ever markup.
 """
 
 from __future__ import annotations
 
-import html
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from surveytk.codebook.loader import Codebook, load_codebook, load_schema
-from surveytk.codebook.model import SchemaVariable
+from surveytk.codebook.model import Schema, SchemaVariable
+from surveytk.codebook.search import search_path
+from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.io.atomic import write_text_atomic
-from surveytk.paths import SOURCES_DIR
+from surveytk.paths import refuse_builtin_target
 
-DISCLOSURE_THRESHOLD = 10
+DISCLOSURE_THRESHOLD = DEFAULT_THRESHOLD
+FORMATS = ("html", "markdown", "ddi")
 
 
 def suppress(count: int, threshold: int = DISCLOSURE_THRESHOLD) -> str:
@@ -27,36 +36,163 @@ def suppress(count: int, threshold: int = DISCLOSURE_THRESHOLD) -> str:
     return f"<{threshold}" if 0 < count < threshold else str(count)
 
 
-def _origin(book: Codebook, name: str) -> tuple[str, str, list[tuple[str, str, str]]]:
-    spec = book.crosswalk.variables.get(name)
+# --------------------------------------------------------------------------- content
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """How one crosswalk makes one common variable."""
+
+    codebook: str
+    version: str
+    source: str
+    #: ("column", "pl.plj0085") | ("derive", "lookup(...)") | ("constant", "NLD") |
+    #: ("missing", "not_asked") | ("schema", "lookup") — kind and text
+    origin: tuple[str, str]
+    question: str = ""
+    note: str = ""
+    #: (source code, source label, common value or "missing: reason"), in code order
+    rows: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class NumericSummary:
+    """Disclosure-safe summary of a numeric common variable in one source."""
+
+    source: str
+    n: str
+    share_missing: str
+    mean: str
+    median: str
+    minimum: str
+    maximum: str
+
+
+@dataclass(frozen=True)
+class VariablePage:
+    """Everything documented about one common variable."""
+
+    name: str
+    var: SchemaVariable
+    entries: tuple[SourceEntry, ...]
+    #: published frequency cells: rows in category order, one column per source
+    freq: pd.DataFrame | None = None
+    numeric: tuple[NumericSummary, ...] = ()
+
+
+@dataclass(frozen=True)
+class Site:
+    """The documented schema and crosswalks."""
+
+    schema: Schema
+    books: tuple[Codebook, ...]
+    pages: tuple[VariablePage, ...]
+    threshold: int = DISCLOSURE_THRESHOLD
+    notes: list[str] = field(default_factory=list)
+
+    def source_label(self, source: str) -> str:
+        levels = {lv.value: lv.label for lv in self.schema.variables["source"].levels}
+        return levels.get(source, source)
+
+
+def _code_sort_key(code: object) -> tuple[int, float, str]:
+    """Numbers first in numeric order, then text codes alphabetically."""
+    if isinstance(code, bool):
+        return (1, 0.0, str(code))
+    if isinstance(code, int | float):
+        return (0, float(code), "")
+    try:
+        return (0, float(str(code)), "")
+    except ValueError:
+        return (1, 0.0, str(code))
+
+
+def _code_text(code: object) -> str:
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code)
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _code_text(value)
+
+
+def derive_text(function: str, args: dict[str, object]) -> str:
+    shown = ", ".join(f"{k}: {v}" for k, v in args.items() if k not in ("rules", "map",
+                                                                            "midpoints"))
+    return f"{function}({shown})"
+
+
+def source_entry(book: Codebook, name: str) -> SourceEntry:
+    """How ``book`` makes common variable ``name``."""
+    cw = book.crosswalk
+    spec = cw.variables.get(name)
     if spec is None:
-        return "schema derivation", "", []
+        derive = book.schema.variables[name].derive
+        return SourceEntry(book.name, book.version, cw.source,
+                           origin=("schema", derive.function if derive else ""))
     if spec.from_ is not None:
-        origin = f"`{spec.from_}`"
+        origin = ("column", spec.from_)
     elif spec.derive is not None:
-        origin = f"`{spec.derive.function}`"
+        origin = ("derive", derive_text(spec.derive.function, dict(spec.derive.args)))
     elif spec.missing_reason is not None:
-        origin = f"not in source ({spec.missing_reason})"
+        origin = ("missing", spec.missing_reason)
     else:
-        origin = f"constant `{spec.constant}`"
+        origin = ("constant", _value_text(spec.constant))
     rows = []
-    for code, entry in (spec.map or {}).items():
-        target = str(entry.to) if entry.to is not None else f"missing: {entry.missing}"
-        rows.append((str(code), entry.label or "", target))
-    return origin, (spec.question or "").strip(), rows
+    for code in sorted(spec.map or {}, key=_code_sort_key):
+        entry = (spec.map or {})[code]
+        target = _value_text(entry.to) if entry.to is not None else f"missing: {entry.missing}"
+        rows.append((_code_text(code), entry.label or "", target))
+    if spec.derive is not None and isinstance(spec.derive.args.get("midpoints"), dict):
+        bands = spec.derive.args["midpoints"]
+        labels = {} if not spec.map else {k: e.label or "" for k, e in spec.map.items()}
+        rows += [(_code_text(code), labels.get(code, ""), f"midpoint {_value_text(bands[code])}")
+                 for code in sorted(bands, key=_code_sort_key)]
+    for code in sorted(spec.missing, key=_code_sort_key):
+        rows.append((_code_text(code), "", f"missing: {spec.missing[code]}"))
+    return SourceEntry(book.name, book.version, cw.source, origin=origin,
+                       question=" ".join((spec.question or "").split()),
+                       note=" ".join((spec.note or "").split()), rows=tuple(rows))
+
+
+def category_order(var: SchemaVariable, schema: Schema) -> list[str]:
+    """Frequency rows in code order: the categories as in the schema (false before true
+    for booleans), then the missing reasons as in the schema, then plain ``missing``."""
+    values = ["false", "true"] if var.type == "boolean" else [str(v) for v in var.level_values]
+    return values + [f"missing: {r.value}" for r in schema.missing_reasons] + ["missing"]
+
+
+def delivery_label(table: pd.DataFrame) -> pd.Series:
+    """Per row, ``"<source> <wave>"`` (two rounds of one source stay apart)."""
+    label = table["source"].astype(str)
+    if "wave" in table:
+        label = label + " " + table["wave"].astype(str)
+    return label
 
 
 def frequencies(tables: Sequence[pd.DataFrame], name: str,
-                threshold: int = DISCLOSURE_THRESHOLD) -> pd.DataFrame | None:
-    """Counts of a categorical or boolean variable (and its missing reasons) by source."""
+                threshold: int = DISCLOSURE_THRESHOLD,
+                order: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """Counts of a categorical or boolean variable (and its missing reasons) by source,
+    rows in ``order`` (default: as first seen), cells disclosure-controlled."""
     if not tables:
         return None
     parts = []
     for t in tables:
-        cols = ["source", name, *([f"{name}_missing"] if f"{name}_missing" in t else [])]
-        parts.append(t[list(dict.fromkeys(cols))])
+        if name not in t:
+            continue
+        cols = [name, *([f"{name}_missing"] if f"{name}_missing" in t else [])]
+        part = t[list(dict.fromkeys(cols))].copy()
+        part["source"] = delivery_label(t)
+        parts.append(part)
+    if not parts:
+        return None
     data = pd.concat(parts, ignore_index=True)
     values = data[name].astype(object).where(data[name].notna(), None)
+    values = values.map(lambda v: v if v is None else _value_text(v))
     if f"{name}_missing" in data:
         reasons = data[f"{name}_missing"].astype(object)
         values = values.where(values.notna(), "missing: " + reasons.astype(str))
@@ -64,6 +200,9 @@ def frequencies(tables: Sequence[pd.DataFrame], name: str,
     if values.nunique() > 30:
         return None
     tab = pd.crosstab(values.astype(str), data["source"].astype(str))
+    if order is not None:
+        known = [v for v in order if v in tab.index]
+        tab = tab.loc[known + [v for v in tab.index if v not in known]]
     return suppressed_cells(tab, threshold)
 
 
@@ -84,89 +223,215 @@ def suppressed_cells(tab: pd.DataFrame, threshold: int = DISCLOSURE_THRESHOLD) -
     return pd.DataFrame(text, index=tab.index, columns=tab.columns)
 
 
-def _markdown(name: str, var: SchemaVariable, books: list[Codebook],
-              freq: pd.DataFrame | None) -> str:
-    lines = [f"# `{name}` — {var.label}", "", var.description, "", f"Type: {var.type}"]
+def _fmt(value: float | None) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3e}"
+
+
+def numeric_summaries(tables: Sequence[pd.DataFrame], name: str,
+                      threshold: int = DISCLOSURE_THRESHOLD) -> tuple[NumericSummary, ...]:
+    """Per source: valid n, share missing, mean, median and a disclosure-safe range
+    (:func:`surveytk.io.inspect.summarise_column`); statistics need ``threshold`` valid
+    values, and an n under the threshold shows as ``<threshold``."""
+    from surveytk.io.inspect import summarise_column
+
+    out = []
+    for t in tables:
+        if name not in t:
+            continue
+        for source, part in t.groupby(delivery_label(t), sort=True, observed=True):
+            col = pd.to_numeric(part[name], errors="coerce").astype("float64")
+            missing = col.isna()
+            n_valid = int((~missing).sum())
+            share = f"{100 * missing.mean():.1f}%" if len(col) >= threshold else ""
+            if n_valid < threshold:
+                out.append(NumericSummary(str(source), suppress(n_valid, threshold), share,
+                                          "", "", "", ""))
+                continue
+            s = summarise_column(col, missing, threshold)
+            assert s is not None
+            low = ("≤" if s.minimum_is_bound else "") + _fmt(s.minimum)
+            high = ("≥" if s.maximum_is_bound else "") + _fmt(s.maximum)
+            valid = col[~missing]
+            out.append(NumericSummary(str(source), str(n_valid), share, _fmt(valid.mean()),
+                                      _fmt(float(valid.median())), low, high))
+    return tuple(out)
+
+
+def build_site(codebooks: Sequence[str] | None = None, data: Sequence[str | Path] = (),
+               threshold: int = DISCLOSURE_THRESHOLD) -> Site:
+    """Collect the documentation of the schema and the crosswalks (default: every
+    crosswalk on the codebook search path that is not shadowed)."""
+    from surveytk.disclosure import check_threshold
+
+    threshold = check_threshold(threshold)
+    schema = load_schema()
+    if codebooks:
+        books = [load_codebook(n) for n in codebooks]
+    else:  # every crosswalk on the search path (not the ones shadowed)
+        books = [load_codebook(e.path) for e in search_path().entries() if e.shadowed_by is None]
+    tables = [pd.read_parquet(p) for p in data]
+    pages = []
+    for name, var in schema.variables.items():
+        entries = tuple(source_entry(b, name) for b in books) if name != "source" else ()
+        freq = None
+        numeric: tuple[NumericSummary, ...] = ()
+        if var.type in ("category", "ordered", "boolean"):
+            freq = frequencies(tables, name, threshold, category_order(var, schema))
+        elif var.type in ("integer", "float"):
+            numeric = numeric_summaries(tables, name, threshold)
+        pages.append(VariablePage(name, var, entries, freq, numeric))
+    return Site(schema=schema, books=tuple(books), pages=tuple(pages), threshold=threshold)
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def md_escape(text: object, *, line_start: bool = False) -> str:
+    """Text for a Markdown page: one line, Markdown punctuation backslash-escaped and
+    ``<``, ``>``, ``&`` as entities, so that no label becomes markup or raw HTML.
+    ``line_start``: the text starts a line, so a leading ``#``, ``-``, ``1.`` is escaped too."""
+    s = " ".join(str(text).split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = "".join("\\" + ch if ch in "\\`*_[]|~" else ch for ch in s)
+    if line_start:
+        lead = re.match(r"[#=+-]|\d+[.)]", s)
+        if lead:
+            s = s[: lead.end() - 1] + "\\" + s[lead.end() - 1:]
+    return s
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(md_escape(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def markdown_page(page: VariablePage, site: Site) -> str:
+    """The Markdown page of one common variable (all text escaped)."""
+    var = page.var
+    lines = [f"# {md_escape(page.name)} — {md_escape(var.label)}", ""]
+    if var.description:
+        lines += [md_escape(var.description, line_start=True), ""]
+    kind = var.type + (f", range {var.range[0]:g} to {var.range[1]:g}" if var.range else "")
+    lines.append(f"Type: {md_escape(kind)}")
+    if var.derive is not None:
+        lines += ["", "Derived in the schema: "
+                  + md_escape(derive_text(var.derive.function, dict(var.derive.args)))]
     if var.levels:
-        lines += ["", "| value | label |", "|---|---|"]
-        lines += [f"| `{lv.value}` | {lv.label} |" for lv in var.levels]
-    for book in books:
-        origin, question, rows = _origin(book, name)
-        lines += ["", f"## {book.name} (v{book.version})", "", f"From: {origin}"]
-        if question:
-            lines += ["", f"> {question}"]
-        if rows:
-            lines += ["", "| code | source label | common value |", "|---|---|---|"]
-            lines += [f"| {c} | {lab} | {t} |" for c, lab, t in rows]
-    if freq is not None:
-        lines += ["", "## Frequencies by source", "",
-                  f"Cells under {DISCLOSURE_THRESHOLD} are suppressed (<{DISCLOSURE_THRESHOLD}), "
-                  "and so are cells that the totals would reveal (‧).", "",
-                  "| value | " + " | ".join(freq.columns) + " |",
-                  "|---|" + "---|" * len(freq.columns)]
-        lines += [f"| {idx} | " + " | ".join(row) + " |" for idx, row in
-                  zip(freq.index, freq.to_numpy().tolist(), strict=True)]
+        lines += ["", "## Harmonised categories", ""]
+        lines += _md_table(["value", "label"], [(lv.value, lv.label) for lv in var.levels])
+    for e in page.entries:
+        lines += ["", f"## {md_escape(site.source_label(e.source))}: "
+                      f"{md_escape(e.codebook)} (v{md_escape(e.version)})", "",
+                  f"From: {md_escape(origin_text(e))}"]
+        if e.question:
+            lines += ["", "> " + md_escape(e.question)]
+        if e.note:
+            lines += ["", "Note: " + md_escape(e.note)]
+        if e.rows:
+            lines += ["", *_md_table(["code", "source label", "common value"], e.rows)]
+    if page.freq is not None:
+        lines += ["", "## Frequencies by source", "", md_escape(suppression_text(site)), ""]
+        lines += _md_table(["value", *page.freq.columns],
+                           [(str(i), *row) for i, row in
+                            zip(page.freq.index, page.freq.to_numpy().tolist(), strict=True)])
+    if page.numeric:
+        lines += ["", "## Summary by source", "", md_escape(numeric_text(site)), ""]
+        lines += _md_table(NUMERIC_HEADER, [numeric_row(s) for s in page.numeric])
     return "\n".join(lines) + "\n"
 
 
-def _html(markdown_text: str, title: str) -> str:
-    body = []
-    in_table = False
-    for line in markdown_text.splitlines():
-        if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("> "):
-            body.append(f"<blockquote>{html.escape(line[2:])}</blockquote>")
-        elif line:
-            body.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    return (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
-            "</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+NUMERIC_HEADER = ("source", "n", "missing", "mean", "median", "min", "max")
+
+
+def numeric_row(s: NumericSummary) -> tuple[str, ...]:
+    return (s.source, s.n, s.share_missing, s.mean, s.median, s.minimum, s.maximum)
+
+
+def origin_text(e: SourceEntry) -> str:
+    kind, text = e.origin
+    return {"column": f"column {text}", "derive": f"derivation {text}",
+            "missing": f"not in the source ({text})", "constant": f"constant {text}",
+            "schema": f"derived in the schema ({text})"}[kind]
+
+
+def suppression_text(site: Site) -> str:
+    from surveytk.disclosure import SUPPRESSED_MARKER
+
+    return (f"Cells under {site.threshold} are suppressed (<{site.threshold}), and so are "
+            f"cells that the totals would reveal ({SUPPRESSED_MARKER}).")
+
+
+def numeric_text(site: Site) -> str:
+    return (f"Statistics need at least {site.threshold} valid values. An extreme held by "
+            f"fewer than {site.threshold} respondents shows as a bound (≤, ≥) that at least "
+            f"{site.threshold} reach.")
+
+
+def markdown_index(site: Site) -> str:
+    """The Markdown index: every variable with its label and type, and the sources."""
+    lines = ["# Common schema", "",
+             f"Schema {md_escape(site.schema.schema_name)} version "
+             f"{md_escape(site.schema.version)}.", "", "## Sources", ""]
+    lines += _md_table(["codebook", "source", "version"],
+                       [(b.name, site.source_label(b.crosswalk.source), b.version)
+                        for b in site.books])
+    lines += ["", "## Variables", ""]
+    for page in site.pages:
+        lines.append(f"* [{md_escape(page.name)}]({page.name}.md) — {md_escape(page.var.label)}"
+                     f" ({page.var.type})")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- writing
 
 
 def write_docs(out_dir: str | Path, *, codebooks: Sequence[str] | None = None,
-               data: Sequence[str | Path] = ()) -> list[Path]:
-    """Write ``<var>.md`` and ``<var>.html`` for every common variable, plus ``index.md``.
+               data: Sequence[str | Path] = (), formats: Sequence[str] = ("html", "markdown"),
+               threshold: int = DISCLOSURE_THRESHOLD) -> list[Path]:
+    """Write the documentation into ``out_dir``.
 
     Parameters
     ----------
     out_dir
         Target folder.
     codebooks
-        Crosswalk names or paths; default every file in ``codebooks/sources``.
+        Crosswalk names or paths; default every crosswalk on the codebook search path.
     data
-        Harmonised Parquet files for the frequency tables (optional).
+        Harmonised Parquet files for frequencies and numeric summaries (optional).
+    formats
+        ``html`` (``index.html`` and ``<var>.html``, styled, offline), ``markdown``
+        (``index.md`` and ``<var>.md``), ``ddi`` (``codebook.ddi.xml``, DDI-Codebook 2.5).
+    threshold
+        Disclosure threshold for frequencies and summaries.
     """
-    schema = load_schema()
-    names = codebooks or sorted(p.stem for p in SOURCES_DIR.glob("*.yaml"))
-    books = [load_codebook(n) for n in names]
-    tables = [pd.read_parquet(p) for p in data]
+    from surveytk.codebook.ddi import ddi_codebook
+    from surveytk.codebook.docs_html import html_index, html_page
+    from surveytk.errors import OutputError
+
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise OutputError(f"unknown docs format {unknown[0]!r}; one of {list(FORMATS)}")
+    refuse_builtin_target(out_dir, what="documentation pages")
+    site = build_site(codebooks, data, threshold)
     out = Path(out_dir)
     written: list[Path] = []
-    index = ["# Common schema", "", f"Schema version {schema.version}.", ""]
-    for name, var in schema.variables.items():
-        freq = frequencies(tables, name) if var.type in ("category", "ordered", "boolean") else None
-        md = _markdown(name, var, books, freq)
-        for suffix, text in ((".md", md), (".html", _html(md, name))):
-            path = out / f"{name}{suffix}"
-            write_text_atomic(path, text)
-            written.append(path)
-        index.append(f"* [`{name}`]({name}.md) — {var.label}")
-    write_text_atomic(out / "index.md", "\n".join(index) + "\n")
-    written.append(out / "index.md")
+
+    def put(name: str, text: str) -> None:
+        write_text_atomic(out / name, text)
+        written.append(out / name)
+
+    if "markdown" in formats:
+        for page in site.pages:
+            put(f"{page.name}.md", markdown_page(page, site))
+        put("index.md", markdown_index(site))
+    if "html" in formats:
+        for page in site.pages:
+            put(f"{page.name}.html", html_page(page, site))
+        put("index.html", html_index(site))
+    if "ddi" in formats:
+        put("codebook.ddi.xml", ddi_codebook(site))
     return written

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,11 +20,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from surveytk.codebook.model import Crosswalk, Schema
+from surveytk.codebook.model import Crosswalk, Schema, VariableSpec
+from surveytk.codebook.search import SearchPath, codebook_home, search_path
 from surveytk.errors import CodebookError, ProblemList, SurveytkError
-from surveytk.paths import CODEBOOK_DIR, SOURCES_DIR
+from surveytk.paths import BUILTIN_SCHEMA
 
-SCHEMA_PATH = CODEBOOK_DIR / "schema.yaml"
+SCHEMA_PATH = BUILTIN_SCHEMA
 LinePath = tuple[str, ...]
 
 
@@ -154,12 +155,11 @@ def read_yaml(path: Path, *, error: type[SurveytkError] = CodebookError,
             check_aliases(node, path, error=error)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error(
-            f"{path.name}{line}: not valid YAML ({problem}); fix the syntax", file=str(path)
-        ) from None
+        from surveytk.codebook.suggest import describe_yaml_error
+
+        at, plain = describe_yaml_error(exc, text)
+        line = f":{at}" if at is not None else ""
+        raise error(f"{path.name}{line}: not valid YAML: {plain}", file=str(path)) from None
     except (ValueError, OverflowError) as exc:
         # the timestamp resolver accepts e.g. 2024-13-45, then datetime() refuses it
         raise error(
@@ -199,15 +199,26 @@ def _load_schema_cached(path: str, mtime: float) -> Schema:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def load_schema(path: str | Path | None = None) -> Schema:
-    """Load the common schema (default ``codebooks/schema.yaml``).
+def load_schema(path: str | Path | None = None, *, dirs: Sequence[str | Path] = ()) -> Schema:
+    """Load the common schema.
+
+    Parameters
+    ----------
+    path
+        A whole schema file, used as it is. Default: the built-in schema with every
+        ``schema.yaml`` extension on the codebook search path merged in
+        (:mod:`surveytk.codebook.search`).
+    dirs
+        Codebook folders searched first (as ``--codebook-dir``).
 
     Raises
     ------
     CodebookError
         Listing every problem with file and line.
     """
-    p = Path(path) if path is not None else SCHEMA_PATH
+    if path is None:
+        return search_path(dirs).merged_schema().schema
+    p = Path(path)
     try:
         mtime = p.stat().st_mtime
     except FileNotFoundError:
@@ -224,6 +235,8 @@ class Codebook:
     path: Path
     sha256: str
     document: YamlDocument
+    #: ``lookups/`` folders of the search path, in search order
+    lookup_dirs: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -237,31 +250,55 @@ class Codebook:
         """``file:line`` of a key path, for messages."""
         return self.document.where(tuple(loc))
 
+    def lookup_path(self, table: str) -> Path | None:
+        """``lookups/<table>`` of the first folder on the search path that has it."""
+        return next((d / table for d in self.lookup_dirs if (d / table).is_file()), None)
 
-def resolve_codebook_path(name_or_path: str | Path) -> Path:
-    """A codebook NAME (file in ``codebooks/sources`` without ``.yaml``) or a path."""
+
+def is_codebook_path(name_or_path: str | Path) -> bool:
+    """Whether a ``--codebook`` value is a file path rather than a name."""
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists() or len(p.parts) > 1:
-        return p
-    candidate = SOURCES_DIR / f"{name_or_path}.yaml"
-    if not candidate.exists():
-        known = sorted(f.stem for f in SOURCES_DIR.glob("*.yaml"))
-        raise CodebookError(
-            f"no codebook named {name_or_path!r}; expected one of {known} or a path to a YAML file",
-            file=str(candidate),
-        )
-    return candidate
+    return p.suffix in (".yaml", ".yml") or p.exists() or len(p.parts) > 1
 
 
-def load_codebook(name_or_path: str | Path, *, schema: Schema | None = None) -> Codebook:
+def resolve_codebook_path(name_or_path: str | Path, *, dirs: Sequence[str | Path] = ()
+                          ) -> Path:
+    """A codebook NAME (searched on the codebook search path) or a path to a YAML file."""
+    if is_codebook_path(name_or_path):
+        return Path(name_or_path)
+    return search_path(dirs).find(str(name_or_path))
+
+
+def _not_asked_elsewhere(crosswalk: Crosswalk, path: Path, schema: Schema,
+                         added_by: Mapping[str, Path]) -> Crosswalk:
+    """Variables added by another folder's extension, which this crosswalk cannot know,
+    become missing with reason ``not_asked``; the extension's own folder must give them."""
+    home = codebook_home(path)
+    fill = {
+        name: VariableSpec(missing_reason="not_asked")
+        for name, ext in added_by.items()
+        if name not in crosswalk.variables and schema.variables[name].derive is None
+        and ext.resolve().parent != home
+    }
+    if not fill:
+        return crosswalk
+    return crosswalk.model_copy(update={"variables": {**crosswalk.variables, **fill}})
+
+
+def load_codebook(name_or_path: str | Path, *, schema: Schema | None = None,
+                  dirs: Sequence[str | Path] = ()) -> Codebook:
     """Load and validate a crosswalk.
 
     Parameters
     ----------
     name_or_path
-        ``NAME`` (a file ``codebooks/sources/NAME.yaml``) or a path to a YAML file.
+        ``NAME`` (found on the codebook search path) or a path to a YAML file (whose
+        folder is then searched first, for its schema extension and lookups).
     schema
-        The common schema; default ``codebooks/schema.yaml``.
+        The common schema; default the built-in one merged with the extensions on the
+        search path.
+    dirs
+        Codebook folders searched first (as ``--codebook-dir``).
 
     Returns
     -------
@@ -274,9 +311,13 @@ def load_codebook(name_or_path: str | Path, *, schema: Schema | None = None) -> 
     """
     from surveytk.codebook.validate import validate_crosswalk
 
-    path = resolve_codebook_path(name_or_path)
+    path = resolve_codebook_path(name_or_path, dirs=dirs)
+    search: SearchPath = search_path(dirs, codebook_file=path)
     doc = read_yaml(path)
-    schema = schema if schema is not None else load_schema()
+    added_by: Mapping[str, Path] = {}
+    if schema is None:
+        merged = search.merged_schema()
+        schema, added_by = merged.schema, merged.added_by
     problems = ProblemList()
     if not isinstance(doc.data, dict):
         raise CodebookError(f"{path.name}: a codebook must be a YAML mapping", file=str(path))
@@ -286,8 +327,10 @@ def load_codebook(name_or_path: str | Path, *, schema: Schema | None = None) -> 
         _validation_problems(doc, exc, problems)
         problems.raise_if_any(CodebookError, f"{path}: invalid codebook")
         raise AssertionError("unreachable") from None  # pragma: no cover
+    crosswalk = _not_asked_elsewhere(crosswalk, path, schema, added_by)
     sha = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
-    book = Codebook(crosswalk=crosswalk, schema=schema, path=path, sha256=sha, document=doc)
+    book = Codebook(crosswalk=crosswalk, schema=schema, path=path, sha256=sha, document=doc,
+                    lookup_dirs=search.lookup_dirs)
     problems.extend(validate_crosswalk(book))
     problems.raise_if_any(CodebookError, f"{path}: invalid codebook")
     return book

@@ -25,7 +25,9 @@ MissingReason = Literal[
     "dont_know", "refused", "not_applicable", "not_asked", "implausible", "unmapped_in_source"
 ]
 VariableType = Literal["string", "category", "ordered", "boolean", "integer", "float", "date"]
-FileFormatName = Literal["sav", "zsav", "por", "dta", "csv", "tsv", "xlsx", "parquet"]
+FileFormatName = Literal[
+    "sav", "zsav", "por", "dta", "sas7bdat", "xpt", "csv", "tsv", "xls", "xlsx", "parquet"
+]
 #: A source code as written in YAML: a number for coded files, text for label exports.
 SourceCode = int | float | str
 
@@ -112,6 +114,7 @@ class FileSpec(_Strict):
     path: str
     format: FileFormatName | None = None
     encoding: str | None = None
+    sheet: str | int | None = None
     keys: tuple[str, ...] = ()
     unit: str | None = None
     join: JoinSpec | None = None
@@ -138,6 +141,12 @@ class VariableSpec(_Strict):
     Exactly one of ``from`` (a source column), ``constant``, ``derive`` or
     ``missing_reason`` (the source lacks it) says where values come from;
     ``map`` then sends each source code to a common value or a missing reason.
+
+    ``out_of_range`` says what becomes of a value outside the schema variable's
+    ``range`` (a negative duration, an arrival after the interview): ``implausible``
+    (the default) sets it missing with that reason, counts it in the audit and warns;
+    ``error`` stops the run. ``surveytk harmonise --strict`` treats every such value
+    as an error.
     """
 
     from_: str | None = Field(default=None, alias="from")
@@ -148,7 +157,7 @@ class VariableSpec(_Strict):
     missing: dict[SourceCode, MissingReason] = Field(default_factory=dict)
     use_source_missing: bool = True
     system_missing: MissingReason | None = None
-    out_of_range: Literal["error", "implausible"] = "error"
+    out_of_range: Literal["error", "implausible"] = "implausible"
     check_labels: bool = True
     question: str | None = None
     note: str | None = None

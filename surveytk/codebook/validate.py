@@ -6,11 +6,13 @@ Everything found is returned as :class:`~surveytk.errors.Problem` items with
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surveytk.codebook.model import Crosswalk, DeriveSpec, SchemaVariable, VariableSpec
+from surveytk.codebook.suggest import did_you_mean
 from surveytk.errors import Problem
-from surveytk.paths import LOOKUP_DIR
 
 if TYPE_CHECKING:
     from surveytk.codebook.loader import Codebook
@@ -43,7 +45,8 @@ def validate_crosswalk(book: Codebook) -> list[Problem]:
     for name, spec in cw.variables.items():
         if name not in schema.variables:
             out.append(_problem(book, ("variables", name),
-                                f"{name!r} is not a variable of the common schema"))
+                                f"{name!r} is not a variable of the common schema"
+                                + did_you_mean(name, schema.variables)))
             continue
         if name in AUTOMATIC:
             out.append(_problem(book, ("variables", name),
@@ -60,7 +63,8 @@ def validate_crosswalk(book: Codebook) -> list[Problem]:
     if cw.source not in schema.variables["source"].level_values:
         out.append(_problem(book, ("source",),
                             f"source {cw.source!r} is not a level of `source` in schema.yaml; "
-                            "add it there"))
+                            "add it in your codebook folder's schema.yaml extension "
+                            "(docs/codebooks.md)"))
     return out
 
 
@@ -98,15 +102,17 @@ def _ref_problem(book: Codebook, loc: tuple[Any, ...], ref: object, target: str,
     if ref.startswith("$"):
         var = ref[1:]
         if var not in book.schema.variables:
-            return _problem(book, loc, f"{ref} is not a common variable")
+            return _problem(book, loc, f"{ref} is not a common variable"
+                            + did_you_mean(var, book.schema.variables))
         if order.index(var) >= order.index(target):
             return _problem(book, loc, f"{ref} comes after {target!r} in schema.yaml; "
                                        "only earlier variables can be used")
         return None
     head, dot, col = ref.partition(".")
     if not dot or not col or head not in cw.files:
+        hint = did_you_mean(head, cw.files) if dot and col else ""
         return _problem(book, loc, f"{ref!r} is not <file>.<column> with a file of "
-                                   f"{sorted(cw.files)}")
+                                   f"{sorted(cw.files)}{hint}")
     join = cw.files[head].join
     if join is not None and join.many:
         return _problem(book, loc, f"{ref!r} is in the one-to-many file {head!r}; use "
@@ -122,12 +128,15 @@ def _check_derive(book: Codebook, loc: tuple[Any, ...], derive: DeriveSpec, targ
     d = REGISTRY.get(derive.function)
     if d is None:
         return [_problem(book, (*loc, "function"),
-                         f"unknown derivation {derive.function!r}; one of {sorted(REGISTRY)}")]
+                         f"unknown derivation {derive.function!r}"
+                         + (did_you_mean(derive.function, REGISTRY)
+                            or f"; one of {sorted(REGISTRY)}"))]
     for arg in derive.args:
         if arg not in d.allowed:
             out.append(_problem(book, (*loc, "args", arg),
                                 f"{derive.function} takes no argument {arg!r} "
-                                f"(expecting one of {list(d.allowed)})"))
+                                f"(expecting one of {list(d.allowed)})"
+                                + did_you_mean(arg, d.allowed)))
     for arg in d.required:
         if arg not in derive.args:
             out.append(_problem(book, (*loc, "args"),
@@ -150,8 +159,13 @@ def _check_derive(book: Codebook, loc: tuple[Any, ...], derive: DeriveSpec, targ
             spec = book.crosswalk.files.get(str(value))
             if spec is None or spec.join is None or not spec.join.many:
                 out.append(_problem(book, aloc, f"{value!r} is not a one-to-many (roster) file"))
-        elif arg == "table" and not (LOOKUP_DIR / str(value)).is_file():
-            out.append(_problem(book, aloc, f"lookup table {value!r} not found in {LOOKUP_DIR}"))
+        elif arg == "table" and book.lookup_path(str(value)) is None:
+            tables = sorted({p.name for d in book.lookup_dirs for p in Path(d).glob("*.csv")})
+            out.append(_problem(book, aloc, f"lookup table {value!r} not found in "
+                                f"{[str(d) for d in book.lookup_dirs]}"
+                                + (did_you_mean(value, tables) or f"; one of {tables}")))
+    if derive.function == "lookup":
+        out += _check_lookup_columns(book, loc, derive)
     if derive.function == "combine" and isinstance(derive.args.get("rules"), list):
         n = len(derive.args.get("inputs", []))
         for i, rule in enumerate(derive.args["rules"]):
@@ -174,7 +188,7 @@ def _check_variable(book: Codebook, name: str, spec: VariableSpec, var: SchemaVa
     if spec.constant is not None and not value_fits(var, spec.constant):
         out.append(_problem(book, (*loc, "constant"),
                             f"{spec.constant!r} is not a valid {var.type} value of {name}"
-                            + (f" (levels {list(var.level_values)})" if var.levels else "")))
+                            + _level_hint(var, spec.constant)))
     if spec.derive is not None:
         out += _check_derive(book, (*loc, "derive"), spec.derive, name, order)
     for code, entry in (spec.map or {}).items():
@@ -184,8 +198,37 @@ def _check_variable(book: Codebook, name: str, spec: VariableSpec, var: SchemaVa
         if entry.to is not None and not value_fits(var, entry.to):
             out.append(_problem(book, (*loc, "map", code, "to"),
                                 f"{entry.to!r} is not a valid {var.type} value of {name}"
-                                + (f" (levels {list(var.level_values)})" if var.levels else "")))
+                                + _level_hint(var, entry.to)))
     if not var.nullable and spec.missing_reason is not None:
         out.append(_problem(book, (*loc, "missing_reason"),
                             f"{name} may not be missing (nullable: false in schema.yaml)"))
+    return out
+
+
+def _level_hint(var: SchemaVariable, value: object) -> str:
+    """The levels to choose from and the closest one; for numbers and booleans, the form."""
+    if var.levels:
+        return f" (levels {list(var.level_values)}){did_you_mean(value, var.level_values)}"
+    if var.type == "boolean":
+        return "; write true or false (unquoted)"
+    if var.type in ("integer", "float"):
+        return "; write a number without quotes"
+    return ""
+
+
+def _check_lookup_columns(book: Codebook, loc: tuple[Any, ...],
+                          derive: DeriveSpec) -> list[Problem]:
+    """The lookup table's header has the key, value and label columns the crosswalk names."""
+    path = book.lookup_path(str(derive.args.get("table", "")))
+    if path is None:
+        return []
+    with path.open(encoding="utf-8") as fh:
+        header = [c.lstrip("\ufeff") for c in next(csv.reader(fh), [])]
+    out: list[Problem] = []
+    for arg in ("key", "value", "label_column"):
+        column = derive.args.get(arg)
+        if column is not None and str(column) not in header:
+            out.append(_problem(book, (*loc, "args", arg),
+                                f"lookup table {path.name} has no column {column!r} "
+                                f"(columns {header}){did_you_mean(column, header)}"))
     return out

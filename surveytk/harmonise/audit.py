@@ -76,8 +76,13 @@ def summarise(col: Col) -> dict[str, Any]:
 
 
 def build_audit(book: Codebook, dl: Delivery, cols: dict[str, Col],
-                counts: dict[str, ValueCounts], provenance: dict[str, Any]) -> dict[str, Any]:
-    """The audit document (JSON-serialisable, deterministic key order)."""
+                counts: dict[str, ValueCounts], provenance: dict[str, Any],
+                checks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The audit document (JSON-serialisable, deterministic key order).
+
+    ``checks`` adds, per variable, what the plausibility checks set missing
+    (``{"implausible": {"n": 70, "why": "outside [0, 600]"}}``).
+    """
     cw = book.crosswalk
     files: dict[str, Any] = {}
     for alias, spec in cw.files.items():
@@ -107,6 +112,8 @@ def build_audit(book: Codebook, dl: Delivery, cols: dict[str, Col],
         entry = {"from": origin, **summarise(col)}
         if name in counts:
             entry["codes"] = counts[name].rows
+        if checks and name in checks:
+            entry["checks"] = checks[name]
         variables[name] = entry
     return {
         "audit": "surveytk-harmonise",

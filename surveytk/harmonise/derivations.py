@@ -452,12 +452,22 @@ def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
         bad_u[inverse[miss]] = True
         bad = sorted({code_text(u) for u in originals[bad_u]})
         labels = _labels_for(src, bad)
-        ctx.problems.add(
-            f"{src.file or src.origin}: {src.origin} values {labels} are not in lookup "
-            f"{args['table']} (column {key}); add them to codebooks/lookups/{args['table']} "
-            f"or map them in {ctx.where(target)}",
-            variable=src.origin,
-        )
+        ref = str(args["input"])
+        if ref.startswith("$"):
+            # a common variable broke the lookup: blame the place that makes it
+            ctx.problems.add(
+                f"{ctx.where(ref[1:])}: {ref[1:]} has values {labels} that lookup "
+                f"{args['table']} (column {key}) does not know; fix {ref[1:]} there "
+                f"(the lookup needs {key} values) or add rows to the lookup table",
+                variable=ref[1:],
+            )
+        else:
+            ctx.problems.add(
+                f"{src.file or src.origin}: {src.origin} values {labels} are not in lookup "
+                f"{args['table']} (column {key}); add them to the lookup table or map them "
+                f"in {ctx.where(target)}",
+                variable=src.origin,
+            )
     if src.meta is not None and ("label_column" in args or "label_format" in args):
         _check_lookup_labels(ctx, src, table, key, args, target)
     return Col(values=out, reason=reason, origin="derive:lookup")

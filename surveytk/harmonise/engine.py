@@ -21,34 +21,38 @@ import pandas as pd
 from surveytk.codebook.labels import compare_label
 from surveytk.codebook.loader import Codebook, load_codebook
 from surveytk.codebook.model import MISSING_REASONS, SchemaVariable, VariableSpec
-from surveytk.errors import HarmoniseError, ProblemList
+from surveytk.errors import CodebookError, HarmoniseError, ProblemList
 from surveytk.harmonise.audit import ValueCounts, build_audit
+from surveytk.harmonise.coerce import Implausible, coerce
 from surveytk.harmonise.column import (
     REASON_CODE,
     VALID,
     Col,
     code_key,
     code_text,
-    format_id_part,
     map_uniques,
     normalise_text,
     plain_value,
     raise_problems,
-    to_float,
 )
 from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.frames import Delivery, Roster, assemble, read_delivery, take
 from surveytk.io.labelled import LabelledFrame
-from surveytk.paths import LOOKUP_DIR
 
 
 @dataclass(frozen=True)
 class HarmoniseResult:
-    """A harmonised source table with its audit and provenance."""
+    """A harmonised source table with its audit and provenance.
+
+    ``warnings`` are one-line messages for the console: per variable, how many values
+    were set missing as ``implausible`` (out of the schema range) and why; counts below
+    the disclosure threshold are shown as "fewer than N".
+    """
 
     table: pd.DataFrame
     audit: dict[str, Any]
     provenance: dict[str, Any]
+    warnings: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=16)
@@ -56,9 +60,13 @@ def _read_lookup(path: str, mtime: float) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def read_lookup(name: str) -> pd.DataFrame:
-    """A lookup table of ``codebooks/lookups`` (all columns as text)."""
-    p = LOOKUP_DIR / name
+def read_lookup(name: str, book: Codebook) -> pd.DataFrame:
+    """Lookup table ``name`` from the book's search path (all columns as text)."""
+    p = book.lookup_path(name)
+    if p is None:
+        raise CodebookError(f"lookup table {name!r} not found in "
+                            f"{[str(d) for d in book.lookup_dirs]}; put it in a lookups/ "
+                            "folder of a codebook folder")
     return _read_lookup(str(p), p.stat().st_mtime)
 
 
@@ -68,8 +76,11 @@ class Context:
     """Resolves references for derivations and holds the harmonised columns."""
 
     def __init__(self, dl: Delivery, problems: ProblemList, *,
-                 release_inputs: bool = False) -> None:
+                 release_inputs: bool = False, strict: bool = False) -> None:
         self.dl = dl
+        #: out-of-range values are errors (``--strict``) instead of ``implausible``
+        self.strict = strict
+        self.implausible: dict[str, Implausible] = {}
         self.book = dl.book
         self.n = dl.n
         self.problems = problems
@@ -101,7 +112,7 @@ class Context:
         return f"codebooks/schema.yaml (variable {target})"
 
     def lookup_table(self, name: str) -> pd.DataFrame:
-        return read_lookup(name)
+        return read_lookup(name, self.book)
 
     def roster(self, alias: str) -> Roster:
         return self.dl.rosters[alias]
@@ -349,91 +360,6 @@ def _check_map_labels(ctx: Context, name: str, spec: VariableSpec, col: Col,
             )
 
 
-def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariable,
-           values: pd.Series, reason: np.ndarray, col: Col) -> pd.Series:
-    """Values of the schema type (invalid ones become problems or ``implausible``)."""
-    ok = reason == VALID
-    where = ctx.book.where("variables", name) if spec is not None else (
-        f"schema.yaml (variable {name})")
-    src = f"{col.file}: {col.origin}" if col.file else col.origin
-    if var.type in ("category", "ordered"):
-        levels = list(var.level_values)
-        codes, found = pd.factorize(values, use_na_sentinel=True)
-        uniques = np.asarray(found, dtype=object)
-        lookup = np.asarray([levels.index(u) if u in levels else -2 for u in uniques] + [-1],
-                            dtype=np.int64)
-        cat_codes = lookup[codes]
-        bad = ok & (cat_codes == -2)
-        if bad.any():
-            shown = sorted({str(u) for u, c in zip(uniques, lookup, strict=False) if c == -2})
-            ctx.problems.add(f"{src}: values {shown[:10]} are not levels of {name}; map them in "
-                             f"{where}", variable=name)
-            reason[bad] = REASON_CODE["unmapped_in_source"]
-        cat_codes[(reason != VALID) | (cat_codes < 0)] = -1
-        dtype = pd.CategoricalDtype(levels, ordered=var.type == "ordered")
-        return pd.Series(pd.Categorical.from_codes(cat_codes, dtype=dtype))
-    if var.type == "boolean":
-        if isinstance(values.dtype, pd.BooleanDtype):
-            truth = values.to_numpy(dtype=bool, na_value=False)
-            unknown = values.isna().to_numpy()
-        else:
-            codes, distinct = pd.factorize(values, use_na_sentinel=True)
-            parsed = [as_bool(u) for u in distinct]
-            truth = np.asarray([p is True for p in parsed] + [False])[codes]
-            unknown = np.asarray([p is None for p in parsed] + [True])[codes]
-        bad = ok & unknown
-        if bad.any():
-            ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not true/false; "
-                             f"map them in {where}", variable=name)
-            reason[bad] = REASON_CODE["unmapped_in_source"]
-        mask = (reason != VALID) | unknown
-        return pd.Series(pd.arrays.BooleanArray(truth & ~mask, mask))
-    if var.type in ("integer", "float"):
-        num = to_float(values)
-        bad = ok & ~np.isfinite(num)
-        if var.type == "integer":
-            bad |= ok & np.isfinite(num) & (np.floor(num) != num)
-        if bad.any():
-            ctx.problems.add(f"{src}: {int(bad.sum())} values of {name} are not "
-                             f"{var.type} numbers; fix the delivery or {where}", variable=name)
-            reason[bad] = REASON_CODE["implausible"]
-        if var.range is not None:
-            lo, hi = var.range
-            out = (reason == VALID) & ((num < lo) | (num > hi))
-            if out.any():
-                if spec is not None and spec.out_of_range == "implausible":
-                    reason[out] = REASON_CODE["implausible"]
-                else:
-                    ctx.problems.add(
-                        f"{src}: {int(out.sum())} values of {name} are outside [{lo:g}, {hi:g}]; "
-                        f"set out_of_range: implausible in {where} or fix the delivery",
-                        variable=name,
-                    )
-        num[reason != VALID] = np.nan
-        return pd.Series(num)
-    if var.type == "date":
-        dates = pd.to_datetime(values, errors="coerce")
-        dates = pd.Series(dates).dt.normalize().astype("datetime64[s]")
-        return dates.mask(reason != VALID).reset_index(drop=True)
-    return format_id_part(values).mask(reason != VALID)
-
-
-_TRUE = {"1", "true", "yes"}
-_FALSE = {"0", "false", "no"}
-
-
-def as_bool(value: object) -> bool | None:
-    """``True``/``False`` from a boolean, 0/1, or the texts 0/1/true/false; ``None`` otherwise."""
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        v = value.strip().casefold()
-        return True if v in _TRUE else False if v in _FALSE else None
-    return None
-
-
 def constant_col(n: int, value: object) -> Col:
     """A constant column, stored compactly (one-category categorical for text)."""
     values: pd.Series
@@ -509,8 +435,11 @@ def typed_series(var: SchemaVariable, values: pd.Series) -> pd.Series:
 
 
 def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame], *,
-                     release_inputs: bool = False) -> HarmoniseResult:
+                     release_inputs: bool = False, strict: bool = False) -> HarmoniseResult:
     """Harmonise already-read files (``alias`` → LabelledFrame) with a loaded codebook.
+
+    With ``strict``, values outside a variable's schema range are problems instead
+    of missing values with reason ``implausible``.
 
     Raises
     ------
@@ -519,21 +448,21 @@ def harmonise_frames(book: Codebook, frames: dict[str, LabelledFrame], *,
         variables, unmatched joins, duplicate respondents, type errors).
     """
     problems = ProblemList()
-    result = run_checked(book, frames, problems, release_inputs=release_inputs)
+    result = run_checked(book, frames, problems, release_inputs=release_inputs, strict=strict)
     raise_problems(problems, HarmoniseError, f"cannot harmonise with {book.path.name}")
     assert result is not None
     return result
 
 
 def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: ProblemList,
-                *, release_inputs: bool = False) -> HarmoniseResult | None:
+                *, release_inputs: bool = False, strict: bool = False) -> HarmoniseResult | None:
     """Harmonise, adding every problem to ``problems``; ``None`` if there were any.
 
     With ``release_inputs`` the ``frames`` dict is emptied once it is no longer
     needed, so that the input data can be freed before the table is built.
     """
     dl = assemble(book, frames, problems)
-    ctx = Context(dl, problems, release_inputs=release_inputs)
+    ctx = Context(dl, problems, release_inputs=release_inputs, strict=strict)
     counts: dict[str, ValueCounts] = {}
     cw, schema = book.crosswalk, book.schema
     for name, var in schema.variables.items():
@@ -568,13 +497,16 @@ def run_checked(book: Codebook, frames: dict[str, LabelledFrame], problems: Prob
     if problems:
         return None
     provenance = make_provenance(book, frames)
-    audit = build_audit(book, dl, ctx.done, counts, provenance)
+    checks = {name: {"implausible": {"n": item.n, "why": item.why}}
+              for name, item in ctx.implausible.items()}
+    audit = build_audit(book, dl, ctx.done, counts, provenance, checks=checks)
     ctx._cache.clear()
     if release_inputs:
         frames.clear()
         dl.rosters.clear()
     table = to_frame(book, ctx.done)
-    return HarmoniseResult(table=table, audit=audit, provenance=provenance)
+    warnings = tuple(item.warning() for item in ctx.implausible.values())
+    return HarmoniseResult(table=table, audit=audit, provenance=provenance, warnings=warnings)
 
 
 #: derivations whose audit lists every (combination of) source code(s) and where it went
@@ -659,7 +591,8 @@ def make_provenance(book: Codebook, frames: dict[str, LabelledFrame]) -> dict[st
     }
 
 
-def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> HarmoniseResult:
+def harmonise(codebook: str | Path | Codebook, input_dir: str | Path, *,
+              strict: bool = False) -> HarmoniseResult:
     """Read a delivery and harmonise it to the common schema.
 
     Parameters
@@ -668,7 +601,12 @@ def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> Harmoni
         A codebook name (``soep_ukr_2023``), a path to a crosswalk YAML, or a loaded
         :class:`~surveytk.codebook.loader.Codebook`.
     input_dir
-        Folder holding the delivered files named in the crosswalk.
+        Folder holding the delivered files named in the crosswalk (names matched
+        case-insensitively).
+    strict
+        Values outside a variable's schema range (an arrival after the interview) are
+        errors; by default they become missing with reason ``implausible``, counted
+        in the audit and listed in ``warnings``.
 
     Returns
     -------
@@ -686,4 +624,5 @@ def harmonise(codebook: str | Path | Codebook, input_dir: str | Path) -> Harmoni
         The delivery does not fit the crosswalk (every problem listed).
     """
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-    return harmonise_frames(book, read_delivery(book, input_dir), release_inputs=True)
+    return harmonise_frames(book, read_delivery(book, input_dir), release_inputs=True,
+                            strict=strict)

@@ -102,17 +102,26 @@ def needed_columns(book: Codebook) -> dict[str, list[str]]:
 def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFrame]:
     """Read every file of the crosswalk from ``input_dir`` (only the columns it uses).
 
+    File names are matched case-insensitively (:func:`delivered_path`).
+
     Raises
     ------
     ReadError
-        Listing every missing file at once, or the reader's error for a bad file.
+        Listing every missing file at once, an ambiguous name with its candidates,
+        or the reader's error for a bad file.
     """
     from surveytk.io.readers import read_file
 
     base = Path(input_dir)
     cw = book.crosswalk
-    absent = [str(base / spec.path) for spec in cw.files.values()
-              if not (base / spec.path).is_file()]
+    paths: dict[str, Path] = {}
+    absent: list[str] = []
+    for alias, spec in cw.files.items():
+        found = delivered_path(base, spec.path)
+        if found is None:
+            absent.append(str(base / spec.path))
+        else:
+            paths[alias] = found
     if absent:
         raise ReadError(
             f"missing file(s) {', '.join(absent)} named in {book.path.name}; check --input-dir "
@@ -122,16 +131,53 @@ def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFr
     need = needed_columns(book)
     frames: dict[str, LabelledFrame] = {}
     for alias, spec in cw.files.items():
-        path = base / spec.path
+        path = paths[alias]
         try:
             frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format,
-                                      columns=need[alias])
+                                      sheet=spec.sheet, columns=need[alias])
         except ReadError as exc:
             if exc.reason != "unknown_column":
                 raise
             # read everything so that every absent variable is reported together
-            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format)
+            frames[alias] = read_file(path, encoding=spec.encoding, format=spec.format,
+                                      sheet=spec.sheet)
     return frames
+
+
+def delivered_path(base: Path, name: str) -> Path | None:
+    """The delivered file ``name`` under ``base``, each path part matched case-insensitively.
+
+    An exact match wins; otherwise the one entry whose name equals ``name``'s part up
+    to case (``ris_R6_households.csv`` for ``ris_r6_households.csv``). ``None`` if
+    there is none.
+
+    Raises
+    ------
+    ReadError
+        Several entries match up to case and none exactly; the message lists them.
+    """
+    current = base
+    for part in Path(name).parts:
+        exact = current / part
+        if exact.exists():
+            current = exact
+            continue
+        if not current.is_dir():
+            return None
+        folded = part.casefold()
+        candidates = sorted(p for p in current.iterdir() if p.name.casefold() == folded)
+        if not candidates:
+            return None
+        if len(candidates) > 1:
+            shown = ", ".join(p.name for p in candidates)
+            raise ReadError(
+                f"{current}: {len(candidates)} files match {part!r} up to case ({shown}); "
+                "keep one, or name it exactly in the `files` section of the codebook",
+                file=str(current / part),
+                reason="ambiguous_file",
+            )
+        current = candidates[0]
+    return current if current.is_file() else None
 
 
 def _key_array(values: pd.Series) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.codebook.loader import load_schema
+from surveytk.codebook.model import Schema
 from surveytk.errors import DesignError, HarmoniseError, ReadError
 from surveytk.io.fileinfo import sha256_file
 
@@ -104,7 +105,23 @@ def _unique_design_ids(tables: list[pd.DataFrame], column: str) -> None:
                                   + t.loc[hit, "wave"].astype("string"))
 
 
-def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> PoolResult:
+def _check_levels(table: pd.DataFrame, schema: Schema, path: Path) -> None:
+    """Stop if a category value is not a level of the schema in use (it would become
+    missing): a table harmonised with a schema extension must be pooled with it."""
+    for name, var in schema.variables.items():
+        if var.type not in ("category", "ordered"):
+            continue
+        values = pd.unique(table[name].dropna().astype(str))
+        unknown = sorted(set(values) - set(var.level_values))
+        if unknown:
+            raise HarmoniseError(
+                f"{path}: {name} {unknown[:5]} not a level of the schema in use; pool with "
+                "the codebook folder whose schema.yaml adds it (--codebook-dir DIR or "
+                "SURVEYTK_CODEBOOK_PATH)", file=str(path), variable=name)
+
+
+def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample",
+                schema: Schema | None = None) -> PoolResult:
     """Stack harmonised Parquet files into one analysis table.
 
     Parameters
@@ -114,6 +131,8 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
     weights
         ``sample``, ``equal`` or ``none`` (see :func:`scale_weights`). The delivered
         weight is kept in ``weight_unscaled``.
+    schema
+        The common schema; default the one of the codebook search path.
 
     Returns
     -------
@@ -132,7 +151,7 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
 
     if not paths:
         raise HarmoniseError("pool needs at least one harmonised file")
-    schema = load_schema()
+    schema = schema if schema is not None else load_schema()
     columns = list(schema.variables) + [f"{v}_missing" for v in schema.missing_columns]
     tables: list[pd.DataFrame] = []
     inputs: list[dict[str, Any]] = []
@@ -143,6 +162,7 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample") -> Pool
             raise HarmoniseError(f"{p}: not a harmonised table (no column(s) {absent[:5]}); "
                                  "harmonise it first with `surveytk harmonise`", file=str(p))
         table = table[columns].copy()
+        _check_levels(table, schema, p)
         if table["stratum"].isna().all():
             table["stratum"] = (table["source"].astype("string") + ":"
                                 + table["wave"].astype("string"))

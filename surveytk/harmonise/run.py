@@ -24,11 +24,12 @@ class HarmoniseSummary:
 
 def harmonise_to_file(codebook: str | Path, input_dir: str | Path, out: str | Path, *,
                       audit: str | Path | None = None, fmt: str | None = None,
+                      strict: bool = False,
                       ) -> tuple[HarmoniseSummary, HarmoniseResult]:
     """Harmonise ``input_dir`` with ``codebook``; write the table to ``out`` and the audit JSON.
 
     The audit goes to ``audit`` or ``<out>.audit.json``. Nothing is written when
-    harmonising fails.
+    harmonising fails. ``strict``: out-of-range values are errors, not ``implausible``.
     """
     from surveytk.codebook.loader import load_codebook
 
@@ -39,7 +40,7 @@ def harmonise_to_file(codebook: str | Path, input_dir: str | Path, out: str | Pa
     inputs = [Path(input_dir) / f.path for f in book.crosswalk.files.values()]
     check_not_input(out_path, inputs)
     check_not_input(audit_path, inputs)
-    result = harmonise(book, input_dir)
+    result = harmonise(book, input_dir, strict=strict)
     write_table(result.table, out_path, fmt=fmt, provenance=result.provenance,
                 schema=book.schema)
     write_text_atomic(audit_path, audit_json(result.audit))

@@ -1,8 +1,13 @@
 """The metadata report of a file, as data: what ``surveytk inspect`` prints.
 
 The report holds metadata and counts only, never row-level data: no example
-values, no minima or maxima, no ids. Counts are of missing values and of valid
-values that carry no value label.
+values, no ids. Counts are of missing values and of valid values that carry no
+value label. Columns without value labels get a disclosure-safe summary
+(:class:`ColumnSummary`): for numbers, the share missing, the count of distinct
+values and the range, where an extreme is shown only if at least ``threshold``
+rows hold it (otherwise a bound that at least ``threshold`` rows reach, rounded
+outward to 3 significant digits); for text, the share missing and the count of
+distinct values, never the text.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from surveytk.io.labelled import LabelKey, LabelledFrame, VariableMeta
@@ -19,7 +25,48 @@ from surveytk.io.labelled import LabelKey, LabelledFrame, VariableMeta
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
-__all__ = ["InspectReport", "VariableReport", "inspect_frame", "render_rich", "render_text"]
+__all__ = ["ColumnSummary", "InspectReport", "VariableReport", "inspect_frame", "render_rich",
+           "render_text", "summarise_column"]
+
+
+@dataclass(frozen=True)
+class ColumnSummary:
+    """A disclosure-safe summary of an unlabelled column.
+
+    Attributes
+    ----------
+    kind
+        ``"numeric"`` or ``"text"``.
+    n_valid
+        Values neither system nor declared missing.
+    share_missing
+        Missing (system or declared) as a share of all rows.
+    n_distinct
+        Distinct valid values.
+    minimum, maximum
+        Numbers only, ``None`` with fewer than ``threshold`` valid values. Exact when
+        at least ``threshold`` rows hold the extreme; otherwise a bound (see
+        ``minimum_is_bound``): at least ``threshold`` rows are at or below ``minimum``
+        (at or above ``maximum``).
+    """
+
+    kind: str
+    n_valid: int
+    share_missing: float
+    n_distinct: int
+    minimum: float | None = None
+    maximum: float | None = None
+    minimum_is_bound: bool = False
+    maximum_is_bound: bool = False
+
+    def text(self) -> str:
+        """One line: ``min 18  max ≥84.5  distinct 67  missing 2.0%``."""
+        parts = []
+        if self.minimum is not None and self.maximum is not None:
+            parts += [f"min {'≤' if self.minimum_is_bound else ''}{_fmt_num(self.minimum)}",
+                      f"max {'≥' if self.maximum_is_bound else ''}{_fmt_num(self.maximum)}"]
+        parts += [f"distinct {self.n_distinct}", f"missing {100 * self.share_missing:.1f}%"]
+        return "  ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -50,6 +97,7 @@ class VariableReport:
     n_missing_system: int = 0
     n_missing_declared: int = 0
     n_unlabelled: int | None = None
+    summary: ColumnSummary | None = None
 
     def declared_missing_text(self) -> str:
         """The missing-value declarations in one short phrase (``-1, 2000–3000``)."""
@@ -113,7 +161,7 @@ def inspect_frame(lf: LabelledFrame) -> InspectReport:
 
 def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
     system = col.isna()
-    declared = declared_missing_mask(col, meta)
+    declared = pd.Series(meta.declared_missing_mask(col), index=col.index)
     n_unlabelled: int | None = None
     if meta.value_labels:
         valid = ~(system | declared)
@@ -132,24 +180,57 @@ def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
         n_missing_system=int(system.sum()),
         n_missing_declared=int(declared.sum()),
         n_unlabelled=n_unlabelled,
+        summary=None if meta.value_labels else summarise_column(col, system | declared),
     )
 
 
-def declared_missing_mask(col: pd.Series, meta: VariableMeta) -> pd.Series:
-    """Rows holding a declared missing value (SPSS user-missing, Stata extended missing).
+def summarise_column(col: pd.Series, missing: pd.Series,
+                     threshold: int | None = None) -> ColumnSummary | None:
+    """A disclosure-safe summary of a numeric or text column (``None`` for other types).
 
-    Vectorised: ``isin`` for discrete codes and extended missing, ``between`` on
-    the numeric view of the column for ranges.
+    Parameters
+    ----------
+    col
+        The column as read.
+    missing
+        Rows that are missing (system or declared).
+    threshold
+        Fewest rows an extreme must have to be shown exactly; default
+        :data:`surveytk.disclosure.DEFAULT_THRESHOLD`.
     """
-    mask = pd.Series(False, index=col.index)
-    codes: list[Any] = list(meta.missing_values) + list(meta.extended_missing)
-    if codes:
-        mask |= col.isin(codes)
-    if meta.missing_ranges:
-        numeric = col if col.dtype.kind in "biuf" else pd.to_numeric(col, errors="coerce")
-        for lo, hi in meta.missing_ranges:
-            mask |= numeric.between(lo, hi)
-    return mask
+    from surveytk.disclosure import DEFAULT_THRESHOLD, check_threshold
+
+    k = check_threshold(threshold if threshold is not None else DEFAULT_THRESHOLD)
+    n = len(col)
+    share = float(missing.sum()) / n if n else 0.0
+    valid = col[~missing.to_numpy(dtype=bool)]
+    if pd.api.types.is_bool_dtype(col.dtype) or not (
+            pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_string_dtype(col.dtype)
+            or col.dtype == object):
+        return None
+    if not pd.api.types.is_numeric_dtype(col.dtype):
+        return ColumnSummary("text", len(valid), share, int(valid.astype(str).nunique()))
+    values = np.sort(valid.to_numpy(dtype="float64"))
+    summary = ColumnSummary("numeric", len(values), share, len(np.unique(values)))
+    if len(values) < k:
+        return summary
+    low, low_bound = _safe_extreme(values, k)
+    high, high_bound = _safe_extreme(-values[::-1], k)
+    return ColumnSummary("numeric", summary.n_valid, share, summary.n_distinct,
+                         low, -high, low_bound, high_bound)
+
+
+def _safe_extreme(ascending: np.ndarray, k: int) -> tuple[float, bool]:
+    """The minimum if at least ``k`` values equal it, else the ``k``-th smallest value
+    rounded up to 3 significant digits (a bound that at least ``k`` values reach)."""
+    lowest = float(ascending[0])
+    if int(np.sum(ascending == lowest)) >= k:
+        return lowest, False
+    kth = float(ascending[k - 1])
+    if kth == 0 or not math.isfinite(kth):
+        return kth, True
+    step = 10.0 ** (math.floor(math.log10(abs(kth))) - 2)
+    return float(math.ceil(kth / step) * step), True
 
 
 # --------------------------------------------------------------------------- rendering
@@ -164,6 +245,15 @@ def render_text(report: InspectReport) -> str:
     widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(header))]
     for r in rows:
         lines.append("  ".join(_clip(c, w).ljust(w) for c, w in zip(r, widths, strict=True)))
+    summarised = [v for v in report.variables if v.summary is not None]
+    if summarised:
+        from surveytk.disclosure import DEFAULT_THRESHOLD
+
+        lines += ["", f"unlabelled columns (an extreme held by fewer than {DEFAULT_THRESHOLD} "
+                  "rows shows as a bound: ≤, ≥; text is never shown):"]
+        width = max(len(v.name) for v in summarised)
+        lines += [f"  {v.name.ljust(width)}  {v.summary.kind:<7}  {v.summary.text()}"
+                  for v in summarised if v.summary is not None]
     labelled = [v for v in report.variables if v.value_labels or any(v.extended_missing.values())]
     if labelled:
         lines += ["", "value labels:"]
@@ -192,11 +282,13 @@ def render_rich(report: InspectReport, console: Console) -> None:
         "sysmis",
         "user/ext",
         "unlabelled",
+        "summary",
     ):
         table.add_column(head, overflow="fold")
     for v in report.variables:
         name, storage, label, decl, sysmis, user, unl = _variable_row(v)
-        table.add_row(name, storage, label, _labels_short(v.value_labels), decl, sysmis, user, unl)
+        table.add_row(name, storage, label, _labels_short(v.value_labels), decl, sysmis, user, unl,
+                      v.summary.text() if v.summary is not None else "")
     console.print(table)
 
 
@@ -239,6 +331,10 @@ def _variable_dict(v: VariableReport) -> dict[str, Any]:
     d["value_labels"] = [{"code": _json_code(k), "label": lab} for k, lab in v.value_labels.items()]
     d["missing_values"] = [_json_code(k) for k in v.missing_values]
     d["missing_ranges"] = [[_json_num(lo), _json_num(hi)] for lo, hi in v.missing_ranges]
+    if v.summary is not None:
+        for key in ("minimum", "maximum"):
+            value = d["summary"][key]
+            d["summary"][key] = _json_num(value) if value is not None else None
     return d
 
 

@@ -8,16 +8,28 @@ travel beside the data in frozen metadata objects (the shape of pyreadstat's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
+import numpy as np
 import pandas as pd
 
-FileFormat = Literal["sav", "zsav", "por", "dta", "csv", "tsv", "xlsx", "parquet"]
+FileFormat = Literal[
+    "sav", "zsav", "por", "dta", "sas7bdat", "xpt", "csv", "tsv", "xls", "xlsx", "parquet"
+]
 Measure = Literal["nominal", "ordinal", "scale", "unknown"]
 Storage = Literal["numeric", "string", "date", "datetime", "time"]
 LabelKey = int | float | str
+
+#: an extended missing code as it stands in ``data``: Stata ``.a``–``.z``, SAS ``.A``–``.Z``, ``._``
+EXTENDED_MISSING: Final = re.compile(r"\.[a-zA-Z_]")
+
+
+def is_extended_missing(value: object) -> bool:
+    """Whether ``value`` is an extended missing code (``".a"``, ``".Z"``, ``"._"``)."""
+    return isinstance(value, str) and EXTENDED_MISSING.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,9 @@ class VariableMeta:
     missing_ranges
         SPSS user-missing ranges ``(low, high)``, inclusive.
     extended_missing
-        Stata extended missing values present (``".a"`` … ``".z"``) with their labels.
+        Extended missing codes present in the column with their labels (``""`` where
+        unlabelled): Stata ``".a"`` … ``".z"``, SAS ``".A"`` … ``".Z"`` and ``"._"``. In
+        ``data`` these rows hold the code as a string (see :func:`is_extended_missing`).
     measure
         SPSS measurement level, ``"unknown"`` where the format has none.
     format
@@ -60,13 +74,78 @@ class VariableMeta:
     def has_user_missing(self) -> bool:
         return bool(self.missing_values or self.missing_ranges)
 
+    @property
+    def has_declared_missing(self) -> bool:
+        """Declares SPSS user-missing codes or holds extended missing codes."""
+        return self.has_user_missing or bool(self.extended_missing)
+
     def is_declared_missing(self, value: object) -> bool:
-        """Whether ``value`` is one of this variable's declared user-missing codes."""
-        if value in self.missing_values:
+        """Whether ``value`` is a declared user-missing code or an extended missing code."""
+        if self.storage != "string" and is_extended_missing(value):
             return True
+        try:
+            if value in self.missing_values:
+                return True
+        except TypeError:  # an unhashable or incomparable cell
+            return False
         if isinstance(value, int | float) and not isinstance(value, bool):
             return any(lo <= value <= hi for lo, hi in self.missing_ranges)
         return False
+
+    def declared_missing_mask(self, values: pd.Series) -> np.ndarray:
+        """Per row of ``values`` (this variable's column), whether it is declared missing.
+
+        True for SPSS discrete user-missing codes, values inside a user-missing range
+        (inclusive) and, in numeric columns, extended missing codes (``.a``, ``.A``,
+        ``._``). System missing (``NaN``) is not *declared* missing: it is ``False``.
+        """
+        return self.user_missing_mask(values) | self.extended_missing_mask(values)
+
+    def user_missing_mask(self, values: pd.Series) -> np.ndarray:
+        """Rows holding an SPSS discrete user-missing code or a value in a missing range."""
+        out = np.zeros(len(values), dtype=bool)
+        if not self.has_user_missing:
+            return out
+        if self.storage == "string":
+            text = values.astype(object).where(values.notna(), None)
+            codes = {str(c).rstrip() for c in self.missing_values}
+            return text.map(lambda v: v is not None and str(v).rstrip() in codes).to_numpy(bool)
+        num = pd.to_numeric(values.where(~_extended_rows(values)), errors="coerce")
+        arr = num.to_numpy(dtype="float64", na_value=np.nan)
+        numeric_codes = [float(c) for c in self.missing_values if isinstance(c, int | float)]
+        if numeric_codes:
+            out |= np.isin(arr, numeric_codes)
+        for lo, hi in self.missing_ranges:
+            out |= (arr >= lo) & (arr <= hi)
+        return out
+
+    def extended_missing_mask(self, values: pd.Series) -> np.ndarray:
+        """Rows holding an extended missing code (numeric columns only)."""
+        if self.storage == "string" or values.dtype.kind in "biufcmM":
+            return np.zeros(len(values), dtype=bool)
+        return _extended_rows(values)
+
+    def declared_missing_text(self) -> str:
+        """The declaration in words, for notes: ``"-9, -8; 7777 to 9999; .a, .b"``."""
+        parts = []
+        if self.missing_values:
+            parts.append(", ".join(_code_text(c) for c in self.missing_values))
+        parts += [f"{_code_text(lo)} to {_code_text(hi)}" for lo, hi in self.missing_ranges]
+        if self.extended_missing:
+            parts.append(", ".join(sorted(self.extended_missing)))
+        return "; ".join(parts)
+
+
+def _extended_rows(values: pd.Series) -> np.ndarray:
+    if values.dtype.kind in "biufcmM":
+        return np.zeros(len(values), dtype=bool)
+    return values.map(is_extended_missing).to_numpy(dtype=bool)
+
+
+def _code_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -106,3 +185,76 @@ class LabelledFrame:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def declared_missing(self) -> dict[str, DeclaredMissingCount]:
+        """Per variable with any, how many values are declared missing (user or extended)."""
+        out: dict[str, DeclaredMissingCount] = {}
+        for name in self.columns:
+            meta = self.variables[name]
+            if not meta.has_declared_missing:
+                continue
+            col = self.data[name]
+            count = DeclaredMissingCount(
+                user=int(meta.user_missing_mask(col).sum()),
+                extended=int(meta.extended_missing_mask(col).sum()),
+                declaration=meta.declared_missing_text(),
+            )
+            if count.total:
+                out[name] = count
+        return out
+
+    def with_declared_missing_as_na(self) -> DeclaredMissingApplied:
+        """A copy of ``data`` with every declared missing value set to ``NaN``, and the counts.
+
+        The analysis view of a delivered file (as haven's ``zap_missing`` after
+        ``user_na = TRUE``, or Stata treating ``.a`` … ``.z`` as missing): SPSS user-missing
+        codes and ranges and extended missing codes become ``NaN``; a numeric column that
+        held extended codes becomes ``float64``. ``data`` itself is not changed.
+        """
+        data = self.data.copy()
+        counts: dict[str, DeclaredMissingCount] = {}
+        for name in self.columns:
+            meta = self.variables[name]
+            if not meta.has_declared_missing:
+                continue
+            col = data[name]
+            user = meta.user_missing_mask(col)
+            extended = meta.extended_missing_mask(col)
+            hit = user | extended
+            if hit.any():
+                col = col.mask(hit)
+            if col.dtype == object and meta.storage == "numeric":
+                col = pd.to_numeric(col, errors="raise").astype("float64")
+            elif col.dtype == object and meta.storage in ("date", "datetime"):
+                col = pd.to_datetime(col)
+            elif col.dtype == object:
+                col = col.infer_objects()
+            if hit.any():
+                counts[name] = DeclaredMissingCount(
+                    user=int(user.sum()),
+                    extended=int(extended.sum()),
+                    declaration=meta.declared_missing_text(),
+                )
+            data[name] = col
+        return DeclaredMissingApplied(data=data, counts=counts)
+
+
+@dataclass(frozen=True)
+class DeclaredMissingCount:
+    """How many values of one variable are declared missing, and what the file declares."""
+
+    user: int
+    extended: int
+    declaration: str
+
+    @property
+    def total(self) -> int:
+        return self.user + self.extended
+
+
+@dataclass(frozen=True)
+class DeclaredMissingApplied:
+    """:meth:`LabelledFrame.with_declared_missing_as_na`: the data and counts per variable."""
+
+    data: pd.DataFrame
+    counts: Mapping[str, DeclaredMissingCount]

@@ -6,11 +6,13 @@ hash, row and column counts) and builds the :class:`~surveytk.io.labelled.FileMe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from surveytk.errors import ReadError
 from surveytk.io.labelled import VariableMeta
 
 #: called by chunked readers with (rows read so far, total rows)
@@ -27,3 +29,18 @@ class ParsedFile:
     encoding: str | None
     file_label: str | None = None
     notes: tuple[str, ...] = ()
+
+
+def check_columns_present(
+    path: Path, wanted: Sequence[str], present: Collection[str], where: str = "the file"
+) -> None:
+    """:class:`ReadError` (``unknown_column``) naming the ``wanted`` columns not ``present``."""
+    absent = [c for c in wanted if c not in present]
+    if absent:
+        raise ReadError(
+            f"{path}: no variable(s) {', '.join(absent[:10])} in {where}; check the "
+            "names with `surveytk inspect`",
+            file=str(path),
+            variable=absent[0],
+            reason="unknown_column",
+        )

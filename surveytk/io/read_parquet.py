@@ -51,7 +51,13 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
     """
     try:
         pfile = pq.ParquetFile(path)
-        table = pfile.read(columns=list(columns) if columns is not None else None)
+        raw = (pfile.schema_arrow.metadata or {}).get(METADATA_KEY)
+        doc = _load_doc(path, raw) if raw is not None else {}
+        companions = _companions(doc, pfile.schema_arrow.names)
+        wanted = None if columns is None else list(columns) + [
+            companions[c] for c in columns if c in companions
+        ]
+        table = pfile.read(columns=wanted)
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
         raise ReadError(
             f"{path}: truncated or corrupt parquet file ({_first_line(exc)}); fetch the "
@@ -65,9 +71,7 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
             file=str(path),
             reason="unknown_column",
         ) from exc
-    df = table.to_pandas()
-    raw = (pfile.schema_arrow.metadata or {}).get(METADATA_KEY)
-    doc = _load_doc(path, raw) if raw is not None else {}
+    df = _join_companions(table.to_pandas(), companions)
     saved = doc.get("variables")
     saved = saved if isinstance(saved, Mapping) else {}
     variables = {str(name): _variable(str(name), df[name], saved.get(name)) for name in df.columns}
@@ -90,6 +94,27 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
     )
 
 
+def _companions(doc: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
+    """Column → its companion column of extended missing codes (both present in the file)."""
+    pairs = doc.get("extended_missing_columns") or {}
+    if not isinstance(pairs, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in pairs.items() if k in names and v in names}
+
+
+def _join_companions(df: pd.DataFrame, companions: Mapping[str, str]) -> pd.DataFrame:
+    """Put extended missing codes back into their numeric columns (``object`` dtype)."""
+    for name, companion in companions.items():
+        if name not in df.columns or companion not in df.columns:
+            continue
+        codes = df.pop(companion)
+        has_code = codes.notna().to_numpy()
+        col = df[name].astype(object)
+        col[has_code] = codes[has_code].astype(str).to_numpy()
+        df[name] = col
+    return df
+
+
 def _variable(name: str, col: pd.Series, saved: Any) -> VariableMeta:
     storage = storage_of(col)
     if not isinstance(saved, Mapping):
@@ -99,7 +124,14 @@ def _variable(name: str, col: pd.Series, saved: Any) -> VariableMeta:
 
 def encode_surveytk_metadata(lf: LabelledFrame) -> bytes:
     """The JSON document to store under schema metadata key ``surveytk`` (for writers)."""
-    doc = {
+    return json.dumps(surveytk_metadata_doc(lf), ensure_ascii=False, allow_nan=True).encode(
+        "utf-8"
+    )
+
+
+def surveytk_metadata_doc(lf: LabelledFrame) -> dict[str, Any]:
+    """The metadata document of :func:`encode_surveytk_metadata`, as data."""
+    return {
         "surveytk_metadata": METADATA_VERSION,
         "file": {
             "format": lf.file.format,
@@ -111,7 +143,6 @@ def encode_surveytk_metadata(lf: LabelledFrame) -> bytes:
         },
         "variables": {name: variable_to_json(v) for name, v in lf.variables.items()},
     }
-    return json.dumps(doc, ensure_ascii=False, allow_nan=True).encode("utf-8")
 
 
 def variable_to_json(v: VariableMeta) -> dict[str, Any]:

@@ -11,12 +11,14 @@ Dates become ``datetime64`` (``dates_as_pandas_datetime=True``).
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 
@@ -32,7 +34,7 @@ from surveytk.io.fileinfo import (
     stata_release,
 )
 from surveytk.io.labelled import FileFormat, LabelKey, Measure, Storage, VariableMeta
-from surveytk.io.parsed import ParsedFile, ProgressCallback
+from surveytk.io.parsed import ParsedFile, ProgressCallback, check_columns_present
 
 #: files above this size are read with several processes where there are cores to spare
 MULTIPROCESS_BYTES: Final = 50 * 1024 * 1024
@@ -41,7 +43,7 @@ MULTIPROCESS_MIN_CPUS: Final = 4
 #: number of chunks when a progress bar is shown
 PROGRESS_CHUNKS: Final = 40
 
-_DATETIME_FORMATS: Final = ("DATETIME", "YMDHMS", "%TC")
+_DATETIME_FORMATS: Final = ("DATETIME", "YMDHMS", "%TC", "E8601DT", "IS8601DT", "B8601DT")
 _TIME_FORMATS: Final = ("TIME", "DTIME", "MTIME")
 _MEASURES: Final = frozenset({"nominal", "ordinal", "scale"})
 
@@ -94,9 +96,9 @@ def read_spss(
     if fmt != "por":
         kwargs["user_missing"] = True
         kwargs["encoding"] = encoding
-    df, meta = _run_reader(reader, path, columns, kwargs, progress, allow_chunks=fmt != "por")
+    df, meta = run_reader(reader, path, columns, kwargs, progress, allow_chunks=fmt != "por")
     product = spss_product(head)
-    variables = {name: _variable_meta(name, df, meta) for name in df.columns}
+    variables = {name: variable_meta(name, df, meta) for name in df.columns}
     notes = tuple(meta.notes or ())
     if fmt == "por":
         version = "portable"
@@ -158,10 +160,10 @@ def read_stata(
         "dates_as_pandas_datetime": True,
         "encoding": encoding,
     }
-    df, meta = _run_reader(pyreadstat.read_dta, path, columns, kwargs, progress)
-    extended = _normalise_extended_missing(df, meta)
+    df, meta = run_reader(pyreadstat.read_dta, path, columns, kwargs, progress)
+    extended = normalise_extended_missing(path, df, meta)
     variables = {
-        name: _variable_meta(name, df, meta, extended.get(name, {})) for name in df.columns
+        name: variable_meta(name, df, meta, extended.get(name, {})) for name in df.columns
     }
     if encoding is None and release >= 118:
         encoding = "utf-8"
@@ -220,46 +222,97 @@ def check_stata_size(path: Path, head: bytes) -> None:
         )
 
 
-def _normalise_extended_missing(df: pd.DataFrame, meta: Any) -> dict[str, dict[str, str]]:
+def normalise_extended_missing(
+    path: Path, df: pd.DataFrame, meta: Any
+) -> dict[str, dict[str, str]]:
     """Rewrite pyreadstat's extended missing letters ``"a"`` as ``".a"``; return them per column.
 
-    Numeric columns that pyreadstat returned as ``object`` without any extended
-    missing value in them become ``float64`` again.
+    A numeric variable comes back from pyreadstat as an ``object`` column when it holds
+    extended missing values (letters beside numbers), or as a text column when every
+    value is missing. Every single letter (``a``–``z``, SAS ``A``–``Z`` and ``_``) in a
+    numeric variable is an extended missing code, whether or not the metadata lists it
+    (chunked reads list only the last chunk's). Columns left with numbers only become
+    numeric again; anything else in a numeric variable is refused
+    (:func:`_settle_numeric`), never turned into ``NaN`` silently.
     """
-    present: Mapping[str, Sequence[str]] = getattr(meta, "missing_user_values", None) or {}
     rtypes: Mapping[str, str] = meta.readstat_variable_types
     found: dict[str, dict[str, str]] = {}
     for name in df.columns:
         col = df[name]
-        if col.dtype != object or rtypes.get(name) == "string":
+        if rtypes.get(name) == "string" or col.dtype.kind in "biufcmM":
             continue
-        letters = [str(x) for x in present.get(name, ())]
-        if not letters:
-            if not _is_temporal(col):
-                df[name] = pd.to_numeric(col, errors="coerce")
-            continue
-        labels = _labels_of(name, meta)
+        col = col.astype(object)
+        letters = col.map(lambda v: isinstance(v, str) and len(v) == 1 and v.isascii()
+                          and (v.isalpha() or v == "_")).to_numpy(dtype=bool)
         codes: dict[str, str] = {}
-        for letter in letters:
-            mask = col.eq(letter)
-            if mask.any():
-                col = col.mask(mask, f".{letter}")
-                codes[f".{letter}"] = str(labels.get(letter, labels.get(f".{letter}", "")))
-        df[name] = col
+        if letters.any():
+            labels = _labels_of(name, meta)
+            dotted = "." + col[letters].astype(str)
+            col = col.copy()
+            col[letters] = dotted
+            for code in sorted(set(dotted)):
+                letter = code[1:]
+                codes[code] = str(labels.get(letter, labels.get(code, "")))
+        df[name] = _settle_numeric(path, name, col, letters)
         if codes:
             found[name] = codes
     return found
 
 
-def _is_temporal(col: pd.Series) -> bool:
-    valid = col.dropna()
-    return bool(len(valid)) and not isinstance(valid.iloc[0], int | float)
+def _settle_numeric(path: Path, name: str, col: pd.Series, extended: Any) -> pd.Series:
+    """A numeric variable's ``object`` column: numbers (and extended codes), or dates/times.
+
+    Raises
+    ------
+    ReadError
+        The column mixes numbers with dates, or holds text other than extended missing
+        codes (counted in the message).
+    """
+    rest = col[~extended & col.notna().to_numpy()]
+    kinds = rest.map(_value_kind)
+    n_text = int((kinds == "text").sum())
+    if n_text:
+        raise ReadError(
+            f"{path}: numeric variable {name} holds text values that are not "
+            "missing-value codes; the file is damaged or was written by a non-conforming "
+            "program; open it in the program that wrote it and check the variable",
+            file=str(path),
+            variable=name,
+            reason="corrupt",
+        )
+    if (kinds == "temporal").any():
+        if (kinds == "number").any():
+            raise ReadError(
+                f"{path}: variable {name} mixes dates/times with plain numbers; the file is "
+                "damaged; open it in the program that wrote it and check the variable",
+                file=str(path),
+                variable=name,
+                reason="corrupt",
+            )
+        if rest.map(lambda v: isinstance(v, datetime.time)).any():
+            return col  # times of day stay datetime.time objects
+        if extended.any():  # dates beside extended codes: Timestamps in an object column
+            return col.map(lambda v: pd.Timestamp(v) if _value_kind(v) == "temporal" else v)
+        return pd.to_datetime(col)
+    if extended.any():
+        return col
+    return pd.to_numeric(col, errors="raise")
+
+
+def _value_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "text"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    if isinstance(value, datetime.date | datetime.time | pd.Timestamp):
+        return "temporal"
+    return "text"
 
 
 # --------------------------------------------------------------------------- shared
 
 
-def _run_reader(
+def run_reader(
     reader: ReadFunction,
     path: Path,
     columns: Sequence[str] | None,
@@ -284,10 +337,18 @@ def _run_reader(
         else:
             df, meta = reader(str(path), usecols=usecols, **kwargs)
     except UnicodeError as exc:
-        raise encoding_error(path, kwargs.get("encoding")) from exc
+        raise _binary_strl_error(reader, path) or encoding_error(
+            path, kwargs.get("encoding")
+        ) from exc
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
-        raise map_pyreadstat_error(path, exc, kwargs.get("encoding")) from exc
+        mapped = map_pyreadstat_error(path, exc, kwargs.get("encoding"))
+        if mapped.reason == "encoding":
+            raise _binary_strl_error(reader, path) or mapped from exc
+        raise mapped from exc
     except OverflowError as exc:
+        dated = _date_range_error(reader, path, kwargs)
+        if dated is not None:
+            raise dated from exc
         # a damaged data block decodes to a date outside what Python can represent
         raise ReadError(
             f"{path}: truncated or corrupt file (a date value is out of range); fetch the "
@@ -296,6 +357,12 @@ def _run_reader(
             reason="corrupt",
         ) from exc
     except (TypeError, ValueError, IndexError, KeyError) as exc:
+        if kwargs.get("user_missing") and kwargs.get("dates_as_pandas_datetime"):
+            # pyreadstat cannot put extended missing values (.a) of a date variable into
+            # a datetime column; read dates as Python dates, which keep them
+            # (normalise_extended_missing turns the rest into datetime64 again)
+            retry = {**kwargs, "dates_as_pandas_datetime": False}
+            return run_reader(reader, path, columns, retry, progress, allow_chunks=allow_chunks)
         # pyreadstat's own conversion code trips over damaged metadata (found by fuzzing)
         raise ReadError(
             f"{path}: truncated or corrupt file (the reader failed with "
@@ -305,16 +372,57 @@ def _run_reader(
             reason="corrupt",
         ) from exc
     if usecols is not None:
-        absent = [c for c in usecols if c not in df.columns]
-        if absent:
-            raise ReadError(
-                f"{path}: no variable(s) {', '.join(absent[:10])} in the file; check the "
-                "names with `surveytk inspect`",
-                file=str(path),
-                variable=absent[0],
-                reason="unknown_column",
-            )
+        check_columns_present(path, usecols, set(df.columns))
     return df, meta
+
+
+def _binary_strl_error(reader: ReadFunction, path: Path) -> ReadError | None:
+    """The error naming the variables with binary strL content, if that is the cause."""
+    if reader is not pyreadstat.read_dta:
+        return None
+    from surveytk.io.stat_diagnose import binary_strl_variables
+
+    try:
+        names = binary_strl_variables(path)
+    except Exception:  # diagnosis of a damaged file: fall back to the general message
+        return None
+    if not names:
+        return None
+    shown = ", ".join(names[:5])
+    return ReadError(
+        f"{path}: variable(s) {shown} hold binary strL content (files or images stored "
+        "in the data), not text; no encoding reads them. Leave them out (Python: "
+        f"read_file(..., columns=[...]) without {names[0]}) or drop them in Stata "
+        f"(`drop {' '.join(names[:5])}`, then `save`)",
+        file=str(path),
+        variable=names[0],
+        reason="binary_strl",
+    )
+
+
+def _date_range_error(
+    reader: ReadFunction, path: Path, kwargs: dict[str, Any]
+) -> ReadError | None:
+    """The error naming the date variables with values beyond the years 1–9999, if any."""
+    from surveytk.io.stat_diagnose import out_of_range_dates
+
+    try:
+        bad = out_of_range_dates(reader, path, kwargs)
+    except Exception:  # diagnosis of a damaged file: fall back to the general message
+        return None
+    if not bad:
+        return None
+    name, fmt = bad[0]
+    more = f" (also {', '.join(n for n, _ in bad[1:5])})" if len(bad) > 1 else ""
+    return ReadError(
+        f"{path}: variable {name}{more} has the date format {fmt} but holds values outside "
+        "the years 1–9999, which no date type represents; correct those values, or give "
+        "the variable a plain number format, in the program that wrote the file",
+        file=str(path),
+        variable=name,
+        value=fmt,
+        reason="date_out_of_range",
+    )
 
 
 def _use_multiprocessing(path: Path) -> bool:
@@ -395,14 +503,14 @@ def map_pyreadstat_error(path: Path, exc: Exception, encoding: str | None) -> Re
     )
 
 
-def _variable_meta(
+def variable_meta(
     name: str, df: pd.DataFrame, meta: Any, extended: Mapping[str, str] | None = None
 ) -> VariableMeta:
     fmt = meta.original_variable_types.get(name)
     rtype = meta.readstat_variable_types.get(name)
     labels = _labels_of(name, meta)
     value_labels = {
-        _key(k): str(v)
+        label_key(k): str(v)
         for k, v in labels.items()
         if not (extended and isinstance(k, str) and (k in extended or f".{k}" in extended))
     }
@@ -432,7 +540,7 @@ def _labels_of(name: str, meta: Any) -> Mapping[Any, Any]:
     return meta.value_labels.get(label_set) or {}
 
 
-def _key(value: Any) -> LabelKey:
+def label_key(value: Any) -> LabelKey:
     """Integral float codes (SPSS stores every number as a double) become ints."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -450,7 +558,7 @@ def _user_missing(
     for item in declared:
         lo, hi = item["lo"], item["hi"]
         if lo == hi:
-            discrete.append(_key(lo))
+            discrete.append(label_key(lo))
         else:
             ranges.append((float(lo), float(hi)))
     return tuple(discrete), tuple(ranges)
@@ -460,8 +568,10 @@ def _storage(col: pd.Series, fmt: str | None, rtype: str | None) -> Storage:
     fmt_u = (fmt or "").upper()
     if rtype == "string":
         return "string"
-    if col.dtype.kind == "M":
-        return "datetime" if fmt_u.startswith(_DATETIME_FORMATS) else "date"
     if fmt_u.startswith(_TIME_FORMATS) and col.dtype == object:
         return "time"
+    if col.dtype.kind == "M" or (
+        col.dtype == object and col.map(lambda v: isinstance(v, pd.Timestamp)).any()
+    ):
+        return "datetime" if fmt_u.startswith(_DATETIME_FORMATS) else "date"
     return "numeric"

@@ -1,17 +1,17 @@
-"""Delimited text (.csv, .tsv) and Excel (.xlsx) files.
+"""Delimited text files (.csv, .tsv).
 
 These formats carry no labels or missing-value declarations, so every variable
-gets an empty :class:`VariableMeta` apart from its name and storage. Text files
-are decoded as UTF-8 (with or without byte-order mark) unless an encoding is
-given; a file that is not valid UTF-8 is refused with a pointer to ``--encoding``
-rather than guessed at.
+gets an empty :class:`VariableMeta` apart from its name and storage. The encoding
+is the one given, else detected (:func:`detect_encoding`): a byte-order mark
+(UTF-8, UTF-16, UTF-32), else the NUL-byte pattern of UTF-16/UTF-32 without one,
+else UTF-8. A file that is not valid in that encoding is refused with a pointer to
+``--encoding`` rather than guessed at.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -27,28 +27,41 @@ DELIMITERS: Final = (",", ";", "\t", "|")
 SNIFF_BYTES: Final = 64 * 1024
 DECODE_CHUNK: Final = 1024 * 1024
 
+#: byte-order marks, longest first (the UTF-32-LE mark starts with the UTF-16-LE one)
 _BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+#: bytes looked at to recognise UTF-16/UTF-32 without a byte-order mark
+DETECT_BYTES: Final = 64 * 1024
+#: share of ASCII characters (delimiters, digits, line ends) a text table surely has
+_MIN_ZERO_SHARE: Final = 0.05
 
 
 def detect_encoding(path: Path, encoding: str | None = None) -> str:
-    """The encoding to read ``path`` with: the given one, else UTF-8 (BOM-aware), checked.
+    """The encoding to read ``path`` with: the given one, else detected; checked.
 
-    The whole file is decoded in chunks (without keeping the text) so that a
-    stray byte deep in the file is reported now rather than as a parser error.
+    Detection: a byte-order mark names UTF-8, UTF-16 or UTF-32; without one, the
+    positions of NUL bytes give UTF-16 or UTF-32 and their byte order (every ASCII
+    character — each delimiter, digit and line end — has NUL high bytes there);
+    otherwise UTF-8. The whole file is then decoded in chunks (without keeping the
+    text) so that a stray byte deep in the file is reported now rather than as a
+    parser error.
 
     Raises
     ------
     ReadError
-        The bytes are not valid in that encoding, or the encoding is unknown.
+        The bytes are not valid in that encoding, the encoding is unknown, or the
+        file holds NUL bytes in no pattern of a Unicode encoding.
     """
     if encoding is None:
         with path.open("rb") as fh:
-            head = fh.read(4)
-        encoding = next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8")
+            head = fh.read(DETECT_BYTES)
+        bom = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+        encoding = bom or _wide_encoding(path, head) or "utf-8"
         given = False
     else:
         given = True
@@ -80,6 +93,39 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
             reason="encoding",
         ) from exc
     return encoding
+
+
+def _wide_encoding(path: Path, head: bytes) -> str | None:
+    """UTF-16/UTF-32 (with byte order) from where the NUL bytes fall; ``None`` if there are none.
+
+    Raises
+    ------
+    ReadError
+        NUL bytes that fit no Unicode encoding (a binary file, or a damaged one).
+    """
+    if b"\x00" not in head:
+        return None
+    n = len(head) - len(head) % 4
+    if n >= 4:
+        zeros = [head[i:n:4].count(0) / (n // 4) for i in range(4)]
+        patterns = (
+            ("utf-32-le", (1, 2, 3), (0,)),
+            ("utf-32-be", (0, 1, 2), (3,)),
+            ("utf-16-le", (1, 3), (0, 2)),
+            ("utf-16-be", (0, 2), (1, 3)),
+        )
+        for name, nul, text in patterns:
+            if min(zeros[i] for i in nul) >= _MIN_ZERO_SHARE and max(
+                zeros[i] for i in text
+            ) < _MIN_ZERO_SHARE / 5:
+                return name
+    raise ReadError(
+        f"{path}: the file holds NUL bytes in no pattern of UTF-8, UTF-16 or UTF-32, so it "
+        "is not a text table (or it is damaged); check the file, or give its encoding with "
+        "--encoding ENC",
+        file=str(path),
+        reason="encoding",
+    )
 
 
 def sniff_delimiter(path: Path, encoding: str) -> str:
@@ -143,26 +189,11 @@ def read_delimited(
         ) from exc
     return ParsedFile(
         data=df,
-        variables=_plain_variables(df),
+        variables=plain_variables(df),
         format_version=None,
         encoding=enc,
         notes=(f"delimiter {sep!r}",),
     )
-
-
-def read_xlsx(path: Path, *, columns: Sequence[str] | None = None) -> ParsedFile:
-    """Read the first sheet of an .xlsx workbook (header in the first row)."""
-    try:
-        df = pd.read_excel(path, sheet_name=0, engine="openpyxl", usecols=_usecols(columns))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-        raise ReadError(
-            f"{path}: truncated or corrupt .xlsx workbook ({_first_line(exc)}); "
-            "fetch the file again or re-save it from Excel",
-            file=str(path),
-            reason="corrupt",
-        ) from exc
-    df.columns = [str(c) for c in df.columns]
-    return ParsedFile(data=df, variables=_plain_variables(df), format_version=None, encoding=None)
 
 
 def _usecols(columns: Sequence[str] | None) -> list[str] | None:
@@ -174,7 +205,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _plain_variables(df: pd.DataFrame) -> dict[str, VariableMeta]:
+def plain_variables(df: pd.DataFrame) -> dict[str, VariableMeta]:
     return {
         str(name): VariableMeta(name=str(name), storage=storage_of(df[name])) for name in df.columns
     }

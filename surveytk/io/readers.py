@@ -3,8 +3,9 @@
 :func:`read_file` is the one entry point (``surveytk.read_file``). It checks the
 path, picks the reader by format, hashes the file's bytes in a background thread
 while the reader parses, and adds the file facts. The format readers live in
-:mod:`surveytk.io.read_stat` (SPSS, Stata), :mod:`surveytk.io.read_text` (CSV,
-TSV, XLSX) and :mod:`surveytk.io.read_parquet`.
+:mod:`surveytk.io.read_stat` (SPSS, Stata), :mod:`surveytk.io.read_sas` (SAS
+``.sas7bdat``, ``.xpt``), :mod:`surveytk.io.read_text` (CSV, TSV),
+:mod:`surveytk.io.read_excel` (XLSX, XLS) and :mod:`surveytk.io.read_parquet`.
 """
 
 from __future__ import annotations
@@ -35,19 +36,20 @@ def read_file(
     columns: Sequence[str] | None = None,
     delimiter: str | None = None,
     progress: bool | None = None,
+    sheet: str | int | None = None,
 ) -> LabelledFrame:
     """Read a survey data file with its metadata.
 
     Parameters
     ----------
     path
-        A ``.sav``, ``.zsav``, ``.por``, ``.dta`` (releases 104–119), ``.csv``,
-        ``.tsv``, ``.xlsx`` or ``.parquet`` file.
+        A ``.sav``, ``.zsav``, ``.por``, ``.dta`` (releases 104–119), ``.sas7bdat``,
+        ``.xpt``, ``.csv``, ``.tsv``, ``.xlsx``, ``.xls`` or ``.parquet`` file.
     encoding
-        Text encoding. SPSS files declare theirs and Stata 118/119 files are
+        Text encoding. SPSS and SAS files declare theirs and Stata 118/119 files are
         UTF-8, so this is only needed for files whose text is in another encoding
-        (for example ``"latin1"``); CSV/TSV are read as UTF-8 (with or without BOM)
-        unless given.
+        (for example ``"latin1"``); CSV/TSV are detected (UTF-8, UTF-16 and UTF-32,
+        with or without byte-order mark) unless given.
     format
         Override the format implied by the extension (one of the extensions above,
         without the dot).
@@ -58,6 +60,9 @@ def read_file(
     progress
         Show a progress bar on stderr. ``None``: only for files over 50 MB when
         stderr is a terminal.
+    sheet
+        Workbook sheet by name or 1-based number; required for a workbook with
+        several sheets. Only for ``.xlsx``/``.xls``.
 
     Returns
     -------
@@ -65,16 +70,20 @@ def read_file(
         ``data`` holds values as delivered: codes, not labels; SPSS user-missing
         codes as their codes (declared in ``VariableMeta.missing_values`` /
         ``missing_ranges``); Stata extended missing values as the strings ``".a"`` …
-        ``".z"`` (listed in ``VariableMeta.extended_missing``) and system missing as
-        ``NaN``; dates as ``datetime64``. ``file`` holds format, version, encoding,
-        row and column counts and the SHA-256 of the file's bytes.
+        ``".z"`` and SAS special missing values as ``".A"`` … ``".Z"``, ``"._"``
+        (listed in ``VariableMeta.extended_missing``) and system missing as
+        ``NaN``; dates as ``datetime64``. :meth:`LabelledFrame.with_declared_missing_as_na`
+        gives the analysis view with all declared missing values as ``NaN``. ``file``
+        holds format, version, encoding, row and column counts and the SHA-256 of the
+        file's bytes.
 
     Raises
     ------
     ReadError
         One line naming the file, the problem and what to do: not found, unknown
-        extension, empty, truncated or corrupt, unsupported version, or text not
-        valid in the encoding.
+        extension, empty, truncated or corrupt, unsupported version, text not
+        valid in the encoding, binary Stata strL content, a date variable beyond
+        the years 1–9999, a workbook with several sheets and none chosen.
 
     Examples
     --------
@@ -91,11 +100,23 @@ def read_file(
             file=str(p),
             reason="bad_option",
         )
+    if sheet is not None and fmt not in ("xlsx", "xls"):
+        raise ReadError(
+            f"{p}: a sheet applies only to .xlsx/.xls workbooks, not .{fmt}",
+            file=str(p),
+            reason="bad_option",
+        )
     hasher = BackgroundHash(p)
     try:
         with _progress_bar(p, size, progress) as callback:
             parsed = _parse(
-                p, fmt, encoding=encoding, columns=columns, delimiter=delimiter, progress=callback
+                p,
+                fmt,
+                encoding=encoding,
+                columns=columns,
+                delimiter=delimiter,
+                progress=callback,
+                sheet=sheet,
             )
     except BaseException:
         hasher.join()  # the parse error is the one to report
@@ -111,6 +132,7 @@ def _parse(
     columns: Sequence[str] | None,
     delimiter: str | None,
     progress: ProgressCallback | None,
+    sheet: str | int | None = None,
 ) -> ParsedFile:
     # readers are imported here so reading a CSV never imports pyreadstat, and back
     if fmt in ("sav", "zsav", "por"):
@@ -121,16 +143,20 @@ def _parse(
         from surveytk.io.read_stat import read_stata
 
         return read_stata(path, encoding=encoding, columns=columns, progress=progress)
+    if fmt in ("sas7bdat", "xpt"):
+        from surveytk.io.read_sas import read_sas
+
+        return read_sas(path, fmt, encoding=encoding, columns=columns, progress=progress)
     if fmt in ("csv", "tsv"):
         from surveytk.io.read_text import read_delimited
 
         return read_delimited(
             path, tab=fmt == "tsv", encoding=encoding, delimiter=delimiter, columns=columns
         )
-    if fmt == "xlsx":
-        from surveytk.io.read_text import read_xlsx
+    if fmt in ("xlsx", "xls"):
+        from surveytk.io.read_excel import read_excel
 
-        return read_xlsx(path, columns=columns)
+        return read_excel(path, sheet=sheet, columns=columns)
     from surveytk.io.read_parquet import read_parquet
 
     return read_parquet(path, columns=columns)

@@ -53,9 +53,6 @@ def used_columns(options: FitOptions) -> list[str]:
     cols: list[str] = [*parsed.outcome_columns, *parsed.columns]
     for c in (
         options.weights,
-        options.strata,
-        options.psu,
-        options.fpc,
         options.entity,
         options.time,
         options.offset,
@@ -64,9 +61,27 @@ def used_columns(options: FitOptions) -> list[str]:
     ):
         if c:
             cols.append(c)
+    cols.extend(design_columns(options))
     if options.subpop:
         cols.extend(parse_condition(options.subpop).columns)
     return list(dict.fromkeys(cols))
+
+
+def _stages(value: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
+    return value if value is None or isinstance(value, str) else tuple(value)
+
+
+def design_columns(options: object) -> list[str]:
+    """Columns the design of ``options`` reads besides the weights: every stage's strata,
+    PSUs and fpc, and the calibration variables of ``--calibrate``."""
+    from surveytk.survey.calibration import read_totals
+    from surveytk.survey.options import DesignOptions
+
+    o = DesignOptions.of(options)
+    cols = [*o.strata, *o.psu, *o.fpc, *(c for c in (o.nonresponse, o.respondent) if c)]
+    if o.calibrate is not None:
+        cols.extend(read_totals(o.calibrate).variables)
+    return cols
 
 
 def as_frame(data: DataLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -102,9 +117,9 @@ def fit(
     model: str,
     formula: str,
     weights: str | None = None,
-    strata: str | None = None,
-    psu: str | None = None,
-    fpc: str | None = None,
+    strata: str | Sequence[str] | None = None,
+    psu: str | Sequence[str] | None = None,
+    fpc: str | Sequence[str] | None = None,
     keep_user_missing: bool = False,
     define: Sequence[str] | Mapping[str, str] | None = None,
     value_labels: bool = True,
@@ -124,7 +139,8 @@ def fit(
     formula
         A formula in the restricted grammar, e.g. ``"intends_return ~ age + C(area)"``.
     weights, strata, psu, fpc
-        Design columns.
+        Design columns; ``strata``, ``psu`` and ``fpc`` take one column per stage
+        (a list, first stage first) for a multistage design.
     keep_user_missing
         Keep SPSS declared user-missing codes as values (default: they are
         missing, and the result's notes say how many per variable).
@@ -170,9 +186,9 @@ def fit(
         model=model,  # type: ignore[arg-type]
         formula=formula,
         weights=weights,
-        strata=strata,
-        psu=psu,
-        fpc=fpc,
+        strata=_stages(strata),
+        psu=_stages(psu),
+        fpc=_stages(fpc),
         **options,
     )
     definitions = parse_definitions(define)

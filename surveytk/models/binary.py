@@ -164,6 +164,8 @@ def _covariance(
 #: their refits stop at a relative tolerance of 1e-8 (error left ≈ 1e-9 of the largest
 #: coefficient); jackknife replicates, which R reproduces exactly, use ``options.tol``.
 MADE_BOOTSTRAP_TOL = 1e-8
+#: replicate types drawn at random (the others are reproduced exactly by R)
+RANDOM_REPLICATES = ("bootstrap", "subbootstrap")
 
 
 def _made_replicates(
@@ -182,7 +184,7 @@ def _made_replicates(
     w = design.domain_weights()
     thetas, ok = refit_psu_replicates(
         frame.X, frame.y, w, design.psu[design.domain], design.repweights, kf.params, model,
-        tol=max(tol, MADE_BOOTSTRAP_TOL) if design.reptype == "bootstrap" else tol,
+        tol=max(tol, MADE_BOOTSTRAP_TOL) if design.reptype in RANDOM_REPLICATES else tol,
     )  # fmt: skip
     for r in np.flatnonzero(~ok):  # rare: refit the stragglers with full IRLS
         rep = run(

@@ -17,8 +17,9 @@ Two estimators, each declaring the options it reads from the design:
     Replicates that fail (``refit`` returns non-finite values) are dropped
     with a note in :attr:`ReplicateCovariance.notes`, as R's ``svrVar`` does.
 
-Both are pure computations: the numbers happen in :func:`linearized_meat`,
-:func:`sandwich` and :func:`replicate_variance`, which other families may call
+Both are pure computations: the numbers happen in :func:`linearized_meat` and
+:func:`replicate_variance` (in :mod:`surveytk.survey.variance`, the survey layer;
+importable from here too) and :func:`sandwich`, which other families may call
 directly.
 """
 
@@ -33,86 +34,14 @@ import numpy as np
 from surveytk.design import SurveyDesign
 from surveytk.errors import DesignError, ModelError
 from surveytk.models.kernel import KernelFit
+from surveytk.survey.variance import linearized_meat, replicate_variance, unit_totals
 
 Refit = Callable[[np.ndarray], np.ndarray]
 
 
 def psu_totals(scores: np.ndarray, psu: np.ndarray, n_psu: int) -> np.ndarray:
     """(P, k) totals of ``scores`` rows by PSU code."""
-    k = scores.shape[1]
-    out = np.empty((n_psu, k), dtype=np.float64)
-    for j in range(k):
-        out[:, j] = np.bincount(psu, weights=scores[:, j], minlength=n_psu)
-    return out
-
-
-def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
-    """The meat M of the linearised sandwich from weighted score contributions.
-
-    Parameters
-    ----------
-    scores
-        (n_domain, k) weighted scores of the domain rows, or (n, k) over all rows.
-    design
-        The design; its ``lonely_psu`` rule is applied.
-
-    Returns
-    -------
-    numpy.ndarray
-        k × k matrix M.
-
-    Notes
-    -----
-    With z_hi the PSU totals of the scores and z̄_h their mean in stratum h,
-
-    .. math:: M = \\sum_h (1 - f_h) \\frac{n_h}{n_h - 1}
-              \\sum_i (z_{hi} - \\bar z_h)(z_{hi} - \\bar z_h)'
-
-    where n_h counts all PSUs of stratum h in the design (PSUs without domain
-    rows have z_hi = 0) and f_h = n_h / N_h (Binder 1983; R ``svyrecvar`` /
-    ``onestrat``, Lumley 2004). Strata with a single PSU: ``certainty`` and
-    ``remove`` contribute 0; ``adjust`` uses (1 − f_h) z_h z_h' (centred at
-    the population mean of the scores, zero); ``average`` leaves them out and
-    multiplies M by (#strata in the domain)/(#strata with ≥ 2 PSUs);
-    ``fail`` raises.
-    """
-    psu = design.psu[design.domain] if scores.shape[0] != design.n else design.psu
-    if scores.shape[0] not in (design.n, design.n_obs):
-        raise ModelError(
-            f"scores have {scores.shape[0]} rows; the design has {design.n} rows and "
-            f"{design.n_obs} in the domain"
-        )
-    z = psu_totals(scores, psu, design.n_psu)
-    h_of = design.psu_stratum
-    nh = design.n_psu_h
-    f = design.fpc_fraction_h
-    # stratum means over all n_h PSUs of the stratum
-    sums = np.zeros((design.n_strata, z.shape[1]))
-    np.add.at(sums, h_of, z)
-    lonely = nh == 1
-    centred = z - (sums / nh[:, None])[h_of]
-    if design.lonely_psu == "adjust":
-        centred[lonely[h_of]] = z[lonely[h_of]]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale_h = np.where(nh > 1, (1.0 - f) * nh / (nh - 1.0), 1.0 - f)
-    scale_h = np.where(f > 1.0 - 1e-7, 0.0, scale_h)  # self-representing strata
-    in_domain = np.zeros(design.n_strata, dtype=bool)
-    in_domain[design.strata[design.domain]] = True
-    if design.lonely_psu == "fail" and np.any(lonely & in_domain & (f < 1.0 - 1e-7)):
-        raise DesignError(
-            f"{int(np.sum(lonely & in_domain))} strata have a single PSU (lonely PSU); "
-            "choose a rule, e.g. --lonely-psu adjust",
-            reason="lonely_psu",
-        )
-    if design.lonely_psu in ("certainty", "remove", "average"):
-        scale_h = np.where(lonely, 0.0, scale_h)
-    weighted = centred * np.sqrt(scale_h[h_of])[:, None]
-    meat = weighted.T @ weighted
-    if design.lonely_psu == "average":
-        n_in = int(in_domain.sum())
-        n_ok = int(np.sum(in_domain & ~lonely))
-        meat *= n_in / (n_ok if n_ok else 1)
-    return np.asarray(meat)
+    return unit_totals(scores, psu, n_psu)
 
 
 def sandwich(hessian: np.ndarray, meat: np.ndarray) -> np.ndarray:
@@ -127,29 +56,6 @@ def sandwich(hessian: np.ndarray, meat: np.ndarray) -> np.ndarray:
     return np.asarray((v + v.T) / 2.0)
 
 
-def replicate_variance(
-    thetas: np.ndarray,
-    full: np.ndarray,
-    scale: float,
-    rscales: np.ndarray,
-    mse: bool = False,
-) -> np.ndarray:
-    """Replicate variance as R ``svrVar``.
-
-    Notes
-    -----
-    .. math:: V = s \\sum_r c_r (\\theta_r - \\bar\\theta)(\\theta_r - \\bar\\theta)'
-
-    with s = ``scale``, c_r = ``rscales``, θ̄ the mean of the replicates with
-    c_r > 0, or the full-sample estimate when ``mse`` (Lumley 2010, §2.4;
-    Rao & Wu 1988 for the bootstrap; Wolter 2007 for jackknife/BRR/Fay).
-    """
-    centre = full if mse else thetas[rscales > 0].mean(axis=0)
-    dev = (thetas - centre) * np.sqrt(rscales)[:, None]
-    v = scale * (dev.T @ dev)
-    return np.asarray((v + v.T) / 2.0)
-
-
 class CovarianceEstimator(Protocol):
     """What every estimator declares."""
 
@@ -161,7 +67,8 @@ class CovarianceEstimator(Protocol):
 class LinearizedCovariance:
     """Taylor-series (linearised) sandwich variance of an M-estimator.
 
-    Options read from the design: ``strata``, ``psu``, ``fpc``, ``lonely_psu``.
+    Options read from the design: ``strata``, ``psu``, ``fpc`` (every stage),
+    ``lonely_psu``, ``adjust_domain_lonely``, ``calibration``.
 
     Notes
     -----

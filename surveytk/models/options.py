@@ -26,7 +26,7 @@ ModelName = Literal[
     "gamma",
 ]
 LonelyPSU = Literal["fail", "adjust", "certainty", "remove", "average"]
-RepType = Literal["bootstrap", "jk1", "jkn", "brr", "fay"]
+RepType = Literal["bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay"]
 AmeVce = Literal["conditional", "unconditional"]
 Link = Literal["log", "identity", "sqrt", "inverse"]
 
@@ -56,6 +56,9 @@ class FitOptions:
     ``replicates``/``seed`` ask for replicate weights made from the design
     (bootstrap, or jackknife with ``reptype='jk1'|'jkn'``); ``repweights`` is a
     regular expression selecting replicate-weight columns shipped with the data.
+    The design fields (``weights`` … ``respondent``) are those of
+    :class:`surveytk.survey.options.DesignOptions`; ``strata``, ``psu`` and
+    ``fpc`` take one column per stage (a tuple), first to last.
 
     After the fit: ``wald`` (term lists, each tested jointly as R
     ``regTermTest``), ``contrast`` (linear combinations, as ``svycontrast``),
@@ -68,10 +71,11 @@ class FitOptions:
     model: ModelName
     formula: str
     weights: str | None = None
-    strata: str | None = None
-    psu: str | None = None
-    fpc: str | None = None
+    strata: str | tuple[str, ...] | None = None
+    psu: str | tuple[str, ...] | None = None
+    fpc: str | tuple[str, ...] | None = None
     lonely_psu: LonelyPSU = "fail"
+    adjust_domain_lonely: bool = False
     repweights: str | None = None
     reptype: RepType | None = None
     rho: float | None = None
@@ -81,6 +85,12 @@ class FitOptions:
     replicates: int | None = None
     seed: int | None = None
     subpop: str | None = None
+    calibrate: str | None = None
+    calibration: str = "linear"
+    calibration_bounds: tuple[float, float] | None = None
+    trim: tuple[float, float] | None = None
+    nonresponse: str | None = None
+    respondent: str | None = None
     ame: bool = False
     base: str | None = None
     entity: str | None = None

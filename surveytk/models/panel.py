@@ -19,6 +19,7 @@ from surveytk.models.options import FitOptions
 from surveytk.models.results import DesignSummary, EffectBlock, FitResult
 
 if TYPE_CHECKING:
+    from surveytk.design import SurveyDesign
     from surveytk.models.formula import ModelFrame
 
 INTERCEPT = "(Intercept)"
@@ -31,17 +32,41 @@ def _check_options(options: FitOptions) -> tuple[str, str]:
             "wave column)",
             variable="entity" if not options.entity else "time",
         )
-    if options.repweights is not None or options.replicates is not None:
-        raise ModelError(
-            f"{options.model}: replicate-weight variance is not available for panel models; "
-            "drop --repweights/--replicates (standard errors are clustered by entity or PSU)"
-        )
     if options.ame_vce == "unconditional":
         raise ModelError(
             f"{options.model}: --ame-vce unconditional is not available for panel models "
             "(their variance is cluster-robust, not linearised over a design)"
         )
     return options.entity, options.time
+
+
+def _check_linearised_design(design: SurveyDesign, options: FitOptions) -> None:
+    """The clustered variance knows weights and one cluster column, nothing else.
+
+    Strata, an fpc, later stages and calibration change a design-based variance;
+    the plm-style cluster sandwich cannot show them, so they need replicate
+    weights (made from the design with ``--reptype jkn`` etc., or shipped), whose
+    refits carry them.
+    """
+    if design.is_replicate:
+        return
+    used = [
+        name
+        for name, present in (
+            ("--strata", design.has_strata),
+            ("--fpc", design.has_fpc),
+            ("a second --psu (multistage)", len(design.all_stages) > 1),
+            ("--calibrate", design.calibration is not None),
+            ("--nonresponse", design.nonresponse is not None),
+        )
+        if present
+    ]
+    if used:
+        raise ModelError(
+            f"{options.model}: the clustered standard errors of panel models cannot use "
+            f"{', '.join(used)}; add replicate weights that carry the design (e.g. "
+            "--reptype jkn, or --replicates N) or leave those options out"
+        )
 
 
 def _codes(s: pd.Series) -> np.ndarray:
@@ -125,21 +150,25 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     + s2_e))`` and Swamy–Arora variance components with the small-sample
     denominators of R ``plm`` (``random.method = "swar"``; linearmodels
     ``small_sample=True``). Covariance: cluster sandwich times ``n/(n − k)``
-    (:func:`cluster_adjustment`). Wooldridge (2010), *Econometric Analysis of
-    Cross Section and Panel Data*, ch. 10; Croissant & Millo (2008), JSS 27(2).
+    (:func:`cluster_adjustment`), or with replicate weights the replicate
+    variance of the model refitted on every replicate (rows with zero replicate
+    weight left out, as a refit on that replicate's sample). Wooldridge (2010),
+    *Econometric Analysis of Cross Section and Panel Data*, ch. 10; Croissant & Millo
+    (2008), JSS 27(2).
 
     Raises
     ------
     ModelError
-        Missing ``entity``/``time``, duplicated (entity, time) pairs, replicate
-        options, fewer than two clusters, a term constant within every entity
-        (fixed effects).
+        Missing ``entity``/``time``, duplicated (entity, time) pairs, fewer than
+        two clusters, a term constant within every entity (fixed effects);
+        strata, fpc, later stages or calibration without replicate weights.
     """
     from surveytk.design import SurveyDesign
     from surveytk.models.formula import build_model_frame
 
     entity, time = _check_options(options)
     design = SurveyDesign.from_options(data, options)
+    _check_linearised_design(design, options)
     in_domain = design.domain
     sub_all = data.loc[in_domain]
     frame: ModelFrame = build_model_frame(
@@ -155,8 +184,9 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     y = pd.Series(frame.y, index=index, name=frame.formula.outcome)
     w = pd.Series(design.weights[in_domain][frame.row_mask], index=index, name="weight")
     clusters = None
-    if options.psu is not None:
-        clusters = pd.Series(_codes(sub[options.psu]), index=index, name=options.psu)
+    psu = design.names.psu
+    if psu is not None:
+        clusters = pd.Series(design.psu[in_domain][frame.row_mask], index=index, name=psu)
     n_clusters = int(
         index.get_level_values(0).nunique() if clusters is None else clusters.nunique()
     )
@@ -167,29 +197,44 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     res = _fit_linearmodels(options.model, y, X, w, clusters)
     params = np.asarray(res.params.loc[names], dtype=float)
     cov = np.asarray(res.cov.loc[names, names], dtype=float)
+    replicate_notes: list[str] = []
+    if design.is_replicate:
+        cov, replicate_notes = _replicate_cov(
+            options.model, y, X, names, params, design, np.asarray(frame.row_mask, dtype=bool)
+        )
     dropped = {k: int(v) for k, v in frame.dropped.items() if k != "total"}
     if design.n_zero_weight:
         dropped["zero_weight"] = int(design.n_zero_weight)
     dropped["total"] = int(len(data) - len(sub))
-    cluster_name = options.psu or entity
+    cluster_name = psu or entity
+    df_resid = float(n_clusters - 1) if not design.is_replicate else design.df
     summary = DesignSummary(
         n_obs=len(sub),
         sum_weights=float(w.sum()),
         n_psu=n_clusters,
-        df_design=float(n_clusters - 1),
-        variance="cluster-robust",
+        df_design=df_resid,
+        variance="cluster-robust" if not design.is_replicate else design.variance_name,
         weights=options.weights,
-        psu=options.psu,
+        psu=psu,
         subpop=options.subpop,
-        cluster=cluster_name,
+        cluster=cluster_name if not design.is_replicate else None,
+        n_replicates=design.n_replicates or None,
+        calibration=design.adjustments_text,
     )
-    effects = _effects(options, frame, keep, params, cov, index, w, n_clusters)
+    effects = _effects(options, frame, keep, params, cov, index, w, df_resid)
     kind = "within (entity fixed effects)" if options.model == "panel-fe" else "random effects"
+    variance_note = (
+        f"Standard errors clustered by {cluster_name}, scaled by n/(n-k) as R plm "
+        'vcovHC(type="HC1", cluster="group")'
+        if not design.is_replicate
+        else f"Replicate-weight standard errors: the model refitted with each of the "
+        f"{design.n_replicates} replicate weights ({design.reptype})"
+    )
     notes = (
         f"Linear panel model, {kind}; {index.get_level_values(0).nunique()} entities "
         f"({entity}), periods from {time}",
-        f"Standard errors clustered by {cluster_name}, scaled by n/(n-k) as R plm "
-        'vcovHC(type="HC1", cluster="group")',
+        variance_note,
+        *replicate_notes,
         *effects.notes,
     )
     return FitResult(
@@ -204,7 +249,7 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
             cov=cov,
         ),
         design=summary,
-        df_resid=float(n_clusters - 1),
+        df_resid=df_resid,
         pseudo_r2=None,
         loglik=None,
         dropped=dropped,
@@ -223,7 +268,7 @@ def _effects(
     cov: np.ndarray,
     index: pd.MultiIndex,
     w: pd.Series,
-    n_clusters: int,
+    df: float,
 ) -> Any:
     """AMEs and predictions (:mod:`surveytk.models.effects`) of the linear panel model."""
     from surveytk.models.effects import model_effects
@@ -238,8 +283,42 @@ def _effects(
     else:
         predictor = LinearPredictor(tuple(keep))
     return model_effects(
-        options, frame, predictor, coef, weights, kf=None, design=None, df=float(n_clusters - 1)
+        options, frame, predictor, coef, weights, kf=None, design=None, df=df
     )
+
+
+def _replicate_cov(
+    model: str,
+    y: pd.Series,
+    X: pd.DataFrame,
+    names: list[str],
+    params: np.ndarray,
+    design: SurveyDesign,
+    row_mask: np.ndarray,
+) -> tuple[np.ndarray, list[str]]:
+    """Replicate variance: refit on every replicate's weights (R ``withReplicates``).
+
+    ``row_mask`` selects the model's rows among the domain rows (complete cases).
+    """
+    from surveytk.models.covariance import ReplicateCovariance
+
+    def refit(w_domain: np.ndarray) -> np.ndarray:
+        w_rows = np.asarray(w_domain)[row_mask]
+        keep = w_rows > 0
+        if keep.sum() <= len(names):
+            raise ModelError("replicate has too few rows with positive weight")
+        res = _fit_linearmodels(
+            model,
+            y[keep],
+            X[keep],
+            pd.Series(w_rows[keep], index=y.index[keep], name="weight"),
+            None,
+        )
+        return np.asarray(res.params.loc[names], dtype=float)
+
+    est = ReplicateCovariance()
+    cov = est.cov(refit, params, design)
+    return cov, list(est.notes)
 
 
 def _float(x: Any) -> float | None:

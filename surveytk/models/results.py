@@ -60,6 +60,7 @@ class DesignSummary:
     n_replicates: int | None = None
     subpop: str | None = None
     cluster: str | None = None  # panel models: clustering variable(s)
+    calibration: str | None = None  # how the weights were calibrated, with the g-weight range
 
     def describe(self) -> str:
         """One sentence naming the variance estimator, for table notes."""
@@ -81,6 +82,8 @@ class DesignSummary:
             parts.append(f"weights {self.weights}")
         if parts:
             text += "; " + ", ".join(parts)
+        if self.calibration:
+            text += "; " + self.calibration
         return text + "."
 
 

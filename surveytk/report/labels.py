@@ -98,13 +98,16 @@ class Labeller:
 
     @classmethod
     def from_schema(cls, path: str | Path | None = None, *, enabled: bool = True) -> Labeller:
-        """Read labels from ``codebooks/schema.yaml`` (or ``path``); raw names if absent."""
+        """Read labels from the common schema (with the schema extensions of the codebook
+        search path, so that users' sources are labelled too) or from ``path``; raw names
+        if ``path`` is absent."""
         if not enabled:
             return cls(enabled=False)
         if path is None:
-            from surveytk.paths import CODEBOOK_DIR
+            from surveytk.codebook.loader import load_schema
 
-            path = CODEBOOK_DIR / "schema.yaml"
+            schema = load_schema().model_dump(by_alias=True, mode="json")
+            return cls(parse_schema_labels(schema, "the common schema"), enabled=True)
         path = Path(path)
         if not path.is_file():
             return cls(enabled=True)

@@ -36,7 +36,7 @@ from surveytk.errors import ModelError
 
 # The variance kernels still live with the model families (issue 12 moves them into
 # this package); this module is their only importer in the survey layer.
-from surveytk.models.covariance import linearized_meat, replicate_variance
+from surveytk.survey.variance import linearized_meat, replicate_variance
 
 PropCI = Literal["wald", "logit", "beta"]
 PROP_CI_METHODS: tuple[str, ...] = get_args(PropCI)

@@ -12,7 +12,7 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 
-from surveytk.paths import LOOKUP_DIR
+from surveytk.paths import BUILTIN_LOOKUP_DIR as LOOKUP_DIR
 
 # --------------------------------------------------------------------------- lookups
 

@@ -8,12 +8,12 @@ suppressPackageStartupMessages({
 })
 
 ## Directory holding the third-party test files (apiclus1.csv, soep_practice/ ...).
-## First command-line argument wins; default is the repository layout
-## /work/main/tests/reference -> /work/shared/testfiles.
+## First command-line argument wins; default is the copies in tests/data
+## (see tests/data/README.md), relative to tests/reference.
 shared_dir <- function() {
   args <- commandArgs(trailingOnly = TRUE)
   if (length(args) >= 1 && nzchar(args[1])) return(args[1])
-  "../../../shared/testfiles"
+  "../data"
 }
 
 fmt15 <- function(x) ifelse(is.na(x), NA_character_, sprintf("%.15g", x))

@@ -1,4 +1,5 @@
-## API data (R survey package): the REFERENCES.md numbers, plus probit and
+## API data (R survey package): its published examples (vignette "A survey analysis
+## example", ?svyglm), plus probit and
 ## gaussian variants. Run from tests/reference: Rscript api_reference.R [testfiles_dir]
 source("_common.R")
 
@@ -37,7 +38,7 @@ for (f in fits) {
     n_strata = length(unique(des$strata[, 1])), df_design = degf(des))
   vc[[length(vc) + 1]] <- vcov_rows(f[[1]], f[[2]], vcov(fit))
 }
-## REFERENCES.md was made with R's default glm.control (epsilon = 1e-8). At that
+## The published examples use R's default glm.control (epsilon = 1e-8). At that
 ## convergence the sandwich uses working weights from the penultimate IRLS
 ## iterate, so its SEs differ from the SE at the exact MLE by up to ~1e-5
 ## relative (apistrat intercept: 0.455626096 vs 0.455620878). Written as

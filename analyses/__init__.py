@@ -1,0 +1,1 @@
+"""Package marker: pyproject.toml ships this folder as `surveytk._builtin.analyses`."""
