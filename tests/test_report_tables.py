@@ -462,3 +462,19 @@ def test_identical_variance_notes_are_grouped(saved: dict[str, Path]) -> None:
     soep_design = FitResult.load(saved["soep"]).design.describe()
     assert f"SOEP, WODC: {soep_design}" in model.notes
     assert sum("Linearised" in n for n in model.notes) == 2
+
+
+def test_design_note_names_every_design_field_once() -> None:
+    from dataclasses import replace
+
+    from surveytk.report.table_model import design_note, domain_note
+
+    base = example_binary().design
+    calibrated = replace(base, calibration="raked to age × sex margins (g 0.8–1.3)",
+                         fpc="fpc", subpop='age >= 18')
+    note = design_note(calibrated)
+    assert note.count("raked to age × sex margins") == 1
+    assert "finite population correction fpc" in note
+    assert "strata stratum" in note and "PSUs psu" in note and "weights weight" in note
+    assert domain_note(calibrated) is not None and "age >= 18" in domain_note(calibrated)
+    assert domain_note(base) is None

@@ -386,10 +386,10 @@ def _extra_number(result: FitResult, key: str) -> float | None:
 
 
 #: DesignSummary fields the design note spells out itself (any other field with a
-#: value, such as calibration added by a later design, is listed by name).
+#: value, added by a later design, is listed by name; calibration is in describe()).
 _DESIGN_SPELT_OUT = frozenset(
     {"n_obs", "sum_weights", "n_psu", "n_strata", "df_design", "variance", "weights",
-     "strata", "psu", "cluster", "n_replicates", "subpop", "lonely_psu", "fpc"}
+     "strata", "psu", "cluster", "n_replicates", "subpop", "lonely_psu", "fpc", "calibration"}
 )
 
 
