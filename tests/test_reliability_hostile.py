@@ -405,3 +405,62 @@ def test_malformed_results_json_is_one_error(tmp_path: Path) -> None:
         except Exception as exc:  # noqa: BLE001 - the point of the test
             others.append(f"{i}: {type(exc).__name__}: {exc}"[:200])
     assert not others, others
+
+
+# --------------------------------------------------------------------------- 8. leftovers
+
+
+def test_stale_part_files_are_removed_young_ones_kept(tmp_path: Path) -> None:
+    from surveytk.io.atomic import STALE_PART_SECONDS, write_text_atomic
+
+    target = tmp_path / "table.md"
+    stale = tmp_path / ".table.md.k1ll3d.part"
+    young = tmp_path / ".table.md.runn1ng.part"
+    other = tmp_path / ".other.md.k1ll3d.part"
+    for p in (stale, young, other):
+        p.write_text("partial", encoding="utf-8")
+    old = time.time() - STALE_PART_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    write_text_atomic(target, "complete\n")
+    assert target.read_text(encoding="utf-8") == "complete\n"
+    assert not stale.exists()
+    assert young.exists() and other.exists()  # another process may still write these
+
+
+@pytest.mark.parametrize("scale", [4.0, 12.0])
+def test_synthetic_psus_nested_in_strata_at_any_scale(tmp_path: Path, scale: float) -> None:
+    from surveytk.synth import write_synthetic_sources
+
+    written = write_synthetic_sources(tmp_path, seed=20240601, scale=scale,
+                                      sources=["unhcr_ris"])
+    households = [p for p in written["unhcr_ris"] if "households" in p.name]
+    assert households
+    psus: dict[str, set[int]] = {}
+    for path in households:
+        hh = pd.read_csv(path)
+        assert (hh.groupby("psu")["stratum"].nunique() == 1).all(), path.name
+        assert (hh.groupby("psu")["country"].nunique() == 1).all(), path.name
+        psus[path.name] = set(hh["psu"].unique())
+    sets = list(psus.values())
+    assert not set.intersection(*sets) if len(sets) > 1 else True  # rounds do not share ids
+
+
+def test_codebook_docs_markdown_keeps_no_html_from_labels() -> None:
+    import dataclasses
+    import re
+
+    from surveytk.codebook.docs import build_site, markdown_index, markdown_page
+
+    payload = "<img src=x onerror=alert(1)><script>alert(2)</script><b>bold</b>"
+    site = build_site(["wodc_w1"])
+    pages = []
+    for page in site.pages:
+        var = page.var.model_copy(update={"label": payload, "description": payload})
+        entries = tuple(dataclasses.replace(e, question=payload, note=payload)
+                        for e in page.entries)
+        pages.append(dataclasses.replace(page, var=var, entries=entries))
+    site = dataclasses.replace(site, pages=tuple(pages))
+    text = markdown_index(site) + "".join(markdown_page(p, site) for p in site.pages)
+    assert "&lt;script&gt;" in text
+    assert not re.findall(r"<[A-Za-z/!][^>]*>", text)

@@ -8,8 +8,10 @@ name; the last rename wins with a complete file).
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -48,6 +50,26 @@ def check_not_input(target: Path, inputs: Iterable[Path],
             )
 
 
+#: a temporary ``.part`` file untouched this long belongs to a killed process
+STALE_PART_SECONDS = 3600
+
+
+def remove_stale_parts(target: Path, *, older_than: float = STALE_PART_SECONDS) -> list[Path]:
+    """Remove ``.part`` files of ``target`` left by a killed writer (SIGKILL runs no cleanup).
+
+    Only files untouched for ``older_than`` seconds go: a younger one may belong to a
+    process still writing. They are never read either way (hidden names, ``.part``).
+    """
+    now = time.time()
+    removed: list[Path] = []
+    for p in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        with contextlib.suppress(OSError):
+            if now - p.stat().st_mtime > older_than:
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto ``target`` on success.
@@ -56,6 +78,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)

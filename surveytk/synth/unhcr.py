@@ -192,7 +192,7 @@ def _simulate_round(
     status = dgp.draw_status(traits.status_u, traits.age, employed)
     # design: interviewer clusters nested in country (≈ 25 interviews each)
     k_c = np.maximum(2, np.rint(p_sample * n / 25.0)).astype(np.int64)
-    base = PSU_BASE[rnd] + 100 * np.arange(len(names))
+    base = _psu_bases(rnd, len(names), int(k_c.max()))
     psu = base[country_idx] + 1 + (rng.random(n) * k_c[country_idx]).astype(np.int64)
     w_country = p_pop / p_sample * REFUGEE_POPULATION / n
     weight = np.round(w_country[country_idx] * np.exp(rng.normal(0.0, 0.3, n)), 4)
@@ -313,3 +313,14 @@ def write(out_dir: Path, draw: UnhcrDraw) -> list[Path]:
             _write_csv(draw.tables[name], path)
             paths.append(path)
     return paths
+
+
+def _psu_bases(rnd: str, n_countries: int, most_psus: int) -> np.ndarray:
+    """First PSU id of each country: blocks of 100 ids (of 10x more when a country has
+    100 clusters or more, at large ``--scale``), so that ids never run into the next
+    country's (or round's) block: PSUs stay nested in countries and strata at any scale."""
+    span = 100
+    while most_psus >= span:
+        span *= 10
+    blocks: np.ndarray = PSU_BASE[rnd] * (span // 100) + span * np.arange(n_countries)
+    return blocks
