@@ -464,3 +464,70 @@ def test_codebook_docs_markdown_keeps_no_html_from_labels() -> None:
     text = markdown_index(site) + "".join(markdown_page(p, site) for p in site.pages)
     assert "&lt;script&gt;" in text
     assert not re.findall(r"<[A-Za-z/!][^>]*>", text)
+
+
+# --------------------------------------------------------------------------- 5. large inputs
+
+
+def _xlsx_with_cell_at(path: Path, row: int, column: str) -> None:
+    """A small workbook whose sheet XML names one cell far away (as a hostile file would)."""
+    import zipfile
+
+    clean = path.with_name("clean.xlsx")
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_excel(clean, index=False)
+    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                far = (f'<row r="{row}"><c r="{column}{row}" t="n"><v>1</v></c></row>'
+                       "</sheetData>").encode()
+                data = data.replace(b"</sheetData>", far)
+            dst.writestr(info, data)
+
+
+@pytest.mark.parametrize(("row", "column"), [(3_000_000, "A"), (1_000_000, "CV"),
+                                             (10, "ZZZZ")])
+def test_xlsx_declaring_a_huge_range_is_refused_before_parsing(
+        tmp_path: Path, row: int, column: str) -> None:
+    from surveytk.errors import ReadError
+    from surveytk.io.readers import read_file
+
+    path = tmp_path / "big.xlsx"
+    _xlsx_with_cell_at(path, row, column)
+    assert path.stat().st_size < 20_000
+    with pytest.raises(ReadError, match="cells") as err:
+        read_file(path)
+    assert err.value.reason == "too_large"
+    ok = tmp_path / "ok.xlsx"
+    _xlsx_with_cell_at(ok, 500, "C")
+    assert len(read_file(ok).data) == 499
+
+
+def test_csv_with_a_million_columns_is_refused_before_parsing(tmp_path: Path) -> None:
+    from surveytk.errors import ReadError
+    from surveytk.io.readers import read_file
+    from surveytk.io.xlsx_limits import MAX_TEXT_COLUMNS
+
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n" + "1," * 999_999 + "1\n",
+                    encoding="utf-8")
+    with pytest.raises(ReadError, match="1,000,000 fields") as err:
+        read_file(path)
+    assert err.value.reason == "too_large"
+    assert MAX_TEXT_COLUMNS >= 30_000  # the documented 30,000-column files still read
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(repw|r)*_", "(x){2,}", "(w)\\1", "x" * 201])
+def test_repweights_patterns_cannot_backtrack_catastrophically(pattern: str) -> None:
+    from surveytk.survey.shipped import read_shipped
+
+    df = pd.DataFrame({"w": [1.0, 2.0], "a" * 40 + "!": [1.0, 1.0], "repw_1": [1.0, 2.0]})
+    with pytest.raises(SurveytkError, match="repweights"):
+        read_shipped(df, pattern, "jk1", None, None, None, "w")
+
+
+def test_plain_repweights_patterns_still_match() -> None:
+    from surveytk.survey.shipped import check_bounded_regex
+
+    for pattern in ("^repw_", "repw_[0-9]+$", "^(repw|rw)_", "rep(w|wt)_[0-9]{1,3}$"):
+        check_bounded_regex(pattern)

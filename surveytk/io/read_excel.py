@@ -24,6 +24,7 @@ import pandas as pd
 from surveytk.errors import ReadError
 from surveytk.io.parsed import ParsedFile, check_columns_present
 from surveytk.io.read_text import plain_variables
+from surveytk.io.xlsx_limits import check_xlsx_size
 
 SheetChoice = str | int | None
 
@@ -50,6 +51,8 @@ def read_excel(
     """
     from python_calamine import CalamineWorkbook
 
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_xlsx_size(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)

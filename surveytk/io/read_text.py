@@ -21,6 +21,7 @@ import pandas as pd
 from surveytk.errors import ReadError
 from surveytk.io.labelled import Storage, VariableMeta
 from surveytk.io.parsed import ParsedFile
+from surveytk.io.xlsx_limits import check_header_width
 
 #: candidate delimiters, in order of preference when the sniffer is undecided
 DELIMITERS: Final = (",", ";", "\t", "|")
@@ -174,6 +175,7 @@ def read_delimited(
     """
     enc = detect_encoding(path, encoding)
     sep = delimiter or ("\t" if tab else sniff_delimiter(path, enc))
+    check_header_width(path, sep, enc)
     try:
         df = pd.read_csv(path, sep=sep, encoding=enc, usecols=_usecols(columns))
     except pd.errors.EmptyDataError as exc:

@@ -38,13 +38,14 @@ def read_shipped(
     if reptype is None:
         raise DesignError("--repweights needs --reptype (one of " + ", ".join(REP_TYPES) + ")")
     check_choice("--reptype", reptype, REP_TYPES)
+    check_bounded_regex(pattern)
     try:
         rx = re.compile(pattern)
     except re.error as exc:
         raise DesignError(
             f"--repweights {pattern!r} is not a valid regular expression: {exc}"
         ) from None
-    cols = [c for c in map(str, data.columns) if rx.search(c) and c != weights]
+    cols = [c for c in map(str, data.columns) if rx.search(c[:MAX_NAME]) and c != weights]
     if not cols:
         raise DesignError(
             f"--repweights {pattern!r} matches no column; replicate columns look like "
@@ -62,6 +63,33 @@ def read_shipped(
         )
     sc, rs = _shipped_scales(reptype, mat.shape[1], rho, scale, rscales)
     return np.ascontiguousarray(mat), sc, rs
+
+
+#: longest --repweights pattern; column names are matched only up to this many characters
+MAX_PATTERN = 200
+MAX_NAME = 256
+#: a repeated group (``(a+)+``, ``(a|aa)*``, ``(x){2,}``) or a back-reference: the shapes
+#: whose matching time can grow exponentially with the length of a column name
+_UNBOUNDED = re.compile(r"\)[*+{]|\)\?[*+]|\\[1-9]|\(\?P=")
+
+
+def check_bounded_regex(pattern: str) -> None:
+    """Refuse a ``--repweights`` pattern that could backtrack catastrophically.
+
+    Plain regular expressions (R ``svrepdesign(repweights=)``) stay: anchors, classes,
+    single-character repeats (``repw_[0-9]+$``), alternatives. A repeated group or a
+    back-reference is refused, and so is a pattern over :data:`MAX_PATTERN` characters.
+    """
+    if len(pattern) > MAX_PATTERN:
+        raise DesignError(f"--repweights is {len(pattern)} characters long; at most "
+                          f"{MAX_PATTERN} are allowed", variable="--repweights")
+    if _UNBOUNDED.search(pattern):
+        raise DesignError(
+            f"--repweights {pattern[:60]!r}: a repeated group or a back-reference can take "
+            "exponential time on long column names; use a plain pattern such as '^repw_' or "
+            "'repw_[0-9]+$'",
+            variable="--repweights",
+        )
 
 
 def _numeric(s: pd.Series, name: str) -> np.ndarray:
