@@ -199,7 +199,8 @@ DAMAGES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "children out of range": ("fi_moi", _sav_edit(_set("q8", 1873.0))),
     "free text in a mapped text column": (
         "unhcr_ris", _csv_edit(HH, _set("q_employment", "ZZFREETEXT typed by one person"))),
-    "free text in a looked-up column": ("unhcr_ris", _csv_edit(HH, _set("country", "ZZCOUNTRYTEXT"))),
+    "free text in a looked-up column": (
+        "unhcr_ris", _csv_edit(HH, _set("country", "ZZCOUNTRYTEXT"))),
 }
 CODEBOOK = {"unhcr_ris": "unhcr_ris_r6", "fi_moi": "fi_moi_2025"}
 

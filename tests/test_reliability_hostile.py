@@ -10,7 +10,9 @@ clear ``SurveytkError`` before anything is read or written.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -164,19 +166,13 @@ def test_label_templates_are_plain_placeholders(tmp_path: Path, template: str) -
     from surveytk.codebook.loader import load_codebook
 
     text = (BUILTIN_SOURCES_DIR / "fi_moi_2025.yaml").read_text(encoding="utf-8")
-    assert "label_format" in text or "label_column" in text
-    import re
-
-    text = re.sub(r"label_(format|column): [^,}\n]+", f"label_format: {template!r}", text,
-                  count=1)
-    assert "label_format" in text
+    text, n = re.subn(r"label_(format|column): [^,}\n]+",
+                      lambda _: f"label_format: {json.dumps(template)}", text, count=1)
+    assert n == 1
     path = tmp_path / "fi_moi_2025.yaml"
-    path.write_text(text.replace("'{", '"{').replace("}'", '}"') if "'" in template else text,
-                    encoding="utf-8")
-    started = time.perf_counter_ns()
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(CodebookError, match="label template"):
         load_codebook(path)
-    assert time.perf_counter_ns() > started
 
 
 def test_fill_template_only_substitutes() -> None:
@@ -210,7 +206,7 @@ def test_formula_term_deduplication_is_linear() -> None:
 def test_huge_formulas_are_refused(formula: str) -> None:
     from surveytk.models.formula_grammar import parse_formula
 
-    with pytest.raises(FormulaError, match="terms|characters"):
+    with pytest.raises(FormulaError, match=r"terms|characters"):
         parse_formula(formula)
 
 
@@ -223,11 +219,11 @@ def test_deeply_nested_formulas_and_conditions(depth: int) -> None:
     from surveytk.models.formula_grammar import parse_formula
 
     inner = "(" * depth + "age" + ")" * depth
-    with pytest.raises(FormulaError, match="deep|characters"):
+    with pytest.raises(FormulaError, match=r"deep|characters"):
         parse_formula(f"y ~ {inner}")
-    with pytest.raises(FormulaError, match="deep|characters"):
+    with pytest.raises(FormulaError, match=r"deep|characters"):
         parse_formula(f"y ~ I({inner} + 1)")
-    with pytest.raises(SurveytkError, match="deep|characters"):
+    with pytest.raises(SurveytkError, match=r"deep|characters"):
         parse_condition(f"{inner} > 3")
 
 
@@ -253,12 +249,6 @@ def test_deeply_nested_yaml(tmp_path: Path, text: str) -> None:
         load_codebook(path)
     with pytest.raises(SpecError, match="nested more than"):
         load_spec(path)
-
-
-def test_tests_do_not_leave_files_behind(tmp_path: Path) -> None:
-    # the refusals above are checked before anything is written: nothing in cwd either
-    assert not any(p.name.endswith(".part") for p in Path(os.getcwd()).glob(".*"))
-    assert isinstance(pd.__version__, str)
 
 
 # --------------------------------------------------------------------------- 7. damaged files
@@ -299,7 +289,7 @@ def test_bit_flipped_parquet_and_xlsx_end_in_one_error(tmp_path: Path, suffix: s
             read_file(path)
         except SurveytkError as exc:
             assert str(exc).strip() and "\n" not in str(exc)
-        except Exception as exc:  # noqa: BLE001 - the point of the test
+        except Exception as exc:
             others.append(f"{i}: {type(exc).__name__}: {exc}"[:200])
     assert not others, others
 
@@ -402,7 +392,7 @@ def test_malformed_results_json_is_one_error(tmp_path: Path) -> None:
                 write_table(results, tmp_path / f"m{suffix}")
         except SurveytkError:
             pass
-        except Exception as exc:  # noqa: BLE001 - the point of the test
+        except Exception as exc:
             others.append(f"{i}: {type(exc).__name__}: {exc}"[:200])
     assert not others, others
 
