@@ -114,7 +114,7 @@ def test_non_convergence_and_constant_outcome_and_no_rows() -> None:
 def test_bad_weights_are_design_errors() -> None:
     d = _data()
     d.loc[5, "w"] = -2.0
-    with pytest.raises(DesignError, match=r"1 rows have weight < 0 \(w\)"):
+    with pytest.raises(DesignError, match=r"fewer than 10 rows have weight < 0 \(w\)"):
         fit(d, model="logit", formula=FORMULA, **DESIGN)
 
 

@@ -59,7 +59,8 @@ def shown_text_values(values: list[object], counts: list[int], threshold: int) -
             shown.append(code_text(v))
     if hidden:
         what = "text value" if hidden == 1 else "text values"
-        shown.append(f"{hidden} {what} held by fewer than {threshold} rows each (not shown)")
+        shown.append(f"{hidden} {what} held by fewer than {threshold} rows each (not shown: "
+                     "it may identify a respondent; look it up in the file)")
     return shown
 
 

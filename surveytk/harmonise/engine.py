@@ -228,7 +228,8 @@ def _shown_value(code: object, label: str | None, n_rows: int, numeric: bool) ->
     typed by a few respondents can identify them)."""
     if numeric or label or n_rows >= DEFAULT_THRESHOLD:
         return f"value {code_text(code)!s}" + (f" ({label!r})" if label else "")
-    return f"text value (held by fewer than {DEFAULT_THRESHOLD} rows; not shown)"
+    return (f"text value held by fewer than {DEFAULT_THRESHOLD} rows (not shown: it may "
+            "identify a respondent; look it up in the file)")
 
 
 def apply_map(ctx: Context, name: str, spec: VariableSpec, col: Col, reason: np.ndarray,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from surveytk.errors import ReadError
@@ -66,7 +67,7 @@ def check_xlsx_size(path: Path) -> None:
                 continue
             try:
                 rows, cols = _used_range(archive, info.filename)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError):
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError):
                 return  # damaged: the reader reports it
             if rows > EXCEL_MAX_ROWS or cols > EXCEL_MAX_COLUMNS or rows * cols > MAX_SHEET_CELLS:
                 raise ReadError(
