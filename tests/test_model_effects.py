@@ -94,7 +94,7 @@ def test_parse_predict() -> None:
 
 def test_options_need_ame_and_glm_models() -> None:
     d = pd.read_csv(APISTRAT)
-    with pytest.raises(ModelError, match="add --ame"):
+    with pytest.raises(ModelError, match="add ame=True"):
         fit(d, model="lpm", formula="api00 ~ ell", discrete=("ell",))
     with pytest.raises(ModelError, match="apply to the models poisson"):
         fit(d, model="lpm", formula="api00 ~ ell", offset="enroll")

@@ -161,6 +161,7 @@ def fit(
     define: Sequence[str] | Mapping[str, str] | None = None,
     keep_user_missing: bool = False,
     value_labels: bool = True,
+    **unknown: Any,
 ) -> FitResult | ResultSet:
     """Fit a regression model with design-based standard errors.
 
@@ -240,6 +241,8 @@ def fit(
         Keep SPSS declared user-missing codes as values.
     value_labels
         Name levels of labelled numeric columns by their value labels.
+    **unknown
+        Refused: a misspelt argument is an error with the closest names.
 
     Returns
     -------
@@ -266,21 +269,32 @@ def fit(
     meals         -0.0029
     Name: estimate, dtype: float64
     """
-    from surveytk.survey_object import Survey
-
-    given = {k: v for k, v in locals().items() if k not in ("data", "Survey")}
+    given = {k: v for k, v in locals().items() if k not in ("data", "unknown")}
     try:
-        _check_model(model)
-        if isinstance(data, Survey):
-            extra = {
-                k: v for k, v in given.items()
-                if k not in ("model", "formula") and v != _FIT_DEFAULTS[k]
-            }  # fmt: skip
-            return data.fit(model=model, formula=formula, **extra)
-        return _fit_data(data, given)
+        return run_fit(data, **given, **unknown)
     except SurveytkError as exc:
         python_wording(exc)
         raise
+
+
+def run_fit(data: DataLike | Survey, **arguments: Any) -> FitResult | ResultSet:
+    """:func:`fit` with the messages of errors as the command line words them
+    (``--lonely-psu``); the CLI calls this."""
+    from surveytk.survey_object import Survey, check_fit_arguments
+
+    check_fit_arguments({k: v for k, v in arguments.items() if k not in _DATA_ARGUMENTS})
+    given = {**_FIT_DEFAULTS, **arguments}
+    _check_model(given["model"])
+    if isinstance(data, Survey):
+        extra = {
+            k: v for k, v in given.items()
+            if k not in ("model", "formula") and v != _FIT_DEFAULTS[k]
+        }  # fmt: skip
+        return data.fit(model=given["model"], formula=given["formula"], **extra)
+    return _fit_data(data, given)
+
+
+_DATA_ARGUMENTS = ("define", "keep_user_missing", "value_labels", "model", "formula")
 
 
 def _check_model(model: str) -> None:
@@ -377,6 +391,6 @@ _FIT_DEFAULTS.update(
     {
         name: p.default
         for name, p in inspect.signature(fit).parameters.items()
-        if p.default is not inspect.Parameter.empty
+        if p.default is not inspect.Parameter.empty and p.kind is p.KEYWORD_ONLY
     }
 )
