@@ -106,10 +106,10 @@ class Survey:
     >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
     >>> svy = surveytk.Survey(df, weights="pw", strata="stype", fpc="fpc")
     >>> svy
-    <Survey: 200 rows, linearised variance; strata stype (3), each row its own PSU, fpc fpc, weights pw (sum 6194)>
-    >>> svy.describe(mean=["api00"]).tidy()[["statistic", "variable", "estimate"]]
+    <Survey: 200 rows, linearised variance; strata stype (3), each row its own PSU, fpc fpc; weights pw (sum 6194)>
+    >>> svy.describe(mean=["api00"]).tidy()[["statistic", "variable", "estimate"]].round(2)
       statistic variable  estimate
-    0      mean    api00   662.287
+    0      mean    api00    662.29
     """
 
     def __init__(
@@ -225,7 +225,7 @@ class Survey:
         >>> import pandas as pd, surveytk
         >>> svy = surveytk.Survey(pd.read_csv("apistrat.csv"), weights="pw", strata="stype", fpc="fpc")
         >>> svy.subset('`yr.rnd` == "No"').design.n_obs
-        174
+        179
         """
         old = self._options.subpop
         combined = condition if not old else f"({old}) and ({condition})"
@@ -350,9 +350,9 @@ class Survey:
         >>> t = svy.describe(mean="api00", by="stype").tidy()
         >>> t[["domain", "estimate", "std_error"]].round(3)
           domain  estimate  std_error
-        0      E   674.430     12.488
-        1      H   625.820     15.340
-        2      M   636.600     16.508
+        0      E    674.43     12.382
+        1      H    625.82     14.937
+        2      M    636.60     16.215
         """
         from surveytk.estimate import EstimateRequest, estimate
 
@@ -406,9 +406,9 @@ class Survey:
         >>> svy = surveytk.Survey(pd.read_csv("apistrat.csv"), weights="pw", strata="stype", fpc="fpc")
         >>> svy.tabulate("stype").to_frame()[["level", "share"]].round(4)
           level   share
-        0     E  0.7144
-        1     H  0.1221
-        2     M  0.1635
+        0     E  0.7138
+        1     H  0.1219
+        2     M  0.1644
         """
         from surveytk.tabulate import tabulate
 
@@ -520,7 +520,7 @@ def describe(
     >>> t = surveytk.describe(df, total="enroll", weights="pw", strata="stype", fpc="fpc")
     >>> t.tidy()[["statistic", "estimate", "std_error"]].round(1)
       statistic   estimate  std_error
-    0     total  3687177.6   114641.7
+    0     total  3687177.5   114641.7
     """
     if isinstance(data, Survey):
         if design:

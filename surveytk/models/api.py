@@ -264,9 +264,9 @@ def fit(
     ...                    define={"wide": '`sch.wide` == "Yes"'},
     ...                    weights="pw", strata="stype", fpc="fpc")
     >>> res.params.round(4)
-    (Intercept)    1.0118
-    ell           -0.0036
-    meals         -0.0029
+    (Intercept)    1.5604
+    ell           -0.0068
+    meals          0.0035
     Name: estimate, dtype: float64
     """
     given = {k: v for k, v in locals().items() if k not in ("data", "unknown")}

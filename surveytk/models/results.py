@@ -297,13 +297,14 @@ class FitResult:
         --------
         >>> import pandas as pd, surveytk
         >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
-        >>> res = surveytk.fit(df, model="logit", formula="`sch.wide` ~ ell + meals",
+        >>> res = surveytk.fit(df, model="logit", formula="wide ~ ell + meals",
+        ...                    define={"wide": '`sch.wide` == "Yes"'},
         ...                    weights="pw", strata="stype", fpc="fpc")
         >>> res.tidy(exponentiate=True)[["term", "estimate"]].round(4)
                   term  estimate
-        0  (Intercept)    2.6735
-        1          ell    0.9978
-        2        meals    1.0051
+        0  (Intercept)    4.7608
+        1          ell    0.9932
+        2        meals    1.0035
         """
         blocks = [self._tidy_block(self.coef, conf_level)]
         if exponentiate:
@@ -449,13 +450,14 @@ class FitResult:
         --------
         >>> import pandas as pd, surveytk
         >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
-        >>> res = surveytk.fit(df, model="logit", formula="`sch.wide` ~ ell + meals",
+        >>> res = surveytk.fit(df, model="logit", formula="wide ~ ell + meals",
+        ...                    define={"wide": '`sch.wide` == "Yes"'},
         ...                    weights="pw", strata="stype", fpc="fpc")
         >>> new = pd.DataFrame({"ell": [0, 30], "meals": [20, 80]})
         >>> res.predict(new)[["row", "estimate", "std_error"]].round(4)
            row  estimate  std_error
-        0    0    0.7307     0.0481
-        1    1    0.7788     0.0552
+        0    0    0.8363     0.0354
+        1    1    0.8372     0.0382
         """
         from surveytk.models.postfit import predict
 
@@ -519,16 +521,17 @@ class FitResult:
         --------
         >>> import pandas as pd, surveytk
         >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
-        >>> res = surveytk.fit(df, model="logit", formula="`sch.wide` ~ ell + meals + stype",
+        >>> res = surveytk.fit(df, model="logit", formula="wide ~ ell + meals + stype",
+        ...                    define={"wide": '`sch.wide` == "Yes"'},
         ...                    weights="pw", strata="stype", fpc="fpc")
         >>> res.margins(at={"stype": None})[["stype", "estimate"]].round(4)
           stype  estimate
-        0     E    0.8811
-        1     H    0.6176
-        2     M    0.6468
+        0     E    0.9138
+        1     H    0.4758
+        2     M    0.6886
         >>> res.margins("ell")[["term", "estimate"]].round(5)
           term  estimate
-        0  ell  -0.00158
+        0  ell  -0.00138
         """
         from surveytk.models.postfit import margins
 
@@ -610,6 +613,7 @@ class FitResult:
 
     @classmethod
     def load(cls, path: str | Path) -> FitResult:
+        """Read a result written by :meth:`save` as ``.json`` (see :func:`load_result`)."""
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
