@@ -461,6 +461,33 @@ class SurveyDesign:
             self, scale=self.scale if scale is None else float(scale), rscales=rs, mse=mse
         )
 
+    def __repr__(self) -> str:
+        """The whole design in one line, never its arrays."""
+        parts = [
+            f"{self.n} rows ({self.n_obs} in the domain)" if self.n_obs != self.n
+            else f"{self.n} rows",
+            "linearised variance" if self.repweights is None
+            else f"{self.reptype} replicate variance ({self.n_replicates} replicates)",
+        ]  # fmt: skip
+        for i, stage in enumerate(self.all_stages):
+            prefix = f"stage {i + 1} " if len(self.all_stages) > 1 else ""
+            bits = []
+            if i == 0 and self.has_strata:
+                bits.append(f"strata {self.names.strata} ({self.n_strata})")
+            units = int(np.unique(stage.units).size)
+            bits.append(f"PSUs {self.names.psu} ({units})" if self.has_psu else f"{units} PSUs")
+            parts.append(prefix + ", ".join(bits))
+        if self.has_fpc:
+            parts.append(f"fpc {self.names.fpc}")
+        parts.append(f"weights {self.names.weights or '(equal or from the fpc)'}")
+        if self.lonely_psu != "fail":
+            parts.append(f"lonely PSUs: {self.lonely_psu}")
+        if self.adjustments_text:
+            parts.append(self.adjustments_text)
+        if self.subpop:
+            parts.append(f"domain {self.subpop}")
+        return "<SurveyDesign: " + "; ".join(parts) + ">"
+
     # ---- sizes and facts --------------------------------------------------------
     @property
     def n(self) -> int:

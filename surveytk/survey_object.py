@@ -15,7 +15,8 @@ quantiles, and tabulates shares on it, without restating the design::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ import numpy as np
 from surveytk.analysis_frame import AnalysisFrame, DataLike, load_analysis_frame
 from surveytk.design import SurveyDesign
 from surveytk.disclosure import DEFAULT_THRESHOLD
-from surveytk.errors import DesignError, ModelError
+from surveytk.errors import DesignError, ModelError, SurveytkError
 from surveytk.expr import parse_definitions
 from surveytk.survey.options import DEFAULT_LONELY_PSU, DesignOptions
 
@@ -166,7 +167,8 @@ class Survey:
     def _bind(self, frame: AnalysisFrame, options: DesignOptions) -> None:
         self._frame = frame
         self._options = options
-        self._design = SurveyDesign.from_options(frame.data, options)
+        with _python_wording():
+            self._design = SurveyDesign.from_options(frame.data, options)
 
     @classmethod
     def _of(cls, frame: AnalysisFrame, options: DesignOptions) -> Survey:
@@ -295,8 +297,9 @@ class Survey:
             design["subpop"] = subpop if not design["subpop"] else (
                 f"({design['subpop']}) and ({subpop})"
             )
-        opts = FitOptions(model=model, formula=formula, **design, **options)  # type: ignore[arg-type]
-        return fit_frame(self._frame, opts)
+        with _python_wording():
+            opts = FitOptions(model=model, formula=formula, **design, **options)  # type: ignore[arg-type]
+            return fit_frame(self._frame, opts)
 
     def describe(
         self,
@@ -366,7 +369,8 @@ class Survey:
         )  # fmt: skip
         if request.is_empty():
             raise ModelError("describe: name something to estimate, e.g. mean=['api00']")
-        table = estimate(self.data, self._design, request)
+        with _python_wording():
+            table = estimate(self.data, self._design, request)
         notes = self._frame.notes(threshold, list(request.variables()))
         return dataclasses.replace(table, notes=(*notes, *table.notes))
 
@@ -422,12 +426,26 @@ class Survey:
             k: v for k, v in dataclasses.asdict(o).items()
             if k not in ("weights", "strata", "psu", "fpc", "lonely_psu", "subpop", "fpc_weights")
         }  # fmt: skip
-        return tabulate(
-            self._frame, [by] if isinstance(by, str) else list(by),
-            weights=o.weights, strata=o.strata or None, psu=o.psu or None, fpc=o.fpc or None,
-            lonely_psu=o.lonely_psu, weighted=weighted, threshold=threshold, dropna=dropna,
-            level=conf_level, subpop=o.subpop, chisq=chisq, design_options=rest,
-        )  # fmt: skip
+        with _python_wording():
+            return tabulate(
+                self._frame, [by] if isinstance(by, str) else list(by),
+                weights=o.weights, strata=o.strata or None, psu=o.psu or None,
+                fpc=o.fpc or None, lonely_psu=o.lonely_psu, weighted=weighted,
+                threshold=threshold, dropna=dropna, level=conf_level, subpop=o.subpop,
+                chisq=chisq, design_options=rest,
+            )  # fmt: skip
+
+
+@contextmanager
+def _python_wording() -> Iterator[None]:
+    """Errors raised inside reworded for a Python caller (``lonely_psu=``, not ``--lonely-psu``)."""
+    from surveytk.models.api import python_wording
+
+    try:
+        yield
+    except SurveytkError as exc:
+        python_wording(exc)
+        raise
 
 
 def check_fit_arguments(options: Mapping[str, Any]) -> None:
