@@ -353,6 +353,8 @@ class FitResult:
         The model and formula, the whole design (variance, stages, weights,
         fpc, calibration, domain), the sample, the tidy table and the notes.
         """
+        from surveytk.survey.summary_names import sample_line
+
         t = self.tidy(conf_level)
         lines = [f"{self.model} model: {self.formula}", self.design.describe()]
         if self.design.fpc:
@@ -360,8 +362,9 @@ class FitResult:
         if self.design.subpop:
             lines.append(f"domain: {self.design.subpop}")
         lines.append(
-            f"n = {self.design.n_obs}, sum of weights = {self.design.sum_weights:.6g}"
-            + (f", df = {self.df_resid:g}" if self.df_resid is not None else "")
+            sample_line(
+                self.design.n_obs, self.design.sum_weights, self.design.df_design, self.df_resid
+            )
         )
         left_out = {k: v for k, v in self.dropped.items() if v}
         if left_out:
