@@ -106,8 +106,8 @@ class Survey:
     >>> import pandas as pd, surveytk
     >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
     >>> svy = surveytk.Survey(df, weights="pw", strata="stype", fpc="fpc")
-    >>> svy
-    <Survey: 200 rows, linearised variance; strata stype (3), each row its own PSU, fpc fpc; weights pw (sum 6194)>
+    >>> svy  # doctest: +ELLIPSIS
+    <Survey: 200 rows, linearised variance; strata stype (3), ... weights pw (sum 6194)>
     >>> svy.describe(mean=["api00"]).tidy()[["statistic", "variable", "estimate"]].round(2)
       statistic variable  estimate
     0      mean    api00    662.29
@@ -189,7 +189,8 @@ class Survey:
 
     @property
     def options(self) -> DesignOptions:
-        """The design as named columns and choices (:class:`~surveytk.survey.options.DesignOptions`)."""
+        """The design as named columns and choices (a
+        :class:`~surveytk.survey.options.DesignOptions`)."""
         return self._options
 
     @property
@@ -206,7 +207,8 @@ class Survey:
     def _repr_html_(self) -> str:
         from html import escape
 
-        return f"<p><b>Survey</b>: {len(self)} rows<br>{escape(describe_design(self._design, self._options))}</p>"
+        text = escape(describe_design(self._design, self._options))
+        return f"<p><b>Survey</b>: {len(self)} rows<br>{text}</p>"
 
     # ---- new surveys ---------------------------------------------------------------------
     def subset(self, condition: str) -> Survey:
@@ -225,7 +227,8 @@ class Survey:
         Examples
         --------
         >>> import pandas as pd, surveytk
-        >>> svy = surveytk.Survey(pd.read_csv("apistrat.csv"), weights="pw", strata="stype", fpc="fpc")
+        >>> df = pd.read_csv("apistrat.csv")
+        >>> svy = surveytk.Survey(df, weights="pw", strata="stype", fpc="fpc")
         >>> svy.subset('`yr.rnd` == "No"').design.n_obs
         179
         """
@@ -294,8 +297,8 @@ class Survey:
         design = dataclasses.asdict(self._options)
         design.pop("fpc_weights")
         if subpop:
-            design["subpop"] = subpop if not design["subpop"] else (
-                f"({design['subpop']}) and ({subpop})"
+            design["subpop"] = (
+                subpop if not design["subpop"] else (f"({design['subpop']}) and ({subpop})")
             )
         with _python_wording():
             opts = FitOptions(model=model, formula=formula, **design, **options)  # type: ignore[arg-type]
@@ -349,7 +352,8 @@ class Survey:
         Examples
         --------
         >>> import pandas as pd, surveytk
-        >>> svy = surveytk.Survey(pd.read_csv("apistrat.csv"), weights="pw", strata="stype", fpc="fpc")
+        >>> df = pd.read_csv("apistrat.csv")
+        >>> svy = surveytk.Survey(df, weights="pw", strata="stype", fpc="fpc")
         >>> t = svy.describe(mean="api00", by="stype").tidy()
         >>> t[["domain", "estimate", "std_error"]].round(3)
           domain  estimate  std_error
@@ -407,7 +411,8 @@ class Survey:
         Examples
         --------
         >>> import pandas as pd, surveytk
-        >>> svy = surveytk.Survey(pd.read_csv("apistrat.csv"), weights="pw", strata="stype", fpc="fpc")
+        >>> df = pd.read_csv("apistrat.csv")
+        >>> svy = surveytk.Survey(df, weights="pw", strata="stype", fpc="fpc")
         >>> svy.tabulate("stype").to_frame()[["level", "share"]].round(4)
           level   share
         0     E  0.7138
@@ -553,4 +558,3 @@ def describe(
         mean=mean, total=total, prop=prop, quantile=quantile, probs=probs, ratio=ratio, by=by,
         ci=ci, deff=deff, conf_level=conf_level, threshold=threshold,
     )  # fmt: skip
-

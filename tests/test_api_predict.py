@@ -54,7 +54,8 @@ def test_predict_newdata_equals_r(res: surveytk.FitResult, ref: pd.DataFrame) ->
 
 
 @pytest.mark.parametrize(
-    ("vce", "quantity"), [("svypredmeans", "svypredmeans"), ("conditional", "predmeans_conditional")]
+    ("vce", "quantity"),
+    [("svypredmeans", "svypredmeans"), ("conditional", "predmeans_conditional")],
 )
 def test_predictive_margins_by_stype_equal_svypredmeans(
     res: surveytk.FitResult, ref: pd.DataFrame, vce: str, quantity: str
@@ -70,10 +71,13 @@ def test_margins_at_equal_mean_of_counterfactual_predictions(res: surveytk.FitRe
     rows = res.predict(at={"stype": "H"})
     w = pd.read_csv(API)["pw"].to_numpy()
     pm = res.margins(at={"stype": "H"})
-    assert pm["estimate"].iloc[0] == pytest.approx(np.average(rows["estimate"], weights=w), abs=1e-12)
+    want = np.average(rows["estimate"], weights=w)
+    assert pm["estimate"].iloc[0] == pytest.approx(want, abs=1e-12)
 
 
-def test_contrasts_of_margins_are_differences_with_joint_covariance(res: surveytk.FitResult) -> None:
+def test_contrasts_of_margins_are_differences_with_joint_covariance(
+    res: surveytk.FitResult,
+) -> None:
     pm = res.margins(at={"stype": None}, vce="unconditional")
     c = res.margins(at={"stype": None}, vce="unconditional", contrast="reference")
     assert list(c["contrast"]) == ["stype=H − stype=E", "stype=M − stype=E"]

@@ -85,7 +85,7 @@ def context_of(result: FitResult, method: str) -> FitContext:
             f"{method}() needs the data the model was fitted on; this result has only its "
             "numbers (read from a file, or built by hand). Fit it again with surveytk.fit()"
         )
-    return ctx  # type: ignore[no-any-return]
+    return ctx
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def _predictor_for(ctx: FitContext, newdata: pd.DataFrame | None) -> Predict:
             if ctx.options.exposure:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     off = np.log(off)
-        return dataclasses.replace(pred, offset=off)  # type: ignore[type-var]
+        return dataclasses.replace(pred, offset=off)
     return pred
 
 
@@ -266,13 +266,11 @@ def _unconditional(ctx: FitContext, vce: str) -> Unconditional | None:
     kf = ctx.kf
     if kf is None or ctx.design is None or kf.scores.shape[0] != ctx.frame.n_obs:
         raise ModelError(
-            f"vce={vce!r} is not available for the {ctx.options.model} model; "
-            "use vce='conditional'"
+            f"vce={vce!r} is not available for the {ctx.options.model} model; use vce='conditional'"
         )
     if ctx.design.is_replicate:
         raise ModelError(
-            f"vce={vce!r} needs a linearised design; with replicate weights use "
-            "vce='conditional'"
+            f"vce={vce!r} needs a linearised design; with replicate weights use vce='conditional'"
         )
     return Unconditional(kf.scores, kf.hessian, ctx.design)
 
