@@ -183,3 +183,26 @@ def test_repr_is_short_and_html_is_rich(res: surveytk.FitResult) -> None:
     assert "<table" in html and "fpc" in html and "stype" in html
     summary = res.summary()
     assert "fpc: fpc" in summary and "rows left out" not in summary
+
+
+@pytest.mark.parametrize("model", ["panel-fe", "panel-re"])
+def test_panel_models_predict_and_their_ame_is_the_slope(model: str) -> None:
+    rng = np.random.default_rng(20)
+    n_id, n_t = 60, 4
+    ids = np.repeat(np.arange(n_id), n_t)
+    x = rng.normal(size=ids.size)
+    y = 1.0 + 0.5 * x + rng.normal(size=n_id)[ids] + rng.normal(scale=0.5, size=ids.size)
+    d = pd.DataFrame({"id": ids, "t": np.tile(np.arange(n_t), n_id), "x": x, "y": y})
+    res = surveytk.fit(d, model=model, formula="y ~ x", entity="id", time="t")
+    ame = res.margins("x")
+    slope = res.params["x"]
+    assert ame["estimate"].iloc[0] == pytest.approx(slope, rel=1e-6)
+    assert ame["std_error"].iloc[0] == pytest.approx(res.std_errors["x"], rel=1e-5)
+    fitted = res.predict()
+    assert len(fitted) == len(d) and np.isfinite(fitted["estimate"]).all()
+    if model == "panel-fe":
+        with pytest.raises(ModelError, match="fixed effect"):
+            res.predict(d.head(2))
+    else:
+        new = res.predict(pd.DataFrame({"x": [0.0, 1.0]}))
+        assert new["estimate"].diff().iloc[1] == pytest.approx(slope, rel=1e-9)
