@@ -206,3 +206,17 @@ def test_panel_models_predict_and_their_ame_is_the_slope(model: str) -> None:
     else:
         new = res.predict(pd.DataFrame({"x": [0.0, 1.0]}))
         assert new["estimate"].diff().iloc[1] == pytest.approx(slope, rel=1e-9)
+
+
+def test_rows_and_groups_line_up_with_the_data_under_a_subpop(survey: surveytk.Survey) -> None:
+    sub = survey.fit(model="logit", formula="wide ~ ell + meals", subpop="ell > 10")
+    d = pd.read_csv(API)
+    used = np.flatnonzero((d["ell"] > 10).to_numpy())
+    fitted = sub.predict()
+    assert list(fitted["row"]) == list(used)
+    by = sub.margins(at={"meals": 50}, by="stype").set_index("stype")
+    rows = sub.predict(at={"meals": 50})
+    for level in ("E", "H", "M"):
+        keep = (d["stype"].iloc[used] == level).to_numpy()
+        want = np.average(rows["estimate"][keep], weights=d["pw"].iloc[used][keep])
+        assert by.loc[level, "estimate"] == pytest.approx(want, abs=1e-12)

@@ -205,7 +205,8 @@ def predict(
     if newdata is not None and not isinstance(newdata, pd.DataFrame):
         raise ModelError(f"newdata: expecting a pandas DataFrame; got {type(newdata).__name__}")
     if newdata is None:
-        rows = pd.Index(np.flatnonzero(frame.row_mask), name="row")
+        positions = estimation_rows(ctx)
+        rows = pd.Index(np.arange(frame.n_obs) if positions is None else positions, name="row")
     else:
         rows = newdata.index
     values = at_values(frame, at) if at is not None else {}
@@ -234,21 +235,40 @@ def predict(
 # ---- margins ------------------------------------------------------------------------------
 
 
+def estimation_rows(ctx: FitContext) -> np.ndarray | None:
+    """Positions in the fitted data of the rows the model used (frame order), if known.
+
+    The design's domain when it is the estimation sample (a subpopulation makes
+    the model frame a frame of the domain's rows), else the frame's row mask
+    when it covers the data; ``None`` when neither lines up.
+    """
+    n = ctx.frame.n_obs
+    data_rows = None if ctx.data is None else len(ctx.data)
+    domain = getattr(ctx.design, "domain", None)
+    if domain is not None and domain.shape[0] == data_rows and int(domain.sum()) == n:
+        return np.flatnonzero(domain)
+    mask = ctx.frame.row_mask
+    if data_rows is None or mask.shape[0] == data_rows:
+        return np.flatnonzero(mask) if int(mask.sum()) == n else None
+    return None
+
+
 def _groups(ctx: FitContext, by: str | None) -> list[tuple[Any, np.ndarray]]:
     """``(level, mask over the estimation rows)`` per level of ``by`` (one group without)."""
     n = ctx.frame.n_obs
     if by is None:
         return [(None, np.ones(n, dtype=bool))]
     data = ctx.data
-    mask = ctx.frame.row_mask
-    if data is None or len(data) != mask.shape[0]:
-        raise ModelError("by= needs the data the model was fitted on; fit it again")
+    rows = estimation_rows(ctx)
+    if data is None or rows is None:
+        raise ModelError(f"by: the rows of {ctx.options.model} models cannot be matched to "
+                         "the data's; fit the model with by= instead")  # fmt: skip
     if by not in data.columns:
         raise ModelError(
             f"by: no column {by!r} in the data{_hint(by, [str(c) for c in data.columns])}",
             variable=by,
         )
-    s = data[by][mask].reset_index(drop=True)
+    s = data[by].iloc[rows].reset_index(drop=True)
     if isinstance(s.dtype, pd.CategoricalDtype):
         levels = [c for c in s.cat.categories if (s == c).any()]
     else:
