@@ -338,7 +338,7 @@ def _fit_data(data: DataLike, given: dict[str, Any]) -> FitResult | ResultSet:
     return fit_frame(frame, opts)
 
 
-_FLAG = re.compile(r"--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
+_FLAG = re.compile(r"--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?: ([A-Za-z0-9_.]+))?")
 _BOOLEAN_FLAGS = frozenset(
     f.name for f in dataclasses.fields(FitOptions) if f.default is False
 )
@@ -348,13 +348,31 @@ _CLI_PHRASES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _choices() -> dict[str, tuple[str, ...]]:
+    from surveytk.models import options as o
+    from surveytk.survey.options import CALIBRATION_METHODS
+
+    return {
+        "model": o.MODEL_NAMES, "lonely_psu": o.LONELY_PSU_RULES, "reptype": o.REP_TYPES,
+        "ame_vce": o.AME_VCES, "link": o.LINKS, "calibration": CALIBRATION_METHODS,
+    }  # fmt: skip
+
+
 def python_wording(exc: SurveytkError) -> None:
-    """Reword ``exc`` for a Python caller: ``--lonely-psu`` → ``lonely_psu=``, ``--ame`` →
-    ``ame=True``; CLI-only advice replaced. Changes ``exc`` in place."""
+    """Reword ``exc`` for a Python caller: ``--lonely-psu`` → ``lonely_psu=``,
+    ``--reptype jkn`` → ``reptype="jkn"``, ``--replicates N`` → ``replicates=N``,
+    ``--ame`` → ``ame=True``; CLI-only advice replaced. Changes ``exc`` in place."""
+    choices = _choices()
 
     def name(m: re.Match[str]) -> str:
-        arg = m.group(1).replace("-", "_")
-        return f"{arg}=True" if arg in _BOOLEAN_FLAGS else f"{arg}="
+        arg, value = m.group(1).replace("-", "_"), m.group(2)
+        if arg in _BOOLEAN_FLAGS:
+            return f"{arg}=True" + (f" {value}" if value else "")
+        if value and value in choices.get(arg, ()):
+            return f'{arg}="{value}"'
+        if value and value.isupper():  # a placeholder: N, COL, REGEX
+            return f"{arg}={value}"
+        return f"{arg}=" + (f" {value}" if value else "")
 
     text = re.sub(r"^--([a-z0-9-]+):", lambda m: m.group(1).replace("-", "_") + ":", exc.message)
     text = _FLAG.sub(name, text)
