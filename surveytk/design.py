@@ -469,16 +469,20 @@ class SurveyDesign:
             "linearised variance" if self.repweights is None
             else f"{self.reptype} replicate variance ({self.n_replicates} replicates)",
         ]  # fmt: skip
+        strata, psus, fpcs = (
+            (name or "").split("+") if name else []
+            for name in (self.names.strata, self.names.psu, self.names.fpc)
+        )
         for i, stage in enumerate(self.all_stages):
-            prefix = f"stage {i + 1} " if len(self.all_stages) > 1 else ""
             bits = []
-            if i == 0 and self.has_strata:
-                bits.append(f"strata {self.names.strata} ({self.n_strata})")
+            if i < len(strata):
+                bits.append(f"strata {strata[i]} ({int(stage.n_h.shape[0])})")
             units = int(np.unique(stage.units).size)
-            bits.append(f"PSUs {self.names.psu} ({units})" if self.has_psu else f"{units} PSUs")
+            bits.append(f"PSUs {psus[i]} ({units})" if i < len(psus) else f"{units} PSUs")
+            if i < len(fpcs):
+                bits.append(f"fpc {fpcs[i]}")
+            prefix = f"stage {i + 1}: " if len(self.all_stages) > 1 else ""
             parts.append(prefix + ", ".join(bits))
-        if self.has_fpc:
-            parts.append(f"fpc {self.names.fpc}")
         parts.append(f"weights {self.names.weights or '(equal or from the fpc)'}")
         if self.lonely_psu != "fail":
             parts.append(f"lonely PSUs: {self.lonely_psu}")
