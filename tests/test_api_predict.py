@@ -220,3 +220,16 @@ def test_rows_and_groups_line_up_with_the_data_under_a_subpop(survey: surveytk.S
         keep = (d["stype"].iloc[used] == level).to_numpy()
         want = np.average(rows["estimate"][keep], weights=d["pw"].iloc[used][keep])
         assert by.loc[level, "estimate"] == pytest.approx(want, abs=1e-12)
+
+
+def test_glm_predictions_for_new_rows_use_their_exposure(survey: surveytk.Survey) -> None:
+    res = survey.fit(model="poisson", formula="`api.stu` ~ ell", exposure="enroll")
+    new = pd.DataFrame({"ell": [10.0, 10.0], "enroll": [300.0, 600.0]})
+    pred = res.predict(new)
+    assert pred["estimate"].iloc[1] == pytest.approx(2 * pred["estimate"].iloc[0], rel=1e-12)
+    b = res.params
+    assert pred["estimate"].iloc[0] == pytest.approx(
+        300.0 * np.exp(b["(Intercept)"] + 10.0 * b["ell"]), rel=1e-12
+    )
+    with pytest.raises(ModelError, match="no column 'enroll', the model's exposure="):
+        res.predict(new[["ell"]])
