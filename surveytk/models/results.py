@@ -78,6 +78,8 @@ class DesignSummary:
             parts.append(f"PSUs {self.psu}")
         if self.cluster:
             parts.append(f"clustered by {self.cluster}")
+        if self.fpc:
+            parts.append(f"finite population correction {self.fpc}")
         if self.weights:
             parts.append(f"weights {self.weights}")
         if parts:
