@@ -272,7 +272,8 @@ def test_duplicate_respondent_ids(synth_dir: Path, tmp_path: Path,
     rewrite_sav(src / "fi_moi_2025.sav", change)
     out = tmp_path / "o.parquet"
     code, _, err = run_cli(harmonise_args("fi_moi_2025", src, out), capsys)
-    assert_one_line_failure(code, err, out, "fewer than 10 rows share a respondent_id", "fi_moi_2025.sav")
+    assert_one_line_failure(code, err, out, "fewer than 10 rows share a respondent_id",
+                            "fi_moi_2025.sav")
 
 
 def test_household_without_partner_is_reported_not_dropped(synth_dir: Path,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from surveytk.codebook.loader import load_schema
 from surveytk.codebook.model import Schema
+from surveytk.disclosure import count_text
 from surveytk.errors import DesignError, HarmoniseError, ReadError
 from surveytk.io.fileinfo import sha256_file
 
@@ -179,7 +180,8 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample",
         pooled[name] = typed_series(var, pooled[name].astype(object))
     dup = pooled["respondent_id"].duplicated()
     if dup.any():
-        raise HarmoniseError(f"{int(dup.sum())} respondent ids occur in more than one input; "
+        raise HarmoniseError(f"{count_text(int(dup.sum()))} respondent ids occur in more than "
+                             "one input; "
                              "is a file given twice?", variable="respondent_id")
     pooled["weight_unscaled"] = pooled["weight"].astype("float64")
     pooled["weight"] = scale_weights(pooled["weight"].to_numpy(dtype="float64"),
