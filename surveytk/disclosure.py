@@ -648,6 +648,17 @@ def counts_text(counts: Mapping[str, int], threshold: int = DEFAULT_THRESHOLD) -
     return ", ".join(f"{k}: {count_text(int(v), threshold)}" for k, v in counts.items() if v)
 
 
+def withheld_count(n: int, threshold: int = DEFAULT_THRESHOLD) -> int | str:
+    """``n`` for a published JSON field, or ``"fewer than {threshold}"`` under the threshold."""
+    return count_text(n, threshold) if 0 < n < threshold else int(n)
+
+
+def withhold_counts(counts: Mapping[str, int], threshold: int = DEFAULT_THRESHOLD
+                    ) -> dict[str, int | str]:
+    """:func:`withheld_count` of each value (``dropped``, ``excluded`` of a manifest)."""
+    return {k: withheld_count(int(v), threshold) for k, v in counts.items()}
+
+
 def suppression_note(threshold: int) -> str:
     """The note printed below a table with suppressed cells."""
     return (

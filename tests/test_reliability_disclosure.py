@@ -334,3 +334,11 @@ def test_notes_never_show_a_count_under_the_threshold() -> None:
 def test_the_note_scanner_would_catch_a_small_count() -> None:
     assert _small_counts("3 respondents with missing age left out") == ["3"]
     assert _small_counts("fewer than 10 respondents with missing age; 12 rows") == []
+
+
+def test_published_json_counts_are_withheld_under_the_threshold() -> None:
+    from surveytk.disclosure import counts_text, withhold_counts
+
+    assert withhold_counts({"age": 3, "total": 12, "w": 0}) == {
+        "age": "fewer than 10", "total": 12, "w": 0}
+    assert counts_text({"age": 3, "total": 1234, "w": 0}) == "age: fewer than 10, total: 1,234"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surveytk.analysis.spec import PlotSpec, TableSpec
+from surveytk.disclosure import count_text
 from surveytk.errors import SpecError
 
 if TYPE_CHECKING:
@@ -143,7 +144,8 @@ def design_grid(results: Mapping[str, FitResult], accounts: Mapping[str, Any]) -
     notes = []
     for data, account in accounts.items():
         a = account.to_dict()
-        excluded = "; ".join(f"{rule}: {n:,} left out" for rule, n in a["excluded"].items())
+        excluded = "; ".join(f"{rule}: {count_text(n)} left out"
+                             for rule, n in a["excluded"].items())
         notes.append(f"Analysis sample {data}: {a['rows_in']:,} rows in, {a['rows_out']:,} kept"
                      + (f" ({excluded})." if excluded else "."))
     return simple_grid(

@@ -33,6 +33,7 @@ from surveytk.analysis.sample import (
     undecided_as_missing,
 )
 from surveytk.analysis.spec import AnalysisSpec, InputSpec, ModelSpec, load_spec
+from surveytk.disclosure import withhold_counts
 from surveytk.errors import SpecError
 from surveytk.expr import apply_definitions, parse_definitions
 from surveytk.io.fileinfo import sha256_file
@@ -261,15 +262,18 @@ class _Run:
             self.summary.figures.append(figure)
 
     def write_manifest(self) -> None:
+        thr = self.spec.disclosure_threshold  # the manifest is published with the tables
         manifest = {
             "surveytk_version": __version__,
             "spec": {"path": str(self.spec_path), "name": self.spec.name,
                      "version": self.spec.version, "sha256": sha256_file(self.spec_path)},
             "seed": self.spec.seed,
             "inputs": self.provenance,
-            "row_accounting": {k: v.to_dict() for k, v in self.accounts.items()},
+            "row_accounting": {k: {**v.to_dict(), "excluded": withhold_counts(v.excluded, thr)}
+                               for k, v in self.accounts.items()},
             "models": {name: {"model": r.model, "formula": r.formula, "n_obs": r.design.n_obs,
-                              "dropped": dict(r.dropped), "variance": r.design.variance,
+                              "dropped": withhold_counts(r.dropped, thr),
+                              "variance": r.design.variance,
                               "converged": r.converged}
                        for name, r in self.summary.results.items()},
             "outputs": sorted(str(p.relative_to(self.stage)) for p in self._staged_files()),
