@@ -358,6 +358,11 @@ def _check_by(df: pd.DataFrame, by: Sequence[str], reference: str | None) -> tup
     return names
 
 
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter (``Fewer than 10``), the rest unchanged."""
+    return text[:1].upper() + text[1:]
+
+
 def tabulate(
     data: pd.DataFrame | LabelledFrame | AnalysisFrame,
     by: Sequence[str],
@@ -475,8 +480,8 @@ def tabulate(
                      "variance).")
     if design.n_zero_weight:
         notes.append(
-            f"{count_text(design.n_zero_weight, threshold)} respondents with weight 0 are not "
-            "counted."
+            f"{_sentence(count_text(design.n_zero_weight, threshold))} respondents with weight 0 "
+            "are not counted."
         )
     keep = np.ones(design.n, dtype=bool)
     if dropna:
@@ -484,8 +489,8 @@ def tabulate(
             miss = np.asarray(df[name].isna().to_numpy(), dtype=bool) & design.domain
             if miss.any():
                 notes.append(
-                    f"{count_text(int(miss.sum()), threshold)} respondents with missing {name} "
-                    "left out (--dropna)."
+                    f"{_sentence(count_text(int(miss.sum()), threshold))} respondents with "
+                    f"missing {name} left out (--dropna)."
                 )
             keep &= ~np.asarray(df[name].isna().to_numpy(), dtype=bool)
         design = design.subset(keep, label="--dropna")
