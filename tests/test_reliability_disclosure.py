@@ -342,3 +342,20 @@ def test_published_json_counts_are_withheld_under_the_threshold() -> None:
     assert withhold_counts({"age": 3, "total": 12, "w": 0}) == {
         "age": "fewer than 10", "total": 12, "w": 0}
     assert counts_text({"age": 3, "total": 1234, "w": 0}) == "age: fewer than 10, total: 1,234"
+
+
+def test_model_terms_of_small_categories_are_flagged() -> None:
+    from surveytk.models.api import fit
+
+    df = pd.read_csv(Path(__file__).parent / "data" / "survey" / "apistrat.csv")
+    df["hi"] = (df["api00"] > 650).astype(float)
+    df.loc[:2, "stype"] = "Z"  # 3 schools
+    df.loc[3:14, "stype"] = "Y"  # 12 schools: over the threshold
+    res = fit(df, model="logit", formula="hi ~ ell + C(stype) + C(stype):ell", weights="pw")
+    assert res.extra["small_categories"] == ["stype[Z]", "stype[Z]:ell"]
+    assert any("stype[Z]" in n and "fewer than 10" in n for n in res.notes), res.notes
+    assert not any("stype[Y]" in n for n in res.notes)
+    # in a domain without them, nothing is flagged
+    clean = fit(df, model="logit", formula="hi ~ ell + C(stype)", weights="pw",
+                subpop='stype != "Z"')
+    assert "small_categories" not in clean.extra

@@ -33,7 +33,7 @@ from surveytk.analysis.sample import (
     undecided_as_missing,
 )
 from surveytk.analysis.spec import AnalysisSpec, InputSpec, ModelSpec, load_spec
-from surveytk.disclosure import withhold_counts
+from surveytk.disclosure import DEFAULT_THRESHOLD, withhold_counts
 from surveytk.errors import SpecError
 from surveytk.expr import apply_definitions, parse_definitions
 from surveytk.io.fileinfo import sha256_file
@@ -190,7 +190,8 @@ class _Run:
             self.step(f"fitting {m.name} ({m.model}) on {m.data}")
             data = self.tables[m.data]
             m = with_sample_rules(m, self.spec.sample.rules)
-            result = fit_model(m, data, seed=self.spec.seed, where=f"data {m.data!r}")
+            result = fit_model(m, data, seed=self.spec.seed, where=f"data {m.data!r}",
+                               threshold=self.spec.disclosure_threshold)
             if m.predict:
                 result = add_predictions(result, m, data)
             result.save(results_dir / f"{m.name}.json")
@@ -351,7 +352,8 @@ def with_sample_rules(m: ModelSpec, rules: Sequence[str]) -> ModelSpec:
 
 
 def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
-              where: str = "the analysis table") -> FitResult:
+              where: str = "the analysis table",
+              threshold: int = DEFAULT_THRESHOLD) -> FitResult:
     """Fit one model of a spec on its analysis table; ``seed`` seeds replicate
     weights made from the design.
 
@@ -363,6 +365,7 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
     """
     from surveytk.models.formula import with_derived_columns
     from surveytk.models.registry import family_fit
+    from surveytk.models.small_cells import flag_small_categories
 
     d = m.design
     explicit = d.model_fields_set
@@ -386,7 +389,9 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
         base=m.base,
         label=m.label or m.name,
     )
-    result = family_fit(m.model)(with_derived_columns(data, m.formula), options)
+    derived = with_derived_columns(data, m.formula)
+    result = flag_small_categories(family_fit(m.model)(derived, options), derived, options,
+                                   threshold)
     if notes:
         result = replace(result, notes=(*result.notes, *notes))
     return result if result.label else replace(result, label=m.label or m.name)

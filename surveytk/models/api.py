@@ -27,6 +27,7 @@ from surveytk.expr import Definition, definition_inputs, parse_definitions
 from surveytk.models.formula import with_derived_columns
 from surveytk.models.options import AmeVce, FitOptions, Link, LonelyPSU, ModelName, RepType
 from surveytk.models.registry import family_fit
+from surveytk.models.small_cells import flag_small_categories
 
 if TYPE_CHECKING:
     from surveytk.models.by import ResultSet
@@ -106,7 +107,7 @@ def fit_frame(frame: AnalysisFrame, options: FitOptions) -> FitResult | ResultSe
     columns = used_columns(options)
 
     def one(d: pd.DataFrame, o: FitOptions) -> FitResult:
-        return annotate_result(fit_with_tests(d, o), frame, columns)
+        return flag_small_categories(annotate_result(fit_with_tests(d, o), frame, columns), d, o)
 
     if options.by is not None:
         from surveytk.models.by import fit_by
