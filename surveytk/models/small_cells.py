@@ -38,7 +38,9 @@ def small_category_terms(data: pd.DataFrame, options: FitOptions,
         keep &= parse_condition(options.subpop).evaluate(data)
     design_cols = [c for c in (options.weights, *names_of(options.strata),
                                *names_of(options.psu)) if c]
-    sub = data.loc[keep].assign(__small_cells_y=0.0)
+    kept = data.loc[keep]
+    # concat, not assign: inserting into a wide table warns (PerformanceWarning)
+    sub = pd.concat([kept, pd.DataFrame({"__small_cells_y": 0.0}, index=kept.index)], axis=1)
     frame = build_model_frame(
         dataclasses.replace(parsed, outcome="__small_cells_y", outcome_expr=None), sub,
         outcome_kind="continuous", also_required=[parsed.outcome, *design_cols])
