@@ -5,10 +5,11 @@ Conventions (docs/tutorials/index.md states them for readers):
 - A ```` ```bash ```` block is a command example. In a tutorial page every such block
   runs, in page order, in one fresh folder (``run_page``). Anywhere else it must either be
   run by a test (its page is listed in ``tests/test_docs_examples.py``) or be marked, on
-  the line before the fence, with ``<!-- docs-test: not-run (REASON) -->``.
+  the line before the fence, with ``<!-- docs-test: not-run (REASON) -->``, or with
+  ``<!-- docs-test: run-by tests/FILE.py -->`` when another test runs the same commands.
 - Blocks of other languages (``text``, ``yaml``, ``python``, none) are not commands,
-  but a block whose lines start with ``surveytk `` or ``$ surveytk`` is: it must be
-  ```` ```bash ```` or marked.
+  but a block with a line starting with ``surveytk``, ``pytest``, ``python``, ``pip`` or
+  ``mkdocs`` is: it must be ```` ```bash ```` or marked.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 NOT_RUN = re.compile(r"<!--\s*docs-test:\s*not-run\s*\((?P<reason>[^)]+)\)\s*-->")
+RUN_BY = re.compile(r"<!--\s*docs-test:\s*run-by\s+(?P<test>tests/\S+\.py)\s*-->")
 FENCE = re.compile(r"^(?P<indent> *)(?P<fence>```+|~~~+)(?P<lang>[\w+-]*)")
 # files R survey ships, which the tutorials tell the reader to copy in
 API_FILES = (
@@ -39,7 +41,8 @@ class Block:
     line: int  # 1-based line of the opening fence
     lang: str
     text: str
-    not_run: str | None  # the reason, when marked
+    not_run: str | None  # the reason, when marked not-run
+    run_by: str | None  # the test file that runs these commands, when marked run-by
 
     @property
     def where(self) -> str:
@@ -48,9 +51,8 @@ class Block:
     def is_command(self) -> bool:
         if self.lang in ("bash", "sh", "shell", "console"):
             return True
-        return any(
-            line.lstrip().startswith(("surveytk ", "$ surveytk")) for line in self.text.splitlines()
-        )
+        starts = ("surveytk ", "$ surveytk", "pytest ", "python ", "python3 ", "pip ", "mkdocs ")
+        return any(line.lstrip().startswith(starts) for line in self.text.splitlines())
 
 
 def blocks(path: Path) -> list[Block]:
@@ -70,15 +72,17 @@ def blocks(path: Path) -> list[Block]:
             body.append(lines[i])
             i += 1
         prev = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
-        marked = NOT_RUN.search(prev)
+        marked, by = NOT_RUN.search(prev), RUN_BY.search(prev)
         out.append(Block(path, start + 1, m.group("lang").lower(), "\n".join(body),
-                         marked.group("reason").strip() if marked else None))
+                         marked.group("reason").strip() if marked else None,
+                         by.group("test") if by else None))
         i += 1
     return out
 
 
 def runnable(path: Path) -> list[Block]:
-    return [b for b in blocks(path) if b.lang == "bash" and b.not_run is None]
+    return [b for b in blocks(path)
+            if b.lang == "bash" and b.not_run is None and b.run_by is None]
 
 
 def surveytk_env() -> dict[str, str]:
