@@ -68,8 +68,8 @@ RENDERERS: dict[str, tuple[str, str]] = {
     "html": ("surveytk.report.render_html", "render_html"),
     "docx": ("surveytk.report.render_docx", "render_docx"),
     "xlsx": ("surveytk.report.render_xlsx", "render_xlsx"),
-    "csv": ("surveytk.report.render_csv", "render_csv"),
 }
+TIDY_FORMATS: tuple[str, ...] = ("csv", "parquet")
 
 CELL_COLUMNS = (
     "domain",
@@ -811,13 +811,23 @@ def render_tabulation(
     digits: int = 1,
     title: str | None = None,
 ) -> bytes:
-    """Render ``tab`` in one of the report formats (md, latex, html, docx, xlsx, csv)."""
+    """Render ``tab`` in one of the report formats (md, latex, html, docx, xlsx, csv,
+    parquet); ``csv`` and ``parquet`` hold the tidy numbers (:func:`tidy_tabulation`)."""
     import importlib
 
     from surveytk.report.style import ASCII_MINUS, UNICODE_MINUS
 
+    if fmt in ("csv", "parquet"):
+        from surveytk.report.render_tidy import frame_csv, frame_parquet
+
+        frame = tidy_tabulation(tab, labeller or Labeller(enabled=False))
+        if fmt == "csv":
+            return frame_csv(frame)
+        return frame_parquet(frame, title or default_title(tab, labeller or Labeller()),
+                             table_notes(tab))
     if fmt not in RENDERERS:
-        raise OutputError(f"table format: expecting one of {{{', '.join(RENDERERS)}}}; got {fmt!r}")
+        formats = (*RENDERERS, *TIDY_FORMATS)
+        raise OutputError(f"table format: expecting one of {{{', '.join(formats)}}}; got {fmt!r}")
     grid = tabulation_grid(
         tab,
         labeller=labeller,
@@ -828,3 +838,28 @@ def render_tabulation(
     module, function = RENDERERS[fmt]
     out = getattr(importlib.import_module(module), function)(grid)
     return out.encode("utf-8") if isinstance(out, str) else out
+
+
+def tidy_tabulation(tab: Tabulation, labeller: Labeller) -> pd.DataFrame:
+    """The cells as numbers (shares as proportions 0–1), with the by-variables and labels.
+
+    Columns: ``variable``, ``level``, ``level_label`` (and ``domain_variable``,
+    ``domain``, ``domain_label`` for two by-variables), then the numbers of
+    :attr:`Tabulation.cells` and ``weighted``; a suppressed cell keeps its row with
+    missing numbers.
+    """
+    cells = tab.to_frame()
+    out = pd.DataFrame()
+    if len(tab.by) == 2:
+        out["domain_variable"] = [tab.by[0]] * len(cells)
+        out["domain"] = cells["domain"].astype(str).to_numpy()
+        out["domain_label"] = [_level_label(labeller, tab.by[0], str(d)) for d in cells["domain"]]
+    variable = tab.by[-1]
+    out["variable"] = [variable] * len(cells)
+    out["level"] = cells["level"].astype(str).to_numpy()
+    out["level_label"] = [_level_label(labeller, variable, str(v)) for v in cells["level"]]
+    for c in cells.columns:
+        if c not in ("domain", "level"):
+            out[c] = cells[c].to_numpy()
+    out["weighted"] = tab.weighted
+    return out

@@ -181,7 +181,9 @@ def test_table_rows_use_the_files_variable_labels(tmp_path: Path) -> None:
     out = tmp_path / "t.md"
     write_table([res], out, labeller=Labeller(enabled=True))
     text = out.read_text()
-    assert "| Exposure |" in text and "Group of respondent: Centre" in text
+    # levels sit under their variable (tables name a categorical variable once)
+    assert "| Exposure |" in text and "| Group of respondent |" in text
+    assert "| \u2003Centre |" in text
     assert "x: 28 values set missing" in text  # the notes under the table
     write_table([res], out, labeller=Labeller(enabled=False))
     assert "| x |" in out.read_text()

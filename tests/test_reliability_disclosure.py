@@ -52,7 +52,10 @@ def _small_cell_data(seed: int = 3) -> pd.DataFrame:
 
 
 def _check_blocks(rows: list[list[str]]) -> None:
-    """In a rendered two-way tabulation (CSV): no small count; no block with one hidden n."""
+    """In a rendered two-way tabulation: no small count; no block with one hidden n."""
+    if rows and rows[0][:1] == ["domain_variable"]:
+        _check_tidy_blocks(rows)
+        return
     blocks: list[list[str]] = []
     for row in rows:
         if not row or not row[0]:
@@ -67,6 +70,24 @@ def _check_blocks(rows: list[list[str]]) -> None:
         hidden = sum(SUPPRESSED_MARKER in c for c in block)
         assert hidden != 1, f"one suppressed cell in a block with a public total: {block}"
     assert any(SUPPRESSED_MARKER in c for b in blocks for c in b)
+
+
+def _check_tidy_blocks(rows: list[list[str]]) -> None:
+    """The tidy CSV (one row per cell, numbers empty where suppressed): per domain no
+    small count, never exactly one suppressed cell, and something suppressed."""
+    header, *body = rows
+    col = {name: i for i, name in enumerate(header)}
+    blocks: dict[str, list[list[str]]] = {}
+    for row in body:
+        blocks.setdefault(row[col["domain"]], []).append(row)
+    assert blocks, rows
+    for domain, cells in blocks.items():
+        counts = [r[col["n"]] for r in cells]
+        assert not [c for c in counts if _is_small_count(c)], (domain, counts)
+        hidden = [r for r in cells if r[col["suppressed"]] == "True"]
+        assert all(r[col["n"]] == "" and r[col["share"]] == "" for r in hidden), hidden
+        assert len(hidden) != 1, f"one suppressed cell in domain {domain}: {cells}"
+    assert any(r[col["suppressed"]] == "True" for r in body)
 
 
 # --------------------------------------------------------------------------- outputs

@@ -68,7 +68,7 @@ def test_table_markdown_with_options(files: dict[str, Path], tmp_path: Path) -> 
     md = out.read_text(encoding="utf-8")
     assert md.startswith("**Table 3**")
     assert "| soep | UNHCR R6 |" in md  # file stem when the result has no label
-    assert "Origin area: Front line" in md
+    assert "| Origin area" in md and "| \u2003Front line |" in md
     assert "\\* p \\< 0.1" in md
     assert "Source: synthetic." in md
 
@@ -88,9 +88,14 @@ def test_table_custom_star_levels_and_raw_names(files: dict[str, Path], tmp_path
     )
     assert code == 0, text
     csv_text = out.read_text(encoding="utf-8")
-    assert "C(origin_area)[T.frontline]" in csv_text
-    assert "* p < 0.05, ** p < 0.001." in csv_text
-    assert csv_text.startswith(",Germany\n")
+    assert "origin_area[frontline]" in csv_text
+    assert csv_text.startswith("column,model_label,")
+    assert ",Germany," in csv_text
+    md = tmp_path / "t.md"
+    code, text = run("table", str(files["soep"]), "-o", str(md), "--stars", "0.05,0.001",
+                     "--raw-names")
+    assert code == 0, text
+    assert "\\* p \\< 0.05, \\*\\* p \\< 0.001." in md.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("fmt", ["latex", "html", "docx", "xlsx"])

@@ -96,3 +96,38 @@ def test_unreadable_schema_is_one_clear_error(tmp_path: Path) -> None:
     path.write_text("variables: [unclosed\n", encoding="utf-8")
     with pytest.raises(OutputError, match="--raw-names"):
         Labeller.from_schema(path)
+
+
+def test_fit_on_a_labelled_file_reads_its_labels_into_the_table() -> None:
+    """A fit on a Stata file: variable labels from the file, levels named by their value
+    labels under their variable; no reference is guessed when nothing names it."""
+    from pathlib import Path
+
+    from surveytk.io.labelled import LabelledFrame, VariableMeta
+    from surveytk.io.readers import read_file
+    from surveytk.models.api import fit
+    from surveytk.models.results import FitResult
+    from surveytk.report.render_md import render_markdown
+    from surveytk.report.table_model import build_table, text_grid
+
+    path = Path(__file__).resolve().parent / "data" / "soep_practice" / "practice_dataset_eng.dta"
+    lf = read_file(path)
+    d = lf.data
+    d = d[d["gesund_org"].between(1, 5) & (d["lebensz_org"] >= 0) & (d["alter"] > 0)].copy()
+    d["happy"] = (d["lebensz_org"] >= 8).astype(float)
+    variables = {**lf.variables, "happy": VariableMeta("happy", label="Satisfied (8-10)")}
+    result = fit(LabelledFrame(d, variables, lf.file), model="logit",
+                 formula="happy ~ C(gesund_org) + alter")
+    assert isinstance(result, FitResult)
+    back = FitResult.from_json(result.to_json())  # the labels survive the results file
+    md = render_markdown(text_grid(build_table([back], labeller=Labeller(enabled=True))))
+    assert "| subj. Health |  |" in md
+    assert "| \u2003\\[2\\] Well |" in md
+    assert "| Age of Individual |" in md
+    assert "Coefficients: Satisfied (8-10)" in md
+    # with the reference named in the formula, the heading says it
+    named = fit(LabelledFrame(d, variables, lf.file), model="logit",
+                formula='happy ~ C(gesund_org, ref="[1] Very well") + alter')
+    assert isinstance(named, FitResult)
+    md = render_markdown(text_grid(build_table([named], labeller=Labeller(enabled=True))))
+    assert "| subj. Health (ref.: \\[1\\] Very well) |  |" in md

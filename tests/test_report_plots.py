@@ -38,15 +38,17 @@ def test_term_matching_by_variable() -> None:
 
 def test_forest_points_leave_out_intercept_and_thresholds(two_binary: list[FitResult]) -> None:
     points = forest_points([example_ordinal()], ["o"], ame=False)
-    assert {p.term for p in points} == {"age", "employed[T.True]", "C(origin_area)[T.frontline]"}
+    assert {p.term for p in points} == {
+        "age", "employed", "origin_area[frontline]", "origin_area[kyiv]"
+    }
     binary = forest_points(two_binary, ["a", "b"], ame=False, terms=["origin_area"])
-    assert {p.term for p in binary} == {"C(origin_area)[T.frontline]", "C(origin_area)[T.kyiv]"}
+    assert {p.term for p in binary} == {"origin_area[frontline]", "origin_area[kyiv]"}
     assert {p.series for p in binary} == {0, 1}
 
 
 def test_forest_points_exp_bounds(two_binary: list[FitResult]) -> None:
     (p,) = forest_points(two_binary[:1], ["a"], ame=False, exp=True, terms=["employed"])
-    ci = two_binary[0].conf_int().loc["employed[T.True]"]
+    ci = two_binary[0].conf_int().loc["employed"]
     assert p.low == pytest.approx(float(pytest.importorskip("numpy").exp(ci["conf_low"])))
     assert p.low < p.estimate < p.high
 
@@ -62,19 +64,45 @@ def test_forest_plot_has_one_tick_per_term(two_binary: list[FitResult], labeller
         "Origin area: Kyiv",
         "Distance to Ukraine (km)",
     ]
-    assert len(fig.legends) == 1
+    # one panel per source, each with its own x scale, titled by the source
+    panels = [a for a in fig.axes if a.axison]
+    assert [a.get_title() for a in panels] == ["SOEP", "WODC"]
+    assert panels[0].get_xlim() != panels[1].get_xlim()
+    assert not fig.legends
+
+
+def test_each_facet_spans_its_own_intervals(two_binary: list[FitResult]) -> None:
+    fig = forest_plot(two_binary, kind="coef", terms=["age"])
+    for ax, result in zip([a for a in fig.axes if a.axison], two_binary, strict=True):
+        ci = result.conf_int().loc["age"]
+        low, high = ax.get_xlim()
+        assert low <= ci["conf_low"] and ci["conf_high"] <= high
+        # the facet is scaled to its own interval (and the zero line), not the other's
+        assert high - low < 3 * max(ci["conf_high"], 0) - 3 * min(ci["conf_low"], 0) + 1e-12
+
+
+def test_scale_multiplies_the_effect_and_names_the_unit(two_binary: list[FitResult]) -> None:
+    (p1,) = forest_points(two_binary[:1], ["a"], ame=False, terms=["age"])
+    (p10,) = forest_points(two_binary[:1], ["a"], ame=False, terms=["age"],
+                           scale=[("age", 10.0, "years")])
+    assert p10.estimate == pytest.approx(10 * p1.estimate)
+    assert p10.high - p10.low == pytest.approx(10 * (p1.high - p1.low))
+    fig = forest_plot(two_binary[:1], kind="coef", terms=["age"], scale=[("age", 10.0, "years")])
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["age (per 10 years)"]
 
 
 def test_ame_panels_per_outcome_level(labeller: Labeller) -> None:
     fig = forest_plot([example_multinomial(), example_ordinal()], kind="ame", labeller=labeller)
-    titles = [ax.get_title() for ax in fig.axes]
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
     assert titles == [
-        "Return",
-        "Stay",
-        "Move on",
-        "Undecided",
-        "Return some day",
-        "Return within 12 months",
+        "Finland — Return",
+        "Finland — Stay",
+        "UNHCR R6 — Stay",
+        "Finland — Move on",
+        "Finland — Undecided",
+        "UNHCR R6 — Undecided",
+        "UNHCR R6 — Return some day",
+        "UNHCR R6 — Return within 12 months",
     ]
 
 
@@ -167,4 +195,7 @@ def test_predicted_categorical_x_by_outcome_level(labeller: Labeller, tmp_path: 
 
 def test_mixed_binary_and_ordinal_ame_panels(labeller: Labeller) -> None:
     fig = forest_plot([example_binary(), example_ordinal()], kind="ame", labeller=labeller)
-    assert fig.axes[0].get_title() == "Intends to return"
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles[0] == "SOEP"  # the binary outcome: one panel under its source
+    assert titles[1:] == [f"UNHCR R6 — {lv}" for lv in
+                          ("Stay", "Undecided", "Return some day", "Return within 12 months")]

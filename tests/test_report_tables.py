@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from scipy import stats
@@ -66,9 +67,12 @@ def load(saved: dict[str, Path], *names: str) -> list[FitResult]:
 
 
 def check_golden(name: str, text: str) -> None:
+    """Compare with the committed golden file; with SURVEYTK_UPDATE_GOLDEN=1 only write it
+    (and skip), so that a comparing run never compares a file it has just written."""
     path = GOLDEN / name
     if UPDATE:
         path.write_text(text, encoding="utf-8")
+        pytest.skip(f"wrote golden file {name}; read it, commit it, rerun without the flag")
     assert path.is_file(), f"golden file {name} missing; run with SURVEYTK_UPDATE_GOLDEN=1"
     assert text == path.read_text(encoding="utf-8")
 
@@ -150,11 +154,11 @@ def test_side_by_side_union_of_terms_in_formula_order(
     model = build_table(load(saved, "soep", "unhcr"), labeller=labeller)
     assert [c.model_label for c in model.columns] == ["SOEP", "UNHCR R6"]
     terms = [r.term for r in model.estimates]
-    assert terms[0] == "Intercept"
+    assert terms[0] == "(Intercept)"
     assert terms == list(example_binary().coef.terms)  # ordinal terms are a subset
     # the ordinal model has no intercept or distance: empty cells
     by_term = {r.term: r for r in model.estimates}
-    assert by_term["Intercept"].entries[1] is None
+    assert by_term["(Intercept)"].entries[1] is None
     assert [r.label for r in model.thresholds] == [
         "Stay | Undecided",
         "Undecided | Return some day",
@@ -182,8 +186,15 @@ def test_fit_statistics_and_variance_note(saved: dict[str, Path]) -> None:
     model = build_table(res)
     fit = {r.label: r.values for r in model.fit}
     assert fit["N"][0] == res[0].design.n_obs
-    assert fit["PSUs"] == (100, None, None, None)  # Finland has no PSUs
-    assert fit["Log pseudo-likelihood"][0] == pytest.approx(res[0].loglik)
+    assert fit["PSUs"][0] == 100
+    assert fit["Design df"][0] == res[0].design.df_design
+    assert fit["Residual df"][0] == res[0].df_resid
+    # the logit shows R's design-based deviance and AIC instead of the raw-weight log
+    # pseudo-likelihood; the multinomial logit (no design AIC) keeps the latter
+    assert fit["Deviance"][0] == pytest.approx(res[0].extra["deviance"])
+    assert fit["AIC (design-based)"][0] == pytest.approx(res[0].extra["aic"])
+    assert fit["Log pseudo-likelihood"][0] is None
+    assert fit["Log pseudo-likelihood"][1] == pytest.approx(res[1].loglik)
     assert res[0].design.describe() in " ".join(model.notes)
     assert res[1].design.describe() in " ".join(model.notes)
 
@@ -202,16 +213,63 @@ SCENARIOS = {
     "coef_stars": (("soep", "wodc", "unhcr"), TableOptions(stars=(0.1, 0.05, 0.01))),
     "ame_ci": (("fin", "unhcr"), TableOptions(ame=True, stat="ci")),
     "odds_ratios": (("soep", "unhcr"), TableOptions(exp=True, stat="p", digits=2)),
+    "scaled": (
+        ("soep", "wodc"),
+        TableOptions(stat="ci", scale=(("age", 10.0, "years"), ("distance_km", 100.0, "km"))),
+    ),
 }
-SUFFIX = {"md": "md", "latex": "tex", "html": "html"}
+SUFFIX = {"md": "md", "latex": "tex", "html": "html", "csv": "csv", "docx": "docx.txt",
+          "xlsx": "xlsx.txt"}
 
 
-@pytest.mark.parametrize("fmt", ["md", "latex", "html"])
+def docx_summary(data: bytes) -> str:
+    """Page orientation, font size, column widths and every cell's text of a DOCX table."""
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    section = document.sections[0]
+    (table,) = document.tables
+    lines = [
+        f"orientation {section.orientation}, page {section.page_width.inches:.2f} in",
+        "widths " + " ".join(f"{c.width.inches:.2f}" for c in table.columns),
+        f"style {table.style.name}",
+    ]
+    lines += [" | ".join(c.text for c in row.cells) for row in table.rows]
+    lines += [p.text for p in document.paragraphs]
+    return "\n".join(lines) + "\n"
+
+
+def xlsx_summary(data: bytes) -> str:
+    """Every non-empty cell with its value type and number format, and the frozen panes."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    lines = [f"freeze {ws.freeze_panes}"]
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is not None:
+                value = f"{c.value:.10g}" if isinstance(c.value, float) else str(c.value)
+                lines.append(f"{c.coordinate} {type(c.value).__name__} {c.number_format} {value}")
+    return "\n".join(lines) + "\n"
+
+
+def rendered_text(model: object, fmt: str) -> str:
+    data = render_table(model, fmt)  # type: ignore[arg-type]
+    if fmt == "docx":
+        return docx_summary(data)
+    if fmt == "xlsx":
+        return xlsx_summary(data)
+    return data.decode("utf-8")
+
+
+@pytest.mark.parametrize("fmt", sorted(SUFFIX))
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_golden(saved: dict[str, Path], labeller: Labeller, scenario: str, fmt: str) -> None:
+    """Every format of tables made from real fits (surveytk.report.examples) against files
+    written once with SURVEYTK_UPDATE_GOLDEN=1, read by eye and committed."""
     names, opts = SCENARIOS[scenario]
     model = build_table(load(saved, *names), options=opts, labeller=labeller)
-    check_golden(f"table_{scenario}.{SUFFIX[fmt]}", render_table(model, fmt).decode("utf-8"))
+    check_golden(f"table_{scenario}.{SUFFIX[fmt]}", rendered_text(model, fmt))
 
 
 def test_latex_escapes_special_characters() -> None:
@@ -251,14 +309,35 @@ def test_latex_compiles(saved: dict[str, Path], labeller: Labeller, tmp_path: Pa
     assert out.returncode == 0, out.stdout[-2000:]
 
 
-def test_csv_is_plain_and_parses(saved: dict[str, Path], labeller: Labeller) -> None:
+def test_csv_is_tidy_and_numeric(saved: dict[str, Path], labeller: Labeller) -> None:
     res = load(saved, "soep")
     text = render_table(build_table(res, labeller=labeller), "csv").decode()
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["", "SOEP"]
-    age = rows.index(["Age (years)", format_number(res[0].params["age"], 3, minus="-")])
-    assert rows[age + 1][1].startswith("(")
-    assert MINUS not in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    age = next(r for r in rows if r["term"] == "age")
+    assert age["label"] == "Age (years)" and age["model_label"] == "SOEP"
+    assert float(age["estimate"]) == pytest.approx(res[0].params["age"], rel=1e-9)
+    assert float(age["std_error"]) == pytest.approx(res[0].std_errors["age"], rel=1e-9)
+    front = next(r for r in rows if r["term"] == "origin_area[frontline]")
+    assert front["group"].startswith("Origin area") and front["label"] == "Front line"
+    n = next(r for r in rows if r["effect"] == "fit" and r["term"] == "N")
+    assert n["estimate"] == str(res[0].nobs)
+    assert MINUS not in text and "(" not in age["std_error"]
+
+
+def test_parquet_holds_the_same_numbers(saved: dict[str, Path], labeller: Labeller) -> None:
+    import pyarrow.parquet as pq
+
+    model = build_table(load(saved, "soep", "unhcr"), labeller=labeller)
+    data = render_table(model, "parquet")
+    table = pq.read_table(io.BytesIO(data))
+    from_csv = pd.read_csv(io.BytesIO(render_table(model, "csv")), keep_default_na=False,
+                           na_values=[""])
+    got = table.to_pandas()
+    assert list(got.columns) == list(from_csv.columns)
+    np.testing.assert_allclose(got["estimate"], from_csv["estimate"], rtol=1e-9)
+    meta = table.schema.metadata[b"surveytk"].decode()
+    assert model.title in meta
+    assert data == render_table(model, "parquet")
 
 
 # ---- DOCX / XLSX --------------------------------------------------------------------------
@@ -284,7 +363,7 @@ def test_docx_is_a_word_table_with_title_and_notes(
     expected = format_number(res[0].params["age"], 3)
     assert grid[age][1] == expected
     assert grid[age + 1][1] == f"({format_number(res[0].std_errors['age'], 3)})"
-    assert ["N", "2,841", "4,800"] in grid
+    assert ["N", f"{res[0].nobs:,}", f"{res[1].nobs:,}"] in grid
     assert document.core_properties.created.year == 2000
 
 
@@ -321,6 +400,10 @@ def test_xlsx_sheet_keeps_numbers_bold_header_and_neutralises_formulas(
     assert value.number_format == "0.000"
     assert cells[(age + 1, 2)].value == pytest.approx(res[0].std_errors["age"])
     assert any(isinstance(v, str) and v.startswith("Standard errors") for v in labels)
+    # the header rows (title, blank, two header rows) and the label column stay in view
+    assert ws.freeze_panes == "B5"
+    first_level = labels.index("frontline") + 1
+    assert cells[(first_level, 1)].alignment.indent == 1
 
 
 def test_neutralise() -> None:
@@ -348,7 +431,8 @@ def test_schema_yaml_is_read_by_write_table(saved: dict[str, Path], tmp_path: Pa
     path = tmp_path / "schema.yaml"
     path.write_text(yaml.safe_dump(EXAMPLE_SCHEMA), encoding="utf-8")
     out = write_table(load(saved, "soep"), tmp_path / "t.md", labeller=Labeller.from_schema(path))
-    assert "Origin area: Front line" in out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8")
+    assert "| Origin area" in text and "| \u2003Front line |" in text
 
 
 def test_non_finite_numbers_leave_cells_empty(saved: dict[str, Path]) -> None:
@@ -378,3 +462,19 @@ def test_identical_variance_notes_are_grouped(saved: dict[str, Path]) -> None:
     soep_design = FitResult.load(saved["soep"]).design.describe()
     assert f"SOEP, WODC: {soep_design}" in model.notes
     assert sum("Linearised" in n for n in model.notes) == 2
+
+
+def test_design_note_names_every_design_field_once() -> None:
+    from dataclasses import replace
+
+    from surveytk.report.table_model import design_note, domain_note
+
+    base = example_binary().design
+    calibrated = replace(base, calibration="raked to age × sex margins (g 0.8–1.3)",
+                         fpc="fpc", subpop='age >= 18')
+    note = design_note(calibrated)
+    assert note.count("raked to age × sex margins") == 1
+    assert "finite population correction fpc" in note
+    assert "strata stratum" in note and "PSUs psu" in note and "weights weight" in note
+    assert domain_note(calibrated) is not None and "age >= 18" in domain_note(calibrated)
+    assert domain_note(base) is None

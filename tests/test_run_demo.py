@@ -45,10 +45,40 @@ def test_demo_writes_every_output(demo: Path) -> None:
     for fig in (demo / "figures").iterdir():
         assert fig.suffix == ".png" and fig.stat().st_size > 10_000
     manifest = json.loads((demo / "manifest.json").read_text())
-    assert set(manifest["inputs"]) == {"soep_ukr", "unhcr_ris", "wodc", "fi_moi"}
+    assert set(manifest["inputs"]) == {"soep_ukr", "unhcr_ris", "unhcr_ris_r5", "wodc", "fi_moi"}
     acc = manifest["row_accounting"]["pooled"]
     assert acc["rows_in"] == acc["rows_out"] + sum(acc["excluded"].values())
     assert not [p for p in demo.iterdir() if p.name.startswith(".staging")]
+    report = (demo / "report" / "return_intentions.html").read_text(encoding="utf-8")
+    for exhibit in ("coefficients", "marginal_effects", "ordinal_multinomial"):
+        assert f'id="table-{exhibit}"' in report
+    for fig in (demo / "figures").iterdir():
+        assert any(f'id="{kind}-{fig.stem}"' in report
+                   for kind in ("figure", "trend", "tabulation")), fig.name
+    n_figures = len(list((demo / "figures").iterdir()))
+    assert report.count('<img src="data:image/png;base64,') == n_figures
+    assert 'id="design"' in report and 'id="audit"' in report
+    assert (demo / "report" / "return_intentions.docx").stat().st_size > 10_000
+
+
+def test_return_by_round_exhibit(demo: Path) -> None:
+    """Shares by round per source and round-to-round tests: SOEP 2022–2024, RIS R5–R6."""
+    tidy = pd.read_csv(demo / "tables" / "return_by_round.csv", keep_default_na=False,
+                       na_values=[""])
+    shares = tidy[tidy["kind"] == "share"]
+    rounds = shares.groupby("group")["to_round"].apply(list).to_dict()
+    assert rounds["soep_ukr"] == ["2022", "2023", "2024"]
+    assert rounds["unhcr_ris"] == ["R5", "R6"]
+    assert shares["share"].between(0, 1).all()
+    assert (shares["conf_low"] < shares["share"]).all()
+    diffs = tidy[tidy["kind"] == "difference"].set_index(["group", "to_round"])
+    assert set(diffs.index) == {("soep_ukr", "2023"), ("soep_ukr", "2024"), ("unhcr_ris", "R6")}
+    by = shares.set_index(["group", "to_round"])["share"]
+    for (group, to), row in diffs.iterrows():
+        assert row["share"] == pytest.approx(by[(group, to)] - by[(group, row["from_round"])])
+        assert 0 <= row["p_value"] <= 1
+    report = (demo / "report" / "return_intentions.html").read_text(encoding="utf-8")
+    assert 'id="trend-return_by_round-differences"' in report
 
 
 def test_pooled_signs_follow_the_data_generating_process(demo: Path) -> None:
@@ -78,7 +108,7 @@ def test_rerun_is_byte_identical(demo: Path, tmp_path: Path) -> None:
         cli, ["run", str(spec), "--data-dir", str(data), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    for sub in ("tables", "figures", "harmonised"):
+    for sub in ("tables", "figures", "harmonised", "report"):
         assert _digest(out, sub) == _digest(demo, sub), sub
 
 

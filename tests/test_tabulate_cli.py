@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -93,8 +94,13 @@ def test_xlsx_output_keeps_numbers_and_markers(table_file: Path, tmp_path: Path)
 def test_csv_and_unweighted(table_file: Path) -> None:
     code, out = run("tabulate", str(table_file), "--by", "gender", "--unweighted", "-f", "csv")
     assert code == 0, out
-    assert "unweighted" in out
-    assert out.splitlines()[0].startswith(",n,Share (%)")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert out.startswith("variable,level,level_label,n,share,std_error,conf_low,conf_high,")
+    assert {r["weighted"] for r in rows} == {"False"}
+    assert {r["level"] for r in rows} == {"female", "male"}
+    shares = [float(r["share"]) for r in rows]  # numbers, not formatted strings
+    assert sum(shares) == pytest.approx(1.0)
+    assert int(rows[0]["n"]) + int(rows[1]["n"]) == 300
 
 
 @pytest.mark.parametrize(

@@ -42,8 +42,8 @@ from surveytk.models.results import FitResult
 Step = Callable[[str], None]
 
 TABLE_SUFFIX = {"md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html", "docx": ".docx",
-                "xlsx": ".xlsx", "csv": ".csv"}
-PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "linearmodels",
+                "xlsx": ".xlsx", "csv": ".csv", "parquet": ".parquet"}
+PACKAGES = ("numpy", "pandas", "scipy", "pyreadstat", "pyarrow", "linearmodels", "seaborn",
             "matplotlib", "python-docx", "openpyxl", "pydantic", "PyYAML")
 
 
@@ -57,6 +57,7 @@ class RunSummary:
     tables: list[Path] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     tabulations: list[Path] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
     manifest: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -105,6 +106,8 @@ class _Run:
         self.step = step
         self.summary = RunSummary(out_dir=out_dir)
         self.tables: dict[str, pd.DataFrame] = {}
+        self.harmonised_tables: dict[str, pd.DataFrame] = {}  # before the sample rules
+        self.trends: dict[str, Any] = {}
         self.accounts: dict[str, SampleAccount] = {}
         self.provenance: dict[str, Any] = {}
         self.table_formats: tuple[str, ...] = ()
@@ -166,6 +169,7 @@ class _Run:
         self.summary.harmonised["pooled"] = target
         for source, path in self.summary.harmonised.items():
             table = result.table if source == "pooled" else pd.read_parquet(path)
+            self.harmonised_tables[source] = table
             self.tables[source] = self._analysis_table(source, table)
 
     def _analysis_table(self, name: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -193,13 +197,12 @@ class _Run:
             self.summary.results[m.name] = result
 
     def write_tables(self) -> None:
-        from surveytk.report.table_model import TableOptions
+        from surveytk.analysis.report_assembly import table_options
         from surveytk.report.tables import write_table
 
         for t in self.spec.tables:
             results = [self.summary.results[name] for name in t.models]
-            options = TableOptions(stat=t.stat, exp=t.exp, ame=t.ame, title=t.title,
-                                   notes=(t.notes,) if t.notes else ())
+            options = table_options(t, self.spec_path)
             formats = self.table_formats or t.formats
             for fmt in dict.fromkeys("latex" if f == "tex" else f for f in formats):
                 self.step(f"table {t.name} ({fmt})")
@@ -208,19 +211,21 @@ class _Run:
                 self.summary.tables.append(path)
 
     def write_figures(self) -> None:
+        from surveytk.analysis.report_assembly import plot_scale
         from surveytk.report.plots import write_plot
 
         for p in self.spec.plots:
             self.step(f"figure {p.name} ({p.kind})")
             results = [self.summary.results[name] for name in p.models]
             path = self.stage / "figures" / f"{p.name}.{p.format}"
-            write_plot(results, path, kind=p.kind, title=p.title, terms=p.terms)
+            write_plot(results, path, kind=p.kind, title=p.title, terms=p.terms,
+                       scale=plot_scale(p, self.spec_path))
             self.summary.figures.append(path)
 
     def write_tabulations(self) -> None:
         if not self.spec.tabulations:
             return
-        from surveytk.analysis.tabulations import write_tabulation
+        from surveytk.analysis.tabulations import write_tabulation, write_tabulation_figure
 
         for tab in self.spec.tabulations:
             for fmt in tab.formats:
@@ -230,6 +235,30 @@ class _Run:
                                  threshold=self.spec.disclosure_threshold,
                                  subpop=domain_condition(*self.spec.sample.rules))
                 self.summary.tabulations.append(path)
+            if tab.figure is not None:
+                figure = self.stage / "figures" / f"{tab.name}.{tab.figure}"
+                write_tabulation_figure(self.tables[tab.data], tab, figure,
+                                        threshold=self.spec.disclosure_threshold,
+                                        subpop=domain_condition(*self.spec.sample.rules))
+                self.summary.figures.append(figure)
+
+    def write_trends(self) -> None:
+        """Shares by survey round per source, round-to-round tests (surveytk.analysis.trends)."""
+        from surveytk.analysis.trends import write_trend
+
+        for t in self.spec.trends:
+            self.step(f"trend {t.name} ({t.outcome} by {t.over} and {t.by})")
+            table = apply_definitions(self.harmonised_tables[t.data],
+                                      parse_definitions(self.spec.define))
+            if self.spec.sample.undecided == "missing":
+                table = undecided_as_missing(table)
+            if self.table_formats:
+                t = t.model_copy(update={"formats": list(self.table_formats)})
+            trend, files, figure = write_trend(table, t, self.stage,
+                                               threshold=self.spec.disclosure_threshold)
+            self.trends[t.name] = trend
+            self.summary.tables.extend(files)
+            self.summary.figures.append(figure)
 
     def write_manifest(self) -> None:
         manifest = {
@@ -271,6 +300,7 @@ class _Run:
         s.tables = [final(p) for p in s.tables]
         s.figures = [final(p) for p in s.figures]
         s.tabulations = [final(p) for p in s.tabulations]
+        s.reports = [final(p) for p in s.reports]
         s.manifest = final(s.manifest) if s.manifest else None
 
 
@@ -406,12 +436,15 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
         Replaces ``{data_dir}`` in the spec's input folders.
     out_dir
         Folder for ``harmonised/``, ``results/``, ``tables/``, ``figures/``,
-        ``tabulations/`` and ``manifest.json``.
+        ``tabulations/``, ``report/`` (one HTML and one DOCX document of everything)
+        and ``manifest.json``.
     step
         Called with a short description before each stage (progress display).
     table_formats
         Formats for every table, instead of those the spec names.
     """
+    from surveytk.analysis.report_assembly import write_run_report
+
     spec_path = Path(spec_path)
     formats = check_table_formats(table_formats)
     spec = load_spec(spec_path)
@@ -436,6 +469,10 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
             run.write_figures()
         with _timed(timings, "tabulations"):
             run.write_tabulations()
+        with _timed(timings, "trends"):
+            run.write_trends()
+        with _timed(timings, "report"):
+            run.summary.reports = write_run_report(run)
         run.write_manifest()
         run.publish()
         return run.summary

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from surveytk.errors import SpecError
 from surveytk.models.options import ModelName
 
-TableFormat = Literal["md", "latex", "tex", "html", "docx", "xlsx", "csv"]
+TableFormat = Literal["md", "latex", "tex", "html", "docx", "xlsx", "csv", "parquet"]
 PlotKind = Literal["coef", "ame", "predicted"]
 PlotFormat = Literal["png", "svg", "pdf"]
 
@@ -155,6 +155,7 @@ class TableSpec(_Strict):
     exp: bool = False
     ame: bool = False
     stat: Literal["se", "ci", "t", "p"] = "se"
+    scale: list[str] = []  # "age=10 years": effects of a numeric variable per 10 units
 
 
 class PlotSpec(_Strict):
@@ -164,6 +165,7 @@ class PlotSpec(_Strict):
     format: PlotFormat = "png"
     title: str | None = None
     terms: list[str] = []
+    scale: list[str] = []  # "age=10 years": effects of a numeric variable per 10 units
 
 
 class TabulationSpec(_Strict):
@@ -173,6 +175,24 @@ class TabulationSpec(_Strict):
     reference: Literal["origin"] | None = None
     formats: list[TableFormat] = ["md"]
     design: DesignSpec = DesignSpec()
+    figure: PlotFormat | None = None  # bars of the shares with 95% intervals
+
+
+class TrendSpec(_Strict):
+    """Share with a yes/no outcome by round (``over``) within each ``by`` group, the
+    round-to-round differences with design-based t tests, a figure and a table."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    data: str = "pooled"
+    outcome: str
+    over: str = "wave"
+    by: str = "source"
+    # the exhibit's own sample rules (the models' rules usually keep one round only)
+    rules: list[str] = []
+    title: str | None = None
+    design: DesignSpec = DesignSpec()
+    formats: list[TableFormat] = ["md", "csv"]
+    figure: PlotFormat = "png"
 
 
 class SampleSpec(_Strict):
@@ -194,6 +214,7 @@ class AnalysisSpec(_Strict):
     tables: list[TableSpec] = []
     plots: list[PlotSpec] = []
     tabulations: list[TabulationSpec] = []
+    trends: list[TrendSpec] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> AnalysisSpec:
@@ -216,6 +237,9 @@ class AnalysisSpec(_Strict):
         for tab in self.tabulations:
             if tab.data != "pooled" and tab.data not in sources:
                 problems.append(f"tabulation {tab.name!r}: unknown data {tab.data!r}")
+        for trend in self.trends:
+            if trend.data != "pooled" and trend.data not in sources:
+                problems.append(f"trend {trend.name!r}: unknown data {trend.data!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

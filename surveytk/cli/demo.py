@@ -46,6 +46,9 @@ def command(out_dir: str, seed: int, scale: float, formats: str,
     echo(f"  figures: {', '.join(str(p) for p in summary.figures)}")
     if summary.tabulations:
         echo(f"  tabulations: {', '.join(str(p) for p in summary.tabulations)}")
+    if summary.reports:
+        echo(f"  report (every table and figure in one file): "
+             f"{', '.join(str(p) for p in summary.reports)}")
     echo(f"  manifest: {summary.manifest}")
     pooled = summary.results.get("pooled")
     if pooled is not None:

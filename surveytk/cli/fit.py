@@ -193,14 +193,14 @@ def _summary_any(result: object) -> str:
 def _short_summary(result: object) -> str:
     """Header lines and the coefficient table (no AMEs, which are in the file)."""
     from surveytk.models.results import FitResult
+    from surveytk.survey.summary_names import sample_line
 
     assert isinstance(result, FitResult)
     d = result.design
     head = [
         f"{result.model}: {result.formula}",
         d.describe(),
-        f"n = {d.n_obs}, sum of weights = {d.sum_weights:.6g}"
-        + (f", df = {result.df_resid:g}" if result.df_resid is not None else ""),
+        sample_line(d.n_obs, d.sum_weights, d.df_design, result.df_resid),
     ]
     if any(result.dropped.values()):
         head.append(

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: table formats of ``surveytk table`` and ``surveytk tabulate``
-FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv")
+FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv", "parquet")
 #: rules for strata with a single PSU (R ``options(survey.lonely.psu=)``) and the
 #: default of every command: ``fail``, as R and Stata (see surveytk.survey.options)
 LONELY_PSU = ("fail", "adjust", "certainty", "remove", "average")

@@ -49,7 +49,14 @@ from surveytk.cli.options import (
 @labels_option("Labels from the common schema, or raw names.")
 @schema_option()
 @column_labels_option("Legend label per results file, in order.")
-@title_option("Figure title.")
+@title_option("Figure title (default from the content).")
+@click.option(
+    "--scale",
+    "scale",
+    multiple=True,
+    metavar="VAR=FACTOR [UNIT]",
+    help="Effects of numeric VAR per FACTOR units, e.g. --scale 'age=10 years'.",
+)
 def command(
     results: tuple[Path, ...],
     out: Path,
@@ -61,16 +68,25 @@ def command(
     schema: Path | None,
     column_labels: tuple[str, ...],
     title: str | None,
+    scale: tuple[str, ...],
 ) -> None:
     """Draw RESULTS JSON files (from `surveytk fit --out`) as a figure.
 
-    Several results share one axis (distinct colours and markers).
+    Coefficient and AME plots give each result (source) its own panel with its
+    own scale; outcome levels add rows of panels.
 
     Example: surveytk plot soep.json wodc.json --kind ame -o ame.png
     """
+    from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
     from surveytk.report.labels import Labeller
     from surveytk.report.plots import figure_format, write_plot
+    from surveytk.report.table_model import parse_scale
+
+    try:
+        scaled = parse_scale(scale)
+    except ValueError as exc:
+        raise OutputError(f"--scale: {exc}") from exc
 
     check_not_input(out, results)
     figure_format(out)
@@ -86,5 +102,6 @@ def command(
         x_var=x_var,
         title=title,
         labeller=Labeller.from_schema(schema, enabled=labels),
+        scale=scaled,
     )
     click.echo(f"wrote {written}")

@@ -35,3 +35,5 @@ def command(spec: str, data_dir: str | None, out_dir: str, formats: str,
     click.echo(f"wrote {len(summary.results)} model results, {len(summary.tables)} tables, "
                f"{len(summary.figures)} figures into {summary.out_dir} "
                f"(manifest: {summary.manifest})")
+    if summary.reports:
+        click.echo(f"report: {', '.join(str(p) for p in summary.reports)}")

@@ -55,7 +55,25 @@ from surveytk.cli.options import (
 )
 @title_option("Table title (default from the content).")
 @click.option("--notes", multiple=True, help="Extra note below the table (repeatable).")
-@digits_option(most=10, default=3, help="Decimals of every number.")
+@digits_option(
+    most=10,
+    default=3,
+    help="Decimals of every number (more in a row whose numbers would print as zero, "
+    "unless --fixed-digits).",
+)
+@click.option(
+    "--fixed-digits",
+    is_flag=True,
+    help="Exactly --digits decimals everywhere, even where a number prints as 0.000.",
+)
+@click.option(
+    "--scale",
+    "scale",
+    multiple=True,
+    metavar="VAR=FACTOR [UNIT]",
+    help="Effects of numeric VAR per FACTOR units, e.g. --scale 'age=10 years' "
+    "(repeatable, one per variable).",
+)
 def command(
     results: tuple[Path, ...],
     out: Path,
@@ -70,6 +88,8 @@ def command(
     title: str | None,
     notes: tuple[str, ...],
     digits: int,
+    fixed_digits: bool,
+    scale: tuple[str, ...],
 ) -> None:
     """Render one or more RESULTS JSON files (from `surveytk fit --out`) as a table.
 
@@ -77,13 +97,18 @@ def command(
     ordinal AMEs), rows in formula order, thresholds, fit statistics and a note
     naming the variance estimator.
 
-    Example: surveytk table soep.json wodc.json --stars --exp -o table.docx
+    Categorical levels sit under their variable with its reference level
+    ("Gender (ref.: Female)"); the notes name the domain and the design. CSV and
+    Parquet outputs hold the tidy numbers; md, LaTeX, HTML, DOCX and XLSX the
+    formatted table.
+
+    Example: surveytk table soep.json wodc.json --stat ci --scale 'age=10 years' -o table.docx
     """
     from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
     from surveytk.report.labels import Labeller
     from surveytk.report.style import parse_star_levels
-    from surveytk.report.table_model import TableOptions
+    from surveytk.report.table_model import TableOptions, parse_scale
     from surveytk.report.tables import write_table
 
     check_not_input(out, results)
@@ -92,6 +117,13 @@ def command(
         star_levels = parse_star_levels(stars)
     except ValueError as exc:
         raise OutputError(f"--stars: {exc}") from exc
+    try:
+        scaled = parse_scale(scale)
+    except ValueError as exc:
+        raise OutputError(f"--scale: {exc}") from exc
+    repeated = sorted({v for v, _, _ in scaled if [w for w, _, _ in scaled].count(v) > 1})
+    if repeated:
+        raise OutputError(f"--scale: {', '.join(repeated)} given more than once; give one factor")
     options = TableOptions(
         stat=stat,  # type: ignore[arg-type]
         stars=star_levels,
@@ -100,6 +132,8 @@ def command(
         digits=digits,
         title=title,
         notes=notes,
+        scale=scaled,
+        auto_digits=not fixed_digits,
     )
     labeller = Labeller.from_schema(schema, enabled=labels)
     written = write_table(loaded, out, fmt=fmt, labels=heads, labeller=labeller, options=options)

@@ -16,7 +16,7 @@ from surveytk.cli.options import (
     title_option,
 )
 
-BINARY_FORMATS = ("docx", "xlsx")
+BINARY_FORMATS = ("docx", "xlsx", "parquet")
 DEFAULT_WEIGHT_COLUMN = "weight"
 
 

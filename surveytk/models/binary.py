@@ -19,7 +19,7 @@ numeric outcome, so it is also R's ``svyglm(family = gaussian())``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +28,13 @@ import pandas as pd
 from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
 from surveytk.models.categorical import design_covariance
-from surveytk.models.formula import ModelFrame, OutcomeKind, build_model_frame, parse_formula
+from surveytk.models.formula import (
+    INTERCEPT,
+    ModelFrame,
+    OutcomeKind,
+    build_model_frame,
+    parse_formula,
+)
 from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
@@ -268,6 +274,8 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         extra["r2"] = weighted_r2(frame.X, frame.y, w, kf.params)
     elif kf.loglik is not None and kf.loglik_null:
         pseudo_r2 = float(1.0 - kf.loglik / kf.loglik_null)
+    if options.model == "logit" and kf.loglik is not None:
+        extra.update(_fit_criteria(kf, cov, frame.terms, w))
     return FitResult(
         model=options.model,
         formula=options.formula,
@@ -285,3 +293,22 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         label=options.label,
         extra=extra,
     )
+
+
+def _fit_criteria(
+    kf: KernelFit, cov: np.ndarray, terms: Sequence[str], w: np.ndarray
+) -> dict[str, float]:
+    """Design-based deviance and AIC as R ``AIC.svyglm`` (logit: canonical link, so the
+    observed information −H is the model-based information of ``svyglm``)."""
+    from surveytk.survey.fit_criteria import design_aic
+
+    assert kf.loglik is not None
+    crit = design_aic(
+        loglik=kf.loglik,
+        information=-kf.hessian,
+        cov=cov,
+        n=len(w),
+        sum_weights=float(w.sum()),
+        intercepts=[j for j, t in enumerate(terms) if t == INTERCEPT],
+    )
+    return {"deviance": crit.deviance, "aic": crit.aic, "eff_p": crit.eff_p}

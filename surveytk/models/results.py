@@ -277,12 +277,15 @@ class FitResult:
 
     def summary(self) -> str:
         """A plain-text summary in the style of R's ``summary.svyglm``."""
+        from surveytk.survey.summary_names import sample_line
+
         t = self.tidy()
         lines = [
             f"{self.model} model: {self.formula}",
             self.design.describe(),
-            f"n = {self.design.n_obs}, sum of weights = {self.design.sum_weights:.6g}"
-            + (f", df = {self.df_resid:g}" if self.df_resid is not None else ""),
+            sample_line(
+                self.design.n_obs, self.design.sum_weights, self.design.df_design, self.df_resid
+            ),
         ]
         if self.dropped:
             lines.append(

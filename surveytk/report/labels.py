@@ -29,6 +29,11 @@ _CATEGORICAL_C = re.compile(
 _CATEGORICAL_PLAIN = re.compile(r"^(?P<var>[A-Za-z_][\w.]*)\[(?:T\.)?(?P<level>.*)\]$")
 _FUNCTION_OF_VAR = re.compile(r"^(?P<func>[A-Za-z_][\w.]*)\(\s*(?P<var>[A-Za-z_]\w*)\s*\)$")
 _TRUE_LEVELS = frozenset({"true", "1", "yes"})
+_FORMULA_REF = re.compile(
+    r"C\(\s*(?P<var>[A-Za-z_][\w.]*)\s*,\s*"
+    r"(?:ref\s*=\s*|Treatment\(\s*(?:reference\s*=\s*)?)"
+    r"(?P<q>['\"])(?P<ref>[^'\"]*)(?P=q)"
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,14 @@ def split_interaction(term: str) -> list[str]:
             start = i + 1
     parts.append(term[start:])
     return [p.strip() for p in parts]
+
+
+def formula_references(formula: str) -> dict[str, str]:
+    """Reference levels named in a formula: ``C(gender, ref="female")`` → ``{"gender": "female"}``.
+
+    Also ``C(x, Treatment('a'))`` and ``C(x, Treatment(reference='a'))``.
+    """
+    return {m.group("var"): m.group("ref") for m in _FORMULA_REF.finditer(formula)}
 
 
 def parse_term_part(part: str) -> tuple[str, str | None]:
@@ -99,6 +112,31 @@ class Labeller:
         if not path.is_file():
             return cls(enabled=True)
         return cls(read_schema_labels(path), enabled=True)
+
+    def with_variables(self, variables: Mapping[str, VariableLabels]) -> Labeller:
+        """A labeller where ``variables`` (e.g. carried by results) take precedence."""
+        if not variables:
+            return self
+        return Labeller({**self._vars, **variables}, enabled=self.enabled)
+
+    def known_levels(self, variable: str) -> tuple[str, ...]:
+        """The levels (values) the labels know for ``variable``, in their order."""
+        info = self._vars.get(variable)
+        return tuple(info.levels) if info is not None else ()
+
+    def categorical(self, term: str) -> tuple[str, str] | None:
+        """``(variable, level)`` if ``term`` is one level of a categorical variable.
+
+        Interactions, numeric terms and yes/no variables (one row, no reference
+        group) give ``None``.
+        """
+        parts = split_interaction(term)
+        if len(parts) != 1 or parts[0] in INTERCEPT_NAMES:
+            return None
+        variable, level = parse_term_part(parts[0])
+        if level is None or self._is_boolean(variable, level):
+            return None
+        return variable, level
 
     def with_file_labels(
         self,

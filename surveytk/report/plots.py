@@ -55,13 +55,6 @@ PREDICTION_KEYS: tuple[str, ...] = (
     "conf_low",
     "conf_high",
 )
-_RC: Any = {
-    "svg.hashsalt": "surveytk",
-    "font.size": 9.0,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
-MAX_PANEL_COLUMNS = 3
 _BOOL_LABELS = {"true": "Yes", "false": "No"}
 
 
@@ -96,6 +89,7 @@ def forest_points(
     exp: bool = False,
     terms: Sequence[str] = (),
     level: float = 0.95,
+    scale: Sequence[tuple[str, float, str]] = (),
 ) -> list[Point]:
     """Estimates and intervals to draw, thresholds and (unless asked for) intercepts left out."""
     points: list[Point] = []
@@ -109,7 +103,7 @@ def forest_points(
                 f"{label}: --exp gives odds ratios only for {', '.join(sorted(EXP_MODELS))}; "
                 f"this is a {result.model} model"
             )
-        for row in block_entries(result, ame=ame, exp=exp, level=level):
+        for row in block_entries(result, ame=ame, exp=exp, level=level, scale=scale):
             if row["effect"] == "threshold":
                 continue
             term = str(row["term"])
@@ -139,81 +133,15 @@ def forest_points(
 
 
 def _suptitle(fig: Figure, title: str, fontsize: float = 11) -> None:
-    """A figure title wrapped to the figure's width (never cut at the edges)."""
-    import textwrap
+    from surveytk.report.forest import suptitle
 
-    # average glyph width ~0.55 em; 72 points per inch
-    chars = max(20, int(fig.get_figwidth() * 72 / (0.55 * fontsize)))
-    fig.suptitle(textwrap.fill(title, width=chars), fontsize=fontsize)
+    suptitle(fig, title, fontsize)
 
 
 def _new_figure(width: float, height: float) -> Figure:
-    from matplotlib.figure import Figure
+    from surveytk.report.forest import new_figure
 
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _forest_panel(
-    ax: Axes,
-    points: Sequence[Point],
-    term_order: Sequence[str],
-    n_series: int,
-    exp: bool,
-) -> None:
-    ypos = {t: len(term_order) - 1 - k for k, t in enumerate(term_order)}
-    step = 0.7 / max(n_series, 1)
-    for p in points:
-        y = ypos[p.term] + (n_series - 1) / 2 * step - p.series * step
-        colour = OKABE_ITO[p.series % len(OKABE_ITO)]
-        ax.errorbar(
-            p.estimate,
-            y,
-            xerr=[[p.estimate - p.low], [p.high - p.estimate]],
-            fmt=MARKERS[p.series % len(MARKERS)],
-            color=colour,
-            markersize=5,
-            capsize=2,
-            linewidth=1.2,
-        )
-    ax.axvline(1.0 if exp else 0.0, color="#666666", linestyle="--", linewidth=0.8, zorder=0)
-    if exp:
-        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    else:
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
-    ax.set_ylim(-0.6, len(term_order) - 0.4)
-    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
-
-
-def _legend(fig: Figure, labels: Sequence[str], *, below: bool = False) -> None:
-    from matplotlib.lines import Line2D
-
-    if len(labels) < 2:
-        return
-    handles = [
-        Line2D(
-            [],
-            [],
-            color=OKABE_ITO[i % len(OKABE_ITO)],
-            marker=MARKERS[i % len(MARKERS)],
-            linestyle="-",
-            markersize=5,
-        )
-        for i in range(len(labels))
-    ]
-    # above the panels, or below them when a title takes the top of the figure
-    ncol = min(len(labels), 4)
-    if below:
-        fig.legend(handles, list(labels), loc="outside lower center", ncol=ncol, frameon=False)
-    else:
-        fig.legend(handles, list(labels), loc="outside upper center", ncol=ncol, frameon=False)
+    return new_figure(width, height)
 
 
 def forest_plot(
@@ -226,14 +154,17 @@ def forest_plot(
     title: str | None = None,
     labeller: Labeller | None = None,
     level: float = 0.95,
+    scale: Sequence[tuple[str, float, str]] = (),
 ) -> Figure:
-    """Forest plot of coefficients or AMEs of several results on one axis.
+    """Dot-and-whisker plot of coefficients or AMEs, one panel per result.
 
-    One marker and interval per model and term, models dodged vertically;
-    outcome levels (multinomial/ordinal AMEs, multinomial coefficients) get
-    one panel each with a shared term axis. The reference line is at 0, or at
-    1 with ``exp`` (odds ratios, drawn on a log axis).
+    Each result (source) and outcome level gets its own panel with its own x
+    scale; terms share the y axis. The reference line is at 0, or at 1 with
+    ``exp`` (odds ratios, drawn on a log axis). ``scale`` shows the effect of
+    a numeric variable per that many units (``("age", 10, "years")``).
     """
+    from surveytk.report.forest import forest_figure
+
     lab = labeller or Labeller(enabled=False)
     heads = (
         list(labels)
@@ -242,45 +173,19 @@ def forest_plot(
     )
     if not results:
         raise OutputError("no results given; pass one or more results JSON files")
-    points = forest_points(results, heads, ame=kind == "ame", exp=exp, terms=terms, level=level)
-    term_order = list(dict.fromkeys(p.term for p in points))
-    levels = list(dict.fromkeys(p.y_level for p in points))
-    outcome_of = {i: r.outcome for i, r in enumerate(results)}
-    n_panels = len(levels)
-    n_cols = min(n_panels, MAX_PANEL_COLUMNS)
-    n_rows = -(-n_panels // n_cols)
-    width = 3.2 * n_cols + 2.4 if n_panels > 1 else 6.5
-    panel_height = 0.32 * len(term_order) * max(len(results), 1) ** 0.5 + 0.8
-    fig = _new_figure(width, max(panel_height * n_rows + 1.0, 2.5))
-    grid = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False)
-    axes = [ax for row in grid for ax in row]
-    for ax in axes[n_panels:]:
-        ax.remove()
-    for ax, lv in zip(axes, levels, strict=False):
-        _forest_panel(ax, [p for p in points if p.y_level == lv], term_order, len(results), exp)
-        first = next(p for p in points if p.y_level == lv)
-        if lv:
-            ax.set_title(lab.level(outcome_of[first.series], lv), fontsize=9)
-        elif n_panels > 1:
-            ax.set_title(lab.variable(outcome_of[first.series]), fontsize=9)
-    for row in grid:
-        row[0].set_yticks(
-            [len(term_order) - 1 - k for k in range(len(term_order))],
-            [lab.term(t) for t in term_order],
-        )
-    xlabel = {
-        "ame": "Average marginal effect",
-        "coef": "Odds ratio" if exp else "Coefficient",
-    }[kind]
-    # an axis label on each bottom panel (not a figure-level label), so that a legend
-    # placed below the panels never collides with it
-    for ax in grid[-1]:
-        if ax.figure is not None:
-            ax.set_xlabel(f"{xlabel} ({level:.0%} CI)", fontsize=9)
-    if title:
-        _suptitle(fig, title)
-    _legend(fig, heads, below=bool(title))
-    return fig
+    points = forest_points(
+        results, heads, ame=kind == "ame", exp=exp, terms=terms, level=level, scale=scale
+    )
+    per = {var: (factor, unit) for var, factor, unit in scale}
+    names = {}
+    for p in points:
+        if p.term in per:
+            factor, unit = per[p.term]
+            names[p.term] = f"{lab.term(p.term)} (per {factor:g}{' ' + unit if unit else ''})"
+    return forest_figure(
+        results, heads, points, kind=kind, exp=exp, title=title, labeller=lab, level=level,
+        term_labels=names,
+    )
 
 
 # ---- predicted probabilities ------------------------------------------------------------
@@ -463,7 +368,9 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
         "svg": {"Date": None, "Creator": None},
         "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
     }[fmt]
-    with matplotlib.rc_context(_RC), atomic_path(path) as tmp:
+    from surveytk.report.forest import figure_rc
+
+    with matplotlib.rc_context(figure_rc()), atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
     return Path(path)
 
@@ -480,6 +387,7 @@ def write_plot(
     title: str | None = None,
     labeller: Labeller | None = None,
     dpi: int = 200,
+    scale: Sequence[tuple[str, float, str]] = (),
 ) -> Path:
     """Draw and save a figure of ``results`` (the ``surveytk plot`` entry point).
 
@@ -491,10 +399,17 @@ def write_plot(
         Odds ratios on a log axis (``coef`` of logit-family models only).
     terms
         Terms, or variables whose terms, to show (default: all but intercepts).
+    title
+        Figure title (default from the content, e.g. "Average marginal effects:
+        Intends to return").
     dpi
         Resolution of PNG output.
+    scale
+        ``(variable, factor, unit)``: effects of a numeric variable per ``factor`` units.
     """
     import matplotlib
+
+    from surveytk.report.forest import figure_rc
 
     if kind not in PLOT_KINDS:
         raise OutputError(f"--kind: expecting one of {{{', '.join(PLOT_KINDS)}}}; got {kind!r}")
@@ -502,7 +417,8 @@ def write_plot(
         raise OutputError("--exp applies to --kind coef only")
     figure_format(out)
     lab = labeller or Labeller.from_schema()
-    with matplotlib.rc_context(_RC):
+    title = title or default_plot_title(results, kind, exp, lab)
+    with matplotlib.rc_context(figure_rc()):
         if kind == "predicted":
             fig = predicted_plot(results, labels, x_var=x_var, title=title, labeller=lab)
         else:
@@ -514,5 +430,17 @@ def write_plot(
                 terms=terms,
                 title=title,
                 labeller=lab,
+                scale=scale,
             )
     return save_figure(fig, out, dpi=dpi)
+
+
+def default_plot_title(
+    results: Sequence[FitResult], kind: str, exp: bool, labeller: Labeller
+) -> str:
+    """``Average marginal effects: Intends to return`` and the like."""
+    outcomes = ", ".join(dict.fromkeys(labeller.variable(r.outcome) for r in results))
+    if kind == "predicted":
+        return f"Predicted probability: {outcomes}"
+    what = {"ame": "Average marginal effects", "coef": "Odds ratios" if exp else "Coefficients"}
+    return f"{what[kind]}: {outcomes}"

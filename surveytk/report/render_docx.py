@@ -1,8 +1,14 @@
 """DOCX renderer: a real Word table (python-docx) with a title above and notes below.
 
-The table follows the booktabs look: a heavy rule above and below the table,
-a light rule under the header and between blocks, no vertical rules. Core
-properties and ZIP member times are fixed so that reruns are byte-identical.
+The table uses Word's built-in "Light Shading" table style (bold header row,
+rules above and below, banding switched off) with booktabs rules added: a
+heavy rule above and below the table, a light rule under the header and
+between blocks, no vertical rules. Column widths come from the content
+(:mod:`surveytk.report.docx_layout`): numbers never wrap (``w:noWrap`` and a
+fixed layout with widths that hold them), the header row repeats on each
+page, rows do not split across pages, and a table too wide for a portrait A4
+page gets a landscape section. Core properties and ZIP member times are
+fixed so that reruns are byte-identical.
 """
 
 from __future__ import annotations
@@ -10,12 +16,21 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from surveytk.report.docx_layout import (
+    MARGIN,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    DocxLayout,
+    fit_layout,
+    is_interval,
+)
 from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
 from surveytk.report.table_model import TextTable
 
 _HEAVY = 12  # eighths of a point
 _LIGHT = 4
+TABLE_STYLE = "Light Shading"
 
 
 def _set_border(cell: Any, edge: str, size: int) -> None:
@@ -40,6 +55,18 @@ def _rule(row: Any, edge: str, size: int) -> None:
         _set_border(cell, edge, size)
 
 
+def _cell_property(cell: Any, tag: str) -> None:
+    from docx.oxml import OxmlElement
+
+    cell._tc.get_or_add_tcPr().append(OxmlElement(tag))
+
+
+def _row_property(row: Any, tag: str) -> None:
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement(tag))
+
+
 def _write_cell(
     cell: Any,
     text: str,
@@ -48,9 +75,11 @@ def _write_cell(
     italic: bool = False,
     align: str = "center",
     size_pt: float = 10.0,
+    indent: int = 0,
+    wrap: bool = True,
 ) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+    from docx.shared import Inches, Pt
 
     paragraph = cell.paragraphs[0]
     paragraph.alignment = {
@@ -58,10 +87,15 @@ def _write_cell(
         "left": WD_ALIGN_PARAGRAPH.LEFT,
     }[align]
     paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.paragraph_format.space_before = Pt(0)
+    if indent:
+        paragraph.paragraph_format.left_indent = Inches(0.2 * indent)
     run = paragraph.add_run(text)
     run.bold = bold
     run.italic = italic
     run.font.size = Pt(size_pt)
+    if not wrap:
+        _cell_property(cell, "w:noWrap")
 
 
 def _fix_core_properties(document: Any, title: str) -> None:
@@ -75,22 +109,57 @@ def _fix_core_properties(document: Any, title: str) -> None:
     props.revision = 1
 
 
-def render_docx(grid: TextTable) -> bytes:
-    """The table as a Word document (bytes)."""
-    from docx import Document
+def set_page(section: Any, *, landscape: bool) -> None:
+    """A4 with 2 cm margins, portrait or landscape."""
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Inches
+
+    width, height = (PAGE_HEIGHT, PAGE_WIDTH) if landscape else (PAGE_WIDTH, PAGE_HEIGHT)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width = Inches(width)
+    section.page_height = Inches(height)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Inches(MARGIN))
+
+
+def _style_table(table: Any, layout: DocxLayout) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.oxml.ns import qn
+    from docx.shared import Inches
+
+    table.style = table.part.document.styles[TABLE_STYLE]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is not None:
+        for key, value in (("w:firstRow", "1"), ("w:firstColumn", "0"), ("w:lastRow", "0"),
+                           ("w:lastColumn", "0"), ("w:noHBand", "1"), ("w:noVBand", "1"),
+                           ("w:val", "04A0")):
+            look.set(qn(key), value)
+    for j, width in enumerate(layout.widths):
+        table.columns[j].width = Inches(width)
+        for cell in table.columns[j].cells:
+            cell.width = Inches(width)
+
+
+def add_table(document: Any, grid: TextTable, layout: DocxLayout | None = None) -> DocxLayout:
+    """Append ``grid`` (title, table, notes) to ``document``; return the layout used."""
     from docx.shared import Pt
 
-    document = Document()
-    _fix_core_properties(document, grid.title)
+    layout = layout or fit_layout(grid)
+    size = layout.font_pt
     heading = document.add_paragraph()
+    heading.paragraph_format.keep_with_next = True
     heading_run = heading.add_run(grid.title)
     heading_run.bold = True
-    heading_run.font.size = Pt(11)
+    heading_run.font.size = Pt(size + 1)
 
     n_rows = len(grid.header) + sum(
         len(s.rows) + (1 if s.title and s.rows else 0) for s in grid.sections
     )
     table = document.add_table(rows=n_rows, cols=grid.n_columns)
+    _style_table(table, layout)
     r = 0
     for row in grid.header:
         col = 0
@@ -98,8 +167,9 @@ def render_docx(grid: TextTable) -> bytes:
             cell = table.cell(r, col)
             if span > 1:
                 cell = cell.merge(table.cell(r, col + span - 1))
-            _write_cell(cell, text, bold=True)
+            _write_cell(cell, text, bold=True, size_pt=size)
             col += span
+        _row_property(table.rows[r], "w:tblHeader")
         r += 1
     _rule(table.rows[0], "top", _HEAVY)
     _rule(table.rows[r - 1], "bottom", _LIGHT)
@@ -110,7 +180,7 @@ def render_docx(grid: TextTable) -> bytes:
             _rule(table.rows[r], "top", _LIGHT)
         if section.title:
             cell = table.cell(r, 0).merge(table.cell(r, grid.n_columns - 1))
-            _write_cell(cell, section.title, italic=True, align="left")
+            _write_cell(cell, section.title, italic=True, align="left", size_pt=size)
             r += 1
         for cells in section.rows:
             c = 0
@@ -118,8 +188,16 @@ def render_docx(grid: TextTable) -> bytes:
                 cell = table.cell(r, c)
                 if item.span > 1:
                     cell = cell.merge(table.cell(r, c + item.span - 1))
-                _write_cell(cell, item.text, align="left" if c == 0 else "center")
+                _write_cell(
+                    cell,
+                    item.text,
+                    align="left" if c == 0 else "center",
+                    size_pt=size,
+                    indent=item.indent if c == 0 else 0,
+                    wrap=c == 0 or (layout.split_intervals and is_interval(item.text)),
+                )
                 c += item.span
+            _row_property(table.rows[r], "w:cantSplit")
             r += 1
     _rule(table.rows[n_rows - 1], "bottom", _HEAVY)
 
@@ -127,11 +205,36 @@ def render_docx(grid: TextTable) -> bytes:
         paragraph = document.add_paragraph()
         paragraph.paragraph_format.space_after = Pt(0)
         if i == 0:
+            paragraph.paragraph_format.space_before = Pt(3)
             lead = paragraph.add_run("Notes: ")
             lead.italic = True
-            lead.font.size = Pt(9)
+            lead.font.size = Pt(size - 1)
         run = paragraph.add_run(note)
-        run.font.size = Pt(9)
+        run.font.size = Pt(size - 1)
+    return layout
+
+
+def new_document(title: str) -> Any:
+    """An empty A4 document with fixed core properties."""
+    from docx import Document
+
+    document = Document()
+    _fix_core_properties(document, title)
+    set_page(document.sections[0], landscape=False)
+    return document
+
+
+def document_bytes(document: Any) -> bytes:
+    """The saved document with fixed ZIP member times."""
     buf = io.BytesIO()
     document.save(buf)
     return normalise_zip(buf.getvalue())
+
+
+def render_docx(grid: TextTable) -> bytes:
+    """The table as a Word document (bytes), landscape when the table needs it."""
+    layout = fit_layout(grid)
+    document = new_document(grid.title)
+    set_page(document.sections[0], landscape=layout.landscape)
+    add_table(document, grid, layout)
+    return document_bytes(document)

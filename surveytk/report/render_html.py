@@ -22,6 +22,8 @@ tbody td { text-align: center; }
 tbody + tbody { border-top: 1px solid #111; }
 tbody:last-of-type { border-bottom: 2px solid #111; }
 th.section { font-style: italic; }
+tbody th.level { padding-left: 1.8em; }
+td { white-space: nowrap; }
 tfoot td { font-size: 0.85em; text-align: left; padding-top: 0.4em; max-width: 40em; }
 """
 
@@ -43,24 +45,10 @@ def _td(cell: Cell) -> str:
     return f"<td{attr}>{escape(cell.text)}</td>"
 
 
-def render_html(grid: TextTable) -> str:
-    """The table as a standalone HTML5 page."""
+def table_fragment(grid: TextTable) -> list[str]:
+    """The ``<table>`` element of ``grid`` (caption, header, body blocks, notes) as lines."""
     n = grid.n_columns
-    lines = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{escape(grid.title)}</title>",
-        "<style>",
-        CSS.rstrip("\n"),
-        "</style>",
-        "</head>",
-        "<body>",
-        "<table>",
-        f"<caption>{escape(grid.title)}</caption>",
-        *_header(grid),
-    ]
+    lines = ["<table>", f"<caption>{escape(grid.title)}</caption>", *_header(grid)]
     for section in grid.sections:
         if not section.rows:
             continue
@@ -72,13 +60,39 @@ def render_html(grid: TextTable) -> str:
             )
         for row in section.rows:
             label, *cells = row
+            cls = ' class="level"' if label.indent else ""
             lines.append(
-                f'<tr><th scope="row">{escape(label.text)}</th>'
+                f'<tr><th scope="row"{cls}>{escape(label.text)}</th>'
                 + "".join(_td(c) for c in cells)
                 + "</tr>"
             )
         lines.append("</tbody>")
     lines.append("<tfoot>")
     lines.extend(f'<tr><td colspan="{n}">{escape(note)}</td></tr>' for note in grid.notes)
-    lines += ["</tfoot>", "</table>", "</body>", "</html>"]
+    lines += ["</tfoot>", "</table>"]
+    return lines
+
+
+def page(title: str, body: list[str], css: str = CSS) -> str:
+    """A standalone HTML5 page (UTF-8, inline CSS, nothing loaded from elsewhere)."""
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        "<style>",
+        css.rstrip("\n"),
+        "</style>",
+        "</head>",
+        "<body>",
+        *body,
+        "</body>",
+        "</html>",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def render_html(grid: TextTable) -> str:
+    """The table as a standalone HTML5 page."""
+    return page(grid.title, table_fragment(grid))

@@ -40,7 +40,7 @@ def escape_latex(text: str) -> str:
 
 
 def _body_cell(cell: Cell) -> str:
-    text = escape_latex(cell.text)
+    text = r"\quad " * cell.indent + escape_latex(cell.text)
     return rf"\multicolumn{{{cell.span}}}{{c}}{{{text}}}" if cell.span > 1 else text
 
 

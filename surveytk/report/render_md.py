@@ -40,10 +40,15 @@ def render_markdown(grid: TextTable) -> str:
         if section.title:
             lines.append(_line([f"*{escape_md(section.title)}*"] + [""] * (len(head) - 1)))
         for row in section.rows:
-            lines.append(_line([escape_md(c.text) for c in _pad(expand_spans(row), len(head))]))
+            lines.append(_line([_md_cell(c) for c in _pad(expand_spans(row), len(head))]))
     lines.append("")
     lines.append("*Notes:* " + " ".join(escape_md(n) for n in grid.notes))
     return "\n".join(lines) + "\n"
+
+
+def _md_cell(cell: Cell) -> str:
+    """Escaped text; a level under its variable's heading indented by an em space."""
+    return "\u2003" * cell.indent + escape_md(cell.text)
 
 
 def _pad(row: list[Cell], n: int) -> list[Cell]:

@@ -12,14 +12,18 @@ renderer also uses each cell's number and number format.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from surveytk.errors import OutputError
-from surveytk.models.results import FitResult
-from surveytk.report.labels import INTERCEPT_NAMES, Labeller
+from surveytk.models.results import DesignSummary, FitResult
+from surveytk.report.labels import (
+    INTERCEPT_NAMES,
+    Labeller,
+    formula_references,
+)
 from surveytk.report.style import (
     UNICODE_MINUS,
     StatKind,
@@ -30,6 +34,17 @@ from surveytk.report.style import (
     stars_note,
     stat_note,
 )
+from surveytk.survey.summary_names import (
+    DESIGN_DF_LABEL,
+    N_LABEL,
+    PSU_LABEL,
+    RESIDUAL_DF_LABEL,
+    STRATA_LABEL,
+    SUM_WEIGHTS_LABEL,
+)
+
+#: Most decimals automatic digits use for a row whose numbers would round to zero.
+MAX_AUTO_DIGITS = 8
 
 #: Models whose coefficients exponentiate to odds ratios / relative-risk ratios.
 EXP_MODELS = frozenset({"logit", "ologit", "mlogit"})
@@ -79,6 +94,10 @@ class TableOptions:
     level: float = 0.95
     title: str | None = None
     notes: tuple[str, ...] = ()
+    #: (variable, factor, unit): effects of numeric ``variable`` per ``factor`` units
+    scale: tuple[tuple[str, float, str], ...] = ()
+    #: more decimals in a row whose estimates or SEs would otherwise print as zero
+    auto_digits: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,9 +124,13 @@ class Column:
 
 @dataclass(frozen=True)
 class EstimateRow:
+    """One term; ``group`` is the heading of a categorical variable's levels
+    (``Gender (ref.: Female)``), under which ``label`` is the level alone."""
+
     term: str
     label: str
     entries: tuple[Entry | None, ...]
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,14 +171,57 @@ class TableModel:
 # ---- numbers ----------------------------------------------------------------------------
 
 
-def block_entries(result: FitResult, *, ame: bool, exp: bool, level: float) -> list[dict]:
-    """Tidy rows of the chosen block (with exponentiation applied) as plain dicts."""
+def block_entries(
+    result: FitResult,
+    *,
+    ame: bool,
+    exp: bool,
+    level: float,
+    scale: Sequence[tuple[str, float, str]] = (),
+) -> list[dict]:
+    """Tidy rows of the chosen block (scaled, then exponentiated) as plain dicts."""
     tidy = result.tidy(level, ame=ame)
     wanted = tidy["effect"] == "ame" if ame else tidy["effect"].isin(("coefficient", "threshold"))
     rows = tidy[wanted].to_dict(orient="records")
+    factors = {var: factor for var, factor, _ in scale}
+    rows = [rescale(r, factors[r["term"]]) if r["term"] in factors else r for r in rows]
     if exp:
         rows = [exponentiate(r) if r["effect"] == "coefficient" else r for r in rows]
     return rows
+
+
+def rescale(row: dict, factor: float) -> dict:
+    """The effect of ``factor`` units instead of one: estimate, SE and bounds × factor.
+
+    For a coefficient (or an AME, a derivative) b of a numeric variable, the
+    effect of c units on the linear predictor is c·b with standard error
+    |c|·se; the statistic and p-value are unchanged.
+    """
+    out = dict(row)
+    for key in ("estimate", "std_error", "conf_low", "conf_high"):
+        out[key] = float(row[key]) * factor
+    if factor < 0:
+        out["conf_low"], out["conf_high"] = out["conf_high"], out["conf_low"]
+        out["std_error"] = -out["std_error"]
+    return out
+
+
+def parse_scale(items: Sequence[str]) -> tuple[tuple[str, float, str], ...]:
+    """``["age=10 years"]`` → ``(("age", 10.0, "years"),)``; raises ValueError."""
+    out = []
+    for item in items:
+        var, sep, rest = item.partition("=")
+        factor_text, _, unit = rest.strip().partition(" ")
+        try:
+            factor = float(factor_text)
+        except ValueError:
+            factor = float("nan")
+        if not sep or not var.strip() or not math.isfinite(factor) or factor == 0:
+            raise ValueError(
+                f"expecting VARIABLE=FACTOR [UNIT], e.g. 'age=10 years'; got {item!r}"
+            )
+        out.append((var.strip(), factor, unit.strip()))
+    return tuple(out)
 
 
 def exponentiate(row: dict) -> dict:
@@ -211,6 +277,12 @@ def check_request(results: Sequence[FitResult], labels: Sequence[str], opts: Tab
         raise OutputError("--exp and --ame do not combine: AMEs are not exponentiated")
     if opts.digits < 0 or opts.digits > 10:
         raise OutputError(f"--digits must be between 0 and 10; got {opts.digits}")
+    for var, _, _ in opts.scale:
+        if not any(var in r.coef.terms for r in results):
+            raise OutputError(
+                f"--scale {var}: no result has a numeric term {var!r}; scale a numeric "
+                "variable of the formula (categorical levels cannot be rescaled)"
+            )
     for result, label in zip(results, labels, strict=True):
         if opts.ame and result.ame is None:
             raise OutputError(
@@ -248,6 +320,7 @@ def _estimate_rows(
     columns: list[Column],
     per_model: list[list[dict]],
     label_of: dict[str, str],
+    group_of: Mapping[str, str | None] | None = None,
 ) -> tuple[EstimateRow, ...]:
     out: list[EstimateRow] = []
     for term in terms:
@@ -256,7 +329,8 @@ def _estimate_rows(
             rows = per_model[col.model]
             model_cols = [c for c in columns if c.model == col.model]
             entries.append(_find_entry(rows, term, col, model_cols))
-        out.append(EstimateRow(term, label_of[term], tuple(entries)))
+        group = (group_of or {}).get(term)
+        out.append(EstimateRow(term, label_of[term], tuple(entries), group))
     return tuple(out)
 
 
@@ -281,18 +355,64 @@ def _fit_rows(results: Sequence[FitResult], columns: Sequence[Column]) -> tuple[
 
     specs: list[tuple[str, str, list[float | str | None]]] = [
         ("Model", "text", [MODEL_NAMES_LONG.get(r.model, r.model) for r in results]),
-        ("N", "count", [r.design.n_obs for r in results]),
-        ("Sum of weights", "float", [r.design.sum_weights for r in results]),
-        ("PSUs", "count", [r.design.n_psu for r in results]),
-        ("Strata", "count", [r.design.n_strata for r in results]),
-        ("Design df", "df", [r.design.df_design for r in results]),
-        ("Log pseudo-likelihood", "float", [r.loglik for r in results]),
+        (N_LABEL, "count", [r.design.n_obs for r in results]),
+        (SUM_WEIGHTS_LABEL, "weights", [r.design.sum_weights for r in results]),
+        (PSU_LABEL, "count", [r.design.n_psu for r in results]),
+        (STRATA_LABEL, "count", [r.design.n_strata for r in results]),
+        (DESIGN_DF_LABEL, "df", [r.design.df_design for r in results]),
+        (RESIDUAL_DF_LABEL, "df", [r.df_resid for r in results]),
+        # the deviance (weights normalised to mean one, as R's svyglm) replaces the
+        # log pseudo-likelihood on the scale of the raw weights where a fit has it
+        (
+            "Log pseudo-likelihood",
+            "float",
+            [r.loglik if _extra_number(r, "deviance") is None else None for r in results],
+        ),
+        ("Deviance", "float", [_extra_number(r, "deviance") for r in results]),
+        ("AIC (design-based)", "float", [_extra_number(r, "aic") for r in results]),
         ("Pseudo R²", "float", [r.pseudo_r2 for r in results]),
+        ("R²", "float", [_extra_number(r, "r2") for r in results]),
     ]
     return tuple(
         FitRow(label, kind, spread(values))
         for label, kind, values in specs
         if any(v is not None for v in values)
+    )
+
+
+def _extra_number(result: FitResult, key: str) -> float | None:
+    value = result.extra.get(key) if isinstance(result.extra, Mapping) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+#: DesignSummary fields the design note spells out itself (any other field with a
+#: value, added by a later design, is listed by name; calibration is in describe()).
+_DESIGN_SPELT_OUT = frozenset(
+    {"n_obs", "sum_weights", "n_psu", "n_strata", "df_design", "variance", "weights",
+     "strata", "psu", "cluster", "n_replicates", "subpop", "lonely_psu", "fpc", "calibration"}
+)
+
+
+def design_note(design: DesignSummary) -> str:
+    """The variance estimator and design variables, the fpc and any further design field."""
+    text = design.describe().rstrip(".")
+    extras = []
+    if design.fpc:
+        extras.append(f"finite population correction {design.fpc}")
+    for key, value in asdict(design).items():
+        if key in _DESIGN_SPELT_OUT or value in (None, "", (), [], {}):
+            continue
+        extras.append(f"{key.replace('_', ' ')} {value}")
+    return text + ("; " + ", ".join(extras) if extras else "") + "."
+
+
+def domain_note(design: DesignSummary) -> str | None:
+    """The domain (``--subpop``) a fit was restricted to, or ``None`` for the whole sample."""
+    if not design.subpop:
+        return None
+    return (
+        f"Domain: {design.subpop} (estimated as a subpopulation: every PSU and stratum "
+        "of the full design kept for the variance)."
     )
 
 
@@ -312,17 +432,99 @@ def _notes(
         if result.model == "mlogit" and result.base_level and not opts.ame:
             base = labeller.level(result.outcome, result.base_level)
             notes.append(f"{label + ': ' if many else ''}base outcome {base}.")
-    described: dict[str, list[str]] = {}
-    for result, label in zip(results, labels, strict=True):
-        described.setdefault(result.design.describe(), []).append(label)
-    if len(described) == 1:
-        notes.extend(described)
-    else:
-        notes.extend(f"{', '.join(heads)}: {d}" for d, heads in described.items())
-    for result, label in zip(results, labels, strict=True):
-        notes.extend(f"{label + ': ' if many else ''}{n}" for n in result.notes)
+    if opts.scale:
+        notes.append(
+            "Effects of "
+            + ", ".join(
+                f"{labeller.variable(v)} per {f:g}{' ' + u if u else ' units'}"
+                for v, f, u in opts.scale
+            )
+            + " (estimate, standard error and interval × the factor)."
+        )
+    notes.extend(_grouped(results, labels, domain_note))
+    notes.extend(_grouped(results, labels, design_note))
+    notes.extend(_result_notes(results, labels))
     notes.extend(opts.notes)
     return tuple(notes)
+
+
+def _result_notes(results: Sequence[FitResult], labels: Sequence[str]) -> list[str]:
+    """Each result's own notes, once per distinct text, prefixed with the columns it
+    concerns unless it concerns all of them, ending with a full stop."""
+    owners: dict[str, list[str]] = {}
+    for result, label in zip(results, labels, strict=True):
+        for note in result.notes:
+            text = note.strip()
+            text = text if text.endswith((".", "!", "?")) else text + "."
+            if label not in owners.setdefault(text, []):
+                owners[text].append(label)
+    many = len(results) > 1
+    return [
+        text if not many or len(heads) == len(results) else f"{', '.join(heads)}: {text}"
+        for text, heads in owners.items()
+    ]
+
+
+def _grouped(
+    results: Sequence[FitResult],
+    labels: Sequence[str],
+    note: Callable[[DesignSummary], str | None],
+) -> list[str]:
+    """One note per distinct text, prefixed with the columns it applies to when they differ."""
+    described: dict[str, list[str]] = {}
+    for result, label in zip(results, labels, strict=True):
+        text = note(result.design)
+        if text:
+            described.setdefault(text, []).append(label)
+    if len(described) == 1 and len(next(iter(described.values()))) == len(results):
+        return list(described)
+    return [f"{', '.join(heads)}: {d}" for d, heads in described.items()]
+
+
+def _term_labels(
+    terms: Sequence[str],
+    results: Sequence[FitResult],
+    labeller: Labeller,
+    scale: Sequence[tuple[str, float, str]],
+) -> dict[str, tuple[str, str | None]]:
+    """Term → (row label, group heading); categorical levels grouped under
+    ``Variable (ref.: Level)``, numeric variables with their scaling."""
+    refs: dict[str, list[str]] = {}
+    for r in results:
+        for var, ref in formula_references(r.formula).items():
+            refs.setdefault(var, [])
+            if ref not in refs[var]:
+                refs[var].append(ref)
+    shown: dict[str, set[str]] = {}
+    for term in terms:
+        cat = labeller.categorical(term)
+        if cat is not None:
+            shown.setdefault(cat[0], set()).add(cat[1])
+    per = {var: (factor, unit) for var, factor, unit in scale}
+    out: dict[str, tuple[str, str | None]] = {}
+    for term in terms:
+        cat = labeller.categorical(term) if labeller.enabled else None
+        if cat is None:
+            label = labeller.term(term)
+            if term in per:
+                factor, unit = per[term]
+                label += f" (per {factor:g}{' ' + unit if unit else ''})"
+            out[term] = (label, None)
+            continue
+        var, level = cat
+        named = refs.get(var) or _only_missing_level(labeller.known_levels(var), shown[var])
+        heading = labeller.variable(var)
+        if named:
+            heading += f" (ref.: {' / '.join(labeller.level(var, x) for x in named)})"
+        out[term] = (labeller.level(var, level), heading)
+    return out
+
+
+def _only_missing_level(known: Sequence[str], shown: set[str]) -> list[str]:
+    """The reference when the labels know every level and exactly one has no row."""
+    lowered = {x.lower() for x in shown}
+    missing = [k for k in known if k not in shown and k.lower() not in lowered]
+    return missing if len(missing) == 1 else []
 
 
 def result_variable_labels(results: Sequence[FitResult]) -> dict[str, str]:
@@ -368,7 +570,10 @@ def build_table(
         else [r.label or f"({i + 1})" for i, r in enumerate(results)]
     )
     check_request(results, heads, opts)
-    per_model = [block_entries(r, ame=opts.ame, exp=opts.exp, level=opts.level) for r in results]
+    per_model = [
+        block_entries(r, ame=opts.ame, exp=opts.exp, level=opts.level, scale=opts.scale)
+        for r in results
+    ]
     columns: list[Column] = []
     for i, (result, rows) in enumerate(zip(results, per_model, strict=True)):
         columns.extend(_model_columns(i, result, heads[i], rows, lab))
@@ -378,7 +583,9 @@ def build_table(
     thr_terms = _ordered_union(
         [[r["term"] for r in rows if r["effect"] == "threshold"] for rows in per_model]
     )
-    label_of = {t: lab.term(t) for t in est_terms}
+    labelled = _term_labels(est_terms, results, lab, opts.scale)
+    label_of = {t: text for t, (text, _) in labelled.items()}
+    group_of = {t: group for t, (_, group) in labelled.items()}
     for result, rows in zip(results, per_model, strict=True):
         for r in rows:
             if r["effect"] == "threshold":
@@ -386,7 +593,7 @@ def build_table(
     return TableModel(
         title=opts.title or default_title(results, opts, lab),
         columns=tuple(columns),
-        estimates=_estimate_rows(est_terms, columns, per_model, label_of),
+        estimates=_estimate_rows(est_terms, columns, per_model, label_of, group_of),
         thresholds=_estimate_rows(thr_terms, columns, per_model, label_of),
         fit=_fit_rows(results, columns),
         notes=_notes(results, heads, opts, lab),
@@ -405,6 +612,7 @@ class Cell:
     value: float | None = None
     number_format: str | None = None
     span: int = 1
+    indent: int = 0  # a level under its variable's heading
 
 
 def expand_spans(row: Sequence[Cell]) -> list[Cell]:
@@ -443,10 +651,37 @@ def _excel_format(digits: int, wrap: str = "") -> str:
     return body
 
 
-def _estimate_cells(entry: Entry | None, opts: TableOptions, minus: str) -> tuple[Cell, Cell]:
+def _shown_values(entry: Entry, opts: TableOptions) -> list[float]:
+    """The estimate and the size of its uncertainty as shown (a bound near zero is fine)."""
+    if opts.stat == "ci":
+        return [entry.estimate, (entry.conf_high - entry.conf_low) / 2]
+    if opts.stat == "se":
+        return [entry.estimate, entry.std_error]
+    return [entry.estimate]
+
+
+def row_digits(entries: Sequence[Entry | None], opts: TableOptions) -> int:
+    """Decimals for one row: ``opts.digits``, or more where a non-zero estimate, SE or
+    bound would print as zero (two significant digits for the smallest such number)."""
+    digits = opts.digits
+    if not opts.auto_digits:
+        return digits
+    for entry in entries:
+        if entry is None:
+            continue
+        for v in _shown_values(entry, opts):
+            a = abs(v)
+            if math.isfinite(a) and a > 0 and round(a, opts.digits) == 0:
+                digits = max(digits, min(MAX_AUTO_DIGITS, math.floor(-math.log10(a)) + 2))
+    return digits
+
+
+def _estimate_cells(
+    entry: Entry | None, opts: TableOptions, minus: str, digits: int | None = None
+) -> tuple[Cell, Cell]:
     if entry is None:
         return Cell(""), Cell("")
-    d = opts.digits
+    d = opts.digits if digits is None else digits
     stars = stars_for(entry.p_value, opts.stars)
     numeric = not stars and math.isfinite(entry.estimate)
     top = Cell(
@@ -476,7 +711,7 @@ def _fit_cell(row: FitRow, value: float | str | None, digits: int, minus: str) -
     if row.kind == "df":
         fmt = "#,##0" if float(value).is_integer() else _excel_format(digits)
         return Cell(format_df(value, digits, minus=minus), float(value), fmt)
-    if row.label == "Sum of weights":
+    if row.kind == "weights":
         return Cell(f"{value:,.1f}".replace("-", minus), float(value), "#,##0.0")
     return Cell(format_number(value, digits, minus=minus), float(value), _excel_format(digits))
 
@@ -493,9 +728,15 @@ def _estimate_section(
     name: str, title: str | None, rows: Sequence[EstimateRow], opts: TableOptions, minus: str
 ) -> Section:
     out: list[tuple[Cell, ...]] = []
+    previous: str | None = None
     for row in rows:
-        pairs = [_estimate_cells(e, opts, minus) for e in row.entries]
-        out.append((Cell(row.label), *(p[0] for p in pairs)))
+        if row.group is not None and row.group != previous:
+            out.append((Cell(row.group), *(Cell("") for _ in row.entries)))
+        previous = row.group
+        d = row_digits(row.entries, opts)
+        pairs = [_estimate_cells(e, opts, minus, d) for e in row.entries]
+        indent = 1 if row.group is not None else 0
+        out.append((Cell(row.label, indent=indent), *(p[0] for p in pairs)))
         out.append((Cell(""), *(p[1] for p in pairs)))
     return Section(name, title, tuple(out))
 

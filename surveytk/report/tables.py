@@ -13,10 +13,10 @@ from typing import Literal, get_args
 from surveytk.errors import OutputError
 from surveytk.models.results import FitResult
 from surveytk.report.labels import Labeller
-from surveytk.report.style import ASCII_MINUS, UNICODE_MINUS
+from surveytk.report.style import UNICODE_MINUS
 from surveytk.report.table_model import TableModel, TableOptions, TextTable, build_table, text_grid
 
-TableFormat = Literal["md", "latex", "html", "docx", "xlsx", "csv"]
+TableFormat = Literal["md", "latex", "html", "docx", "xlsx", "csv", "parquet"]
 TABLE_FORMATS: tuple[str, ...] = get_args(TableFormat)
 
 SUFFIX_FORMATS: dict[str, str] = {
@@ -28,6 +28,7 @@ SUFFIX_FORMATS: dict[str, str] = {
     ".docx": "docx",
     ".xlsx": "xlsx",
     ".csv": "csv",
+    ".parquet": "parquet",
 }
 
 
@@ -56,10 +57,6 @@ def _text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
         from surveytk.report.render_html import render_html
 
         return render_html
-    if fmt == "csv":
-        from surveytk.report.render_csv import render_csv
-
-        return render_csv
     if fmt == "docx":
         from surveytk.report.render_docx import render_docx
 
@@ -72,9 +69,17 @@ def _text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
 
 
 def render_table(model: TableModel, fmt: str) -> bytes:
-    """Render a built table in format ``fmt`` (one of :data:`TABLE_FORMATS`) as bytes."""
+    """Render a built table in format ``fmt`` (one of :data:`TABLE_FORMATS`) as bytes.
+
+    ``csv`` and ``parquet`` are tidy numbers (:mod:`surveytk.report.render_tidy`); the
+    other formats lay out the formatted grid.
+    """
+    if fmt in ("csv", "parquet"):
+        from surveytk.report.render_tidy import render_tidy_csv, render_tidy_parquet
+
+        return render_tidy_csv(model) if fmt == "csv" else render_tidy_parquet(model)
     renderer = _text_renderer(fmt)
-    grid = text_grid(model, minus=ASCII_MINUS if fmt == "csv" else UNICODE_MINUS)
+    grid = text_grid(model, minus=UNICODE_MINUS)
     out = renderer(grid)
     return out.encode("utf-8") if isinstance(out, str) else out
 

@@ -8,7 +8,8 @@ shared="${1:-../data}"
 for script in api_reference.R design_data.R binary_reference.R ordinal_reference.R \
               multinomial_reference.R panel_reference.R tabulate_reference.R \
               estimate_reference.R declared_missing_reference.R glm_reference.R \
-              model_tests_reference.R haven_reading.R design_survey_reference.R; do
+              model_tests_reference.R haven_reading.R design_survey_reference.R \
+              fit_criteria_reference.R domain_contrasts_reference.R; do
     echo "== $script"
     Rscript "$script" "$shared"
 done
