@@ -58,3 +58,53 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
         f"{page.relative_to(ROOT)}: an example failed\n{proc.stdout[-3000:]}\n"
         f"{proc.stderr[-3000:]}")
     assert proc.stdout.strip(), "the examples printed nothing"
+
+
+#: flags the docs mention that belong to other programs, with the program
+OTHER_PROGRAMS = {
+    "--help": "every command (click's help option)",
+    "--no-deps": "pip wheel",
+    "--examples": "scripts/fuzz_long.py", "--target": "scripts/fuzz_long.py",
+    "--keep": "scripts/fuzz_long.py",
+    "--repeat": "benchmarks/bench_ordinal_mlogit.py",
+    "--stand-in": "benchmarks/bench_read.py",
+}
+
+
+def _cli_options() -> set[str]:
+    import click
+
+    from surveytk.cli.main import cli
+
+    found: set[str] = set()
+    ctx = click.Context(cli)
+
+    def walk(cmd: click.Command) -> None:
+        for p in cmd.params:
+            found.update(p.opts, p.secondary_opts)
+        if isinstance(cmd, click.Group):
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                assert sub is not None
+                walk(sub)
+
+    walk(cli)
+    return found
+
+
+def test_every_option_the_docs_name_exists() -> None:
+    """An option written in the docs (``--maxiter``, say) that no command has is an error."""
+    import re
+
+    known = _cli_options()
+    problems = []
+    for page in [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        for m in re.finditer(r"(?<![\w-])(--[a-z][a-z0-9-]*)", text):
+            flag = m.group(1)
+            if flag not in known and flag not in OTHER_PROGRAMS:
+                line = text.count("\n", 0, m.start()) + 1
+                problems.append(f"{page.relative_to(ROOT)}:{line}: {flag} is no surveytk option")
+    assert not problems, "\n".join(problems)
+    for script in {s for s in OTHER_PROGRAMS.values() if s.endswith(".py")}:
+        assert (ROOT / script).is_file(), script
