@@ -20,6 +20,7 @@ import yaml
 from docs_blocks import DOCS, ROOT
 
 import surveytk
+from surveytk.codebook.loader import load_schema
 from surveytk.codebook.model import MISSING_REASONS
 
 MKDOCS = ROOT / "mkdocs.yml"
@@ -59,6 +60,9 @@ def test_mkdocs_builds_strict_and_offline(tmp_path: Path) -> None:
     assert "--calibrate" in cli and "--keep-user-missing" in cli
     api = (site / "reference" / "api" / "index.html").read_text(encoding="utf-8")
     assert "read_file" in api and "FitResult" in api
+    schema = (site / "reference" / "schema" / "index.html").read_text(encoding="utf-8")
+    for name in load_schema().variables:
+        assert f'id="{name.replace("_", "-")}"' in schema, f"schema reference lacks {name}"
     # offline: no web fonts or scripts from elsewhere
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -82,6 +86,7 @@ def test_theme_is_offline() -> None:
 def test_index_reaches_the_references_in_one_click() -> None:
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     for target in ("reference/spec.md", "reference/outputs.md", "reference/cli.md",
+                   "reference/schema.md",
                    "reference/r-stata.md", "conventions.md", "reference/glossary.md",
                    "tutorials/index.md"):
         assert f"]({target})" in index, target
