@@ -36,7 +36,7 @@ def _close(ours: float, r: float, what: str) -> None:
 
 def check_demo(folder: Path, out: str) -> None:
     manifest = json.loads((folder / "demo" / "manifest.json").read_text())
-    assert set(manifest["row_accounting"]) == {"soep_ukr", "unhcr_ris", "wodc", "fi_moi", "pooled"}
+    assert {"soep_ukr", "unhcr_ris", "wodc", "fi_moi", "pooled"} <= set(manifest["row_accounting"])
     assert "| Employed |" in (folder / "demo" / "tables" / "coefficients.md").read_text()
     res = FitResult.load(folder / "pooled.json")
     assert res.ame is not None and "employed" in res.ame.terms
