@@ -403,12 +403,12 @@ def _build_matrix(
     n: int,
     kinds: Mapping[str, VariableKind],
 ) -> np.ndarray:
-    # filled column by column into Fortran order (contiguous writes), returned C-ordered
-    # because row-wise products (scores, predictions) dominate later
-    XT = np.empty((len(specs), n), dtype=np.float64)
+    # C-ordered (row-wise products, scores and predictions, dominate later), filled
+    # column by column in place: no second n × k array and no transposing copy
+    X = np.empty((n, len(specs)), dtype=np.float64)
     cache: dict[Factor, np.ndarray] = {}
     for j, spec in enumerate(specs):
-        out = XT[j]
+        out = X[:, j]
         if not spec.pieces:
             out.fill(1.0)
             continue
@@ -422,7 +422,7 @@ def _build_matrix(
                 out[:] = part
             else:
                 np.multiply(out, part, out=out)
-    return np.ascontiguousarray(XT.T)
+    return X
 
 
 def _check_columns(parsed: ParsedFormula, data: pd.DataFrame, extra: Sequence[str]) -> None:

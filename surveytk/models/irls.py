@@ -14,12 +14,11 @@ The log-likelihood is the quasi-binomial one, so non-integer weights are fine
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy import linalg, special
+from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.models.kernel import KernelFit
@@ -53,7 +52,7 @@ def check_rank(X: np.ndarray, w: np.ndarray, names: Sequence[str] | None = None)
     """
     k = X.shape[1]
     nm = _names(k, names)
-    xtwx = X.T @ (X * w[:, None])  # zero-weight rows add nothing
+    xtwx = weighted_gram(X, w)  # zero-weight rows add nothing
     norms = np.sqrt(np.clip(np.diag(xtwx), 0.0, None))
     zero = [nm[j] for j in range(k) if norms[j] == 0]
     if zero:
@@ -129,20 +128,57 @@ def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray
     return _solve(X, ww, ww * z)
 
 
+#: rows per block of :func:`weighted_gram` (a block of W X stays in cache)
+GRAM_BLOCK = 32_768
+
+
+def weighted_gram(X: np.ndarray, ww: np.ndarray) -> np.ndarray:
+    """X' W X, accumulated over row blocks.
+
+    X' (W X) is much faster with BLAS than (X' W) X (both operands stay
+    C-ordered); by blocks, W X never exists as a whole n × k array, whose
+    allocation (page faults) cost more than the products at a million rows.
+    """
+    n, k = X.shape
+    if n <= GRAM_BLOCK:
+        return np.asarray(X.T @ (X * ww[:, None]))
+    a = np.zeros((k, k))
+    buf = np.empty((GRAM_BLOCK, k))
+    for i in range(0, n, GRAM_BLOCK):
+        xb = X[i : i + GRAM_BLOCK]
+        wb = buf[: xb.shape[0]]
+        np.multiply(xb, ww[i : i + GRAM_BLOCK, None], out=wb)
+        a += xb.T @ wb
+    return a
+
+
 def _solve(X: np.ndarray, ww: np.ndarray, wz: np.ndarray) -> np.ndarray:
     """Solve X'WX β = X'(W z) (weighted least squares step)."""
-    # X' (W X) is much faster with BLAS than (X' W) X: both operands stay C-ordered
-    a = X.T @ (X * ww[:, None])
-    b = X.T @ wz
-    with warnings.catch_warnings():
-        # near-singular X'WX happens on the way to separation; lstsq copes and
-        # the separation check reports it
-        warnings.simplefilter("error", linalg.LinAlgWarning)
-        try:
-            return np.asarray(linalg.solve(a, b, assume_a="pos"), dtype=np.float64)
-        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
-            pass
-    return np.asarray(linalg.lstsq(a, b)[0], dtype=np.float64)
+    return solve_psd(weighted_gram(X, ww), X.T @ wz)
+
+
+#: reciprocal condition number below which a k × k system counts as singular
+#: (LAPACK's threshold for scipy's ill-conditioning warning: machine epsilon)
+_RCOND = float(np.finfo(np.float64).eps)
+
+
+def solve_psd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve a β = b for a symmetric positive (semi)definite ``a``; least squares if singular.
+
+    Near-singular X'WX happens on the way to separation; the minimum-norm least
+    squares solution copes and the separation check reports it. numpy only: the
+    import of ``scipy.linalg`` cost a tenth of a second of every fit.
+    """
+    with np.errstate(all="ignore"):
+        if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+            s = np.linalg.svd(a, compute_uv=False)
+            if s.size and s[0] > 0 and s[-1] / s[0] > _RCOND:
+                try:
+                    np.linalg.cholesky(a)  # positive definite, as scipy's assume_a="pos"
+                    return np.asarray(np.linalg.solve(a, b), dtype=np.float64)
+                except np.linalg.LinAlgError:
+                    pass
+        return np.asarray(np.linalg.lstsq(a, b, rcond=None)[0], dtype=np.float64)
 
 
 def _diverging(
@@ -308,7 +344,7 @@ def _finish_binary(
     resid_w = w * (y - mu) * dmu / var
     scores = X * resid_w[:, None]
     ww = w * dmu * dmu / var
-    hessian = -(X.T @ (X * ww[:, None]))
+    hessian = -weighted_gram(X, ww)
     return KernelFit(
         params=beta,
         scores=scores,
@@ -348,7 +384,7 @@ def fit_wls(
     beta = _solve(X, w, w * y)
     e = y - X @ beta
     scores = X * (w * e)[:, None]
-    hessian = -(X.T @ (X * w[:, None]))
+    hessian = -weighted_gram(X, w)
     return KernelFit(
         params=beta,
         scores=scores,

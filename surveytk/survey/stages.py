@@ -90,9 +90,24 @@ def _factor(s: pd.Series, name: str, role: str) -> np.ndarray:
 
 
 def _interact(*codes: np.ndarray) -> np.ndarray:
-    """Codes of the combinations of several code vectors (first-appearance order)."""
-    frame = pd.DataFrame({str(i): c for i, c in enumerate(codes)})
-    return np.asarray(frame.groupby(list(frame.columns), sort=False).ngroup(), dtype=np.int64)
+    """Codes of the combinations of several code vectors (first-appearance order).
+
+    The vectors are non-negative codes; they are packed into one int64 key
+    (mixed radix) and factorised, which numbers the combinations in order of
+    first appearance as ``groupby(sort=False).ngroup()`` does, without a frame.
+    """
+    key = np.asarray(codes[0], dtype=np.int64)
+    for c in codes[1:]:
+        c = np.asarray(c, dtype=np.int64)
+        radix = int(c.max()) + 1 if c.size else 1
+        top = int(key.max()) + 1 if key.size else 1
+        if top > np.iinfo(np.int64).max // max(radix, 1):  # too many combinations to pack
+            frame = pd.DataFrame({str(i): v for i, v in enumerate(codes)})
+            return np.asarray(
+                frame.groupby(list(frame.columns), sort=False).ngroup(), dtype=np.int64
+            )
+        key = key * radix + c
+    return np.asarray(pd.factorize(key, sort=False)[0], dtype=np.int64)
 
 
 def _fpc_values(data: pd.DataFrame, names: tuple[str, ...]) -> tuple[list[np.ndarray], bool]:
@@ -231,8 +246,12 @@ def _check_nested(
 ) -> None:
     if not strata:
         return
-    pairs = _interact(units, s_codes)
-    n_pairs, n_ids = int(pairs.max()) + 1, int(units.max()) + 1
+    n_ids = int(units.max()) + 1
+    stratum_of = np.zeros(n_ids, dtype=np.int64)
+    stratum_of[units] = s_codes  # one stratum per PSU when nested
+    if np.array_equal(stratum_of[units], s_codes):
+        return
+    n_pairs = int(_interact(units, s_codes).max()) + 1
     if n_pairs != n_ids:
         raise DesignError(
             f"PSUs are not nested in strata: {n_pairs - n_ids} PSU ids of {psu!r} occur in "
