@@ -78,6 +78,31 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def text_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes 0..m−1 of the level texts of ``series`` (−1 where missing), and the texts.
+
+    The text of a value as totals files and tables name it (``1.0`` → ``"1"``);
+    values are factorised first, so the text is made once per distinct value
+    rather than once per row. An object column (values of mixed types, which
+    factorising would merge, e.g. ``True`` and ``1``) is turned into text row by row.
+    """
+    if series.dtype == object:
+        missing = np.asarray(series.isna().to_numpy(), dtype=bool)
+        values = series.to_numpy(dtype=object)
+        keys = np.array(
+            [None if m else _text(v) for v, m in zip(values, missing, strict=True)], dtype=object
+        )
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = [_text(u) for u in uniques]
+    merged, levels = pd.factorize(np.array(texts, dtype=object))  # 1 and 1.0 alike
+    out = np.full(len(series), -1, dtype=np.int64)
+    found = codes >= 0
+    out[found] = np.asarray(merged, dtype=np.int64)[codes[found]]
+    return out, [str(t) for t in levels]
+
+
 def read_totals(path: str | Path) -> Totals:
     """Read TOTALS.csv (``variable,level,total``).
 
@@ -298,11 +323,10 @@ def category_codes(
         total but no sample row with a positive weight (empty cell).
     """
     s = _values(data, var, active, source)
-    text = np.array(
-        [_text(v) if a else "" for v, a in zip(s.to_numpy(dtype=object), active, strict=True)],
-        dtype=object,
-    )
-    seen = set(text[active])
+    tcodes, texts = text_codes(s)
+    present = np.zeros(len(texts), dtype=bool)
+    present[tcodes[active & (tcodes >= 0)]] = True
+    seen = {texts[i] for i in np.flatnonzero(present)}
     unknown = sorted(seen - set(totals))
     if unknown:
         raise DesignError(
@@ -320,9 +344,10 @@ def category_codes(
             variable=var,
         )
     index = {lv: i for i, lv in enumerate(levels)}
-    codes = np.array(
-        [index[t] if a else -1 for t, a in zip(text, active, strict=True)], dtype=np.int64
-    )
+    to_level = np.array([index.get(t, -1) for t in texts], dtype=np.int64)
+    codes = np.full(len(s), -1, dtype=np.int64)
+    use = active & (tcodes >= 0)
+    codes[use] = to_level[tcodes[use]]
     return codes, levels
 
 

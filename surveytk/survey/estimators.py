@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
@@ -278,7 +278,8 @@ def t_quantile(df: float, level: float = 0.95) -> float:
     if not df > 0:
         return float("nan")
     q = 0.5 + level / 2.0
-    return float(stats.norm.ppf(q) if np.isinf(df) else stats.t.ppf(q, df))
+    # scipy.stats' t and norm ppf evaluate these; importing scipy.stats costs ~1 s
+    return float(special.ndtri(q) if np.isinf(df) else special.stdtrit(df, q))
 
 
 def wald_interval(
@@ -332,6 +333,8 @@ def proportion_interval(
         return float(_expit(eta - q * se_l)), float(_expit(eta + q * se_l))
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = p * (1.0 - p) / std_error**2
+    from scipy import stats  # only here (beta intervals): a slow import
+
     ratio = stats.t.ppf(alpha / 2.0, n_rows - 1) / stats.t.ppf(alpha / 2.0, df)
     n_eff = n_eff * ratio**2
     lo = stats.beta.ppf(alpha / 2.0, n_eff * p, n_eff * (1.0 - p) + 1.0)
