@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import DesignError
+from surveytk.survey.stages import interaction_codes
 
 INTERCEPT = "(Intercept)"
 #: R ``grake``: relative misfit |T − T̂|/(1 + |T|) below which calibration has converged
@@ -223,9 +224,13 @@ class Calibration:
         if self.method == "poststratify":
             xa = _poststratify_residuals(xa, self.cells[0][a], w, self.old_weights[a])
         elif self.method == "rake":
+            # each margin's cells and cell sizes once, not once per sweep
+            margins = [cells[a] for cells in self.cells]
+            sizes = [np.bincount(c).astype(np.float64) for c in margins]
+            wc = w[:, None]
             for _ in range(RAKE_VARIANCE_SWEEPS):
-                for cells in self.cells:
-                    xa = xa - w[:, None] * _cell_means(xa / w[:, None], cells[a])
+                for cells, counts in zip(margins, sizes, strict=True):
+                    xa = xa - wc * _cell_means(xa / wc, cells, counts)
         else:
             assert self.basis is not None
             gw = self.g[a] * np.sqrt(self.old_weights[a])
@@ -264,10 +269,16 @@ class Calibration:
         }
 
 
-def _cell_means(x: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Rows of the plain mean of ``x`` within each row's cell (R ``ave``)."""
-    m = int(cells.max()) + 1
-    counts = np.bincount(cells, minlength=m).astype(np.float64)
+def _cell_means(
+    x: np.ndarray, cells: np.ndarray, counts: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows of the plain mean of ``x`` within each row's cell (R ``ave``).
+
+    ``counts``: the rows per cell (``np.bincount(cells)``), when the caller has them.
+    """
+    if counts is None:
+        counts = np.bincount(cells).astype(np.float64)
+    m = counts.shape[0]
     sums = np.stack(
         [np.bincount(cells, weights=x[:, j], minlength=m) for j in range(x.shape[1])], 1
     )
@@ -455,8 +466,7 @@ def rake_weights(
 
 
 def _cross_cells(margins: Sequence[np.ndarray]) -> np.ndarray:
-    frame = pd.DataFrame({str(i): m for i, m in enumerate(margins)})
-    return np.asarray(frame.groupby(list(frame.columns), sort=False).ngroup(), dtype=np.int64)
+    return interaction_codes(*margins)
 
 
 def linear_g(
