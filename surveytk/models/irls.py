@@ -113,8 +113,12 @@ def bernoulli_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
 
 def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
     """Log pseudo-likelihood of the intercept-only model (weighted mean of y)."""
-    p = float(np.sum(w * y) / np.sum(w))
-    return bernoulli_loglik(y, np.full_like(y, p), w)
+    sw, swy = float(np.sum(w)), float(np.sum(w * y))
+    p = swy / sw
+    if not 0.0 < p < 1.0:
+        return bernoulli_loglik(y, np.full_like(y, p), w)
+    # μ is the constant p: Σ w y log p + Σ w (1 − y) log(1 − p), without two passes of logs
+    return swy * math.log(p) + (sw - swy) * math.log1p(-p)
 
 
 def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
