@@ -190,11 +190,18 @@ def _domain(values: np.ndarray, design: SurveyDesign) -> tuple[SurveyDesign, np.
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 1:
         v = v[:, None]
-    present = np.asarray(np.isfinite(v).all(axis=1), dtype=bool)
-    sub = design if present[design.domain].all() else design.subset(present)
+    rows = np.flatnonzero(design.domain)
+    vd = v[rows]  # only the domain's rows are looked at (a --by domain is a small part)
+    ok = np.asarray(np.isfinite(vd).all(axis=1), dtype=bool)
+    if ok.all():
+        sub = design
+    else:
+        present = np.zeros(design.n, dtype=bool)
+        present[rows[ok]] = True
+        sub, vd = design.subset(present), vd[ok]
     if sub.n_obs == 0:
         raise EmptyDomainError("no respondent in the domain has a value; nothing to estimate")
-    return sub, v[sub.domain]
+    return sub, vd
 
 
 def survey_mean(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
