@@ -690,6 +690,7 @@ def build_model_frame(
     )
 
     cat_factors = {f.name: f for t in parsed.terms for f in t if f.kind == "cat"}
+    complete = bool(mask.all())
     codings: dict[str, _CatCoding] = {}
     values: dict[str, np.ndarray] = {}
     for col, kind in kinds.items():
@@ -700,7 +701,8 @@ def build_model_frame(
             )
             values[col] = _codes(s[mask], codings[col].levels).astype(np.float64)
         else:
-            values[col] = _numeric_values(s, col)[mask]
+            v = _numeric_values(s, col)
+            values[col] = v if complete else v[mask]  # every row: no copy of the column
 
     specs = _column_specs(parsed, kinds, codings)
     X = _build_matrix(specs, values, int(mask.sum()), kinds)
