@@ -265,17 +265,7 @@ def fit_binary(
     converged = False
     it = 0
     for it in range(1, maxiter + 1):  # noqa: B007
-        eta = X @ beta
-        mu, dmu = _mu(eta, link)
-        if link == "logit":  # canonical link: W = w μ(1 − μ), W z = W η + w (y − μ)
-            ww = w * dmu
-            wz = ww * eta + w * (y - mu)
-        else:
-            mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
-            dmu = np.maximum(dmu, 1e-300)
-            ww = w * dmu * dmu / (mu * (1.0 - mu))
-            wz = ww * (eta + (y - mu) / dmu)
-        new = _solve(X, ww, wz)
+        new = _irls_step(X, y, w, beta, link)
         step = np.max(np.abs(new - beta)) / (np.max(np.abs(new)) + 1e-8)
         beta = new
         if not np.all(np.isfinite(beta)):
@@ -291,6 +281,23 @@ def fit_binary(
         k = X.shape[1]
         return KernelFit(beta, np.empty((0, k)), np.zeros((k, k)), None, None, converged, it)
     return _finish_binary(X, y, w, beta, link, converged, it, maxiter, names, check)
+
+
+def _irls_step(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, link: str
+) -> np.ndarray:
+    """One IRLS step from ``beta`` (its n-long temporaries are freed on return)."""
+    eta = X @ beta
+    mu, dmu = _mu(eta, link)
+    if link == "logit":  # canonical link: W = w μ(1 − μ), W z = W η + w (y − μ)
+        ww = w * dmu
+        wz = ww * eta + w * (y - mu)
+    else:
+        mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
+        dmu = np.maximum(dmu, 1e-300)
+        ww = w * dmu * dmu / (mu * (1.0 - mu))
+        wz = ww * (eta + (y - mu) / dmu)
+    return _solve(X, ww, wz)
 
 
 def _check_outcome(y: np.ndarray, w: np.ndarray) -> None:
@@ -345,15 +352,18 @@ def _finish_binary(
             )
     mu_c = np.clip(mu, 1e-300, 1.0 - 1e-16)
     var = mu_c * (1.0 - mu_c)
+    loglik = bernoulli_loglik(y, mu_c, w)
     resid_w = w * (y - mu) * dmu / var
-    scores = X * resid_w[:, None]
     ww = w * dmu * dmu / var
+    del eta, mu, mu_c, var  # n-long arrays freed before the n × k scores are made
     hessian = -weighted_gram(X, ww)
+    del ww
+    scores = X * resid_w[:, None]
     return KernelFit(
         params=beta,
         scores=scores,
         hessian=hessian,
-        loglik=bernoulli_loglik(y, mu_c, w),
+        loglik=loglik,
         loglik_null=null_loglik(y, w),
         converged=converged,
         n_iter=n_iter,

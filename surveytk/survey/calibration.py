@@ -93,9 +93,10 @@ def text_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
         keys = np.array(
             [None if m else _text(v) for v, m in zip(values, missing, strict=True)], dtype=object
         )
-        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        key_codes, key_uniques = pd.factorize(keys, use_na_sentinel=True)
+        return np.asarray(key_codes, dtype=np.int64), [str(u) for u in key_uniques]
+    raw, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes = np.asarray(raw, dtype=np.int64)
     texts = [_text(u) for u in uniques]
     merged, levels = pd.factorize(np.array(texts, dtype=object))  # 1 and 1.0 alike
     out = np.full(len(series), -1, dtype=np.int64)
