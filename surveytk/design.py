@@ -466,6 +466,37 @@ class SurveyDesign:
             self, scale=self.scale if scale is None else float(scale), rscales=rs, mse=mse
         )
 
+    def __repr__(self) -> str:
+        """The whole design in one line, never its arrays."""
+        parts = [
+            f"{self.n} rows ({self.n_obs} in the domain)" if self.n_obs != self.n
+            else f"{self.n} rows",
+            "linearised variance" if self.repweights is None
+            else f"{self.reptype} replicate variance ({self.n_replicates} replicates)",
+        ]  # fmt: skip
+        strata, psus, fpcs = (
+            (name or "").split("+") if name else []
+            for name in (self.names.strata, self.names.psu, self.names.fpc)
+        )
+        for i, stage in enumerate(self.all_stages):
+            bits = []
+            if i < len(strata):
+                bits.append(f"strata {strata[i]} ({int(stage.n_h.shape[0])})")
+            units = int(np.unique(stage.units).size)
+            bits.append(f"PSUs {psus[i]} ({units})" if i < len(psus) else f"{units} PSUs")
+            if i < len(fpcs):
+                bits.append(f"fpc {fpcs[i]}")
+            prefix = f"stage {i + 1}: " if len(self.all_stages) > 1 else ""
+            parts.append(prefix + ", ".join(bits))
+        parts.append(f"weights {self.names.weights or '(equal or from the fpc)'}")
+        if self.lonely_psu != "fail":
+            parts.append(f"lonely PSUs: {self.lonely_psu}")
+        if self.adjustments_text:
+            parts.append(self.adjustments_text)
+        if self.subpop:
+            parts.append(f"domain {self.subpop}")
+        return "<SurveyDesign: " + "; ".join(parts) + ">"
+
     # ---- sizes and facts --------------------------------------------------------
     @property
     def n(self) -> int:

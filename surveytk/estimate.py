@@ -14,6 +14,7 @@ columns, codes the categories, loops over domains and lays out the table.
 from __future__ import annotations
 
 import dataclasses
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,33 @@ class EstimateTable:
     def tidy(self) -> pd.DataFrame:
         """The CSV contract: exactly :data:`TIDY_COLUMNS`."""
         return self.rows.loc[:, list(TIDY_COLUMNS)].copy()
+
+    def shown(self) -> pd.DataFrame:
+        """The tidy table without the columns this request leaves empty."""
+        shown = self.tidy()
+        if not self.request.deff:
+            shown = shown.drop(columns="deff")
+        if self.request.by is None:
+            shown = shown.drop(columns="domain")
+        if shown["p_value"].isna().all():
+            shown = shown.drop(columns="p_value")
+        return shown
+
+    def to_text(self) -> str:
+        """The design, the estimates and the notes, as the console shows them."""
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            body = self.shown().to_string(
+                index=False, na_rep="", float_format=lambda x: f"{x:.6g}"
+            )
+        return "\n".join([self.design.describe(), body, *(f"note: {n}" for n in self.notes)])
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.notes)
+        table = self.shown().to_html(index=False, na_rep="", float_format=lambda x: f"{x:.6g}")
+        return f"<p>{html.escape(self.design.describe())}</p>{table}{notes}"
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, for the JSON output."""

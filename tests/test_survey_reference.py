@@ -330,7 +330,7 @@ def test_panel_refuses_strata_without_replicates() -> None:
     from surveytk.errors import ModelError
 
     d = pd.read_csv(DATA / "design_panel.csv")
-    with pytest.raises(ModelError, match="cannot use --strata"):
+    with pytest.raises(ModelError, match="cannot use strata="):
         fit(d, model="panel-fe", formula="y ~ x", **PANEL)
     # without strata the clustered variance is the plm one, clustered by the PSU
     res = fit(d, model="panel-fe", formula="y ~ x", weights="w", psu="psu", entity="id",

@@ -171,10 +171,10 @@ def command(
     table = estimate(frame, design_obj, request)
     table = dataclasses.replace(table, notes=(*missing_notes, *table.notes))
     if out_path is None:
-        click.echo(_text(table))
+        click.echo(table.to_text())
         return
     _write(table, out_path, digits)
-    click.echo(_text(table))
+    click.echo(table.to_text())
     click.echo(f"wrote {out_path}")
 
 
@@ -221,21 +221,6 @@ def _frame_and_design(
     )
     notes = loaded.notes(request.threshold, list(request.variables()))
     return loaded.data, SurveyDesign.from_options(loaded.data, options), notes
-
-
-def _text(table: Any) -> str:
-    import pandas as pd
-
-    shown = table.tidy()
-    if not table.request.deff:
-        shown = shown.drop(columns="deff")
-    if table.request.by is None:
-        shown = shown.drop(columns="domain")
-    if shown["p_value"].isna().all():
-        shown = shown.drop(columns="p_value")
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        body = shown.to_string(index=False, na_rep="", float_format=lambda x: f"{x:.6g}")
-    return "\n".join([table.design.describe(), body, *(f"note: {n}" for n in table.notes)])
 
 
 def _write(table: Any, out: Any, digits: int) -> None:

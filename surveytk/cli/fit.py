@@ -129,7 +129,7 @@ def command(data: str, out: str, **options: Any) -> None:
     from pathlib import Path
 
     from surveytk.io.atomic import check_not_input
-    from surveytk.models.api import fit
+    from surveytk.models.api import run_fit as fit
 
     out_path = Path(out)
     _check_out(out_path, by=options.get("by") is not None)

@@ -6,17 +6,13 @@ imported lazily so that ``import surveytk.models`` stays light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from surveytk.models.by import ResultSet
-    from surveytk.models.results import FitResult
+import importlib
+from typing import Any
 
 __all__ = ["fit"]
 
 
-def fit(data: Any = None, **kwargs: Any) -> FitResult | ResultSet:
-    """Fit a model; see :func:`surveytk.models.api.fit`."""
-    from surveytk.models.api import fit as _fit
-
-    return _fit(data, **kwargs)
+def __getattr__(name: str) -> Any:
+    if name == "fit":
+        return importlib.import_module("surveytk.models.api").fit
+    raise AttributeError(f"module 'surveytk.models' has no attribute {name!r}")

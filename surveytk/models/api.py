@@ -8,6 +8,9 @@ dispatches to the model family through
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,15 +22,16 @@ from surveytk.analysis_frame import (
     annotate_result,
     load_analysis_frame,
 )
-from surveytk.errors import ModelError
+from surveytk.errors import ModelError, SurveytkError
 from surveytk.expr import Definition, definition_inputs, parse_definitions
 from surveytk.models.formula import with_derived_columns
-from surveytk.models.options import FitOptions
+from surveytk.models.options import AmeVce, FitOptions, Link, LonelyPSU, ModelName, RepType
 from surveytk.models.registry import family_fit
 
 if TYPE_CHECKING:
     from surveytk.models.by import ResultSet
     from surveytk.models.results import FitResult
+    from surveytk.survey_object import Survey
 
 __all__ = ["DataLike", "as_frame", "fit", "fit_frame", "needed_columns", "used_columns"]
 
@@ -112,85 +116,217 @@ def fit_frame(frame: AnalysisFrame, options: FitOptions) -> FitResult | ResultSe
 
 
 def fit(
-    data: DataLike | None = None,
+    data: DataLike | Survey,
     *,
-    model: str,
+    model: ModelName,
     formula: str,
     weights: str | None = None,
     strata: str | Sequence[str] | None = None,
     psu: str | Sequence[str] | None = None,
     fpc: str | Sequence[str] | None = None,
-    keep_user_missing: bool = False,
+    subpop: str | None = None,
+    lonely_psu: LonelyPSU = "fail",
+    adjust_domain_lonely: bool = False,
+    repweights: str | None = None,
+    reptype: RepType | None = None,
+    rho: float | None = None,
+    mse: bool = False,
+    scale: float | None = None,
+    rscales: Sequence[float] | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    calibrate: str | None = None,
+    calibration: str = "linear",
+    calibration_bounds: tuple[float, float] | None = None,
+    trim: tuple[float, float] | None = None,
+    nonresponse: str | None = None,
+    respondent: str | None = None,
+    ame: bool = False,
+    ame_vce: AmeVce = "conditional",
+    discrete: str | Sequence[str] = (),
+    predict: str | Sequence[str] = (),
+    wald: str | Sequence[str] = (),
+    contrast: str | Sequence[str] = (),
+    base: str | None = None,
+    entity: str | None = None,
+    time: str | None = None,
+    link: Link | None = None,
+    offset: str | None = None,
+    exposure: str | None = None,
+    by: str | None = None,
+    label: str | None = None,
+    maxiter: int = 100,
+    tol: float = 1e-10,
     define: Sequence[str] | Mapping[str, str] | None = None,
+    keep_user_missing: bool = False,
     value_labels: bool = True,
-    **options: Any,
+    **unknown: Any,
 ) -> FitResult | ResultSet:
-    """Fit a model with design-based variance.
+    """Fit a regression model with design-based standard errors.
 
     Parameters
     ----------
     data
-        A DataFrame, a :class:`~surveytk.io.labelled.LabelledFrame`, or a path
-        to a file :func:`surveytk.io.readers.read_file` reads.
+        A :class:`~surveytk.Survey` (data and design bound once: give no design
+        arguments then), a pandas DataFrame, a
+        :class:`~surveytk.io.labelled.LabelledFrame`, or the path of a file
+        :func:`surveytk.read_file` reads (declared missing values set missing).
     model
-        ``logit``, ``probit``, ``lpm``, ``ologit``, ``oprobit``, ``mlogit``,
-        ``panel-fe``, ``panel-re``, ``poisson``, ``quasipoisson``, ``negbin``
-        or ``gamma``.
+        ``logit``, ``probit``, ``lpm`` (binary outcome); ``ologit``,
+        ``oprobit`` (ordered); ``mlogit`` (nominal); ``poisson``,
+        ``quasipoisson``, ``negbin``, ``gamma`` (GLMs); ``panel-fe``,
+        ``panel-re`` (linear panel models).
     formula
-        A formula in the restricted grammar, e.g. ``"intends_return ~ age + C(area)"``.
+        ``"outcome ~ x1 + x2 + C(area) + x1:x2 + I(age**2)"``; names that are
+        not identifiers in backticks or ``Q("...")``: ``"`sch.wide` ~ ell"``.
     weights, strata, psu, fpc
-        Design columns; ``strata``, ``psu`` and ``fpc`` take one column per stage
-        (a list, first stage first) for a multistage design.
-    keep_user_missing
-        Keep SPSS declared user-missing codes as values (default: they are
-        missing, and the result's notes say how many per variable).
+        Design columns; ``strata``, ``psu`` and ``fpc`` take one column per
+        stage (a list, first stage first). Without ``psu`` every row is its own PSU.
+    subpop
+        A condition defining the domain (``'`yr.rnd` == "No"'``); rows outside
+        stay in the design for the variance (R ``subset(design, ...)``).
+    lonely_psu
+        Rule for strata with a single PSU: ``fail``, ``adjust``,
+        ``certainty``, ``remove``, ``average``.
+    adjust_domain_lonely
+        Apply the lonely-PSU rule to strata with one PSU inside the domain.
+    repweights, reptype, rho, mse, scale, rscales
+        Shipped replicate weights: a regular expression selecting their
+        columns, their type (``bootstrap``, ``subbootstrap``, ``jk1``,
+        ``jkn``, ``brr``, ``fay``), Fay's rho, centring at the full estimate,
+        R ``svrepdesign``'s ``scale`` and ``rscales``.
+    replicates, seed
+        Replicate weights made from the design (number of bootstrap
+        replicates; ``reptype`` ``jk1``/``jkn``/``brr``/``fay`` need none).
+    calibrate, calibration, calibration_bounds, trim
+        Calibrate the weights to the totals of a CSV
+        (``variable,level,total``) by ``linear``, ``rake`` or
+        ``poststratify``; bounds on the g-weights; trim to ``(lower, upper)``.
+    nonresponse, respondent
+        Nonresponse adjustment within the classes of a column, ``respondent``
+        marking the responding rows.
+    ame
+        Compute average marginal effects at fit time (also later:
+        :meth:`FitResult.margins`).
+    ame_vce
+        AME variance: ``conditional`` (delta method) or ``unconditional``
+        (Stata ``vce(unconditional)``).
+    discrete
+        Numeric 0/1 variables whose AMEs are changes 0 → 1.
+    predict
+        Prediction specs kept in the result for plots, e.g. ``"age=18:75:5, gender"``
+        (for tables in Python: :meth:`FitResult.predict` / :meth:`FitResult.margins`).
+    wald
+        Joint Wald tests, each a list of terms (``"stype[H] + stype[M]"``, R ``regTermTest``).
+    contrast
+        Linear combinations of coefficients (``"stype[H] - stype[M]"``, R ``svycontrast``).
+    base
+        Base outcome level of ``mlogit``.
+    entity, time
+        Panel identifiers (``panel-fe``, ``panel-re``).
+    link, offset, exposure
+        GLM link (``log``, ``identity``, ``sqrt``, ``inverse``), an offset
+        column, or an exposure column (its log is the offset).
+    by
+        Fit once per level of a column (domains of the full design).
+    label
+        Column heading of this model in tables.
+    maxiter, tol
+        Iteration limit and convergence tolerance.
     define
-        Derived variables, ``["young=age < 30", ...]`` or ``{"young": "age < 30"}``
-        (:mod:`surveytk.expr`); formula, design and ``subpop`` may use them.
+        Derived variables, ``{"wide": '`sch.wide` == "Yes"'}`` or
+        ``["young=age < 30"]``; formula, design and ``subpop`` may use them.
+    keep_user_missing
+        Keep SPSS declared user-missing codes as values.
     value_labels
-        Name categorical levels of labelled numeric columns by their value
-        labels (``False``: by codes).
-    **options
-        Any other :class:`~surveytk.models.options.FitOptions` field:
-        ``lonely_psu``, ``repweights``, ``reptype``, ``rho``, ``mse``,
-        ``scale``, ``rscales``, ``replicates``, ``seed``, ``subpop``, ``ame``,
-        ``base``, ``entity``, ``time``, ``label``, ``maxiter``, ``tol``,
-        ``link``, ``offset``, ``exposure`` (GLM families), ``wald`` and
-        ``contrast`` (tuples of expressions), ``predict`` (tuple of specs such
-        as ``"age=18:75:5, gender"``), ``ame_vce``, ``discrete``, ``by``.
+        Name levels of labelled numeric columns by their value labels.
+    **unknown
+        Refused: a misspelt argument is an error with the closest names.
 
     Returns
     -------
     FitResult
-        Or, with ``by=COLUMN``, a :class:`~surveytk.models.by.ResultSet` with
-        one result per level of the column (domains of the full design).
+        Or, with ``by``, a :class:`~surveytk.models.by.ResultSet` with one
+        result per level.
+
+    Raises
+    ------
+    SurveytkError
+        A :class:`~surveytk.errors.FormulaError`, ``DesignError`` or
+        ``ModelError`` naming the argument, the variable and what to do.
 
     Examples
     --------
-    >>> res = fit(df, model="logit", formula="y ~ age + female", weights="w",
-    ...           strata="stratum", psu="psu", ame=True)  # doctest: +SKIP
-    >>> res.tidy()  # doctest: +SKIP
+    >>> import pandas as pd, surveytk
+    >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
+    >>> res = surveytk.fit(df, model="logit", formula="wide ~ ell + meals",
+    ...                    define={"wide": '`sch.wide` == "Yes"'},
+    ...                    weights="pw", strata="stype", fpc="fpc")
+    >>> res.params.round(4)
+    (Intercept)    1.5604
+    ell           -0.0068
+    meals          0.0035
+    Name: estimate, dtype: float64
     """
-    if data is None:
-        raise ModelError("fit() needs data: a DataFrame, a LabelledFrame or a file path")
-    known = set(FitOptions.__dataclass_fields__)
-    unknown = sorted(set(options) - known)
-    if unknown:
+    given = {k: v for k, v in locals().items() if k not in ("data", "unknown")}
+    try:
+        return run_fit(data, **given, **unknown)
+    except SurveytkError as exc:
+        python_wording(exc)
+        raise
+
+
+def run_fit(data: DataLike | Survey, **arguments: Any) -> FitResult | ResultSet:
+    """:func:`fit` with the messages of errors as the command line words them
+    (``--lonely-psu``); the CLI calls this."""
+    from surveytk.survey_object import Survey, check_fit_arguments
+
+    check_fit_arguments({k: v for k, v in arguments.items() if k not in _DATA_ARGUMENTS})
+    given = {**_FIT_DEFAULTS, **arguments}
+    _check_model(given["model"])
+    if isinstance(data, Survey):
+        extra = {
+            k: v for k, v in given.items()
+            if k not in ("model", "formula") and v != _FIT_DEFAULTS[k]
+        }  # fmt: skip
+        return data.fit(model=given["model"], formula=given["formula"], **extra)
+    return _fit_data(data, given)
+
+
+_DATA_ARGUMENTS = ("define", "keep_user_missing", "value_labels", "model", "formula")
+
+
+def _check_model(model: str) -> None:
+    import difflib
+
+    from surveytk.models.options import MODEL_NAMES
+
+    if model not in MODEL_NAMES:
+        close = difflib.get_close_matches(str(model), MODEL_NAMES, n=2, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise ModelError(
-            f"fit(): unknown option(s) {', '.join(unknown)}; expecting some of "
-            + ", ".join(sorted(known - {"model", "formula"}))
+            f"model: expecting one of {{{', '.join(MODEL_NAMES)}}}; got {model!r}{hint}",
+            variable="model",
+            value=model,
         )
-    if "rscales" in options and options["rscales"] is not None:
-        options["rscales"] = tuple(float(x) for x in options["rscales"])
-    opts = FitOptions(
-        model=model,  # type: ignore[arg-type]
-        formula=formula,
-        weights=weights,
-        strata=_stages(strata),
-        psu=_stages(psu),
-        fpc=_stages(fpc),
-        **options,
-    )
+
+
+#: defaults of :func:`fit`'s keyword arguments (filled below the function)
+_FIT_DEFAULTS: dict[str, Any] = {}
+
+
+def _fit_data(data: DataLike, given: dict[str, Any]) -> FitResult | ResultSet:
+    if data is None:
+        raise ModelError("fit() needs data: a Survey, a DataFrame, a LabelledFrame or a file path")
+    args = dict(given)
+    define = args.pop("define")
+    keep_user_missing = args.pop("keep_user_missing")
+    value_labels = args.pop("value_labels")
+    if args["rscales"] is not None:
+        args["rscales"] = tuple(float(x) for x in args["rscales"])
+    for name in ("strata", "psu", "fpc"):
+        args[name] = _stages(args[name])
+    opts = FitOptions(**args)
     definitions = parse_definitions(define)
     frame = load_analysis_frame(
         data,
@@ -202,14 +338,76 @@ def fit(
     return fit_frame(frame, opts)
 
 
+_FLAG = re.compile(r"--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?: ([A-Za-z0-9_.]+))?")
+_BOOLEAN_FLAGS = frozenset(
+    f.name for f in dataclasses.fields(FitOptions) if f.default is False
+)
+#: phrases of the command line's wording, and what a Python user reads instead
+_CLI_PHRASES: tuple[tuple[str, str], ...] = (
+    ("Drop them in the sample rules or fix the file", "Drop those rows or fix the file"),
+)
+
+
+def _choices() -> dict[str, tuple[str, ...]]:
+    from surveytk.models import options as o
+    from surveytk.survey.options import CALIBRATION_METHODS
+
+    return {
+        "model": o.MODEL_NAMES, "lonely_psu": o.LONELY_PSU_RULES, "reptype": o.REP_TYPES,
+        "ame_vce": o.AME_VCES, "link": o.LINKS, "calibration": CALIBRATION_METHODS,
+    }  # fmt: skip
+
+
+def python_wording(exc: SurveytkError) -> None:
+    """Reword ``exc`` for a Python caller: ``--lonely-psu`` → ``lonely_psu=``,
+    ``--reptype jkn`` → ``reptype="jkn"``, ``--replicates N`` → ``replicates=N``,
+    ``--ame`` → ``ame=True``; CLI-only advice replaced. Changes ``exc`` in place."""
+    choices = _choices()
+
+    def name(m: re.Match[str]) -> str:
+        arg, value = m.group(1).replace("-", "_"), m.group(2)
+        if arg in _BOOLEAN_FLAGS:
+            return f"{arg}=True" + (f" {value}" if value else "")
+        if value and value in choices.get(arg, ()):
+            return f'{arg}="{value}"'
+        if value and value.isupper():  # a placeholder: N, COL, REGEX
+            return f"{arg}={value}"
+        return f"{arg}=" + (f" {value}" if value else "")
+
+    text = re.sub(r"^--([a-z0-9-]+):", lambda m: m.group(1).replace("-", "_") + ":", exc.message)
+    text = _FLAG.sub(name, text)
+    for cli, py in _CLI_PHRASES:
+        text = text.replace(cli, py)
+    exc.message = text
+    exc.args = (text, *exc.args[1:])
+
+
 def fit_with_tests(data: pd.DataFrame, opts: FitOptions) -> FitResult:
-    """The family's fit, then the ``wald`` and ``contrast`` tests of the options."""
-    result = family_fit(opts.model)(data, opts)
-    if not (opts.wald or opts.contrast):
-        return result
+    """The family's fit, then the ``wald`` and ``contrast`` tests of the options.
+
+    The result keeps what :meth:`FitResult.predict` and :meth:`FitResult.margins`
+    need (:class:`surveytk.models.postfit.FitContext`; not saved to files).
+    """
     import dataclasses
 
+    from surveytk.models.postfit import capturing
+
+    with capturing() as contexts:
+        result = family_fit(opts.model)(data, opts)
+    if len(contexts) == 1:
+        result = dataclasses.replace(result, context=dataclasses.replace(contexts[0], data=data))
+    if not (opts.wald or opts.contrast):
+        return result
     from surveytk.models.tests import run_tests
 
     tests = run_tests(result.coef, result.df_resid, opts.wald, opts.contrast)
     return dataclasses.replace(result, tests=tuple(t.to_dict() for t in tests))
+
+
+_FIT_DEFAULTS.update(
+    {
+        name: p.default
+        for name, p in inspect.signature(fit).parameters.items()
+        if p.default is not inspect.Parameter.empty and p.kind is p.KEYWORD_ONLY
+    }
+)

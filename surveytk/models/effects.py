@@ -69,7 +69,9 @@ def model_effects(
     ``df`` is the t reference of the prediction intervals.
     """
     from surveytk.models.margins import Unconditional, average_marginal_effects
+    from surveytk.models.postfit import FitContext, record
 
+    record(FitContext(options, frame, predict, coef, weights, kf, design, df))
     check_effect_options(options)
     ame = None
     notes: list[str] = []

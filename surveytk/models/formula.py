@@ -479,9 +479,10 @@ def _outcome(
         if isinstance(sub.dtype, pd.CategoricalDtype) or not (
             _is_bool(sub) or pd.api.types.is_numeric_dtype(sub.dtype)
         ):
+            name = column if column.isidentifier() else f"`{column}`"
             raise FormulaError(
                 f"outcome {column!r} of a binary model must be boolean or 0/1 numeric, "
-                f"not {sub.dtype}; recode it (e.g. intends_return)",
+                f"not {sub.dtype}; recode it, e.g. I({name} == \"Yes\") ~ ... for text",
                 variable=column,
             )
         y = np.asarray(sub.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)

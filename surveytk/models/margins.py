@@ -479,6 +479,113 @@ def zero_one_variables(frame: ModelFrame) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class PredictiveMargins:
+    """Average predictions at every combination of chosen values, with their covariance.
+
+    ``grid`` has one row per estimate: the ``at`` values, then ``y_level``;
+    ``estimates`` and ``cov`` are in the same order.
+    """
+
+    grid: pd.DataFrame
+    estimates: np.ndarray
+    cov: np.ndarray
+
+    @property
+    def std_errors(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diag(self.cov), 0.0, None))
+
+
+#: how the variance of predictive margins treats the covariates
+MarginsVce = Literal["conditional", "unconditional", "svypredmeans"]
+MARGINS_VCES: tuple[str, ...] = ("conditional", "unconditional", "svypredmeans")
+
+
+def predictive_margins(
+    predict: Predict,
+    params: np.ndarray,
+    cov: np.ndarray,
+    frame: ModelFrame,
+    at: Mapping[str, Sequence[Any]],
+    weights: np.ndarray | None = None,
+    *,
+    unconditional: Unconditional | None = None,
+    vce: MarginsVce = "conditional",
+) -> PredictiveMargins:
+    """Average predictions at every combination of ``at`` values, with full covariance.
+
+    Parameters
+    ----------
+    predict, params, cov, frame, weights
+        As for :func:`average_marginal_effects`; ``weights`` that are zero
+        outside a group give the margins within that group.
+    at
+        Variable → values (levels for categorical variables).
+    unconditional
+        Scores, Hessian and design of a linearised fit; needed by the
+        ``unconditional`` and ``svypredmeans`` variances.
+    vce
+        ``conditional`` (delta method, covariates fixed: G V Gᵀ),
+        ``unconditional`` (Stata ``margins, vce(unconditional)``,
+        :func:`unconditional_cov`) or ``svypredmeans`` (R ``svypredmeans``:
+        G V Gᵀ plus the design variance of the mean of the predictions, with
+        no covariance term between the two).
+
+    Notes
+    -----
+    Average prediction m(θ) = Σ aᵢ Pᵢ(x_at; θ) with aᵢ = wᵢ/Σw (Graubard &
+    Korn 1999, *Biometrics* 55:652–659, predictive margins; Stata ``margins,
+    at(...)``; R ``svypredmeans``).
+    """
+    if not at:
+        raise ModelError("predictive margins need at least one variable in `at`")
+    if vce not in MARGINS_VCES:
+        raise ModelError(f"vce: expecting one of {{{', '.join(MARGINS_VCES)}}}; got {vce!r}")
+    if vce != "conditional" and unconditional is None:
+        raise ModelError(f"vce={vce!r} needs the scores of a linearised fit")
+    p, V = _check_inputs(params, cov)
+    a = _normalised_weights(weights, frame)
+    names = list(at)
+    encoded = {n: [frame.encode(n, v) for v in at[n]] for n in names}
+    rows: list[dict[str, Any]] = []
+    means, grads, preds = [], [], []
+    for combo in itertools.product(*(range(len(at[n])) for n in names)):
+        overrides = {n: encoded[n][i] for n, i in zip(names, combo, strict=True)}
+        X = frame.transform(overrides=overrides)
+        m = _avg_prediction(predict, p, X, a)
+        means.append(m)
+        grads.append(_avg_jacobian(predict, p, X, a))
+        if unconditional is not None and vce != "conditional":
+            preds.append(_row_prediction(predict, p, X))
+        for y in _y_labels(frame, m.shape[0]):
+            row: dict[str, Any] = {n: at[n][i] for n, i in zip(names, combo, strict=True)}
+            row["y_level"] = y
+            rows.append(row)
+    est = np.concatenate(means)
+    G = np.concatenate(grads, axis=0)
+    if vce == "conditional" or unconditional is None:
+        out_cov = G @ V @ G.T
+    else:
+        D = np.concatenate(preds, axis=1)
+        if vce == "unconditional":
+            out_cov = unconditional_cov(D, est, a, G, unconditional)
+        else:
+            out_cov = G @ V @ G.T + _mean_variance(D, est, a, unconditional.design)
+    return PredictiveMargins(pd.DataFrame(rows), est, out_cov)
+
+
+def _mean_variance(D: np.ndarray, est: np.ndarray, a: np.ndarray, design: Any) -> np.ndarray:
+    """Design variance of the weighted means Σ aᵢ Dᵢ, taking D as data (R ``svymean``)."""
+    from surveytk.models.covariance import linearized_meat
+
+    if design.is_replicate:
+        raise ModelError(
+            "this margins variance needs a linearised design; with replicate weights "
+            "use the conditional variance"
+        )
+    return linearized_meat(a[:, None] * (D - est[None, :]), design)
+
+
 def predict_at(
     predict: Predict,
     params: np.ndarray,
@@ -513,36 +620,40 @@ def predict_at(
 
     Notes
     -----
-    Average prediction m(θ) = Σ aᵢ Pᵢ(x_at; θ) with aᵢ = wᵢ/Σw; Var = g V gᵀ with
-    g = ∂m/∂θ (Stata ``margins, at(...)``; Graubard & Korn 1999, *Biometrics*
-    55:652–659, predictive margins).
+    The conditional variance of :func:`predictive_margins`.
     """
-    if not at:
-        raise ModelError("predict_at needs at least one variable in `at`")
-    p, V = _check_inputs(params, cov)
-    a = _normalised_weights(weights, frame)
-    names = list(at)
-    encoded = {n: [frame.encode(n, v) for v in at[n]] for n in names}
+    pm = predictive_margins(predict, params, cov, frame, at, weights)
     q = interval_multiplier(level, df)
+    table = pm.grid.copy()
+    se = pm.std_errors
+    table["estimate"] = pm.estimates
+    table["std_error"] = se
+    table["conf_low"] = pm.estimates - q * se
+    table["conf_high"] = pm.estimates + q * se
+    return table
 
-    rows: list[dict[str, Any]] = []
-    for combo in itertools.product(*(range(len(at[n])) for n in names)):
-        overrides = {n: encoded[n][i] for n, i in zip(names, combo, strict=True)}
-        X = frame.transform(overrides=overrides)
-        m = _avg_prediction(predict, p, X, a)
-        G = _avg_jacobian(predict, p, X, a)
-        se = np.sqrt(np.clip(np.einsum("jk,kl,jl->j", G, V, G), 0.0, None))
-        for j, y in enumerate(_y_labels(frame, m.shape[0])):
-            row: dict[str, Any] = {n: at[n][i] for n, i in zip(names, combo, strict=True)}
-            row.update(
-                y_level=y,
-                estimate=float(m[j]),
-                std_error=float(se[j]),
-                conf_low=float(m[j] - q * se[j]),
-                conf_high=float(m[j] + q * se[j]),
-            )
-            rows.append(row)
-    return pd.DataFrame(rows)
+
+def predict_rows(
+    predict: Predict, params: np.ndarray, cov: np.ndarray, X: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predictions of each row of ``X`` and their delta-method standard errors.
+
+    Returns ``(estimate, std_error)``, both n × J. The gradient of every row's
+    prediction is taken by central differences over the parameters, all rows
+    at once (exact for linear predictors; for single-index models it agrees
+    with R ``predict(..., se.fit = TRUE)``'s analytic f(η)·√(x V x') to about
+    1e-10).
+    """
+    p, V = _check_inputs(params, cov)
+    P = _row_prediction(predict, p, X)
+    n, J = P.shape
+
+    def flat(q: np.ndarray) -> np.ndarray:
+        return _row_prediction(predict, q, X).ravel()
+
+    jac = _numeric_jacobian(flat, p, 1e-6, _param_scales(p, X))  # (n·J) × k
+    var = np.einsum("ik,kl,il->i", jac, V, jac).reshape(n, J)
+    return P, np.sqrt(np.clip(var, 0.0, None))
 
 
 def odds_ratios(block: EffectBlock) -> tuple[np.ndarray, np.ndarray]:

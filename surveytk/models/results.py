@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from surveytk.errors import OutputError
+from surveytk.errors import ModelError, OutputError
 
 TIDY_COLUMNS: tuple[str, ...] = (
     "model",
@@ -78,6 +78,8 @@ class DesignSummary:
             parts.append(f"PSUs {self.psu}")
         if self.cluster:
             parts.append(f"clustered by {self.cluster}")
+        if self.fpc:
+            parts.append(f"finite population correction {self.fpc}")
         if self.weights:
             parts.append(f"weights {self.weights}")
         if parts:
@@ -185,6 +187,8 @@ class FitResult:
     extra: Mapping[str, Any] = field(default_factory=dict)
     tests: tuple[Mapping[str, Any], ...] = ()
     schema_version: int = RESULT_SCHEMA_VERSION
+    #: what predict() and margins() need (model frame, predictor, design); not saved
+    context: Any = field(default=None, repr=False, compare=False)
 
     # ---- statistician's names -------------------------------------------------
     @property
@@ -214,6 +218,18 @@ class FitResult:
         return self.design.n_obs
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals of the coefficients (t with ``df_resid``, or normal).
+
+        Parameters
+        ----------
+        level
+            Confidence level, e.g. 0.95.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``conf_low`` and ``conf_high``, indexed as :attr:`params`.
+        """
         q = _reference_quantile(level, self.df_resid)
         est, se = self.params, self.std_errors
         return pd.DataFrame({"conf_low": est - q * se, "conf_high": est + q * se})
@@ -248,17 +264,75 @@ class FitResult:
             columns=list(TIDY_COLUMNS),
         )
 
-    def tidy(self, level: float = 0.95, *, ame: bool = True, tests: bool = True) -> pd.DataFrame:
-        """The tidy table of the output contract: coefficients, thresholds, AMEs, then tests.
+    def tidy(
+        self,
+        conf_level: float = 0.95,
+        *,
+        exponentiate: bool = False,
+        ame: bool = True,
+        tests: bool = True,
+    ) -> pd.DataFrame:
+        """The tidy table: coefficients, thresholds, AMEs, then Wald tests and contrasts.
 
-        Contrast intervals are stored at 95%; other levels recompute them.
+        Parameters
+        ----------
+        conf_level
+            Confidence level of ``conf_low``/``conf_high`` (t reference with
+            ``df_resid`` degrees of freedom, or normal without).
+        exponentiate
+            Report exp(b) for the coefficients: odds ratios (``logit``,
+            ``ologit``), relative-risk ratios (``mlogit``) or rate ratios
+            (log-link GLMs); the standard error is exp(b)·se(b) (delta
+            method), the interval exp of the coefficient's interval, the
+            statistic and p-value those of b. AMEs, thresholds and tests stay
+            as they are.
+        ame, tests
+            Include the AME rows and the test rows (when computed).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``model, effect, term, y_level, estimate, std_error,
+            statistic, p_value, conf_low, conf_high``.
+
+        Examples
+        --------
+        >>> import pandas as pd, surveytk
+        >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
+        >>> res = surveytk.fit(df, model="logit", formula="wide ~ ell + meals",
+        ...                    define={"wide": '`sch.wide` == "Yes"'},
+        ...                    weights="pw", strata="stype", fpc="fpc")
+        >>> res.tidy(exponentiate=True)[["term", "estimate"]].round(4)
+                  term  estimate
+        0  (Intercept)    4.7608
+        1          ell    0.9932
+        2        meals    1.0035
         """
-        blocks = [self._tidy_block(self.coef, level)]
+        blocks = [self._tidy_block(self.coef, conf_level)]
+        if exponentiate:
+            blocks = [_exponentiated(blocks[0], self._ratio_name())]
         if ame and self.ame is not None:
-            blocks.append(self._tidy_block(self.ame, level))
+            blocks.append(self._tidy_block(self.ame, conf_level))
         if tests and self.tests:
-            blocks.append(self._tidy_tests(level))
+            blocks.append(self._tidy_tests(conf_level))
         return pd.concat(blocks, ignore_index=True)
+
+    def _ratio_name(self) -> str:
+        """What exp(b) is for this model, or a clear error where it means nothing."""
+        link = str(self.extra.get("link", ""))
+        if self.model in ("logit", "ologit"):
+            return "odds ratio"
+        if self.model == "mlogit":
+            return "relative-risk ratio"
+        if self.model in ("poisson", "quasipoisson", "negbin") and link in ("", "log"):
+            return "rate ratio"
+        if self.model == "gamma" and link == "log":
+            return "ratio of means"
+        raise ModelError(
+            f"exponentiate=True: exp(b) is an odds, risk or rate ratio for logit, ologit, "
+            f"mlogit and log-link models; the {self.model} model's coefficients "
+            f"{'(link ' + link + ') ' if link else ''}are not on a log scale"
+        )
 
     def _tidy_tests(self, level: float) -> pd.DataFrame:
         rows = []
@@ -275,21 +349,29 @@ class FitResult:
             )  # fmt: skip
         return pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
 
-    def summary(self) -> str:
-        """A plain-text summary in the style of R's ``summary.svyglm``."""
+    def summary(self, conf_level: float = 0.95) -> str:
+        """A plain-text summary in the style of R's ``summary.svyglm``.
+
+        The model and formula, the whole design (variance, stages, weights,
+        fpc, calibration, domain), the sample, the tidy table and the notes.
+        """
         from surveytk.survey.summary_names import sample_line
 
-        t = self.tidy()
-        lines = [
-            f"{self.model} model: {self.formula}",
-            self.design.describe(),
+        t = self.tidy(conf_level)
+        lines = [f"{self.model} model: {self.formula}", self.design.describe()]
+        if self.design.fpc:
+            lines.append(f"fpc: {self.design.fpc}")
+        if self.design.subpop:
+            lines.append(f"domain: {self.design.subpop}")
+        lines.append(
             sample_line(
                 self.design.n_obs, self.design.sum_weights, self.design.df_design, self.df_resid
-            ),
-        ]
-        if self.dropped:
+            )
+        )
+        left_out = {k: v for k, v in self.dropped.items() if v}
+        if left_out:
             lines.append(
-                "rows left out: " + ", ".join(f"{k}: {v}" for k, v in self.dropped.items())
+                "rows left out: " + ", ".join(f"{k}: {v}" for k, v in left_out.items())
             )
         lines.append(t.drop(columns="model").to_string(index=False, float_format="%.6g"))
         lines.extend(f"note: {n}" for n in self.notes)
@@ -298,12 +380,168 @@ class FitResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:
-        t = self.tidy().drop(columns="model")
-        head = (
-            f"<p><b>{self.model}</b>: <code>{self.formula}</code><br>{self.design.describe()}</p>"
+    def __repr__(self) -> str:
+        k = len(self.coef.terms)
+        extra = f", {len(self.ame.terms)} AMEs" if self.ame is not None else ""
+        return (
+            f"<FitResult {self.model}: {self.formula!r}; n={self.design.n_obs}, "
+            f"{k} coefficients{extra}, {self.design.variance} variance>"
         )
-        return head + t.to_html(index=False, float_format=lambda x: f"{x:.4g}")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        t = self.tidy().drop(columns="model")
+        if not any(t["y_level"]):
+            t = t.drop(columns="y_level")
+        design = escape(self.design.describe())
+        facts = [f"n = {self.design.n_obs}", f"sum of weights = {self.design.sum_weights:.6g}"]
+        if self.df_resid is not None:
+            facts.append(f"df = {self.df_resid:g}")
+        if self.design.fpc:
+            facts.append(f"fpc {escape(self.design.fpc)}")
+        if self.design.subpop:
+            facts.append(f"domain <code>{escape(self.design.subpop)}</code>")
+        notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes)
+        return (
+            f"<div><p><b>{escape(self.model)}</b>: <code>{escape(self.formula)}</code><br>"
+            f"{design}<br>{'; '.join(facts)}</p>"
+            + t.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + "</div>"
+        )
+
+    # ---- continuing from the fit ---------------------------------------------------
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Predicted means or probabilities of each row, with delta-method intervals.
+
+        As R ``predict(svyglm, newdata, type = "response", se.fit = TRUE)``:
+        the prediction of each row given its covariates, with the standard
+        error from the design-based covariance of the coefficients.
+
+        Parameters
+        ----------
+        newdata
+            Rows to predict (every column the formula uses); ``None`` predicts
+            the rows the model was fitted on.
+        at
+            Variable → value or list of values: every row is predicted once
+            per combination, with those variables set (``None`` as a value
+            means every level of a categorical variable).
+        conf_level
+            Confidence level of the interval (t with the model's ``df_resid``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``row`` (index of ``newdata``, or position in the fitted data), the
+            ``at`` variables, ``y_level`` (ordinal and multinomial models: one
+            row per outcome level), ``estimate``, ``std_error``, ``conf_low``,
+            ``conf_high``.
+
+        Raises
+        ------
+        ModelError
+            A result read from a file (it has no data), an unknown variable or
+            level, a fixed-effects panel model with ``newdata``.
+
+        Examples
+        --------
+        >>> import pandas as pd, surveytk
+        >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
+        >>> res = surveytk.fit(df, model="logit", formula="wide ~ ell + meals",
+        ...                    define={"wide": '`sch.wide` == "Yes"'},
+        ...                    weights="pw", strata="stype", fpc="fpc")
+        >>> new = pd.DataFrame({"ell": [0, 30], "meals": [20, 80]})
+        >>> res.predict(new)[["row", "estimate", "std_error"]].round(4)
+           row  estimate  std_error
+        0    0    0.8363     0.0354
+        1    1    0.8372     0.0382
+        """
+        from surveytk.models.postfit import predict
+
+        return predict(self, newdata, at=at, conf_level=conf_level)
+
+    def margins(
+        self,
+        variables: str | Sequence[str] | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        by: str | None = None,
+        vce: str = "conditional",
+        discrete: str | Sequence[str] = (),
+        contrast: str | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Average marginal effects, or predictive margins and their contrasts.
+
+        Without ``at``: average marginal effects of ``variables`` (Stata
+        ``margins, dydx()``; derivatives for numeric variables, changes from
+        the reference level for categorical ones). With ``at``: predictive
+        margins, the weighted average prediction over the fitted rows with
+        the ``at`` variables set to each combination of values (Stata
+        ``margins, at()``, R ``svypredmeans``).
+
+        Parameters
+        ----------
+        variables
+            Variables whose AMEs to compute (default: every variable of the
+            formula). Not with ``at``.
+        at
+            Variable → value(s) for predictive margins (``None`` as a value:
+            every level of a categorical variable).
+        by
+            A column of the data: the margins within each of its levels
+            (Stata ``margins, over()``), the full design kept for the variance.
+        vce
+            ``conditional`` (delta method, covariates fixed; the default),
+            ``unconditional`` (Stata ``vce(unconditional)``: covariates
+            sampled too) or, for predictive margins, ``svypredmeans`` (R
+            ``svypredmeans``: the conditional variance plus that of the mean
+            of the predictions). The last two need a linearised design.
+        discrete
+            Numeric 0/1 variables whose AMEs are the change 0 → 1 rather than
+            the derivative.
+        contrast
+            With ``at``: ``reference`` (each margin minus the first) or
+            ``pairwise`` (every pair), with their covariance.
+        conf_level
+            Confidence level of the intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``by`` level, then ``term`` (AMEs), the ``at`` values or
+            ``contrast``; ``y_level`` for ordinal and multinomial models;
+            ``estimate``, ``std_error``, ``statistic``, ``p_value``,
+            ``conf_low``, ``conf_high``.
+
+        Examples
+        --------
+        >>> import pandas as pd, surveytk
+        >>> df = pd.read_csv("apistrat.csv")  # R survey's data(api)
+        >>> res = surveytk.fit(df, model="logit", formula="wide ~ ell + meals + stype",
+        ...                    define={"wide": '`sch.wide` == "Yes"'},
+        ...                    weights="pw", strata="stype", fpc="fpc")
+        >>> res.margins(at={"stype": None})[["stype", "estimate"]].round(4)
+          stype  estimate
+        0     E    0.9138
+        1     H    0.4758
+        2     M    0.6886
+        >>> res.margins("ell")[["term", "estimate"]].round(5)
+          term  estimate
+        0  ell  -0.00138
+        """
+        from surveytk.models.postfit import margins
+
+        return margins(self, variables, at=at, by=by, vce=vce, discrete=discrete,
+                       contrast=contrast, conf_level=conf_level)  # fmt: skip
 
     # ---- persistence ------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -380,6 +618,7 @@ class FitResult:
 
     @classmethod
     def load(cls, path: str | Path) -> FitResult:
+        """Read a result written by :meth:`save` as ``.json`` (see :func:`load_result`)."""
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -390,8 +629,21 @@ class FitResult:
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise OutputError(
                 f"{path}: not a surveytk results JSON ({type(exc).__name__}); "
-                "write it with `surveytk fit --out FILE.json`"
+                "write it with FitResult.save() or `surveytk fit --out FILE.json`"
             ) from exc
+
+
+def _exponentiated(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Coefficient rows as exp(b), se exp(b)·se(b), interval exp of b's (thresholds kept)."""
+    out = table.copy()
+    rows = (out["effect"] == "coefficient").to_numpy()
+    b = out.loc[rows, "estimate"].to_numpy(dtype=float, copy=True)
+    out.loc[rows, "estimate"] = np.exp(b)
+    out.loc[rows, "std_error"] = np.exp(b) * out.loc[rows, "std_error"].to_numpy(dtype=float)
+    out.loc[rows, "conf_low"] = np.exp(out.loc[rows, "conf_low"].to_numpy(dtype=float))
+    out.loc[rows, "conf_high"] = np.exp(out.loc[rows, "conf_high"].to_numpy(dtype=float))
+    out.attrs["exponentiated"] = what
+    return out
 
 
 def _jsonable(obj: Any) -> Any:
@@ -417,3 +669,22 @@ def results_to_frame(results: Sequence[FitResult]) -> pd.DataFrame:
         t.insert(0, "label", r.label or f"({i + 1})")
         frames.append(t)
     return pd.concat(frames, ignore_index=True)
+
+
+def load_result(path: str | Path) -> FitResult:
+    """Read a result saved with :meth:`FitResult.save` (``.json``).
+
+    The result has every number, note and design fact of the fit; it holds no
+    data, so :meth:`FitResult.predict` and :meth:`FitResult.margins` need the
+    model fitted again.
+
+    Examples
+    --------
+    >>> import pandas as pd, surveytk
+    >>> res = surveytk.fit(pd.read_csv("apistrat.csv"), model="poisson", formula="enroll ~ ell",
+    ...                    weights="pw", strata="stype", fpc="fpc")
+    >>> res.save("fit.json")
+    >>> surveytk.load_result("fit.json")
+    <FitResult poisson: 'enroll ~ ell'; n=200, 2 coefficients, linearized variance>
+    """
+    return FitResult.load(path)

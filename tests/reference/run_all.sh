@@ -9,7 +9,8 @@ for script in api_reference.R design_data.R binary_reference.R ordinal_reference
               multinomial_reference.R panel_reference.R tabulate_reference.R \
               estimate_reference.R declared_missing_reference.R glm_reference.R \
               model_tests_reference.R haven_reading.R design_survey_reference.R \
-              fit_criteria_reference.R domain_contrasts_reference.R; do
+              fit_criteria_reference.R domain_contrasts_reference.R \
+              python_api_reference.R; do
     echo "== $script"
     Rscript "$script" "$shared"
 done
