@@ -6,6 +6,7 @@ hash, row and column counts) and builds the :class:`~surveytk.io.labelled.FileMe
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +38,10 @@ def check_columns_present(
     """:class:`ReadError` (``unknown_column``) naming the ``wanted`` columns not ``present``."""
     absent = [c for c in wanted if c not in present]
     if absent:
+        close = difflib.get_close_matches(absent[0], sorted(present), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise ReadError(
-            f"{path}: no variable(s) {', '.join(absent[:10])} in {where}; check the "
+            f"{path}: no variable(s) {', '.join(absent[:10])} in {where}; {hint}check the "
             "names with `surveytk inspect`",
             file=str(path),
             variable=absent[0],

@@ -20,7 +20,7 @@ import pandas as pd
 
 from surveytk.errors import ReadError
 from surveytk.io.labelled import Storage, VariableMeta
-from surveytk.io.parsed import ParsedFile
+from surveytk.io.parsed import ParsedFile, check_columns_present
 
 #: candidate delimiters, in order of preference when the sniffer is undecided
 DELIMITERS: Final = (",", ";", "\t", "|")
@@ -175,6 +175,9 @@ def read_delimited(
     enc = detect_encoding(path, encoding)
     sep = delimiter or ("\t" if tab else sniff_delimiter(path, enc))
     try:
+        if columns is not None:  # name absent columns, not pandas' "Usecols do not match"
+            header = pd.read_csv(path, sep=sep, encoding=enc, nrows=0).columns
+            check_columns_present(path, list(columns), {str(c) for c in header})
         df = pd.read_csv(path, sep=sep, encoding=enc, usecols=_usecols(columns))
     except pd.errors.EmptyDataError as exc:
         raise ReadError(

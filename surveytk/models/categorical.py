@@ -184,7 +184,7 @@ def check_converged(
         )
     raise ModelError(
         f"{family}: did not converge in {maxiter} Newton iterations; rescale numeric terms "
-        "or raise --maxiter",
+        "or merge sparse levels (Python API: surveytk.fit(..., maxiter=N) raises the limit)",
         reason="convergence",
     )
 
