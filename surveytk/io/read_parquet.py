@@ -71,7 +71,9 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
             file=str(path),
             reason="unknown_column",
         ) from exc
-    df = _join_companions(table.to_pandas(), companions)
+    # one block per column: numeric columns without nulls are handed over without a copy
+    # (the default consolidates them into one 2-D block, a copy of the whole table)
+    df = _join_companions(table.to_pandas(split_blocks=True), companions)
     saved = doc.get("variables")
     saved = saved if isinstance(saved, Mapping) else {}
     variables = {str(name): _variable(str(name), df[name], saved.get(name)) for name in df.columns}
