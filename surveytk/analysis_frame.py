@@ -207,7 +207,10 @@ def analysis_frame(
     labels
         Put value labels into ``attrs`` (``False``: levels print as codes).
     """
-    data = lf.data.copy()
+    # a shallow copy: columns are replaced, never written in place (copy-on-write),
+    # so a deep copy of a large file would only cost time and memory
+    data = lf.data.copy(deep=False)
+    data.attrs = dict(lf.data.attrs)
     counts: list[MissingCount] = []
     kept: dict[str, tuple[str, ...]] = {}
     value_labels: dict[str, dict[str, str]] = {}

@@ -74,6 +74,11 @@ _FIXED_KINDS = ("jk1", "jkn", "brr", "fay")
 # ---------------------------------------------------------------------------
 
 
+def _n_distinct(codes: np.ndarray, mask: np.ndarray) -> int:
+    """How many distinct codes (0..K−1) occur among the rows of ``mask`` (no sort)."""
+    return int(np.count_nonzero(np.bincount(codes[mask]))) if mask.any() else 0
+
+
 def _joined(names: tuple[str, ...]) -> str | None:
     """Column names of a design role as one label (``dnum+snum``, as an R formula)."""
     return "+".join(names) if names else None
@@ -593,7 +598,7 @@ class SurveyDesign:
         """
         if self.repweights is None:
             d = self.domain
-            return float(np.unique(self.psu[d]).size - np.unique(self.strata[d]).size)
+            return float(_n_distinct(self.psu, d) - _n_distinct(self.strata, d))
         if self.rep_per_psu:
             present = np.unique(self.psu[self.domain])
             return float(matrix_rank(self.repweights[present]) - 1)
@@ -694,8 +699,8 @@ class SurveyDesign:
         return DesignSummary(
             n_obs=self.n_obs if n_obs is None else n_obs,
             sum_weights=float(self.weights[d].sum()),
-            n_psu=int(np.unique(self.psu[d]).size),
-            n_strata=int(np.unique(self.strata[d]).size),
+            n_psu=_n_distinct(self.psu, d),
+            n_strata=_n_distinct(self.strata, d),
             df_design=self.df if df is None else df,
             variance=self.variance_name,
             weights=self.names.weights,

@@ -287,7 +287,7 @@ def _prop_rows(
     ind = indicators(codes, len(levels))
     est = survey_mean(ind, design)
     used = design.subset(codes >= 0)
-    counts = np.array([float(np.sum(used.domain & (codes == j))) for j in range(len(levels))])
+    counts = np.bincount(codes[used.domain], minlength=len(levels)).astype(np.float64)
     rows = []
     for j, lv in enumerate(levels):
         p, se = float(est.estimate[j]), float(est.std_error[j])

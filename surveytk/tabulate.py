@@ -51,6 +51,7 @@ from surveytk.models.kernel import KernelFit
 from surveytk.models.results import DesignSummary
 from surveytk.report.labels import Labeller
 from surveytk.report.table_model import Cell, Section, TextTable
+from surveytk.survey.calibration import text_codes
 from surveytk.survey.hypothesis import rao_scott_test
 from surveytk.survey.options import DEFAULT_LONELY_PSU, names_of
 
@@ -234,10 +235,11 @@ def level_codes(series: pd.Series, levels: Sequence[str]) -> tuple[np.ndarray, n
     """Codes of ``series`` in ``levels`` (−1 where missing) and the missing mask."""
     missing = np.asarray(series.isna().to_numpy(), dtype=bool)
     index = {lv: i for i, lv in enumerate(levels)}
+    tcodes, texts = text_codes(series)  # the text of each distinct value, made once
+    to_level = np.array([index[t] for t in texts], dtype=np.int64)
     codes = np.full(len(series), -1, dtype=np.int64)
-    values = series.to_numpy(dtype=object)
-    for i in np.flatnonzero(~missing):
-        codes[i] = index[_text(values[i])]
+    use = ~missing & (tcodes >= 0)
+    codes[use] = to_level[tcodes[use]]
     return codes, missing
 
 

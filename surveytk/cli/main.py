@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import traceback
 from typing import Any
@@ -94,8 +95,25 @@ def os_error_line(exc: OSError) -> str:
     return f"{where}{reason}; {hint}"
 
 
+#: BLAS thread pools the command runs single-threaded unless the user says otherwise
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """Default the BLAS libraries to one thread (before numpy is imported).
+
+    surveytk's matrices are tall and thin (n rows, a handful of columns): their
+    products are memory-bound, and BLAS threads waiting on each other made a
+    fit or a domain loop up to four times slower on a busy machine with two
+    cores. A value the user has set is kept.
+    """
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning errors into one line and an exit code."""
+    single_threaded_blas()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _wants_debug(args)
     try:

@@ -160,6 +160,9 @@ def inspect_frame(lf: LabelledFrame) -> InspectReport:
 
 
 def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
+    if col.dtype.kind == "f" and not meta.has_user_missing:
+        # plain numbers (most columns of a wide file): numpy alone, no pandas per column
+        return _inspect_float(col.to_numpy(), meta)
     system = col.isna()
     declared = pd.Series(meta.declared_missing_mask(col), index=col.index)
     n_unlabelled: int | None = None
@@ -181,6 +184,37 @@ def _inspect_variable(col: pd.Series, meta: VariableMeta) -> VariableReport:
         n_missing_declared=int(declared.sum()),
         n_unlabelled=n_unlabelled,
         summary=None if meta.value_labels else summarise_column(col, system | declared),
+    )
+
+
+def _inspect_float(arr: np.ndarray, meta: VariableMeta) -> VariableReport:
+    """:func:`_inspect_variable` of a float column without declared user-missing values.
+
+    Such a column has no declared missing rows (extended missing codes live in
+    object columns), so every missing row is system missing (NaN).
+    """
+    system = np.isnan(arr)
+    n_unlabelled: int | None = None
+    if meta.value_labels:
+        codes = [
+            float(c) for c in meta.value_labels
+            if isinstance(c, int | float | np.integer | np.floating) and not isinstance(c, bool)
+        ]
+        n_unlabelled = int(np.count_nonzero(~system & ~np.isin(arr, codes)))
+    return VariableReport(
+        name=meta.name,
+        storage=meta.storage,
+        label=meta.label,
+        measure=meta.measure,
+        format=meta.format,
+        value_labels=dict(meta.value_labels),
+        missing_values=tuple(meta.missing_values),
+        missing_ranges=tuple(meta.missing_ranges),
+        extended_missing=dict(meta.extended_missing),
+        n_missing_system=int(np.count_nonzero(system)),
+        n_missing_declared=0,
+        n_unlabelled=n_unlabelled,
+        summary=None if meta.value_labels else _numeric_summary(arr[~system], system),
     )
 
 
@@ -210,7 +244,20 @@ def summarise_column(col: pd.Series, missing: pd.Series,
         return None
     if not pd.api.types.is_numeric_dtype(col.dtype):
         return ColumnSummary("text", len(valid), share, int(valid.astype(str).nunique()))
-    values = np.sort(valid.to_numpy(dtype="float64"))
+    return _numeric_summary(valid.to_numpy(dtype="float64"), missing.to_numpy(dtype=bool), k)
+
+
+def _numeric_summary(
+    valid: np.ndarray, missing: np.ndarray, k: int | None = None
+) -> ColumnSummary:
+    """:func:`summarise_column` of a numeric column: its valid values and missing mask."""
+    if k is None:
+        from surveytk.disclosure import DEFAULT_THRESHOLD
+
+        k = DEFAULT_THRESHOLD
+    n = missing.shape[0]
+    share = float(np.count_nonzero(missing)) / n if n else 0.0
+    values = np.sort(valid)
     summary = ColumnSummary("numeric", len(values), share, len(np.unique(values)))
     if len(values) < k:
         return summary

@@ -59,7 +59,9 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
         ]
         table = pfile.read(columns=wanted)
         # damaged pandas metadata in the schema fails here (JSON, UTF-8, unknown types)
-        df = _join_companions(table.to_pandas(), companions)
+        # one block per column: numeric columns without nulls are handed over without a
+        # copy (the default consolidates them into one 2-D block, a copy of the whole table)
+        df = _join_companions(table.to_pandas(split_blocks=True), companions)
     except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
         # ArrowException: ArrowInvalid, ArrowIOError, ArrowNotImplementedError of a flipped
         # byte; ValueError covers json.JSONDecodeError and UnicodeDecodeError

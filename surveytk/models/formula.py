@@ -404,12 +404,12 @@ def _build_matrix(
     n: int,
     kinds: Mapping[str, VariableKind],
 ) -> np.ndarray:
-    # filled column by column into Fortran order (contiguous writes), returned C-ordered
-    # because row-wise products (scores, predictions) dominate later
-    XT = np.empty((len(specs), n), dtype=np.float64)
+    # C-ordered (row-wise products, scores and predictions, dominate later), filled
+    # column by column in place: no second n × k array and no transposing copy
+    X = np.empty((n, len(specs)), dtype=np.float64)
     cache: dict[Factor, np.ndarray] = {}
     for j, spec in enumerate(specs):
-        out = XT[j]
+        out = X[:, j]
         if not spec.pieces:
             out.fill(1.0)
             continue
@@ -423,7 +423,7 @@ def _build_matrix(
                 out[:] = part
             else:
                 np.multiply(out, part, out=out)
-    return np.ascontiguousarray(XT.T)
+    return X
 
 
 def _check_columns(parsed: ParsedFormula, data: pd.DataFrame, extra: Sequence[str]) -> None:
@@ -692,6 +692,7 @@ def build_model_frame(
     )
 
     cat_factors = {f.name: f for t in parsed.terms for f in t if f.kind == "cat"}
+    complete = bool(mask.all())
     codings: dict[str, _CatCoding] = {}
     values: dict[str, np.ndarray] = {}
     for col, kind in kinds.items():
@@ -702,7 +703,8 @@ def build_model_frame(
             )
             values[col] = _codes(s[mask], codings[col].levels).astype(np.float64)
         else:
-            values[col] = _numeric_values(s, col)[mask]
+            v = _numeric_values(s, col)
+            values[col] = v if complete else v[mask]  # every row: no copy of the column
 
     specs = _column_specs(parsed, kinds, codings)
     X = _build_matrix(specs, values, int(mask.sum()), kinds)

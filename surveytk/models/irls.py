@@ -14,12 +14,11 @@ The log-likelihood is the quasi-binomial one, so non-integer weights are fine
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy import linalg, special
+from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.models.kernel import KernelFit
@@ -53,7 +52,7 @@ def check_rank(X: np.ndarray, w: np.ndarray, names: Sequence[str] | None = None)
     """
     k = X.shape[1]
     nm = _names(k, names)
-    xtwx = X.T @ (X * w[:, None])  # zero-weight rows add nothing
+    xtwx = weighted_gram(X, w)  # zero-weight rows add nothing
     norms = np.sqrt(np.clip(np.diag(xtwx), 0.0, None))
     zero = [nm[j] for j in range(k) if norms[j] == 0]
     if zero:
@@ -114,8 +113,12 @@ def bernoulli_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
 
 def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
     """Log pseudo-likelihood of the intercept-only model (weighted mean of y)."""
-    p = float(np.sum(w * y) / np.sum(w))
-    return bernoulli_loglik(y, np.full_like(y, p), w)
+    sw, swy = float(np.sum(w)), float(np.sum(w * y))
+    p = swy / sw
+    if not 0.0 < p < 1.0:
+        return bernoulli_loglik(y, np.full_like(y, p), w)
+    # μ is the constant p: Σ w y log p + Σ w (1 − y) log(1 − p), without two passes of logs
+    return swy * math.log(p) + (sw - swy) * math.log1p(-p)
 
 
 def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
@@ -129,20 +132,57 @@ def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray
     return _solve(X, ww, ww * z)
 
 
+#: rows per block of :func:`weighted_gram` (a block of W X stays in cache)
+GRAM_BLOCK = 32_768
+
+
+def weighted_gram(X: np.ndarray, ww: np.ndarray) -> np.ndarray:
+    """X' W X, accumulated over row blocks.
+
+    X' (W X) is much faster with BLAS than (X' W) X (both operands stay
+    C-ordered); by blocks, W X never exists as a whole n × k array, whose
+    allocation (page faults) cost more than the products at a million rows.
+    """
+    n, k = X.shape
+    if n <= GRAM_BLOCK:
+        return np.asarray(X.T @ (X * ww[:, None]))
+    a = np.zeros((k, k))
+    buf = np.empty((GRAM_BLOCK, k))
+    for i in range(0, n, GRAM_BLOCK):
+        xb = X[i : i + GRAM_BLOCK]
+        wb = buf[: xb.shape[0]]
+        np.multiply(xb, ww[i : i + GRAM_BLOCK, None], out=wb)
+        a += xb.T @ wb
+    return a
+
+
 def _solve(X: np.ndarray, ww: np.ndarray, wz: np.ndarray) -> np.ndarray:
     """Solve X'WX β = X'(W z) (weighted least squares step)."""
-    # X' (W X) is much faster with BLAS than (X' W) X: both operands stay C-ordered
-    a = X.T @ (X * ww[:, None])
-    b = X.T @ wz
-    with warnings.catch_warnings():
-        # near-singular X'WX happens on the way to separation; lstsq copes and
-        # the separation check reports it
-        warnings.simplefilter("error", linalg.LinAlgWarning)
-        try:
-            return np.asarray(linalg.solve(a, b, assume_a="pos"), dtype=np.float64)
-        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
-            pass
-    return np.asarray(linalg.lstsq(a, b)[0], dtype=np.float64)
+    return solve_psd(weighted_gram(X, ww), X.T @ wz)
+
+
+#: reciprocal condition number below which a k × k system counts as singular
+#: (LAPACK's threshold for scipy's ill-conditioning warning: machine epsilon)
+_RCOND = float(np.finfo(np.float64).eps)
+
+
+def solve_psd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve a β = b for a symmetric positive (semi)definite ``a``; least squares if singular.
+
+    Near-singular X'WX happens on the way to separation; the minimum-norm least
+    squares solution copes and the separation check reports it. numpy only: the
+    import of ``scipy.linalg`` cost a tenth of a second of every fit.
+    """
+    with np.errstate(all="ignore"):
+        if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+            s = np.linalg.svd(a, compute_uv=False)
+            if s.size and s[0] > 0 and s[-1] / s[0] > _RCOND:
+                try:
+                    np.linalg.cholesky(a)  # positive definite, as scipy's assume_a="pos"
+                    return np.asarray(np.linalg.solve(a, b), dtype=np.float64)
+                except np.linalg.LinAlgError:
+                    pass
+        return np.asarray(np.linalg.lstsq(a, b, rcond=None)[0], dtype=np.float64)
 
 
 def _diverging(
@@ -225,17 +265,7 @@ def fit_binary(
     converged = False
     it = 0
     for it in range(1, maxiter + 1):  # noqa: B007
-        eta = X @ beta
-        mu, dmu = _mu(eta, link)
-        if link == "logit":  # canonical link: W = w μ(1 − μ), W z = W η + w (y − μ)
-            ww = w * dmu
-            wz = ww * eta + w * (y - mu)
-        else:
-            mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
-            dmu = np.maximum(dmu, 1e-300)
-            ww = w * dmu * dmu / (mu * (1.0 - mu))
-            wz = ww * (eta + (y - mu) / dmu)
-        new = _solve(X, ww, wz)
+        new = _irls_step(X, y, w, beta, link)
         step = np.max(np.abs(new - beta)) / (np.max(np.abs(new)) + 1e-8)
         beta = new
         if not np.all(np.isfinite(beta)):
@@ -251,6 +281,23 @@ def fit_binary(
         k = X.shape[1]
         return KernelFit(beta, np.empty((0, k)), np.zeros((k, k)), None, None, converged, it)
     return _finish_binary(X, y, w, beta, link, converged, it, maxiter, names, check)
+
+
+def _irls_step(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, link: str
+) -> np.ndarray:
+    """One IRLS step from ``beta`` (its n-long temporaries are freed on return)."""
+    eta = X @ beta
+    mu, dmu = _mu(eta, link)
+    if link == "logit":  # canonical link: W = w μ(1 − μ), W z = W η + w (y − μ)
+        ww = w * dmu
+        wz = ww * eta + w * (y - mu)
+    else:
+        mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
+        dmu = np.maximum(dmu, 1e-300)
+        ww = w * dmu * dmu / (mu * (1.0 - mu))
+        wz = ww * (eta + (y - mu) / dmu)
+    return _solve(X, ww, wz)
 
 
 def _check_outcome(y: np.ndarray, w: np.ndarray) -> None:
@@ -305,15 +352,18 @@ def _finish_binary(
             )
     mu_c = np.clip(mu, 1e-300, 1.0 - 1e-16)
     var = mu_c * (1.0 - mu_c)
+    loglik = bernoulli_loglik(y, mu_c, w)
     resid_w = w * (y - mu) * dmu / var
-    scores = X * resid_w[:, None]
     ww = w * dmu * dmu / var
-    hessian = -(X.T @ (X * ww[:, None]))
+    del eta, mu, mu_c, var  # n-long arrays freed before the n × k scores are made
+    hessian = -weighted_gram(X, ww)
+    del ww
+    scores = X * resid_w[:, None]
     return KernelFit(
         params=beta,
         scores=scores,
         hessian=hessian,
-        loglik=bernoulli_loglik(y, mu_c, w),
+        loglik=loglik,
         loglik_null=null_loglik(y, w),
         converged=converged,
         n_iter=n_iter,
@@ -348,7 +398,7 @@ def fit_wls(
     beta = _solve(X, w, w * y)
     e = y - X @ beta
     scores = X * (w * e)[:, None]
-    hessian = -(X.T @ (X * w[:, None]))
+    hessian = -weighted_gram(X, w)
     return KernelFit(
         params=beta,
         scores=scores,

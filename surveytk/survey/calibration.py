@@ -39,6 +39,7 @@ import pandas as pd
 
 from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
+from surveytk.survey.stages import interaction_codes
 
 INTERCEPT = "(Intercept)"
 #: R ``grake``: relative misfit |T − T̂|/(1 + |T|) below which calibration has converged
@@ -77,6 +78,32 @@ def _text(value: object) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def text_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes 0..m−1 of the level texts of ``series`` (−1 where missing), and the texts.
+
+    The text of a value as totals files and tables name it (``1.0`` → ``"1"``);
+    values are factorised first, so the text is made once per distinct value
+    rather than once per row. An object column (values of mixed types, which
+    factorising would merge, e.g. ``True`` and ``1``) is turned into text row by row.
+    """
+    if series.dtype == object:
+        missing = np.asarray(series.isna().to_numpy(), dtype=bool)
+        values = series.to_numpy(dtype=object)
+        keys = np.array(
+            [None if m else _text(v) for v, m in zip(values, missing, strict=True)], dtype=object
+        )
+        key_codes, key_uniques = pd.factorize(keys, use_na_sentinel=True)
+        return np.asarray(key_codes, dtype=np.int64), [str(u) for u in key_uniques]
+    raw, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes = np.asarray(raw, dtype=np.int64)
+    texts = [_text(u) for u in uniques]
+    merged, levels = pd.factorize(np.array(texts, dtype=object))  # 1 and 1.0 alike
+    out = np.full(len(series), -1, dtype=np.int64)
+    found = codes >= 0
+    out[found] = np.asarray(merged, dtype=np.int64)[codes[found]]
+    return out, [str(t) for t in levels]
 
 
 def read_totals(path: str | Path) -> Totals:
@@ -199,9 +226,13 @@ class Calibration:
         if self.method == "poststratify":
             xa = _poststratify_residuals(xa, self.cells[0][a], w, self.old_weights[a])
         elif self.method == "rake":
+            # each margin's cells and cell sizes once, not once per sweep
+            margins = [cells[a] for cells in self.cells]
+            sizes = [np.bincount(c).astype(np.float64) for c in margins]
+            wc = w[:, None]
             for _ in range(RAKE_VARIANCE_SWEEPS):
-                for cells in self.cells:
-                    xa = xa - w[:, None] * _cell_means(xa / w[:, None], cells[a])
+                for cells, counts in zip(margins, sizes, strict=True):
+                    xa = xa - wc * _cell_means(xa / wc, cells, counts)
         else:
             assert self.basis is not None
             gw = self.g[a] * np.sqrt(self.old_weights[a])
@@ -240,10 +271,16 @@ class Calibration:
         }
 
 
-def _cell_means(x: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Rows of the plain mean of ``x`` within each row's cell (R ``ave``)."""
-    m = int(cells.max()) + 1
-    counts = np.bincount(cells, minlength=m).astype(np.float64)
+def _cell_means(
+    x: np.ndarray, cells: np.ndarray, counts: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows of the plain mean of ``x`` within each row's cell (R ``ave``).
+
+    ``counts``: the rows per cell (``np.bincount(cells)``), when the caller has them.
+    """
+    if counts is None:
+        counts = np.bincount(cells).astype(np.float64)
+    m = counts.shape[0]
     sums = np.stack(
         [np.bincount(cells, weights=x[:, j], minlength=m) for j in range(x.shape[1])], 1
     )
@@ -300,11 +337,10 @@ def category_codes(
         total but no sample row with a positive weight (empty cell).
     """
     s = _values(data, var, active, source)
-    text = np.array(
-        [_text(v) if a else "" for v, a in zip(s.to_numpy(dtype=object), active, strict=True)],
-        dtype=object,
-    )
-    seen = set(text[active])
+    tcodes, texts = text_codes(s)
+    present = np.zeros(len(texts), dtype=bool)
+    present[tcodes[active & (tcodes >= 0)]] = True
+    seen = {texts[i] for i in np.flatnonzero(present)}
     unknown = sorted(seen - set(totals))
     if unknown:
         raise DesignError(
@@ -322,9 +358,10 @@ def category_codes(
             variable=var,
         )
     index = {lv: i for i, lv in enumerate(levels)}
-    codes = np.array(
-        [index[t] if a else -1 for t, a in zip(text, active, strict=True)], dtype=np.int64
-    )
+    to_level = np.array([index.get(t, -1) for t in texts], dtype=np.int64)
+    codes = np.full(len(s), -1, dtype=np.int64)
+    use = active & (tcodes >= 0)
+    codes[use] = to_level[tcodes[use]]
     return codes, levels
 
 
@@ -432,8 +469,7 @@ def rake_weights(
 
 
 def _cross_cells(margins: Sequence[np.ndarray]) -> np.ndarray:
-    frame = pd.DataFrame({str(i): m for i, m in enumerate(margins)})
-    return np.asarray(frame.groupby(list(frame.columns), sort=False).ngroup(), dtype=np.int64)
+    return interaction_codes(*margins)
 
 
 def linear_g(

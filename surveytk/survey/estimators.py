@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
@@ -190,11 +190,18 @@ def _domain(values: np.ndarray, design: SurveyDesign) -> tuple[SurveyDesign, np.
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 1:
         v = v[:, None]
-    present = np.asarray(np.isfinite(v).all(axis=1), dtype=bool)
-    sub = design if present[design.domain].all() else design.subset(present)
+    rows = np.flatnonzero(design.domain)
+    vd = v[rows]  # only the domain's rows are looked at (a --by domain is a small part)
+    ok = np.asarray(np.isfinite(vd).all(axis=1), dtype=bool)
+    if ok.all():
+        sub = design
+    else:
+        present = np.zeros(design.n, dtype=bool)
+        present[rows[ok]] = True
+        sub, vd = design.subset(present), vd[ok]
     if sub.n_obs == 0:
         raise EmptyDomainError("no respondent in the domain has a value; nothing to estimate")
-    return sub, v[sub.domain]
+    return sub, vd
 
 
 def survey_mean(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
@@ -278,7 +285,8 @@ def t_quantile(df: float, level: float = 0.95) -> float:
     if not df > 0:
         return float("nan")
     q = 0.5 + level / 2.0
-    return float(stats.norm.ppf(q) if np.isinf(df) else stats.t.ppf(q, df))
+    # scipy.stats' t and norm ppf evaluate these; importing scipy.stats costs ~1 s
+    return float(special.ndtri(q) if np.isinf(df) else special.stdtrit(df, q))
 
 
 def wald_interval(
@@ -332,6 +340,8 @@ def proportion_interval(
         return float(_expit(eta - q * se_l)), float(_expit(eta + q * se_l))
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = p * (1.0 - p) / std_error**2
+    from scipy import stats  # only here (beta intervals): a slow import
+
     ratio = stats.t.ppf(alpha / 2.0, n_rows - 1) / stats.t.ppf(alpha / 2.0, df)
     n_eff = n_eff * ratio**2
     lo = stats.beta.ppf(alpha / 2.0, n_eff * p, n_eff * (1.0 - p) + 1.0)

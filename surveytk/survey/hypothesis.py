@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
-from scipy import stats
 
 from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
@@ -115,6 +114,7 @@ def rao_scott_test(
     (Rao & Scott 1984; Lumley 2010, §6.2). F and d₀ do not depend on N.
     Levels absent from the domain are left out.
     """
+    from scipy import stats  # lazily: importing scipy.stats costs ~1 s at start-up
     sub = _complete(design, row_codes, col_codes)
     nu = design.df
     r_codes, nr = _observed(np.asarray(row_codes, dtype=np.int64), sub, names[0])
@@ -175,6 +175,7 @@ def _two_groups(group_codes: np.ndarray, sub: SurveyDesign, name: str) -> np.nda
 
 
 def _t_result(est: float, var: float, df: float, n: int, level: float = 0.95) -> TestResult:
+    from scipy import stats
     se = float(np.sqrt(var))
     t = est / se
     q = t_quantile(df, level)
@@ -245,6 +246,7 @@ def two_group_ranktest(
     indicator), its variance that of the total of the regression's
     influence values; t on design df − 1.
     """
+    from scipy import stats
     if score not in RANK_SCORES:
         raise ModelError(
             f"rank score: expecting one of {{{', '.join(RANK_SCORES)}}}; got {score!r}"

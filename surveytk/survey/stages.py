@@ -91,10 +91,29 @@ def _factor(s: pd.Series, name: str, role: str) -> np.ndarray:
     return np.asarray(pd.factorize(s, sort=False)[0], dtype=np.int64)
 
 
-def _interact(*codes: np.ndarray) -> np.ndarray:
-    """Codes of the combinations of several code vectors (first-appearance order)."""
-    frame = pd.DataFrame({str(i): c for i, c in enumerate(codes)})
-    return np.asarray(frame.groupby(list(frame.columns), sort=False).ngroup(), dtype=np.int64)
+def interaction_codes(*codes: np.ndarray) -> np.ndarray:
+    """Codes of the combinations of several integer code vectors (first-appearance order).
+
+    The vectors are packed into one int64 key (mixed radix, each shifted to
+    start at 0) and factorised, which numbers the combinations in order of
+    first appearance as ``groupby(sort=False).ngroup()`` does, without a frame.
+    """
+    key = np.asarray(codes[0], dtype=np.int64)
+    if key.size and key.min() < 0:
+        key = key - key.min()
+    for c in codes[1:]:
+        c = np.asarray(c, dtype=np.int64)
+        if c.size and c.min() < 0:
+            c = c - c.min()
+        radix = int(c.max()) + 1 if c.size else 1
+        top = int(key.max()) + 1 if key.size else 1
+        if top > np.iinfo(np.int64).max // max(radix, 1):  # too many combinations to pack
+            frame = pd.DataFrame({str(i): v for i, v in enumerate(codes)})
+            return np.asarray(
+                frame.groupby(list(frame.columns), sort=False).ngroup(), dtype=np.int64
+            )
+        key = key * radix + c
+    return np.asarray(pd.factorize(key, sort=False)[0], dtype=np.int64)
 
 
 def _fpc_values(data: pd.DataFrame, names: tuple[str, ...]) -> tuple[list[np.ndarray], bool]:
@@ -194,16 +213,16 @@ def build_stages(
     for i in range(n_stages):
         raw_s = s_raw[min(i, len(s_raw) - 1)] if s_raw else np.zeros(n, dtype=np.int64)
         if i == 0:
-            s_codes = _interact(raw_s)
+            s_codes = interaction_codes(raw_s)
             unit_raw = ids[0]
             if nest:
-                units = _interact(s_codes, unit_raw)
+                units = interaction_codes(s_codes, unit_raw)
             else:
-                units = _interact(unit_raw)
+                units = interaction_codes(unit_raw)
                 _check_nested(units, s_codes, psu[0] if psu else "row", strata)
         else:
-            s_codes = _interact(parent_units, raw_s)
-            units = _interact(parent_units, s_codes, ids[i])
+            s_codes = interaction_codes(parent_units, raw_s)
+            units = interaction_codes(parent_units, s_codes, ids[i])
         n_strata = int(s_codes.max()) + 1
         n_units = int(units.max()) + 1
         unit_stratum = np.zeros(n_units, dtype=np.int64)
@@ -233,8 +252,12 @@ def _check_nested(
 ) -> None:
     if not strata:
         return
-    pairs = _interact(units, s_codes)
-    n_pairs, n_ids = int(pairs.max()) + 1, int(units.max()) + 1
+    n_ids = int(units.max()) + 1
+    stratum_of = np.zeros(n_ids, dtype=np.int64)
+    stratum_of[units] = s_codes  # one stratum per PSU when nested
+    if np.array_equal(stratum_of[units], s_codes):
+        return
+    n_pairs = int(interaction_codes(units, s_codes).max()) + 1
     if n_pairs != n_ids:
         raise DesignError(
             f"PSUs are not nested in strata: {n_pairs - n_ids} PSU ids of {psu!r} occur in "

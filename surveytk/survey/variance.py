@@ -63,7 +63,8 @@ def stage_meat(
     Parameters
     ----------
     x
-        (n, k) estimating-function rows, zero outside the domain.
+        (n, k) estimating-function rows, zero outside the domain, or
+        (n_domain, k) rows of the domain alone.
     stage
         The stage.
     domain
@@ -83,11 +84,14 @@ def stage_meat(
     strata inside each unit of the previous stage by (#strata)/(#strata left)
     (R ``onestage``: ``nstrat/nokstrat`` per call).
     """
-    z = unit_totals(x, stage.units, stage.n_units)
+    units_in = stage.units[domain]
+    # rows outside the domain add zeros: with x given for the domain rows only, the
+    # unit totals sum those rows alone (the same sums, without a pass over every row)
+    z = unit_totals(x, units_in if x.shape[0] != domain.shape[0] else stage.units, stage.n_units)
     h_of = stage.unit_stratum
     n_h = stage.n_h
     present_u = np.zeros(stage.n_units, dtype=bool)
-    present_u[stage.units[domain]] = True
+    present_u[units_in] = True
     nsub_h = np.bincount(h_of, weights=present_u.astype(np.float64), minlength=stage.n_strata)
     used_h = nsub_h > 0
     one_minus_f = np.where(np.isinf(stage.popsize_h), 1.0, 1.0 - stage.fraction_h)
@@ -167,7 +171,8 @@ def multistage_meat(
     Parameters
     ----------
     x
-        (n, k) estimating-function rows over all design rows, zero outside ``domain``.
+        (n, k) estimating-function rows over all design rows, zero outside ``domain``,
+        or (n_domain, k) rows of the domain alone.
     stages
         The design's stages, first to last.
     domain
@@ -265,7 +270,8 @@ def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:
             f"{design.n_obs} in the domain"
         )
     x = np.asarray(scores, dtype=np.float64)
-    if x.shape[0] != design.n:
+    adjusted = design.calibration is not None or design.nonresponse is not None
+    if x.shape[0] != design.n and adjusted:  # the adjustments work on every row
         full = np.zeros((design.n, x.shape[1]))
         full[design.domain] = x
         x = full
