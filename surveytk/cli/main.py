@@ -65,8 +65,14 @@ class LazyGroup(CheckedGroup):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="surveytk")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.option(
+    "--max-memory",
+    metavar="SIZE",
+    help="Memory ceiling for reading SPSS/Stata files, e.g. 4G or 500M "
+    "(default: the smaller of 8G and 75% of RAM).",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, max_memory: str | None) -> None:
     """surveytk: harmonise survey microdata on people displaced from Ukraine and
     estimate return intentions with design-based standard errors.
 
@@ -74,6 +80,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if max_memory is not None:
+        _set_max_memory(max_memory)
+
+
+def _set_max_memory(text: str) -> None:
+    """Check ``--max-memory`` and hand it to the readers (and their child processes)."""
+    from surveytk.io.native_guard import MAX_MEMORY_ENV, parse_memory
+
+    try:
+        parse_memory(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-memory") from exc
+    os.environ[MAX_MEMORY_ENV] = text
 
 
 def _wants_debug(argv: list[str]) -> bool:

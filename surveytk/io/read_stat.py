@@ -34,6 +34,7 @@ from surveytk.io.fileinfo import (
     stata_release,
 )
 from surveytk.io.labelled import FileFormat, LabelKey, Measure, Storage, VariableMeta
+from surveytk.io.native_guard import check_spss_header, guard_native
 from surveytk.io.parsed import ParsedFile, ProgressCallback, check_columns_present
 
 #: files above this size are read with several processes where there are cores to spare
@@ -91,6 +92,9 @@ def read_spss(
             file=str(path),
             reason="corrupt",
         )
+    if fmt in ("sav", "zsav"):
+        check_spss_header(path, read_head(path, 176), path.stat().st_size)
+    guard_native(path, fmt, encoding if fmt != "por" else None, _count(columns))
     reader: ReadFunction = pyreadstat.read_por if fmt == "por" else pyreadstat.read_sav
     kwargs: dict[str, Any] = {"dates_as_pandas_datetime": True}
     if fmt != "por":
@@ -155,6 +159,7 @@ def read_stata(
             file=str(path),
             reason="truncated",
         )
+    guard_native(path, "dta", encoding, _count(columns))
     kwargs: dict[str, Any] = {
         "user_missing": True,
         "dates_as_pandas_datetime": True,
@@ -176,6 +181,10 @@ def read_stata(
         file_label=meta.file_label or None,
         notes=tuple(meta.notes or ()) + ((f"byte order {order}",) if order == "MSF" else ()),
     )
+
+
+def _count(columns: Sequence[str] | None) -> int | None:
+    return len(columns) if columns is not None else None
 
 
 def check_stata_release(path: Path, head: bytes) -> int:
