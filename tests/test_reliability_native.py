@@ -26,12 +26,16 @@ import pytest
 DATA = Path(__file__).parent / "data"
 FILES = {
     "sav": DATA / "spss" / "sample_missing.sav",
+    "sav_alltypes": DATA / "spss" / "simple_alltypes.sav",  # 3 crashes before the guards
     "zsav": DATA / "spss" / "sample_fl3.zsav",
     "dta117": DATA / "stata" / "stata4_117.dta",
     "dta114": DATA / "stata" / "stata4_114.dta",
+    "dta118": DATA / "stata" / "stata12_be_118.dta",  # big-endian, with strL entries
 }
 #: bytes at the start of each file treated as header and dictionary
 REGION = 1024
+#: ... and at its end (zsav zlib header and trailer, Stata strL entries and value labels)
+TAIL = 512
 VALUES = (0, 1, 0x7FFFFFFF, 0xFFFFFFFF, 0x80000000)
 #: cases per file in the CI run (deterministic sample)
 SAMPLE = 24
@@ -57,7 +61,10 @@ for line in sys.stdin:
 
 def all_cases(key: str) -> list[tuple[int, int]]:
     size = FILES[key].stat().st_size
-    return [(offset, value) for offset in range(0, min(size, REGION) - 3, 4) for value in VALUES]
+    offsets = sorted(
+        set(range(0, min(size, REGION) - 3, 4)) | set(range(max(0, size - TAIL), size - 3, 4))
+    )
+    return [(offset, value) for offset in offsets for value in VALUES]
 
 
 def sample_cases(key: str, n: int) -> list[tuple[int, int]]:
@@ -179,6 +186,44 @@ def test_implausible_spss_header_fields_are_refused_by_name(
     with pytest.raises(ReadError, match=field) as info:
         read_file(bad)
     assert str(bad) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_dictionary_patch_that_crashed_pyreadstat_is_one_error(tmp_path: Path) -> None:
+    """simple_alltypes.sav with a value-label record's variable index of 0x7fffffff: SIGSEGV."""
+    from surveytk.errors import ReadError
+    from surveytk.io.native_guard import probe_dictionary
+
+    bad = patched(tmp_path, "sav_alltypes", 1016, 0x7FFFFFFF)
+    assert run_cases([bad]) == {bad.name: "refused"}
+    with pytest.raises(ReadError, match=r"the reader crashed on it \(SIGSEGV"):
+        probe_dictionary(bad, "sav")
+
+
+def test_a_strl_entry_longer_than_the_file_is_refused(tmp_path: Path) -> None:
+    from surveytk.errors import ReadError
+    from surveytk.io.readers import read_file
+
+    data = bytearray(FILES["dta118"].read_bytes())
+    first = data.find(b"GSO")
+    length_at = first + 3 + 4 + 8 + 1  # GSO, v (4), o (8 in release 118), t (1)
+    data[length_at : length_at + 4] = (0x7FFFFFF0).to_bytes(4, "big")
+    bad = tmp_path / "strl.dta"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ReadError, match="strL entry declares 2,147,483,632 bytes"):
+        read_file(bad)
+
+
+def test_a_zsav_block_size_beyond_the_file_is_refused(tmp_path: Path) -> None:
+    from surveytk.errors import ReadError
+    from surveytk.io.readers import read_file
+
+    data = bytearray(FILES["zsav"].read_bytes())
+    # the trailer's last entry ends with the block's compressed size (32 bits)
+    data[-4:] = (0x7FFFFFFF).to_bytes(4, "little")
+    bad = tmp_path / "block.zsav"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ReadError, match="zlib block"):
+        read_file(bad)
 
 
 def test_a_crash_of_the_reader_is_one_read_error(

@@ -16,6 +16,7 @@ the data are read in this process:
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 import select
@@ -41,6 +42,9 @@ PROBE_TIMEOUT: Final = 60.0
 _SPSS_VARIABLE_RECORD: Final = 32
 #: zlib cannot compress better than about 1032:1
 _ZLIB_MAX_RATIO: Final = 1032
+
+#: file contents, whole or memory-mapped
+Buffer = bytes | mmap.mmap
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 
@@ -336,3 +340,96 @@ def guard_native(path: Path, fmt: str, encoding: str | None, columns: int | None
         return
     rows, ncols = dims
     check_memory(path, rows, min(ncols, columns) if columns else ncols, ceiling=limit)
+
+
+# --------------------------------------------------------------------------- zsav, strL
+
+
+def check_zsav_blocks(path: Path, data: Buffer) -> None:
+    """Refuse a .zsav whose zlib header or trailer declares sizes the file cannot hold.
+
+    The zlib data header follows the dictionary's end record (type 999) and holds its
+    own offset, the trailer's offset and the trailer's length; the trailer lists each
+    block's uncompressed and compressed size. ReadStat allocates by these numbers.
+    """
+    try:
+        _check_zsav_blocks(path, data)
+    except struct.error as exc:
+        raise _damaged(path, "zlib header or trailer cut short") from exc
+
+
+def _check_zsav_blocks(path: Path, data: Buffer) -> None:
+    size = len(data)
+    at = _zheader_offset(data)
+    if at is None:
+        raise _damaged(path, "no zlib data header after the dictionary")
+    ztrailer, ztrailer_len = struct.unpack("<qq", data[at + 8 : at + 24])
+    if ztrailer < at + 24 or ztrailer_len < 24 or ztrailer + ztrailer_len != size:
+        raise _damaged(path, f"zlib trailer at {ztrailer:,} of {ztrailer_len:,} bytes")
+    _bias, _zero, block_size, n_blocks = struct.unpack("<qqii", data[ztrailer : ztrailer + 24])
+    if block_size <= 0 or n_blocks < 0 or 24 + 24 * n_blocks != ztrailer_len:
+        raise _damaged(path, f"zlib block size {block_size:,} or block count {n_blocks:,}")
+    for i in range(n_blocks):
+        entry = data[ztrailer + 24 + 24 * i : ztrailer + 48 + 24 * i]
+        _uofs, cofs, usize, csize = struct.unpack("<qqii", entry)
+        if not 0 < usize <= block_size or not csize > 0 or cofs + csize > ztrailer:
+            raise _damaged(path, f"zlib block {i + 1} of {usize:,} / {csize:,} bytes")
+
+
+def _zheader_offset(data: Buffer) -> int | None:
+    """Position of the zlib data header: it follows a type-999 record and names itself."""
+    end_record = struct.pack("<ii", 999, 0)
+    start = data.find(end_record, 176)
+    while start >= 0:
+        at = start + 8
+        if len(data) >= at + 24 and struct.unpack("<q", data[at : at + 8])[0] == at:
+            return at
+        start = data.find(end_record, start + 1)
+    return None
+
+
+def check_stata_strls(path: Path, release: int, data: Buffer) -> None:
+    """Refuse a .dta (release 117+) whose strL entries declare more bytes than it holds.
+
+    Each entry is ``GSO``, the variable and observation numbers, a type byte and a
+    32-bit length; ReadStat allocates the length before reading.
+    """
+    try:
+        _check_stata_strls(path, release, data)
+    except struct.error as exc:
+        raise _damaged_stata(path, "<map> or strL entry cut short") from exc
+
+
+def _check_stata_strls(path: Path, release: int, data: Buffer) -> None:
+    order = "<" if b"<byteorder>LSF" in data[:256] else ">"
+    at = data.find(b"<map>", 0, 4096)
+    if at < 0:
+        raise _damaged_stata(path, "no <map> of sections")
+    offsets = struct.unpack(f"{order}14Q", data[at + 5 : at + 5 + 14 * 8])
+    start, stop = offsets[10], offsets[11]
+    if not (offsets[9] <= start < stop <= len(data)) or data[start : start + 7] != b"<strls>":
+        raise _damaged_stata(path, f"strL section at {start:,} in the <map>")
+    end = stop - len(b"</strls>")
+    if data[end:stop] != b"</strls>":
+        raise _damaged_stata(path, f"strL section ending at {stop:,} in the <map>")
+    o_size = 4 if release == 117 else 8
+    head = 3 + 4 + o_size + 1 + 4
+    pos = start + len(b"<strls>")
+    while pos < end:
+        if data[pos : pos + 3] != b"GSO":
+            raise _damaged_stata(path, f"strL entry at byte {pos:,} does not start with GSO")
+        (length,) = struct.unpack(f"{order}I", data[pos + head - 4 : pos + head])
+        if pos + head + length > end:
+            raise _damaged_stata(
+                path, f"a strL entry declares {length:,} bytes, more than the file holds"
+            )
+        pos += head + length
+
+
+def _damaged_stata(path: Path, field: str) -> ReadError:
+    return ReadError(
+        f"{path}: damaged Stata file ({field}); fetch the file again or check that it "
+        "opens in Stata",
+        file=str(path),
+        reason="corrupt",
+    )

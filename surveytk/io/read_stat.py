@@ -11,10 +11,12 @@ Dates become ``datetime64`` (``dates_as_pandas_datetime=True``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
+import mmap
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,7 +36,12 @@ from surveytk.io.fileinfo import (
     stata_release,
 )
 from surveytk.io.labelled import FileFormat, LabelKey, Measure, Storage, VariableMeta
-from surveytk.io.native_guard import check_spss_header, guard_native
+from surveytk.io.native_guard import (
+    check_spss_header,
+    check_stata_strls,
+    check_zsav_blocks,
+    guard_native,
+)
 from surveytk.io.parsed import ParsedFile, ProgressCallback, check_columns_present
 
 #: files above this size are read with several processes where there are cores to spare
@@ -94,6 +101,9 @@ def read_spss(
         )
     if fmt in ("sav", "zsav"):
         check_spss_header(path, read_head(path, 176), path.stat().st_size)
+    if fmt == "zsav":
+        with _mapped(path) as data:
+            check_zsav_blocks(path, data)
     guard_native(path, fmt, encoding if fmt != "por" else None, _count(columns))
     reader: ReadFunction = pyreadstat.read_por if fmt == "por" else pyreadstat.read_sav
     kwargs: dict[str, Any] = {"dates_as_pandas_datetime": True}
@@ -159,6 +169,9 @@ def read_stata(
             file=str(path),
             reason="truncated",
         )
+    if release >= 117:
+        with _mapped(path) as data:
+            check_stata_strls(path, release, data)
     guard_native(path, "dta", encoding, _count(columns))
     kwargs: dict[str, Any] = {
         "user_missing": True,
@@ -167,9 +180,7 @@ def read_stata(
     }
     df, meta = run_reader(pyreadstat.read_dta, path, columns, kwargs, progress)
     extended = normalise_extended_missing(path, df, meta)
-    variables = {
-        name: variable_meta(name, df, meta, extended.get(name, {})) for name in df.columns
-    }
+    variables = {name: variable_meta(name, df, meta, extended.get(name, {})) for name in df.columns}
     if encoding is None and release >= 118:
         encoding = "utf-8"
     order = stata_byteorder(head)
@@ -181,6 +192,13 @@ def read_stata(
         file_label=meta.file_label or None,
         notes=tuple(meta.notes or ()) + ((f"byte order {order}",) if order == "MSF" else ()),
     )
+
+
+@contextlib.contextmanager
+def _mapped(path: Path) -> Iterator[mmap.mmap]:
+    """The file mapped read-only (the checks touch only the pages they read)."""
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        yield data
 
 
 def _count(columns: Sequence[str] | None) -> int | None:
@@ -251,8 +269,11 @@ def normalise_extended_missing(
         if rtypes.get(name) == "string" or col.dtype.kind in "biufcmM":
             continue
         col = col.astype(object)
-        letters = col.map(lambda v: isinstance(v, str) and len(v) == 1 and v.isascii()
-                          and (v.isalpha() or v == "_")).to_numpy(dtype=bool)
+        letters = col.map(
+            lambda v: (
+                isinstance(v, str) and len(v) == 1 and v.isascii() and (v.isalpha() or v == "_")
+            )
+        ).to_numpy(dtype=bool)
         codes: dict[str, str] = {}
         if letters.any():
             labels = _labels_of(name, meta)
@@ -409,9 +430,7 @@ def _binary_strl_error(reader: ReadFunction, path: Path) -> ReadError | None:
     )
 
 
-def _date_range_error(
-    reader: ReadFunction, path: Path, kwargs: dict[str, Any]
-) -> ReadError | None:
+def _date_range_error(reader: ReadFunction, path: Path, kwargs: dict[str, Any]) -> ReadError | None:
     """The error naming the date variables with values beyond the years 1–9999, if any."""
     from surveytk.io.stat_diagnose import out_of_range_dates
 
