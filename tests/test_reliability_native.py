@@ -27,6 +27,7 @@ DATA = Path(__file__).parent / "data"
 FILES = {
     "sav": DATA / "spss" / "sample_missing.sav",
     "sav_alltypes": DATA / "spss" / "simple_alltypes.sav",  # 3 crashes before the guards
+    "sav_width": DATA / "spss" / "test_width.sav",  # 5 crashes before the guards
     "zsav": DATA / "spss" / "sample_fl3.zsav",
     "dta117": DATA / "stata" / "stata4_117.dta",
     "dta114": DATA / "stata" / "stata4_114.dta",
