@@ -359,3 +359,33 @@ def test_model_terms_of_small_categories_are_flagged() -> None:
     clean = fit(df, model="logit", formula="hi ~ ell + C(stype)", weights="pw",
                 subpop='stype != "Z"')
     assert "small_categories" not in clean.extra
+
+
+def test_small_category_coefficients_are_left_out_of_published_tables(tmp_path: Path) -> None:
+    """#16 class 6: a category of 3 respondents is flagged by fit and not shown by table."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from surveytk.cli.main import cli
+
+    data = pd.read_csv(Path(__file__).parent / "data" / "survey" / "apistrat.csv")
+    data["grp"] = "A"
+    data.loc[data.index[:60], "grp"] = "B"
+    data.loc[data.index[:3], "grp"] = "C"
+    csv = tmp_path / "small.csv"
+    data.to_csv(csv, index=False)
+    fit_json = tmp_path / "fit.json"
+    runner = CliRunner()
+    fitted = runner.invoke(cli, ["fit", str(csv), "--model", "logit", "--formula",
+                                 'I(awards == "Yes") ~ C(grp) + meals', "--weights", "pw",
+                                 "--strata", "stype", "--out", str(fit_json)])
+    assert fitted.exit_code == 0, fitted.output
+    hidden, shown = tmp_path / "hidden.md", tmp_path / "shown.md"
+    assert runner.invoke(cli, ["table", str(fit_json), "-o", str(hidden)]).exit_code == 0
+    assert runner.invoke(cli, ["table", str(fit_json), "-o", str(shown),
+                               "--show-small-cells"]).exit_code == 0
+    hidden_text, shown_text = hidden.read_text(), shown.read_text()
+    row = re.compile("^\\| \u2003(\\w) \\|", re.MULTILINE)  # level rows: em-space indent
+    assert set(row.findall(hidden_text)) == {"B"}
+    assert "Not shown: grp\\[C\\]" in hidden_text
+    assert set(row.findall(shown_text)) == {"B", "C"} and "Not shown" not in shown_text

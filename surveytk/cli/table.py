@@ -74,6 +74,12 @@ from surveytk.cli.options import (
     help="Effects of numeric VAR per FACTOR units, e.g. --scale 'age=10 years' "
     "(repeatable, one per variable).",
 )
+@click.option(
+    "--show-small-cells",
+    is_flag=True,
+    help="Show coefficients of categories held by fewer respondents than the disclosure "
+    "threshold (left out with a note by default).",
+)
 def command(
     results: tuple[Path, ...],
     out: Path,
@@ -90,6 +96,7 @@ def command(
     digits: int,
     fixed_digits: bool,
     scale: tuple[str, ...],
+    show_small_cells: bool,
 ) -> None:
     """Render one or more RESULTS JSON files (from `surveytk fit --out`) as a table.
 
@@ -134,6 +141,7 @@ def command(
         notes=notes,
         scale=scaled,
         auto_digits=not fixed_digits,
+        show_small_cells=show_small_cells,
     )
     labeller = Labeller.from_schema(schema, enabled=labels)
     written = write_table(loaded, out, fmt=fmt, labels=heads, labeller=labeller, options=options)

@@ -98,6 +98,9 @@ class TableOptions:
     scale: tuple[tuple[str, float, str], ...] = ()
     #: more decimals in a row whose estimates or SEs would otherwise print as zero
     auto_digits: bool = True
+    #: show coefficients of categories held by fewer than threshold respondents
+    #: (``extra["small_categories"]``); by default they are left out with a note
+    show_small_cells: bool = False
 
 
 @dataclass(frozen=True)
@@ -416,6 +419,28 @@ def domain_note(design: DesignSummary) -> str | None:
     )
 
 
+def _without_small_categories(
+    results: Sequence[FitResult], per_model: list[list[dict[str, object]]]
+) -> tuple[list[list[dict[str, object]]], list[str]]:
+    """Rows of terms each result flags in ``extra["small_categories"]`` left out."""
+    kept: list[list[dict[str, object]]] = []
+    suppressed: list[str] = []
+    for result, rows in zip(results, per_model, strict=True):
+        small = {str(t) for t in result.extra.get("small_categories", ()) or ()}
+        kept.append([r for r in rows if r["term"] not in small])
+        suppressed.extend(t for t in sorted(small) if t not in suppressed)
+    return kept, suppressed
+
+
+def _suppressed_note(terms: Sequence[str]) -> tuple[str, ...]:
+    if not terms:
+        return ()
+    return (
+        f"Not shown: {', '.join(terms)} (categories held by fewer respondents than the "
+        "disclosure threshold; surveytk table --show-small-cells shows them).",
+    )
+
+
 def _notes(
     results: Sequence[FitResult], labels: Sequence[str], opts: TableOptions, labeller: Labeller
 ) -> tuple[str, ...]:
@@ -574,6 +599,9 @@ def build_table(
         block_entries(r, ame=opts.ame, exp=opts.exp, level=opts.level, scale=opts.scale)
         for r in results
     ]
+    suppressed: list[str] = []
+    if not opts.show_small_cells:
+        per_model, suppressed = _without_small_categories(results, per_model)
     columns: list[Column] = []
     for i, (result, rows) in enumerate(zip(results, per_model, strict=True)):
         columns.extend(_model_columns(i, result, heads[i], rows, lab))
@@ -596,7 +624,7 @@ def build_table(
         estimates=_estimate_rows(est_terms, columns, per_model, label_of, group_of),
         thresholds=_estimate_rows(thr_terms, columns, per_model, label_of),
         fit=_fit_rows(results, columns),
-        notes=_notes(results, heads, opts, lab),
+        notes=_notes(results, heads, opts, lab) + _suppressed_note(suppressed),
         options=opts,
     )
 
