@@ -23,6 +23,7 @@ import select
 import signal
 import struct
 import time
+import warnings
 from pathlib import Path
 from typing import Final, NoReturn
 
@@ -173,11 +174,19 @@ def probe_dictionary(
     if not hasattr(os, "fork"):
         return None
     limit = max(ceiling if ceiling is not None else max_memory(), PROBE_MIN_MEMORY)
-    import pandas  # noqa: F401  (loaded once here, not again in every child)
+    # loaded here, once, so that the child imports nothing (pandas alone takes 0.3 s)
+    import faulthandler  # noqa: F401
+    import resource  # noqa: F401
+
+    import pandas  # noqa: F401
     import pyreadstat  # noqa: F401
 
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork in a threaded process (a hashing thread may run);
+        # the child only runs the C reader and os._exit, never Python threads' locks
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # child: never returns
         os.close(read_fd)
         _child(path, fmt, encoding, limit, write_fd)
