@@ -223,6 +223,8 @@ def _group_label(lab: Labeller, var: str, group: str) -> str:
 def _predicted_panel(
     ax: Axes, records: Sequence[dict[str, Any]], groups: Sequence[str], lab: Labeller
 ) -> None:
+    import seaborn as sns
+
     xs_all = [r["x"] for r in records]
     numeric = _is_numeric(xs_all)
     categories = list(dict.fromkeys(str(x) for x in xs_all))
@@ -244,13 +246,17 @@ def _predicted_panel(
                 alpha=0.18,
                 linewidth=0,
             )
-            ax.plot(
-                x,
-                [float(r["estimate"]) for r in rows],
+            sns.lineplot(
+                x=x,
+                y=[float(r["estimate"]) for r in rows],
+                ax=ax,
                 color=colour,
                 marker=marker,
                 markersize=3.5,
                 linewidth=1.5,
+                markeredgewidth=0,
+                errorbar=None,  # the band is the model's interval, drawn above
+                sort=False,
                 label=name,
             )
         else:
