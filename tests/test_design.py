@@ -87,6 +87,14 @@ def test_missing_design_columns() -> None:
         SurveyDesign.from_frame(_frame(), psu="nope")
 
 
+def test_misspelt_design_column_gets_a_close_match() -> None:
+    d = _frame()
+    d["pw"] = 1.0
+    with pytest.raises(DesignError, match="weight column 'pww' is not in the data; close "
+                       "matches: pw"):
+        SurveyDesign.from_frame(d, weights="pww")
+
+
 def test_fpc_fraction_and_population_agree() -> None:
     d = _frame()
     d["N"] = 40.0  # 4 sampled of 40 PSUs

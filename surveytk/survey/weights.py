@@ -9,14 +9,16 @@ import pandas as pd
 
 from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
+from surveytk.lexer import close_matches_hint
 from surveytk.survey.stages import Stage
 
 
 def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
     if name not in data.columns:
         raise DesignError(
-            f"{role} column {name!r} is not in the data; columns include "
-            + ", ".join(map(str, list(data.columns)[:8])),
+            f"{role} column {name!r} is not in the data"
+            + (close_matches_hint(name, data.columns) or "; columns include "
+               + ", ".join(map(str, list(data.columns)[:8]))),
             variable=name,
         )
     return data[name]
