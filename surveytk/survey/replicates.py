@@ -76,12 +76,16 @@ def bootstrap(design: SurveyDesign, replicates: int, seed: int | None) -> Replic
     for h, members in enumerate(_members(design)):
         nh = members.size
         popsize = design.popsize_h[h]
+        if not np.isfinite(popsize):
+            # one call draws what ``replicates`` calls of size nh draw, in the same order
+            draws = rng.integers(0, nh, size=(replicates, nh))
+            draws += np.arange(replicates)[:, None] * nh
+            counts = np.bincount(draws.ravel(), minlength=replicates * nh)
+            factors[members] = counts.reshape(replicates, nh).T
+            continue
         for r in range(replicates):
-            if np.isfinite(popsize):
-                pool = np.resize(np.arange(nh), round(popsize))
-                draws = rng.choice(pool, size=nh, replace=False)
-            else:
-                draws = rng.integers(0, nh, size=nh)
+            pool = np.resize(np.arange(nh), round(popsize))
+            draws = rng.choice(pool, size=nh, replace=False)
             factors[members, r] = np.bincount(draws, minlength=nh)
     nbar = float(1.0 / np.mean(1.0 / design.n_psu_h))
     return factors, nbar / ((nbar - 1.0) * (replicates - 1.0)), np.ones(replicates)
