@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
+
 from surveytk.models.irls import _mu
 
 #: Elements per n × B block of a batch (memory ≈ 8 bytes × this × ~6 arrays).
@@ -147,7 +148,7 @@ def refit_psu_replicates(
     ``glm.fit`` uses). Iterate θ ← θ + [H_r(θ̂) + T_r(θ − θ̂)]⁻¹ U_r(θ) from the
     one-step estimate, T_r = Σ_p m_pr Σ_{i∈p} (dW_i/dη_i) x_i ⊗ x_i ⊗ x_i.
     """
-    n, k = X.shape
+    k = X.shape[1]
     n_psu, n_rep = mult.shape
     eta = X @ params
     if link == "lpm":
