@@ -14,7 +14,7 @@ The log-likelihood is the quasi-binomial one, so non-integer weights are fine
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -123,13 +123,19 @@ def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
 
 def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray:
     """One weighted least-squares step from R's ``mustart = (w y + 0.5)/(w + 1)``."""
-    wn = w / np.mean(w[w > 0])
-    mu = (wn * y + 0.5) / (wn + 1.0)
-    eta = special.logit(mu) if link == "logit" else special.ndtri(mu)
-    _, dmu = _mu(eta, link)
-    ww = w * dmu * dmu / (mu * (1.0 - mu))
-    z = eta + (y - mu) / dmu
-    return _solve(X, ww, ww * z)
+    w_mean = np.mean(w[w > 0])
+
+    def block(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        wb, yb = w[i:j], y[i:j]
+        wn = wb / w_mean
+        mu = (wn * yb + 0.5) / (wn + 1.0)
+        eta = special.logit(mu) if link == "logit" else special.ndtri(mu)
+        _, dmu = _mu(eta, link)
+        ww = wb * dmu * dmu / (mu * (1.0 - mu))
+        z = eta + (yb - mu) / dmu
+        return ww, ww * z
+
+    return _wls_by_blocks(X, block)
 
 
 #: rows per block of :func:`weighted_gram` (a block of W X stays in cache)
@@ -286,18 +292,47 @@ def fit_binary(
 def _irls_step(
     X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, link: str
 ) -> np.ndarray:
-    """One IRLS step from ``beta`` (its n-long temporaries are freed on return)."""
-    eta = X @ beta
-    mu, dmu = _mu(eta, link)
-    if link == "logit":  # canonical link: W = w μ(1 − μ), W z = W η + w (y − μ)
-        ww = w * dmu
-        wz = ww * eta + w * (y - mu)
-    else:
+    """One IRLS step from ``beta``, by row blocks (:func:`_wls_by_blocks`)."""
+
+    def block(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        wb = w[i:j]
+        eta = X[i:j] @ beta
+        mu, dmu = _mu(eta, link)
+        if link == "logit":  # canonical link: W = w μ(1 − μ), W z = W η + w (y − μ)
+            ww = wb * dmu
+            return ww, ww * eta + wb * (y[i:j] - mu)
         mu = np.clip(mu, 1e-300, 1.0 - 1e-16)
         dmu = np.maximum(dmu, 1e-300)
-        ww = w * dmu * dmu / (mu * (1.0 - mu))
-        wz = ww * (eta + (y - mu) / dmu)
-    return _solve(X, ww, wz)
+        ww = wb * dmu * dmu / (mu * (1.0 - mu))
+        return ww, ww * (eta + (y[i:j] - mu) / dmu)
+
+    return _wls_by_blocks(X, block)
+
+
+def _wls_by_blocks(
+    X: np.ndarray, block: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+) -> np.ndarray:
+    """Solve X'WX β = X'(W z), the weights W and W z of rows i:j made by ``block(i, j)``.
+
+    Rows go by the blocks of :func:`weighted_gram` (the same sums), so the n-long
+    temporaries of a step stay in cache; only W z is kept whole, for X'(W z) over
+    all rows at once as :func:`_solve`. The same bits as :func:`_solve` on the
+    whole arrays.
+    """
+    n, k = X.shape
+    if n <= GRAM_BLOCK:
+        ww, wz = block(0, n)
+        return _solve(X, ww, wz)
+    wz = np.empty(n)
+    a = np.zeros((k, k))
+    buf = np.empty((GRAM_BLOCK, k))
+    for i in range(0, n, GRAM_BLOCK):
+        j = min(i + GRAM_BLOCK, n)
+        ww_b, wz[i:j] = block(i, j)
+        xb, xw = X[i:j], buf[: j - i]
+        np.multiply(xb, ww_b[:, None], out=xw)
+        a += xb.T @ xw
+    return solve_psd(a, X.T @ wz)
 
 
 def _check_outcome(y: np.ndarray, w: np.ndarray) -> None:
