@@ -362,47 +362,76 @@ def _finish_binary(
     names: Sequence[str] | None,
     check: bool,
 ) -> KernelFit:
-    eta = X @ beta
-    mu, dmu = _mu(eta, link)
+    n, k = X.shape
+    # row blocks of weighted_gram's size: the n-long temporaries stay in cache and
+    # every number is the one the whole-array expressions give (sums included)
+    ll_terms = np.empty(n)
+    resid_w = np.empty(n)
+    gram = np.zeros((k, k))
+    buf = np.empty((min(n, GRAM_BLOCK), k))
+    extreme = False
+    for i in range(0, n, GRAM_BLOCK):
+        j = min(i + GRAM_BLOCK, n)
+        xb, wb, yb = X[i:j], w[i:j], y[i:j]
+        mu, dmu = _mu(xb @ beta, link)
+        if check:
+            extreme = extreme or bool(np.any(((mu < PROB_EPS) | (mu > 1.0 - PROB_EPS)) & (wb > 0)))
+        mu_c = np.clip(mu, 1e-300, 1.0 - 1e-16)
+        var = mu_c * (1.0 - mu_c)
+        ll_terms[i:j] = wb * special.xlogy(yb, mu_c) + wb * special.xlog1py(1.0 - yb, -mu_c)
+        resid_w[i:j] = wb * (yb - mu) * dmu / var
+        ww = wb * dmu * dmu / var
+        xw = buf[: j - i]
+        np.multiply(xb, ww[:, None], out=xw)
+        if n <= GRAM_BLOCK:  # weighted_gram's one-block product
+            gram = np.asarray(xb.T @ xw)
+        else:
+            gram += xb.T @ xw
     if check:
-        pos = w > 0
-        extreme = bool(np.any(((mu < PROB_EPS) | (mu > 1.0 - PROB_EPS)) & pos))
-        diverging: list[str] = []
-        if extreme or not converged:
-            diverging = _diverging(X[pos], beta, link, names)
-        if not np.all(np.isfinite(beta)) or (extreme and diverging):
-            which = ", ".join(diverging) if diverging else "unknown"
-            raise ModelError(
-                f"perfect or quasi-complete separation: fitted probabilities of 0 or 1 and "
-                f"diverging coefficient(s) {which}; the outcome is (almost) determined by "
-                "them — merge categories, drop the variable(s), or use a penalised model",
-                variable=diverging[0] if diverging else None,
-                reason="separation",
-            )
-        if not converged:
-            raise ModelError(
-                f"the {link} fit did not converge in {maxiter} iterations; check for "
-                "separation or badly scaled covariates",
-                reason="no_convergence",
-            )
-    mu_c = np.clip(mu, 1e-300, 1.0 - 1e-16)
-    var = mu_c * (1.0 - mu_c)
-    loglik = bernoulli_loglik(y, mu_c, w)
-    resid_w = w * (y - mu) * dmu / var
-    ww = w * dmu * dmu / var
-    del eta, mu, mu_c, var  # n-long arrays freed before the n × k scores are made
-    hessian = -weighted_gram(X, ww)
-    del ww
+        _check_separation(X, w, beta, link, converged, extreme, maxiter, names)
+    loglik = float(np.sum(ll_terms))  # bernoulli_loglik
+    del ll_terms
     scores = X * resid_w[:, None]
     return KernelFit(
         params=beta,
         scores=scores,
-        hessian=hessian,
+        hessian=-gram,
         loglik=loglik,
         loglik_null=null_loglik(y, w),
         converged=converged,
         n_iter=n_iter,
     )
+
+
+def _check_separation(
+    X: np.ndarray,
+    w: np.ndarray,
+    beta: np.ndarray,
+    link: str,
+    converged: bool,
+    extreme: bool,
+    maxiter: int,
+    names: Sequence[str] | None,
+) -> None:
+    """Separation (fitted probabilities 0 or 1 and diverging coefficients) or no convergence."""
+    diverging: list[str] = []
+    if extreme or not converged:
+        diverging = _diverging(X[w > 0], beta, link, names)
+    if not np.all(np.isfinite(beta)) or (extreme and diverging):
+        which = ", ".join(diverging) if diverging else "unknown"
+        raise ModelError(
+            f"perfect or quasi-complete separation: fitted probabilities of 0 or 1 and "
+            f"diverging coefficient(s) {which}; the outcome is (almost) determined by "
+            "them — merge categories, drop the variable(s), or use a penalised model",
+            variable=diverging[0] if diverging else None,
+            reason="separation",
+        )
+    if not converged:
+        raise ModelError(
+            f"the {link} fit did not converge in {maxiter} iterations; check for "
+            "separation or badly scaled covariates",
+            reason="no_convergence",
+        )
 
 
 def fit_wls(
