@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import MARGINS, best_of, have_svy, make_estimation_file, surveytk_exe
 from bench_common import write_totals as write_totals_csv
-from bench_fit import COVARIATES, make_file
+from bench_fit import COVARIATES, make_file, precompile_surveytk
 
 SVY_FIT = """
 import sys, polars as pl, svy
@@ -61,6 +61,7 @@ def main() -> None:
     if not have_svy():
         return
     py = sys.executable
+    precompile_surveytk()  # as an installed copy is
     with tempfile.TemporaryDirectory() as tmp:
         fit_pq, est_pq = Path(tmp) / "fit.parquet", Path(tmp) / "est.parquet"
         totals, out = Path(tmp) / "totals.csv", Path(tmp) / "res.json"
