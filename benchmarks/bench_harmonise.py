@@ -59,12 +59,9 @@ print(json.dumps(out))
 
 
 def run_child(mode: str, folder: Path) -> dict[str, float]:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(folder), ",".join(FILES)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    proc = subprocess.run([sys.executable, "-c", CHILD, mode, str(folder), ",".join(FILES)],
+                          check=True,
+                          capture_output=True, text=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -82,12 +79,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=300.0)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument(
-        "--dir",
-        type=Path,
-        default=None,
-        help="folder for the synthetic files (default: <tmp>/surveytk-bench/scale<S>)",
-    )
+    ap.add_argument("--dir", type=Path, default=None,
+                    help="folder for the synthetic files (default: <tmp>/surveytk-bench/scale<S>)")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     if args.dir is None:

@@ -64,9 +64,8 @@ print(json.dumps(info))
 def child(*args: str) -> dict[str, float]:
     """Run one task in a fresh interpreter; its JSON line (seconds, peak_mb, ...)."""
     t0 = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
-    )
+    out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True,
+                         check=False)
     if out.returncode != 0:
         raise SystemExit(f"{args[0]} failed:\n{out.stderr[-2000:]}")
     info = json.loads(out.stdout.strip().splitlines()[-1])
@@ -86,16 +85,12 @@ def bench_soep(scale: float, work: Path) -> None:
     synth = child("synth", str(work), str(scale))
     pl_rows = rows_of(data / "pl.dta")
     size = sum(p.stat().st_size for p in data.iterdir()) / 1e6
-    print(
-        f"SOEP synth scale {scale:g}: pl {pl_rows:,} rows, ppathl "
-        f"{rows_of(data / 'ppathl.dta'):,} rows, {size:,.0f} MB on disk "
-        f"({synth['seconds']:.1f} s, peak {synth['peak_mb']:,.0f} MB)"
-    )
+    print(f"SOEP synth scale {scale:g}: pl {pl_rows:,} rows, ppathl "
+          f"{rows_of(data / 'ppathl.dta'):,} rows, {size:,.0f} MB on disk "
+          f"({synth['seconds']:.1f} s, peak {synth['peak_mb']:,.0f} MB)")
     res = child("harmonise", str(data), str(work / "soep.parquet"))
-    print(
-        f"  harmonise: {res['rows_out']:,} respondents in {res['seconds']:.1f} s "
-        f"(wall {res['wall']:.1f} s incl. start-up), peak memory {res['peak_mb']:,.0f} MB"
-    )
+    print(f"  harmonise: {res['rows_out']:,} respondents in {res['seconds']:.1f} s "
+          f"(wall {res['wall']:.1f} s incl. start-up), peak memory {res['peak_mb']:,.0f} MB")
 
 
 def bench_wide(n_cols: int, n_rows: int, formats: list[str], work: Path) -> None:
@@ -103,10 +98,8 @@ def bench_wide(n_cols: int, n_rows: int, formats: list[str], work: Path) -> None
         path = work / f"wide.{fmt}"
         child("write_wide", str(n_rows), str(n_cols), fmt, str(path))
         res = child("read", str(path))
-        print(
-            f"{n_cols:,} columns x {n_rows} rows .{fmt} ({path.stat().st_size / 1e6:.1f} MB): "
-            f"read_file {res['seconds']:.1f} s, peak memory {res['peak_mb']:,.0f} MB"
-        )
+        print(f"{n_cols:,} columns x {n_rows} rows .{fmt} ({path.stat().st_size / 1e6:.1f} MB): "
+              f"read_file {res['seconds']:.1f} s, peak memory {res['peak_mb']:,.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> None:
