@@ -18,8 +18,10 @@ T_r (θ − θ̂) is the Hessian to first order, T_r the third-derivative tensor
 O(|θ_r − θ̂|²), so the iteration contracts by about that factor per step
 (a chord/quasi-Newton method, Ortega & Rheinboldt 1970, §7.1). Scores of a
 batch of replicates are two matrix products (X Θ' and X' G) over the rows, so
-the pass over the data is shared by the whole batch. The result is the same
-root that a full IRLS fit with the replicate weights finds (to ``tol``).
+the pass over the data is shared by the whole batch; for a logit the pass goes
+by row blocks that stay in cache, and only replicates whose last step was not
+below the tolerance take another. The result is the same root that a full IRLS
+fit with the replicate weights finds (to ``tol``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ from surveytk.models.irls import _mu
 
 #: Elements per n × B block of a batch (memory ≈ 8 bytes × this × ~6 arrays).
 BATCH_ELEMENTS = 2_000_000
+#: replicates scored together (their n × B temporaries are made by row blocks)
+MAX_BATCH = 128
+#: elements of one row block × replicates of the logit scores (a block stays in cache)
+BLOCK_ELEMENTS = 65_536
 
 
 def _psu_moments(
@@ -220,12 +226,6 @@ def refit_psu_replicates(
             break
     converged = np.isfinite(thetas).all(axis=1) & (size < stop)
     return thetas, converged
-
-
-#: replicates scored together (their n × B temporaries are made by row blocks)
-MAX_BATCH = 128
-#: elements of one row block × replicates of the logit scores (a block stays in cache)
-BLOCK_ELEMENTS = 65_536
 
 
 def _logit_scores(
