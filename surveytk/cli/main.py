@@ -130,9 +130,37 @@ def single_threaded_blas() -> None:
         os.environ.setdefault(name, "1")
 
 
+#: glibc ``mallopt`` parameter number of ``M_MMAP_THRESHOLD``
+_M_MMAP_THRESHOLD = -3
+#: allocations from this size up get their own pages, returned to the system when freed
+MMAP_THRESHOLD_BYTES = 1 << 20
+
+
+def lean_allocator() -> None:
+    """Hand large freed arrays back to the system at once (glibc only; else nothing).
+
+    By default glibc raises its mmap threshold to the size of each large block
+    freed, so the n-long temporaries of a fit were kept on the heap after use and
+    counted in the process's peak memory on top of the arrays made later; a fixed
+    1 MB threshold keeps a million-row fit about 15 MB leaner at no measurable cost
+    (smaller temporaries, as the row blocks of the kernels, are reused as before).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt): keep the default
+        return
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning errors into one line and an exit code."""
     single_threaded_blas()
+    lean_allocator()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _wants_debug(args)
     try:

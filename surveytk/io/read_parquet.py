@@ -54,14 +54,20 @@ def read_parquet(path: Path, *, columns: Sequence[str] | None = None) -> ParsedF
         raw = (pfile.schema_arrow.metadata or {}).get(METADATA_KEY)
         doc = _load_doc(path, raw) if raw is not None else {}
         companions = _companions(doc, pfile.schema_arrow.names)
-        wanted = None if columns is None else list(columns) + [
-            companions[c] for c in columns if c in companions
-        ]
+        wanted = (
+            None
+            if columns is None
+            else list(columns) + [companions[c] for c in columns if c in companions]
+        )
         table = pfile.read(columns=wanted)
         # damaged pandas metadata in the schema fails here (JSON, UTF-8, unknown types)
         # one block per column: numeric columns without nulls are handed over without a
         # copy (the default consolidates them into one 2-D block, a copy of the whole table)
         df = _join_companions(table.to_pandas(split_blocks=True), companions)
+        del table
+        # hand the decoder's scratch buffers back to the system: Arrow's pool keeps them
+        # otherwise, and the arrays of a fit made later would come on top (peak memory)
+        pa.default_memory_pool().release_unused()
     except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as exc:
         # ArrowException: ArrowInvalid, ArrowIOError, ArrowNotImplementedError of a flipped
         # byte; ValueError covers json.JSONDecodeError and UnicodeDecodeError
@@ -129,9 +135,7 @@ def _variable(name: str, col: pd.Series, saved: Any) -> VariableMeta:
 
 def encode_surveytk_metadata(lf: LabelledFrame) -> bytes:
     """The JSON document to store under schema metadata key ``surveytk`` (for writers)."""
-    return json.dumps(surveytk_metadata_doc(lf), ensure_ascii=False, allow_nan=True).encode(
-        "utf-8"
-    )
+    return json.dumps(surveytk_metadata_doc(lf), ensure_ascii=False, allow_nan=True).encode("utf-8")
 
 
 def surveytk_metadata_doc(lf: LabelledFrame) -> dict[str, Any]:

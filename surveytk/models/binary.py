@@ -240,7 +240,8 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         )
     problem = prepare_binary(data, options)
     frame, design = problem.frame, problem.design
-    w = design.domain_weights()
+    # every row in the domain (the usual case): the weights themselves, not a copy
+    w = design.weights if design.domain.all() else design.domain_weights()
     run = _kernel(options.model, options, frame)
     kf = run(w)
     cov, notes = _covariance(kf, problem, run, options.model, options.tol)

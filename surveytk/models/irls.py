@@ -339,12 +339,12 @@ def _check_outcome(y: np.ndarray, w: np.ndarray) -> None:
     pos = w > 0
     if not pos.any():
         raise ModelError("no rows with positive weight remain; nothing to estimate")
-    yp = y[pos]
-    if np.any((yp < 0) | (yp > 1)):
+    if np.any(((y < 0) | (y > 1)) & pos):  # no copy of the positive-weight rows
         raise ModelError("a binary outcome must lie in [0, 1]; recode it to 0/1")
-    if np.all(yp == yp[0]):
+    first = y[int(np.argmax(pos))]
+    if not np.any((y != first) & pos):
         raise ModelError(
-            f"the outcome takes a single value ({int(yp[0])}) in the estimation sample; "
+            f"the outcome takes a single value ({int(first)}) in the estimation sample; "
             "a binary model needs both 0 and 1",
             reason="constant_outcome",
         )
@@ -391,13 +391,13 @@ def _finish_binary(
         _check_separation(X, w, beta, link, converged, extreme, maxiter, names)
     loglik = float(np.sum(ll_terms))  # bernoulli_loglik
     del ll_terms
-    scores = X * resid_w[:, None]
+    loglik_null = null_loglik(y, w)  # its temporaries freed before the n × k scores are made
     return KernelFit(
         params=beta,
-        scores=scores,
+        scores=X * resid_w[:, None],
         hessian=-gram,
         loglik=loglik,
-        loglik_null=null_loglik(y, w),
+        loglik_null=loglik_null,
         converged=converged,
         n_iter=n_iter,
     )
