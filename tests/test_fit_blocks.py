@@ -14,6 +14,7 @@ import pytest
 from scipy import special
 
 from surveytk.design import SurveyDesign
+from surveytk.errors import ModelError
 from surveytk.models import irls, replicate_glm
 
 
@@ -95,3 +96,20 @@ def test_bootstrap_draws_the_stream_of_one_call_per_replicate() -> None:
                 draw.integers(0, members.size, size=members.size), minlength=members.size
             )
     np.testing.assert_array_equal(made.repweights, expected)
+
+
+def test_outcome_checks_look_only_at_rows_with_positive_weight() -> None:
+    _, y, w = _data(400)
+    w[:2] = 0.0
+    y2 = y.copy()
+    y2[0] = 5.0  # out of range, but weight 0: not an estimation row
+    irls._check_outcome(y2, w)
+    y2[2] = -1.0
+    with pytest.raises(ModelError, match=r"lie in \[0, 1\]"):
+        irls._check_outcome(y2, w)
+    y3 = np.ones_like(y)
+    y3[1] = 0.0  # the only 0 has weight 0: constant among the estimation rows
+    with pytest.raises(ModelError, match=r"single value \(1\)"):
+        irls._check_outcome(y3, w)
+    with pytest.raises(ModelError, match="no rows with positive weight"):
+        irls._check_outcome(y, np.zeros_like(w))
