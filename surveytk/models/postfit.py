@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from surveytk.models.kernel import KernelFit
     from surveytk.models.margins import Predict, Unconditional
     from surveytk.models.options import FitOptions
-    from surveytk.models.results import EffectBlock, FitResult
+    from surveytk.models.results import EffectBlock
 
 #: ``contrast=`` choices of :func:`margins`
 CONTRASTS: tuple[str, ...] = ("reference", "pairwise")
@@ -55,6 +55,31 @@ class FitContext:
     df: float | None
     data: pd.DataFrame | None = None  # the table the model was fitted on (for ``by=``)
 
+    def predictions(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame:
+        """:meth:`FitResult.predict <surveytk.models.results.FitResult.predict>` of this fit."""
+        return predict(self, newdata, at=at, conf_level=conf_level)
+
+    def margins(
+        self,
+        variables: str | Sequence[str] | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        by: str | None = None,
+        vce: str = "conditional",
+        discrete: str | Sequence[str] = (),
+        contrast: str | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame:
+        """:meth:`FitResult.margins <surveytk.models.results.FitResult.margins>` of this fit."""
+        return margins(self, variables, at=at, by=by, vce=vce, discrete=discrete,
+                       contrast=contrast, conf_level=conf_level)  # fmt: skip
+
 
 _CAPTURE: ContextVar[list[FitContext] | None] = ContextVar("surveytk_fit_capture", default=None)
 
@@ -75,17 +100,6 @@ def capturing() -> Iterator[list[FitContext]]:
         yield box
     finally:
         _CAPTURE.reset(token)
-
-
-def context_of(result: FitResult, method: str) -> FitContext:
-    """The result's context, or a clear error saying why there is none."""
-    ctx = getattr(result, "context", None)
-    if ctx is None:
-        raise ModelError(
-            f"{method}() needs the data the model was fitted on; this result has only its "
-            "numbers (read from a file, or built by hand). Fit it again with surveytk.fit()"
-        )
-    return ctx
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -190,7 +204,7 @@ def _check_level(conf_level: float) -> None:
 
 
 def predict(
-    result: FitResult,
+    ctx: FitContext,
     newdata: pd.DataFrame | None = None,
     *,
     at: Mapping[str, Any] | None = None,
@@ -199,7 +213,6 @@ def predict(
     """Predictions (response scale) with standard errors; see :meth:`FitResult.predict`."""
     from surveytk.models.margins import predict_rows
 
-    ctx = context_of(result, "predict")
     _check_level(conf_level)
     frame = ctx.frame
     if newdata is not None and not isinstance(newdata, pd.DataFrame):
@@ -322,20 +335,19 @@ def _contrast_matrix(
 
 
 def margins(
-    result: FitResult,
+    ctx: FitContext,
     variables: str | Sequence[str] | None = None,
     *,
     at: Mapping[str, Any] | None = None,
     by: str | None = None,
     vce: str = "conditional",
-    discrete: Sequence[str] = (),
+    discrete: str | Sequence[str] = (),
     contrast: str | None = None,
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """AMEs or predictive margins (and their contrasts); see :meth:`FitResult.margins`."""
     from surveytk.models.margins import average_marginal_effects, predictive_margins
 
-    ctx = context_of(result, "margins")
     _check_level(conf_level)
     frame = ctx.frame
     if variables is not None and at is not None:

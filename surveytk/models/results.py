@@ -18,13 +18,14 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
 from surveytk.disclosure import counts_text
 from surveytk.errors import ModelError, OutputError
+from surveytk.survey.summary import DesignSummary
 
 TIDY_COLUMNS: tuple[str, ...] = (
     "model",
@@ -43,51 +44,31 @@ Effect = Literal["coefficient", "threshold", "ame"]
 RESULT_SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
-class DesignSummary:
-    """How the variance was estimated, and on what."""
+class Continuation(Protocol):
+    """What a fit keeps to go on from its numbers: predictions and margins on its data.
 
-    n_obs: int
-    sum_weights: float
-    n_psu: int | None = None
-    n_strata: int | None = None
-    df_design: float | None = None
-    variance: str = "linearized"  # "linearized", "replicate:bootstrap", "replicate:jk1", ...
-    weights: str | None = None
-    strata: str | None = None
-    psu: str | None = None
-    fpc: str | None = None
-    lonely_psu: str | None = None
-    n_replicates: int | None = None
-    subpop: str | None = None
-    cluster: str | None = None  # panel models: clustering variable(s)
-    calibration: str | None = None  # how the weights were calibrated, with the g-weight range
+    :class:`surveytk.models.postfit.FitContext` is one; a result read from a file has none.
+    """
 
-    def describe(self) -> str:
-        """One sentence naming the variance estimator, for table notes."""
-        if self.variance.startswith("replicate"):
-            kind = self.variance.split(":", 1)[-1]
-            text = f"Replicate-weight variance ({kind}, {self.n_replicates} replicates)"
-        elif self.variance == "linearized":
-            text = "Linearised (Taylor series) design-based variance"
-        else:
-            text = f"Variance: {self.variance}"
-        parts = []
-        if self.strata:
-            parts.append(f"strata {self.strata}")
-        if self.psu:
-            parts.append(f"PSUs {self.psu}")
-        if self.cluster:
-            parts.append(f"clustered by {self.cluster}")
-        if self.fpc:
-            parts.append(f"finite population correction {self.fpc}")
-        if self.weights:
-            parts.append(f"weights {self.weights}")
-        if parts:
-            text += "; " + ", ".join(parts)
-        if self.calibration:
-            text += "; " + self.calibration
-        return text + "."
+    def predictions(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame: ...
+
+    def margins(
+        self,
+        variables: str | Sequence[str] | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        by: str | None = None,
+        vce: str = "conditional",
+        discrete: str | Sequence[str] = (),
+        contrast: str | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -189,7 +170,7 @@ class FitResult:
     tests: tuple[Mapping[str, Any], ...] = ()
     schema_version: int = RESULT_SCHEMA_VERSION
     #: what predict() and margins() need (model frame, predictor, design); not saved
-    context: Any = field(default=None, repr=False, compare=False)
+    context: Continuation | None = field(default=None, repr=False, compare=False)
 
     # ---- statistician's names -------------------------------------------------
     @property
@@ -463,9 +444,7 @@ class FitResult:
         0    0    0.8363     0.0354
         1    1    0.8372     0.0382
         """
-        from surveytk.models.postfit import predict
-
-        return predict(self, newdata, at=at, conf_level=conf_level)
+        return self._continuation("predict").predictions(newdata, at=at, conf_level=conf_level)
 
     def margins(
         self,
@@ -537,10 +516,19 @@ class FitResult:
           term  estimate
         0  ell  -0.00138
         """
-        from surveytk.models.postfit import margins
+        return self._continuation("margins").margins(
+            variables, at=at, by=by, vce=vce, discrete=discrete, contrast=contrast,
+            conf_level=conf_level,
+        )  # fmt: skip
 
-        return margins(self, variables, at=at, by=by, vce=vce, discrete=discrete,
-                       contrast=contrast, conf_level=conf_level)  # fmt: skip
+    def _continuation(self, method: str) -> Continuation:
+        """What the fit kept to go on from, or a clear error saying why there is none."""
+        if self.context is None:
+            raise ModelError(
+                f"{method}() needs the data the model was fitted on; this result has only its "
+                "numbers (read from a file, or built by hand). Fit it again with surveytk.fit()"
+            )
+        return self.context
 
     # ---- persistence ------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
