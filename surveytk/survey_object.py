@@ -145,18 +145,19 @@ class Survey:
             definitions=parse_definitions(define),
             labels=value_labels,
         )
-        options = DesignOptions.of(
-            {
-                "weights": weights, "strata": strata, "psu": psu, "fpc": fpc,
-                "lonely_psu": lonely_psu, "adjust_domain_lonely": adjust_domain_lonely,
-                "repweights": repweights, "reptype": reptype, "rho": rho, "mse": mse,
-                "scale": scale, "rscales": rscales, "replicates": replicates, "seed": seed,
-                "subpop": subpop,
-                "calibrate": None if calibrate is None else str(calibrate),
-                "calibration": calibration, "calibration_bounds": calibration_bounds,
-                "trim": trim, "nonresponse": nonresponse, "respondent": respondent,
-            }
-        )  # fmt: skip
+        with _python_wording():
+            options = DesignOptions.of(
+                {
+                    "weights": weights, "strata": strata, "psu": psu, "fpc": fpc,
+                    "lonely_psu": lonely_psu, "adjust_domain_lonely": adjust_domain_lonely,
+                    "repweights": repweights, "reptype": reptype, "rho": rho, "mse": mse,
+                    "scale": scale, "rscales": rscales, "replicates": replicates,
+                    "seed": seed, "subpop": subpop,
+                    "calibrate": None if calibrate is None else str(calibrate),
+                    "calibration": calibration, "calibration_bounds": calibration_bounds,
+                    "trim": trim, "nonresponse": nonresponse, "respondent": respondent,
+                }
+            )  # fmt: skip
         self._bind(frame, options)
 
     def _bind(self, frame: AnalysisFrame, options: DesignOptions) -> None:

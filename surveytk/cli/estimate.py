@@ -195,12 +195,10 @@ def _frame_and_design(
     from surveytk.analysis_frame import load_analysis_frame
     from surveytk.expr import definition_inputs, parse_condition, parse_definitions
     from surveytk.models.api import design_columns
-    from surveytk.models.options import FitOptions
     from surveytk.survey.design import SurveyDesign
+    from surveytk.survey.options import DesignOptions
 
-    # SurveyDesign.from_options reads only the design fields of FitOptions; model and
-    # formula are required by the dataclass and not used for the design.
-    options = FitOptions(model="lpm", formula="estimate ~ 1", **design)
+    options = DesignOptions.of(design)
     definitions = parse_definitions(data_options["define"])
     columns: list[str] | None = None
     if options.repweights is None:

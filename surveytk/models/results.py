@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -42,33 +42,6 @@ TIDY_COLUMNS: tuple[str, ...] = (
 
 Effect = Literal["coefficient", "threshold", "ame"]
 RESULT_SCHEMA_VERSION = 1
-
-
-class Continuation(Protocol):
-    """What a fit keeps to go on from its numbers: predictions and margins on its data.
-
-    :class:`surveytk.models.postfit.FitContext` is one; a result read from a file has none.
-    """
-
-    def predictions(
-        self,
-        newdata: pd.DataFrame | None = None,
-        *,
-        at: Mapping[str, Any] | None = None,
-        conf_level: float = 0.95,
-    ) -> pd.DataFrame: ...
-
-    def margins(
-        self,
-        variables: str | Sequence[str] | None = None,
-        *,
-        at: Mapping[str, Any] | None = None,
-        by: str | None = None,
-        vce: str = "conditional",
-        discrete: str | Sequence[str] = (),
-        contrast: str | None = None,
-        conf_level: float = 0.95,
-    ) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -170,7 +143,7 @@ class FitResult:
     tests: tuple[Mapping[str, Any], ...] = ()
     schema_version: int = RESULT_SCHEMA_VERSION
     #: what predict() and margins() need (model frame, predictor, design); not saved
-    context: Continuation | None = field(default=None, repr=False, compare=False)
+    context: Any = field(default=None, repr=False, compare=False)
 
     # ---- statistician's names -------------------------------------------------
     @property
@@ -521,8 +494,9 @@ class FitResult:
             conf_level=conf_level,
         )  # fmt: skip
 
-    def _continuation(self, method: str) -> Continuation:
-        """What the fit kept to go on from, or a clear error saying why there is none."""
+    def _continuation(self, method: str) -> Any:
+        """What the fit kept to go on from (a :class:`surveytk.models.postfit.FitContext`:
+        its ``predictions`` and ``margins``), or a clear error saying why there is none."""
         if self.context is None:
             raise ModelError(
                 f"{method}() needs the data the model was fitted on; this result has only its "
