@@ -20,8 +20,9 @@ import pandas as pd
 from surveytk.analysis_frame import AnalysisFrame, DataLike, load_analysis_frame
 from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import ModelError, SurveytkError
-from surveytk.expr import Definition, definition_inputs, parse_definitions
-from surveytk.models.formula import with_derived_columns
+from surveytk.expr import Definition, definition_inputs, parse_condition, parse_definitions
+from surveytk.models.by import ResultSet, fit_by
+from surveytk.models.formula import parse_formula, with_derived_columns
 from surveytk.models.options import AME_VCES, LINKS, AmeVce, FitOptions, Link
 from surveytk.models.registry import MODEL_NAMES, ModelName, family_fit
 from surveytk.models.small_cells import flag_small_categories
@@ -37,7 +38,6 @@ from surveytk.survey.options import (
 )
 
 if TYPE_CHECKING:
-    from surveytk.models.by import ResultSet
     from surveytk.models.results import FitResult
 
 __all__ = ["DataLike", "as_frame", "fit", "fit_frame", "needed_columns", "used_columns"]
@@ -81,9 +81,6 @@ def needed_columns(
 
 def used_columns(options: FitOptions) -> list[str]:
     """Columns the formula, the design and the subpopulation name (defined names included)."""
-    from surveytk.expr import parse_condition
-    from surveytk.models.formula import parse_formula
-
     parsed = parse_formula(options.formula)
     cols: list[str] = [*parsed.outcome_columns, *parsed.columns]
     for c in (
@@ -137,8 +134,6 @@ def fit_frame(frame: AnalysisFrame, options: FitOptions) -> FitResult | ResultSe
         return flag_small_categories(annotate_result(fit_with_tests(d, o), frame, columns), d, o)
 
     if options.by is not None:
-        from surveytk.models.by import fit_by
-
         return fit_by(data, options, one)
     return one(data, options)
 

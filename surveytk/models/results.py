@@ -25,7 +25,10 @@ import pandas as pd
 
 from surveytk.disclosure import counts_text
 from surveytk.errors import ModelError, OutputError
+from surveytk.io.atomic import write_text_atomic
+from surveytk.models.result_check import check_result_document
 from surveytk.survey.summary import DesignSummary
+from surveytk.survey.summary_names import sample_line
 
 TIDY_COLUMNS: tuple[str, ...] = (
     "model",
@@ -310,8 +313,6 @@ class FitResult:
         The model and formula, the whole design (variance, stages, weights,
         fpc, calibration, domain), the sample, the tidy table and the notes.
         """
-        from surveytk.survey.summary_names import sample_line
-
         t = self.tidy(conf_level)
         lines = [f"{self.model} model: {self.formula}", self.design.describe()]
         if self.design.fpc:
@@ -566,8 +567,6 @@ class FitResult:
 
     def save(self, path: str | Path) -> None:
         """Write ``.json`` (everything) or ``.csv`` (the tidy table), atomically."""
-        from surveytk.io.atomic import write_text_atomic
-
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".json":
@@ -585,8 +584,6 @@ class FitResult:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"{path}: cannot read results file ({exc.strerror})") from exc
-        from surveytk.models.result_check import check_result_document
-
         try:
             doc = json.loads(text)
             if isinstance(doc, dict) and doc.get("schema_version") == RESULT_SCHEMA_VERSION:

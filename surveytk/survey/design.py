@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import DesignError
+from surveytk.expr import parse_condition
 from surveytk.survey import replicates as make
 from surveytk.survey.calibration import (
     Calibration,
@@ -368,8 +369,6 @@ class SurveyDesign:
         if o.trim is not None:
             design = design.trim(*o.trim)
         if o.subpop:
-            from surveytk.expr import parse_condition
-
             mask = parse_condition(o.subpop).evaluate(data)
             design = design.subset(mask, label=o.subpop)
         return design
