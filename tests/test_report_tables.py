@@ -1,8 +1,8 @@
 """Tables: the format-neutral model, the numbers it shows, and every renderer.
 
 Golden files in tests/golden/ were generated once with
-``SURVEYTK_UPDATE_GOLDEN=1 pytest tests/test_report_tables.py``, read by eye,
-and committed; the tests compare byte for byte.
+``SURVEYTK_UPDATE_GOLDEN=1 pytest tests/test_report_tables.py`` (that run writes the
+files and fails), read by eye, and committed; the tests compare byte for byte.
 """
 
 from __future__ import annotations
@@ -68,13 +68,24 @@ def load(saved: dict[str, Path], *names: str) -> list[FitResult]:
 
 def check_golden(name: str, text: str) -> None:
     """Compare with the committed golden file; with SURVEYTK_UPDATE_GOLDEN=1 only write it
-    (and skip), so that a comparing run never compares a file it has just written."""
+    and fail, so that an updating run never passes (nor compares a file it has just written)."""
     path = GOLDEN / name
     if UPDATE:
         path.write_text(text, encoding="utf-8")
-        pytest.skip(f"wrote golden file {name}; read it, commit it, rerun without the flag")
+        pytest.fail(f"wrote golden file {name} (SURVEYTK_UPDATE_GOLDEN=1): read it, commit it, "
+                    "rerun without the flag", pytrace=False)
     assert path.is_file(), f"golden file {name} missing; run with SURVEYTK_UPDATE_GOLDEN=1"
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_update_mode_writes_the_golden_file_and_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(globals(), "UPDATE", True)
+    monkeypatch.setitem(globals(), "GOLDEN", tmp_path)
+    with pytest.raises(pytest.fail.Exception, match=r"wrote golden file t\.md"):
+        check_golden("t.md", "| a |\n")
+    assert (tmp_path / "t.md").read_text(encoding="utf-8") == "| a |\n"
 
 
 # ---- numbers ----------------------------------------------------------------------------
