@@ -49,7 +49,7 @@ _LAZY: dict[str, str] = {
     "fit": "surveytk.models.api",
     "FitResult": "surveytk.models.results",
     "load_result": "surveytk.models.results",
-    "SurveyDesign": "surveytk.design",
+    "SurveyDesign": "surveytk.survey.design",
     "LabelledFrame": "surveytk.io.labelled",
     "VariableMeta": "surveytk.io.labelled",
     "FileMeta": "surveytk.io.labelled",

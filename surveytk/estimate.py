@@ -3,7 +3,7 @@
 :func:`estimate` runs an :class:`EstimateRequest` (means, totals, ratios,
 quantiles, proportions, Rao-Scott tests, two-group t- and rank tests, each
 optionally by the levels of a domain variable) on a frame and a
-:class:`~surveytk.design.SurveyDesign`, and returns an :class:`EstimateTable`:
+:class:`~surveytk.survey.design.SurveyDesign`, and returns an :class:`EstimateTable`:
 tidy rows with exactly the columns of :data:`TIDY_COLUMNS`, after disclosure
 control. The numbers come from :mod:`surveytk.survey` (R ``svymean``,
 ``svytotal``, ``svyratio``, ``svyquantile``, ``svyciprop``, ``svyby``,
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveytk.design import SurveyDesign
+from surveytk.analysis_frame import VALUE_LABELS_ATTR
 from surveytk.disclosure import (
     DEFAULT_THRESHOLD,
     SUPPRESSED_MARKER,
@@ -32,8 +32,7 @@ from surveytk.disclosure import (
     suppression_note,
 )
 from surveytk.errors import FormulaError, ModelError, OutputError
-from surveytk.models.formula import VALUE_LABELS_ATTR
-from surveytk.models.results import DesignSummary
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import (
     PROP_CI_METHODS,
     DesignEstimate,
@@ -54,6 +53,7 @@ from surveytk.survey.hypothesis import (
     two_group_ttest,
 )
 from surveytk.survey.quantiles import survey_quantiles
+from surveytk.survey.summary import DesignSummary
 from surveytk.tabulate import level_codes, level_order
 
 #: the tidy CSV's columns, in order (a contract: docs/estimation.md)

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 
 from surveytk.analysis_frame import AnalysisFrame, load_analysis_frame
-from surveytk.design import SurveyDesign
 from surveytk.disclosure import (
     DEFAULT_THRESHOLD,
     SUPPRESSED_MARKER,
@@ -48,12 +47,13 @@ from surveytk.errors import DesignError, FormulaError, OutputError
 from surveytk.io.labelled import LabelledFrame
 from surveytk.models.covariance import LinearizedCovariance
 from surveytk.models.kernel import KernelFit
-from surveytk.models.results import DesignSummary
 from surveytk.report.labels import Labeller
 from surveytk.report.table_model import Cell, Section, TextTable
 from surveytk.survey.calibration import text_codes
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.hypothesis import rao_scott_test
 from surveytk.survey.options import DEFAULT_LONELY_PSU, names_of
+from surveytk.survey.summary import DesignSummary
 
 #: Level shown for missing values of a by-variable (unless ``dropna``).
 MISSING_LEVEL = "(missing)"

@@ -60,7 +60,7 @@ def _group_trend(
     table: pd.DataFrame, y: np.ndarray, domain: np.ndarray, group: str, spec: TrendSpec,
     threshold: int,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[str]]:
-    from surveytk.design import SurveyDesign
+    from surveytk.survey.design import SurveyDesign
     from surveytk.survey.domain_contrasts import domain_differences, domain_means
     from surveytk.survey.estimators import t_quantile
 

@@ -193,14 +193,12 @@ def _frame_and_design(
     """Read DATA as `fit` does (declared missing set missing, definitions applied) and
     build the design through `fit`'s path; also the declared-missing notes."""
     from surveytk.analysis_frame import load_analysis_frame
-    from surveytk.design import SurveyDesign
     from surveytk.expr import definition_inputs, parse_condition, parse_definitions
     from surveytk.models.api import design_columns
-    from surveytk.models.options import FitOptions
+    from surveytk.survey.design import SurveyDesign
+    from surveytk.survey.options import DesignOptions
 
-    # SurveyDesign.from_options reads only the design fields of FitOptions; model and
-    # formula are required by the dataclass and not used for the design.
-    options = FitOptions(model="lpm", formula="estimate ~ 1", **design)
+    options = DesignOptions.of(design)
     definitions = parse_definitions(data_options["define"])
     columns: list[str] | None = None
     if options.repweights is None:
