@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from surveytk.cli.main import main
-from surveytk.codebook.labels import compare_label, split_code_prefix
-from surveytk.codebook.loader import load_codebook, load_schema, read_yaml
+from surveytk.codebook.loader import load_codebook, load_schema
+from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import CodebookError
+from surveytk.harmonise.label_check import compare_label, split_code_prefix
 from surveytk.paths import BUILTIN_SOURCES_DIR
 
 SHIPPED = sorted(p.stem for p in BUILTIN_SOURCES_DIR.glob("*.yaml"))
@@ -201,7 +202,7 @@ def test_new_drafts_a_loadable_crosswalk(fi_dir: Path, tmp_path: Path,
 
 
 def test_suppress_small_cells() -> None:
-    from surveytk.codebook.docs import suppress
+    from surveytk.codebook.docs_site import suppress
 
     assert [suppress(c) for c in (0, 1, 9, 10, 250)] == ["0", "<10", "<10", "10", "250"]
 

@@ -63,7 +63,7 @@ def register_source(extension: Path, source: str, label: str) -> bool:
         When the existing file's layout has no block list ``variables: source: levels:``
         that can be extended safely (with the line to add by hand).
     """
-    from surveytk.codebook.loader import read_yaml
+    from surveytk.codebook.yaml_document import read_yaml
     from surveytk.io.atomic import write_text_atomic
     from surveytk.paths import BUILTIN_SCHEMA
 
@@ -110,7 +110,7 @@ def add_schema_variables(extension: Path, new: Sequence[NewVariable]) -> None:
         If ``variables:`` is not the last top-level key (appending would land elsewhere),
         or a variable of that name is there already.
     """
-    from surveytk.codebook.loader import read_yaml
+    from surveytk.codebook.yaml_document import read_yaml
     from surveytk.io.atomic import write_text_atomic
 
     doc = read_yaml(extension)

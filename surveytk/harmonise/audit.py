@@ -17,7 +17,7 @@ from surveytk.codebook.model import MISSING_REASONS
 from surveytk.harmonise.column import VALID, Col, code_text, plain_value
 
 if TYPE_CHECKING:
-    from surveytk.codebook.loader import Codebook
+    from surveytk.codebook.book import Codebook
     from surveytk.harmonise.frames import Delivery
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveytk.codebook.loader import Codebook
+from surveytk.codebook.book import Codebook
+from surveytk.codebook.derivation_signatures import SIGNATURES, is_reference
 from surveytk.errors import ProblemList, ReadError
 from surveytk.harmonise.column import map_uniques, normalise_text
 from surveytk.io.labelled import LabelledFrame, VariableMeta
@@ -66,8 +67,6 @@ class Delivery:
 
 def needed_columns(book: Codebook) -> dict[str, list[str]]:
     """Per file alias, the columns the crosswalk refers to (keys, ``from``, derivation inputs)."""
-    from surveytk.harmonise.derivations import REGISTRY, is_reference
-
     cw = book.crosswalk
     aliases = list(cw.files)
     need: dict[str, set[str]] = {a: set(spec.keys) for a, spec in cw.files.items()}
@@ -86,7 +85,7 @@ def needed_columns(book: Codebook) -> dict[str, list[str]]:
         add(vspec.from_)
         if vspec.derive is None:
             continue
-        d = REGISTRY.get(vspec.derive.function)
+        d = SIGNATURES.get(vspec.derive.function)
         for arg, value in vspec.derive.args.items():
             if isinstance(value, list):
                 for item in value:
