@@ -15,7 +15,7 @@ from surveytk.codebook.loader import load_codebook
 from surveytk.errors import HarmoniseError
 from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.engine import harmonise_frames
-from surveytk.io.labelled import FileMeta, LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import FileMeta, LabelledFrame, VariableMeta
 
 BASE_YAML = """
 codebook: tiny_w1

@@ -22,7 +22,7 @@ from pathlib import Path
 from surveytk.codebook.generic import NewVariable, propose_new_variables
 from surveytk.codebook.model import Schema, SchemaVariable
 from surveytk.errors import CodebookError
-from surveytk.io.labelled import LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
 
 _DEFAULTS = {
     "weight": "    constant: 1.0   # TODO: the analysis weight column (from: FILE.VAR)",

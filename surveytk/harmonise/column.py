@@ -18,7 +18,7 @@ import pandas as pd
 
 from surveytk.codebook.model import MISSING_REASONS
 from surveytk.errors import ProblemList, SurveytkError
-from surveytk.io.labelled import VariableMeta
+from surveytk.io.delivered_frame import VariableMeta
 
 REASON_CODE: dict[str, int] = {r: i + 1 for i, r in enumerate(MISSING_REASONS)}
 VALID = 0

@@ -24,7 +24,7 @@ from surveytk.codebook.suggest import did_you_mean
 from surveytk.errors import Problem, ProblemList, ReadError
 from surveytk.harmonise.engine import run_checked, variable_refs
 from surveytk.harmonise.frames import delivered_path, needed_columns
-from surveytk.io.labelled import LabelledFrame
+from surveytk.io.delivered_frame import LabelledFrame
 from surveytk.io.readers import read_file
 
 #: Unread columns named in a note (the count is always given).

@@ -41,7 +41,7 @@ from surveytk.harmonise.column import (
 from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.frames import Delivery, Roster, assemble, read_delivery, take
 from surveytk.harmonise.label_check import compare_label
-from surveytk.io.labelled import LabelledFrame
+from surveytk.io.delivered_frame import LabelledFrame
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from surveytk.codebook.book import Codebook
 from surveytk.codebook.derivation_signatures import SIGNATURES, is_reference
 from surveytk.errors import ProblemList, ReadError
 from surveytk.harmonise.column import map_uniques, normalise_text
-from surveytk.io.labelled import LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
 from surveytk.paths import inside_folder
 
 
