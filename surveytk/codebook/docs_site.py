@@ -29,6 +29,7 @@ from surveytk.disclosure import (
     check_threshold,
     suppress_table,
 )
+from surveytk.io.inspect import summarise_column
 
 DISCLOSURE_THRESHOLD = DEFAULT_THRESHOLD
 
@@ -234,8 +235,6 @@ def numeric_summaries(tables: Sequence[pd.DataFrame], name: str,
     """Per source: valid n, share missing, mean, median and a disclosure-safe range
     (:func:`surveytk.io.inspect.summarise_column`); statistics need ``threshold`` valid
     values, and an n under the threshold shows as ``<threshold``."""
-    from surveytk.io.inspect import summarise_column
-
     out = []
     for t in tables:
         if name not in t:

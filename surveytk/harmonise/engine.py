@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surveytk import __version__
 from surveytk.codebook.book import Codebook
 from surveytk.codebook.derivation_signatures import is_reference
 from surveytk.codebook.loader import load_codebook
@@ -575,8 +576,6 @@ def variable_refs(book: Codebook, name: str) -> list[str]:
 
 def make_provenance(book: Codebook, frames: dict[str, LabelledFrame]) -> dict[str, Any]:
     """What made a harmonised table: input hashes, codebook version and hash, surveytk version."""
-    from surveytk import __version__
-
     return {
         "surveytk_version": __version__,
         "schema_version": book.schema.version,

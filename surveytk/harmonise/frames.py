@@ -20,6 +20,7 @@ from surveytk.codebook.derivation_signatures import SIGNATURES, is_reference
 from surveytk.errors import ProblemList, ReadError
 from surveytk.harmonise.column import map_uniques, normalise_text
 from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
+from surveytk.io.readers import read_file
 from surveytk.paths import inside_folder
 
 
@@ -110,8 +111,6 @@ def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFr
         Listing every missing file at once, an ambiguous name with its candidates,
         or the reader's error for a bad file.
     """
-    from surveytk.io.readers import read_file
-
     base = Path(input_dir)
     cw = book.crosswalk
     paths: dict[str, Path] = {}
