@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from surveytk.cli.main import main
+from surveytk.codebook.derivation_signatures import SIGNATURES
 from surveytk.codebook.loader import load_codebook, load_schema
 from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import CodebookError
@@ -240,3 +241,11 @@ def test_check_reports_type_mismatch(fi_dir: Path, tmp_path: Path,
     assert re.search(r"cb.yaml:\d+: the map of spouse_child_in_ukraine is keyed by text but "
                      r"fi_moi_2025.sav delivers q12 as numeric codes; key the map by the codes",
                      err)
+
+
+def test_docs_list_every_derivation() -> None:
+    """The table of derivations in docs/codebooks.md names exactly the defined ones."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "codebooks.md").read_text("utf-8")
+    section = text.split("### Derivations", 1)[1].split("\n\n`schema.yaml` derives", 1)[0]
+    listed = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert sorted(listed) == sorted(SIGNATURES)
