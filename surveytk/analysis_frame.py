@@ -38,7 +38,7 @@ import pandas as pd
 from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ModelError
 from surveytk.expr import Definition, apply_definitions
-from surveytk.io.labelled import LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
 
 #: ``DataFrame.attrs`` key of the value labels of labelled numeric columns:
 #: column → {code as text → label}; set by :func:`analysis_frame`, read by the

@@ -46,7 +46,7 @@ class Survey:
     Parameters
     ----------
     data
-        A pandas DataFrame, a :class:`~surveytk.io.labelled.LabelledFrame`, or
+        A pandas DataFrame, a :class:`~surveytk.io.delivered_frame.LabelledFrame`, or
         the path of a file :func:`surveytk.read_file` reads (SPSS, Stata,
         CSV, Excel, Parquet). Declared missing values of a file are set missing.
     weights

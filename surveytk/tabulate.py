@@ -44,7 +44,7 @@ from surveytk.disclosure import (
     suppression_note,
 )
 from surveytk.errors import DesignError, FormulaError, OutputError
-from surveytk.io.labelled import LabelledFrame
+from surveytk.io.delivered_frame import LabelledFrame
 from surveytk.models.covariance import LinearizedCovariance
 from surveytk.models.kernel import KernelFit
 from surveytk.report.labels import Labeller

@@ -126,7 +126,7 @@ def test_tabulate_cli_uses_disclosure_control(tmp_path: Path) -> None:
 
 
 def test_codebook_docs_frequencies_suppress_with_complements() -> None:
-    from surveytk.codebook.docs import frequencies
+    from surveytk.codebook.docs_site import frequencies
 
     table = pd.DataFrame({
         "source": ["wodc"] * 120 + ["fi_moi"] * 80,

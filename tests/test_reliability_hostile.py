@@ -440,7 +440,8 @@ def test_codebook_docs_markdown_keeps_no_html_from_labels() -> None:
     import dataclasses
     import re
 
-    from surveytk.codebook.docs import build_site, markdown_index, markdown_page
+    from surveytk.codebook.docs_markdown import markdown_index, markdown_page
+    from surveytk.codebook.docs_site import build_site
 
     payload = "<img src=x onerror=alert(1)><script>alert(2)</script><b>bold</b>"
     site = build_site(["wodc_w1"])

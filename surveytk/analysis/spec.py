@@ -268,7 +268,7 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     Formulas and sample rules are checked against their restricted grammars by
     :func:`check_expressions` before the spec is used.
     """
-    from surveytk.codebook.loader import read_yaml
+    from surveytk.codebook.yaml_document import read_yaml
 
     path = Path(path)
     doc = read_yaml(path, error=SpecError, what="analysis spec")

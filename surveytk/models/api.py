@@ -220,7 +220,7 @@ def fit(
     data
         A :class:`~surveytk.Survey` (data and design bound once: give no design
         arguments then), a pandas DataFrame, a
-        :class:`~surveytk.io.labelled.LabelledFrame`, or the path of a file
+        :class:`~surveytk.io.delivered_frame.LabelledFrame`, or the path of a file
         :func:`surveytk.read_file` reads (declared missing values set missing).
     model
         ``logit``, ``probit``, ``lpm`` (binary outcome); ``ologit``,
