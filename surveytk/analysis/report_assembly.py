@@ -68,8 +68,8 @@ def _exhibits(run: _Run) -> list[Exhibit]:
     from surveytk.report.document import Exhibit
     from surveytk.report.labels import Labeller
     from surveytk.report.plots import save_figure
+    from surveytk.report.render_tabulation import tabulation_grid
     from surveytk.report.table_model import build_table, text_grid
-    from surveytk.tabulate import tabulation_grid
 
     labeller = Labeller.from_schema()
     out: list[Exhibit] = []

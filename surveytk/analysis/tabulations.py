@@ -53,7 +53,7 @@ def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: 
     """
     from surveytk.io.atomic import write_bytes_atomic
     from surveytk.report.labels import Labeller
-    from surveytk.tabulate import render_tabulation
+    from surveytk.report.render_tabulation import render_tabulation
 
     result = tabulation_of(table, tab, threshold=threshold, subpop=subpop)
     data = render_tabulation(result, "latex" if fmt == "tex" else fmt,
@@ -68,7 +68,8 @@ def tabulation_figure(result: Tabulation, labeller: Labeller) -> Figure:
     import matplotlib
 
     from surveytk.report.forest import figure_rc, share_figure
-    from surveytk.tabulate import MISSING_LEVEL, default_title
+    from surveytk.report.render_tabulation import default_title
+    from surveytk.tabulate import MISSING_LEVEL
 
     cells = result.to_frame()
     cells = cells[cells["level"].astype(str) != MISSING_LEVEL].copy()

@@ -44,7 +44,8 @@ def format_from_path(path: str | Path) -> str:
     return SUFFIX_FORMATS[suffix]
 
 
-def _text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
+def text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
+    """The renderer of a laid-out :class:`TextTable` in ``fmt`` (md, latex, html, docx, xlsx)."""
     if fmt == "md":
         from surveytk.report.render_md import render_markdown
 
@@ -78,7 +79,7 @@ def render_table(model: TableModel, fmt: str) -> bytes:
         from surveytk.report.render_tidy import render_tidy_csv, render_tidy_parquet
 
         return render_tidy_csv(model) if fmt == "csv" else render_tidy_parquet(model)
-    renderer = _text_renderer(fmt)
+    renderer = text_renderer(fmt)
     grid = text_grid(model, minus=UNICODE_MINUS)
     out = renderer(grid)
     return out.encode("utf-8") if isinstance(out, str) else out
