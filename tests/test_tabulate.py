@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from surveytk.codebook.origin_areas import read_origin_lookup
 from surveytk.disclosure import SUPPRESSED_MARKER
 from surveytk.errors import DesignError, FormulaError, OutputError
-from surveytk.codebook.origin_areas import read_origin_lookup
 from surveytk.report.labels import Labeller
 from surveytk.report.render_tabulation import render_tabulation
 from surveytk.survey.shares import share_scores
@@ -237,7 +237,7 @@ def test_two_way_small_domain_cannot_be_recovered_from_totals() -> None:
         assert sum(line) != 1
     counts = both.groupby(["group", "area"], observed=True).size()
     shown = tab.cells[~tab.cells["suppressed"]]
-    assert list(shown["n"]) == [counts[(d, a)] for d, a in zip(shown["domain"], shown["level"])]
+    assert list(shown["n"]) == [counts[(d, a)] for d, a in zip(shown["domain"], shown["level"], strict=True)]
 
 
 # ---- errors and output ---------------------------------------------------------------------
