@@ -237,7 +237,8 @@ def test_two_way_small_domain_cannot_be_recovered_from_totals() -> None:
         assert sum(line) != 1
     counts = both.groupby(["group", "area"], observed=True).size()
     shown = tab.cells[~tab.cells["suppressed"]]
-    assert list(shown["n"]) == [counts[(d, a)] for d, a in zip(shown["domain"], shown["level"], strict=True)]
+    keys = zip(shown["domain"], shown["level"], strict=True)
+    assert list(shown["n"]) == [counts[key] for key in keys]
 
 
 # ---- errors and output ---------------------------------------------------------------------
