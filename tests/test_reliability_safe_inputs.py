@@ -185,10 +185,11 @@ def test_xlsx_cells_from_labels_are_neutralised() -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("-0.123", "-0.123"), ("-0.123***", "-0.123***"), ("+1.5e-03", "+1.5e-03"),
     ("-1,234", "-1,234"), ("=1+1", "'=1+1"), ("-x", "'-x"), ("@A1", "'@A1"),
-    ("\tcmd", "'\tcmd"), ("plain", "plain"), ("", ""),
+    ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("+1 distance", "'+1 distance"),
+    ("plain", "plain"), ("", ""),
 ])
-def test_csv_neutralise_keeps_numbers(text: str, expected: str) -> None:
-    from surveytk.report.render_csv import neutralise
+def test_neutralise_keeps_numbers(text: str, expected: str) -> None:
+    from surveytk.io.text_safety import neutralise
 
     assert neutralise(text) == expected
 
