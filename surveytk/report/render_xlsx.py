@@ -19,6 +19,7 @@ from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
 from surveytk.report.table_model import Cell, TextTable
 
+
 def _put(
     ws: Any,
     row: int,
