@@ -225,8 +225,9 @@ def _frame_and_design(
 
 def _write(table: Any, out: Any, digits: int) -> None:
     from surveytk.io.atomic import write_bytes_atomic
+    from surveytk.io.formats import format_from_path
     from surveytk.report.render_estimate import render_estimates
-    from surveytk.report.tables import format_from_path
+    from surveytk.report.tables import SUFFIX_FORMATS
 
-    fmt = "json" if out.suffix.lower() == ".json" else format_from_path(out)
+    fmt = format_from_path(out, {**SUFFIX_FORMATS, ".json": "json"})
     write_bytes_atomic(out, render_estimates(table, fmt, digits=digits))

@@ -200,6 +200,7 @@ def command(
 def _format_for(out: Path | None) -> str:
     if out is None:
         return "md"
-    from surveytk.report.tables import format_from_path
+    from surveytk.io.formats import format_from_path
+    from surveytk.report.tables import SUFFIX_FORMATS
 
-    return format_from_path(out)
+    return format_from_path(out, SUFFIX_FORMATS)
