@@ -29,11 +29,11 @@ from surveytk.report.examples import (
     example_multinomial,
     example_ordinal,
 )
-from surveytk.report.labels import Labeller, parse_schema_labels
 from surveytk.report.render_latex import escape_latex
 from surveytk.report.style import format_number, parse_star_levels, stars_for
 from surveytk.report.table_model import TableOptions, build_table, text_grid
 from surveytk.report.tables import render_table, write_table
+from surveytk.report.term_labels import Labeller, parse_schema_labels
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("SURVEYTK_UPDATE_GOLDEN") == "1"

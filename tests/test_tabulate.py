@@ -11,8 +11,8 @@ import pytest
 from surveytk.codebook.origin_areas import read_origin_lookup
 from surveytk.disclosure import SUPPRESSED_MARKER
 from surveytk.errors import DesignError, FormulaError, OutputError
-from surveytk.report.labels import Labeller
 from surveytk.report.render_tabulation import render_tabulation
+from surveytk.report.term_labels import Labeller
 from surveytk.survey.shares import share_scores
 from surveytk.tabulate import MISSING_LEVEL, origin_ratio, tabulate
 

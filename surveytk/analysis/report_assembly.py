@@ -66,10 +66,10 @@ def _exhibits(run: _Run) -> list[Exhibit]:
     from surveytk.analysis.sample import domain_condition
     from surveytk.analysis.tabulations import tabulation_figure, tabulation_of
     from surveytk.report.document import Exhibit
-    from surveytk.report.labels import Labeller
     from surveytk.report.plots import save_figure
     from surveytk.report.render_tabulation import tabulation_grid
     from surveytk.report.table_model import build_table, text_grid
+    from surveytk.report.term_labels import Labeller
 
     labeller = Labeller.from_schema()
     out: list[Exhibit] = []
@@ -169,7 +169,7 @@ def _formula_columns(run: _Run) -> list[str]:
 def audit_grid(run: _Run) -> TextTable | None:
     """Per source: codebook, respondents, and the share of valid values of each model variable."""
     from surveytk.report.document import simple_grid
-    from surveytk.report.labels import Labeller
+    from surveytk.report.term_labels import Labeller
 
     labeller = Labeller.from_schema()
     audits: dict[str, dict[str, Any]] = {}

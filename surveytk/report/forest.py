@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from surveytk.errors import OutputError
 from surveytk.models.results import FitResult
-from surveytk.report.labels import Labeller
 from surveytk.report.style import MARKERS, OKABE_ITO
+from surveytk.report.term_labels import Labeller
 
 if TYPE_CHECKING:
     import pandas as pd

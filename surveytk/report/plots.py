@@ -34,9 +34,14 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from surveytk.errors import OutputError
 from surveytk.models.results import FitResult
-from surveytk.report.labels import INTERCEPT_NAMES, Labeller, parse_term_part, split_interaction
 from surveytk.report.style import MARKERS, OKABE_ITO
 from surveytk.report.table_model import EXP_MODELS, block_entries
+from surveytk.report.term_labels import (
+    INTERCEPT_NAMES,
+    Labeller,
+    parse_term_part,
+    split_interaction,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -15,11 +15,11 @@ import pandas as pd
 
 from surveytk.analysis_frame import AnalysisFrame
 from surveytk.disclosure import SUPPRESSED_MARKER, suppression_note
-from surveytk.report.labels import Labeller
 from surveytk.report.render_tidy import frame_csv, frame_parquet
 from surveytk.report.style import UNICODE_MINUS, format_count, format_number
 from surveytk.report.table_model import Cell, Section, TextTable
 from surveytk.report.tables import text_renderer
+from surveytk.report.term_labels import Labeller
 from surveytk.tabulate import MISSING_LEVEL, Tabulation
 
 

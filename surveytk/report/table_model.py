@@ -19,11 +19,6 @@ import numpy as np
 
 from surveytk.errors import OutputError
 from surveytk.models.results import DesignSummary, FitResult
-from surveytk.report.labels import (
-    INTERCEPT_NAMES,
-    Labeller,
-    formula_references,
-)
 from surveytk.report.style import (
     UNICODE_MINUS,
     StatKind,
@@ -33,6 +28,11 @@ from surveytk.report.style import (
     stars_for,
     stars_note,
     stat_note,
+)
+from surveytk.report.term_labels import (
+    INTERCEPT_NAMES,
+    Labeller,
+    formula_references,
 )
 from surveytk.survey.summary_names import (
     DESIGN_DF_LABEL,

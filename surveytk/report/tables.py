@@ -14,9 +14,9 @@ from surveytk.errors import OutputError
 from surveytk.io.atomic import write_bytes_atomic
 from surveytk.io.formats import format_from_path
 from surveytk.models.results import FitResult
-from surveytk.report.labels import Labeller
 from surveytk.report.style import UNICODE_MINUS
 from surveytk.report.table_model import TableModel, TableOptions, TextTable, build_table, text_grid
+from surveytk.report.term_labels import Labeller
 
 TableFormat = Literal["md", "latex", "html", "docx", "xlsx", "csv", "parquet"]
 TABLE_FORMATS: tuple[str, ...] = get_args(TableFormat)
