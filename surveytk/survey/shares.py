@@ -134,24 +134,22 @@ def level_order(series: pd.Series) -> list[str]:
     """The natural order of a variable's levels as text.
 
     Categories in their declared order, booleans ``False`` then ``True``,
-    numbers ascending, text sorted.
+    numbers ascending, text sorted; the text of a value as totals files and
+    tables name it (``1.0`` → ``"1"``, :func:`surveytk.survey.calibration.text_codes`).
     """
     s = series.dropna()
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return [_text(c) for c in series.cat.categories]
+        return _texts(list(series.cat.categories))
     if pd.api.types.is_bool_dtype(series.dtype):
         return ["False", "True"]
     if pd.api.types.is_numeric_dtype(series.dtype):
-        return [_text(v) for v in sorted(pd.unique(s))]
-    return sorted({_text(v) for v in s})
+        return _texts(sorted(pd.unique(s)))
+    return sorted(text_codes(s)[1])
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "True" if value else "False"
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
+def _texts(values: list[object]) -> list[str]:
+    """The distinct texts of ``values``, in order of first appearance."""
+    return text_codes(pd.Series(values, dtype=object))[1]
 
 
 def level_codes(series: pd.Series, levels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
