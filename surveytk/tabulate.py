@@ -44,6 +44,7 @@ from surveytk.disclosure import (
     suppress_table,
 )
 from surveytk.errors import DesignError, FormulaError, OutputError
+from surveytk.expr import parse_condition
 from surveytk.io.labelled import LabelledFrame
 from surveytk.models.results import DesignSummary
 from surveytk.survey.hypothesis import rao_scott_test
@@ -270,8 +271,6 @@ def tabulate(
     design_cols = [*names_of(weights), *names_of(strata), *names_of(psu), *names_of(fpc)]
     notes: list[str] = list(frame.notes(threshold, [*names, *design_cols]))
     if subpop:
-        from surveytk.expr import parse_condition
-
         design = design.subset(parse_condition(subpop).evaluate(df), label=subpop)
         notes.append(f"Shares within the domain {subpop} (the full design kept for the "
                      "variance).")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from surveytk.errors import OutputError
+from surveytk.io.atomic import atomic_path
 from surveytk.models.results import FitResult
 from surveytk.report.forest import Point, figure_rc, forest_figure, new_figure, suptitle
 from surveytk.report.style import MARKERS, OKABE_ITO
@@ -343,8 +344,6 @@ def figure_format(path: str | Path) -> str:
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     """Write ``fig`` atomically with metadata that make reruns byte-identical."""
     import matplotlib
-
-    from surveytk.io.atomic import atomic_path
 
     fmt = figure_format(path)
     # Each backend accepts its own keys; None removes an entry (dates, versions).
