@@ -26,19 +26,25 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import ModelError
-from surveytk.models.reference import interval_multiplier, two_sided_pvalues
+from surveytk.models.distributions import interval_multiplier, two_sided_pvalues
+from surveytk.models.margins import (
+    Predict,
+    Unconditional,
+    average_marginal_effects,
+    check_vce,
+    predict_rows,
+    predictive_margins,
+    unconditional_of,
+)
 
 if TYPE_CHECKING:
     from surveytk.models.formula import ModelFrame
     from surveytk.models.kernel import KernelFit
-    from surveytk.models.margins import Predict, Unconditional
     from surveytk.models.options import FitOptions
     from surveytk.models.results import EffectBlock, FitResult
 
 #: ``contrast=`` choices of :func:`margins`
 CONTRASTS: tuple[str, ...] = ("reference", "pairwise")
-#: ``vce=`` choices of :func:`margins`
-VCES: tuple[str, ...] = ("conditional", "unconditional", "svypredmeans")
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,8 +203,6 @@ def predict(
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Predictions (response scale) with standard errors; see :meth:`FitResult.predict`."""
-    from surveytk.models.margins import predict_rows
-
     ctx = context_of(result, "predict")
     _check_level(conf_level)
     frame = ctx.frame
@@ -277,22 +281,19 @@ def _groups(ctx: FitContext, by: str | None) -> list[tuple[Any, np.ndarray]]:
 
 
 def _unconditional(ctx: FitContext, vce: str) -> Unconditional | None:
-    from surveytk.models.margins import Unconditional
-
-    if vce not in VCES:
-        raise ModelError(f"vce: expecting one of {{{', '.join(VCES)}}}; got {vce!r}")
+    check_vce(vce)
     if vce == "conditional":
         return None
-    kf = ctx.kf
-    if kf is None or ctx.design is None or kf.scores.shape[0] != ctx.frame.n_obs:
+    unc = unconditional_of(ctx.kf, ctx.design, ctx.frame.n_obs)
+    if unc is None:
         raise ModelError(
             f"vce={vce!r} is not available for the {ctx.options.model} model; use vce='conditional'"
         )
-    if ctx.design.is_replicate:
+    if unc.design.is_replicate:
         raise ModelError(
             f"vce={vce!r} needs a linearised design; with replicate weights use vce='conditional'"
         )
-    return Unconditional(kf.scores, kf.hessian, ctx.design)
+    return unc
 
 
 def _contrast_matrix(
@@ -333,8 +334,6 @@ def margins(
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """AMEs or predictive margins (and their contrasts); see :meth:`FitResult.margins`."""
-    from surveytk.models.margins import average_marginal_effects, predictive_margins
-
     ctx = context_of(result, "margins")
     _check_level(conf_level)
     frame = ctx.frame

@@ -132,13 +132,13 @@ class EffectBlock:
 
 
 def _reference_pvalues(stat: np.ndarray, df: float | None) -> np.ndarray:
-    from surveytk.models.reference import two_sided_pvalues
+    from surveytk.models.distributions import two_sided_pvalues
 
     return two_sided_pvalues(stat, df)
 
 
 def _reference_quantile(level: float, df: float | None) -> float:
-    from surveytk.models.reference import interval_multiplier
+    from surveytk.models.distributions import interval_multiplier
 
     return interval_multiplier(level, df)
 
