@@ -301,7 +301,8 @@ def test_control_characters_in_labels_reach_xlsx_and_docx() -> None:
     import numpy as np
     import openpyxl
 
-    from surveytk.tabulate import render_tabulation, tabulate
+    from surveytk.report.render_tabulation import render_tabulation
+    from surveytk.tabulate import tabulate
 
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"h": rng.choice(["a\x01b", "c\x0bd"], 300),

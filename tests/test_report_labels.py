@@ -9,7 +9,7 @@ import yaml
 
 from surveytk.errors import OutputError
 from surveytk.report.examples import EXAMPLE_SCHEMA
-from surveytk.report.labels import (
+from surveytk.report.term_labels import (
     Labeller,
     parse_schema_labels,
     parse_term_part,
