@@ -235,8 +235,8 @@ def test_permuting_rows_changes_nothing(model: str, seed: int) -> None:
 @pytest.mark.parametrize("model", ["lpm", "logit", "probit"])
 def test_made_bootstrap_matches_brute_force_refits(model: str) -> None:
     """PSU-level one-step + chord refits give the roots that full IRLS refits give."""
-    from surveytk.design import SurveyDesign
     from surveytk.models.covariance import replicate_variance
+    from surveytk.survey.design import SurveyDesign
 
     d = _data(n=600, seed=5)
     res = fit(d, model=model, formula="y ~ x + female", replicates=30, seed=9, **DESIGN)

@@ -267,7 +267,7 @@ def test_design_binary_fixture(
 
 def test_made_jk1_reproduces_r_as_svrepdesign(design_binary: pd.DataFrame) -> None:
     """The jk1 columns were made by R as.svrepdesign(type='JK1') on id=~psu (no strata)."""
-    from surveytk.design import SurveyDesign
+    from surveytk.survey.design import SurveyDesign
 
     shipped = fit(design_binary, model="logit", formula=F_FULL, weights="w", **JK, scale=62 / 63)
     made_design = SurveyDesign.from_frame(design_binary, weights="w", psu="psu")

@@ -104,10 +104,10 @@ def _figure_png(run: RunState, p: PlotSpec) -> bytes:
 
 def _exhibits(run: RunState) -> list[Exhibit]:
     from surveytk.report.document import Exhibit
-    from surveytk.report.labels import Labeller
     from surveytk.report.plots import save_figure
+    from surveytk.report.render_tabulation import tabulation_grid
     from surveytk.report.table_model import build_table, text_grid
-    from surveytk.tabulate import tabulation_grid
+    from surveytk.report.term_labels import Labeller
 
     labeller = Labeller.from_schema()
     out: list[Exhibit] = []
@@ -206,7 +206,7 @@ def _formula_columns(run: RunState) -> list[str]:
 def audit_grid(run: RunState) -> TextTable | None:
     """Per source: codebook, respondents, and the share of valid values of each model variable."""
     from surveytk.report.document import simple_grid
-    from surveytk.report.labels import Labeller
+    from surveytk.report.term_labels import Labeller
 
     labeller = Labeller.from_schema()
     audits: dict[str, dict[str, Any]] = {}
