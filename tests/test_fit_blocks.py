@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
 from surveytk.models import irls, replicate_glm
+from surveytk.survey.design import SurveyDesign
 
 
 def _data(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
