@@ -68,9 +68,9 @@ def labelled_codes(table: pd.DataFrame, schema: Schema | None) -> tuple[pd.DataF
     return pd.DataFrame(out), value_labels, var_labels
 
 
-def write_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None,
-                provenance: dict[str, Any] | None = None, schema: Schema | None = None) -> Path:
-    """Write a harmonised (or pooled) table atomically.
+def write_data(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None,
+               provenance: dict[str, Any] | None = None, schema: Schema | None = None) -> Path:
+    """Write a harmonised (or pooled) data table atomically.
 
     Parameters
     ----------
