@@ -1,7 +1,7 @@
 """One report document of an analysis: every table and figure, the design, the sample, the audit.
 
 :class:`ReportContent` holds what a report shows, already built (formatted
-tables as :class:`~surveytk.report.table_model.TextTable`, figures as PNG
+tables as :class:`~surveytk.report.text_table.TextTable`, figures as PNG
 bytes); :func:`render_report_html` lays it out as one self-contained HTML page
 (CSS inline, figures embedded as data URIs: it opens offline and can be sent
 as one file) and :func:`render_report_docx` as one Word document (A4, each
@@ -22,7 +22,7 @@ from typing import Any
 from surveytk.report.docx_layout import PORTRAIT_TEXT_WIDTH, fit_layout
 from surveytk.report.render_docx import add_table, document_bytes, new_document, set_page
 from surveytk.report.render_html import page, table_fragment
-from surveytk.report.table_model import Cell, Section, TextTable
+from surveytk.report.text_table import Cell, Section, TextTable
 
 REPORT_CSS = """\
 body { font-family: "Helvetica Neue", Arial, sans-serif; margin: 2em auto; max-width: 70em;

@@ -21,8 +21,10 @@ from surveytk.report.render_md import render_markdown
 from surveytk.report.render_tidy import render_tidy_csv, render_tidy_parquet
 from surveytk.report.render_xlsx import render_xlsx
 from surveytk.report.style import UNICODE_MINUS
-from surveytk.report.table_model import TableModel, TableOptions, TextTable, build_table, text_grid
+from surveytk.report.table_format import text_grid
+from surveytk.report.table_model import TableModel, TableOptions, build_table
 from surveytk.report.term_labels import Labeller
+from surveytk.report.text_table import TextTable
 
 TableFormat = Literal["md", "latex", "html", "docx", "xlsx", "csv", "parquet"]
 TABLE_FORMATS: tuple[str, ...] = get_args(TableFormat)
