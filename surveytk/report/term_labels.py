@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from surveytk.codebook.loader import load_schema
 from surveytk.errors import OutputError
 
 INTERCEPT_NAMES = frozenset({"Intercept", "(Intercept)", "const", "_cons"})
@@ -105,6 +104,8 @@ class Labeller:
         if not enabled:
             return cls(enabled=False)
         if path is None:
+            from surveytk.codebook.loader import load_schema  # lazy: pydantic models, ~0.2 s
+
             schema = load_schema().model_dump(by_alias=True, mode="json")
             return cls(parse_schema_labels(schema, "the common schema"), enabled=True)
         path = Path(path)
