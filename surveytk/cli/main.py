@@ -148,10 +148,11 @@ def lean_allocator() -> None:
     if not sys.platform.startswith("linux"):
         return
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # the process's own symbols (libc is loaded); ctypes.util.find_library would
+        # spawn ldconfig, tens of milliseconds at every start
+        libc = ctypes.CDLL(None)
         libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
     except (OSError, AttributeError):  # not glibc (musl has no mallopt): keep the default
         return
