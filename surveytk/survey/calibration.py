@@ -205,7 +205,19 @@ class CrossCells:
     @classmethod
     def of(cls, margins: Sequence[np.ndarray]) -> CrossCells:
         """The cross cells of the margins' codes (active rows, every code ≥ 0)."""
-        codes = interaction_codes(*margins)
+        sizes = [int(c.max()) + 1 if c.size else 1 for c in margins]
+        m = int(np.prod(sizes, dtype=np.float64))
+        if m <= 4 * max(margins[0].size, 1024):  # the full cross-table: codes in mixed radix
+            codes = np.zeros(margins[0].size, dtype=np.int64)
+            for cells, size in zip(margins, sizes, strict=True):
+                codes = codes * size + cells
+            cell = np.arange(m, dtype=np.int64)
+            levels = []
+            for k, size in enumerate(sizes):
+                stride = int(np.prod(sizes[k + 1 :], dtype=np.int64))
+                levels.append(cell // stride % size)
+            return cls(codes, tuple(levels))
+        codes = interaction_codes(*margins)  # only the combinations that occur
         m = int(codes.max()) + 1 if codes.size else 0
         levels = []
         for cells in margins:
