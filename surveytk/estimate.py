@@ -551,11 +551,12 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
 
 
 def _domain_frame(frame: pd.DataFrame, request: EstimateRequest) -> pd.DataFrame:
-    """The request's columns, those read as numbers already float64 (checked once, not per
-    domain: :func:`numeric_values` of a domain's rows then reads the same values)."""
-    used = frame.loc[:, request.variables()]
+    """The columns the statistics read, those read as numbers already float64 (checked once,
+    not per domain: :func:`numeric_values` of a domain's rows then reads the same values)."""
+    jobs = _jobs(request)
+    used = frame.loc[:, list(dict.fromkeys(n for job in jobs for n in job.names))]
     done: set[str] = set()
-    for job in _jobs(request):
+    for job in jobs:
         if job.statistic in ("mean", "total", "ratio", "quantile"):
             names = job.names
         elif job.option in ("--ttest", "--ranktest"):

@@ -156,7 +156,7 @@ class DomainPart:
 
 
 def _compact(design: SurveyDesign, rows: np.ndarray) -> SurveyDesign:
-    """The design over ``rows`` alone, with every PSU and stratum of the full design.
+    """The design over ``rows`` (rows of its domain) alone, every PSU and stratum kept.
 
     Domain estimates of a linearised or replicate design read only the rows of
     their domain, while the variance keeps the full design's PSUs and strata
@@ -165,26 +165,22 @@ def _compact(design: SurveyDesign, rows: np.ndarray) -> SurveyDesign:
     compact design gives the same numbers as ``design.subset(mask)``, summed in
     the same order, at a cost proportional to the domain, not to the frame.
     """
-    taken: dict[int, np.ndarray] = {}
-
-    def take(a: np.ndarray) -> np.ndarray:  # the first stage shares the design's arrays
-        if id(a) not in taken:
-            taken[id(a)] = a[rows]
-        return taken[id(a)]
-
-    stages = tuple(
-        dataclasses.replace(s, strata=take(s.strata), units=take(s.units)) for s in design.stages
-    )
+    # Units are nested in strata, so a row's stratum is its unit's: looked up in the
+    # (small) unit table rather than gathered from another array over every row.
+    stages = []
+    for s in design.all_stages:
+        units = s.units[rows]
+        stages.append(dataclasses.replace(s, strata=s.unit_stratum[units], units=units))
     rep = design.repweights
     if rep is not None and not design.rep_per_psu:
         rep = rep[rows]
     return dataclasses.replace(
         design,
         weights=design.weights[rows],
-        strata=take(design.strata),
-        psu=take(design.psu),
-        domain=design.domain[rows],
-        stages=stages,
+        strata=stages[0].strata,
+        psu=stages[0].units,
+        domain=np.ones(rows.size, dtype=bool),
+        stages=tuple(stages) if design.stages else (),
         repweights=rep,
     )
 
