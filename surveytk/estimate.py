@@ -551,22 +551,21 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
 
 
 def _domain_frame(frame: pd.DataFrame, request: EstimateRequest) -> pd.DataFrame:
-    """The columns the statistics read, those read as numbers already float64 (checked once,
-    not per domain: :func:`numeric_values` of a domain's rows then reads the same values)."""
-    jobs = _jobs(request)
-    used = frame.loc[:, list(dict.fromkeys(n for job in jobs for n in job.names))]
-    done: set[str] = set()
-    for job in jobs:
+    """The columns read as numbers, as float64 (checked once, not per domain:
+    :func:`numeric_values` of a domain's rows then reads the same values)."""
+    numeric: dict[str, np.ndarray] = {}
+    for job in _jobs(request):
         if job.statistic in ("mean", "total", "ratio", "quantile"):
             names = job.names
         elif job.option in ("--ttest", "--ranktest"):
             names = job.names[:1]
         else:
-            continue
+            continue  # categories are coded once, before the domains
         for name in names:
-            if name not in done:
-                used[name] = numeric_values(frame, name, job.option)
-                done.add(name)
+            if name not in numeric:
+                numeric[name] = numeric_values(frame, name, job.option)
+    used = pd.DataFrame(numeric, index=frame.index, copy=False)
+    used.attrs = frame.attrs
     return used
 
 
