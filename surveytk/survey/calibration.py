@@ -713,9 +713,7 @@ def plan_calibration(
             margins.append(codes)
             targets.append(np.asarray([levels[lv] for lv in kept]))
         cross = CrossCells.of([c[active] for c in margins]) if method == "rake" else None
-        return CalibrationPlan(
-            method, totals, active, tuple(margins), tuple(targets), cross=cross
-        )
+        return CalibrationPlan(method, totals, active, tuple(margins), tuple(targets), cross=cross)
     z, t, cells = calibration_matrix(data, totals, active)
     return CalibrationPlan(method, totals, active, cells, (), z, t, bounds)
 
