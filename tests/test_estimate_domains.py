@@ -28,6 +28,7 @@ from surveytk.survey.calibration import (
     rake_weights,
 )
 from surveytk.survey.estimators import (
+    DesignEstimate,
     EmptyDomainError,
     split_domains,
     survey_mean,
@@ -88,12 +89,13 @@ def _both(
     return f(part, rows), full
 
 
-def _same(a: object, b: object) -> None:
-    if a is None and b is None:
+def _same(a: DesignEstimate | None, b: DesignEstimate | None) -> None:
+    if a is None or b is None:
+        assert a is None and b is None
         return
     for field in ("estimate", "cov", "deff"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
-    assert (getattr(a, "df"), getattr(a, "n")) == (getattr(b, "df"), getattr(b, "n"))
+    assert (a.df, a.n) == (b.df, b.n)
 
 
 @pytest.mark.parametrize("name", list(DESIGNS))
@@ -150,7 +152,9 @@ def test_calibrated_design_keeps_every_row_in_its_domains() -> None:
         assert row["std_error"] == direct.std_error[0]
 
 
-def _rowwise_rake(w: np.ndarray, margins: list[np.ndarray], targets: list[np.ndarray]) -> np.ndarray:
+def _rowwise_rake(
+    w: np.ndarray, margins: list[np.ndarray], targets: list[np.ndarray]
+) -> np.ndarray:
     """Iterative post-stratification of the rows, sweep by sweep (R ``rake``)."""
     cross = CrossCells.of(margins).codes
     old = np.bincount(cross, weights=w)
