@@ -11,9 +11,10 @@ R reads the CSV with ``data.table::fread`` when installed, surveytk the same row
 from Parquet. Prints each ratio R / surveytk (target ≥ 10) and, for reference,
 R's time inside ``svyby``/``rake`` alone. Skips with a message without R.
 
-The ratio printed is that of the best times; the machine is shared, so the
+The ratio printed is that of the best wall times; the machine is shared, so the
 ratio of each repeat (R and surveytk run one after the other) is printed too,
-with its minimum and median.
+with its minimum and median, and the ratio of the best CPU times (user + system),
+which other jobs on the cores move less.
 
 Usage: python benchmarks/bench_estimate_vs_r.py [--rows 1000000] [--repeat 2]
 """
@@ -32,7 +33,7 @@ from bench_common import (
     R_READ,
     make_estimation_file,
     rscript,
-    run_measured,
+    run_with_cpu,
     surveytk_exe,
     write_totals,
 )
@@ -73,15 +74,17 @@ def _inner(out: str) -> float:
 
 def timed(
     commands: dict[str, list[str]], repeat: int
-) -> tuple[dict[str, list[float]], dict[str, str]]:
-    """Every run's wall time (the commands alternating, ``repeat`` rounds) and last stdout."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, str]]:
+    """Every run's wall and CPU time (the commands alternating, ``repeat`` rounds), last stdout."""
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     out: dict[str, str] = {}
     for _ in range(repeat):
         for name, cmd in commands.items():
-            seconds, _, out[name] = run_measured(cmd)
+            seconds, used, _, out[name] = run_with_cpu(cmd)
             times[name].append(seconds)
-    return times, out
+            cpu[name].append(used)
+    return times, cpu, out
 
 
 def main() -> None:
@@ -124,7 +127,7 @@ def main() -> None:
                 "rake",
             ],
         }
-        times, out = timed(commands, a.repeat)
+        times, cpu, out = timed(commands, a.repeat)
     print(f"rows: {a.rows:,}, best of {a.repeat}, whole processes (R from CSV, surveytk Parquet)")
     for what in ("mean_by", "prop_by", "rake"):
         r, s = times[f"R {what}"], times[f"surveytk {what}"]
@@ -136,7 +139,9 @@ def main() -> None:
         )
         print(
             f"         per repeat: {', '.join(f'{x:.2f}' for x in each)}; "
-            f"min {min(each):.2f}, median {statistics.median(each):.2f}"
+            f"min {min(each):.2f}, median {statistics.median(each):.2f}; "
+            f"CPU R {min(cpu[f'R {what}']):.2f} s, surveytk {min(cpu[f'surveytk {what}']):.2f} s, "
+            f"ratio {min(cpu[f'R {what}']) / min(cpu[f'surveytk {what}']):.2f}"
         )
     print("R rake + svymean:\n" + out["R rake"])
     print("surveytk rake + mean:\n" + out["surveytk rake"])
