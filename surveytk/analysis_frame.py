@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,12 +38,12 @@ import pandas as pd
 from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ModelError
 from surveytk.expr import Definition, apply_definitions
-from surveytk.io.labelled import LabelledFrame, VariableMeta
-from surveytk.models.formula import VALUE_LABELS_ATTR
+from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
 
-if TYPE_CHECKING:
-    from surveytk.models.results import FitResult
-
+#: ``DataFrame.attrs`` key of the value labels of labelled numeric columns:
+#: column → {code as text → label}; set by :func:`analysis_frame`, read by the
+#: formulas' ``C(x)`` and the tables' level names
+VALUE_LABELS_ATTR = "surveytk.value_labels"
 #: ``DataFrame.attrs`` key of the variable labels: column → label
 VARIABLE_LABELS_ATTR = "surveytk.variable_labels"
 #: an extended missing value as surveytk's reader gives it: Stata ``.a``–``.z``, SAS ``.A``–``._``
@@ -281,33 +281,3 @@ def load_analysis_frame(
         f"data must be a pandas DataFrame, a LabelledFrame or a file path, not "
         f"{type(data).__name__}"
     )
-
-
-def annotate_result(
-    result: FitResult,
-    frame: AnalysisFrame,
-    columns: Sequence[str],
-    threshold: int = DEFAULT_THRESHOLD,
-) -> FitResult:
-    """``result`` with the declared-missing counts and labels of ``columns``.
-
-    Notes get one sentence per variable (shown on the console and under
-    tables); ``extra["declared_missing"]`` holds the counts (withheld under the
-    disclosure threshold) and ``extra["variable_labels"]`` the file's variable
-    labels of the columns used, which tables show as row labels.
-    """
-    import dataclasses
-
-    notes = frame.notes(threshold, columns)
-    report = frame.report(threshold, columns)
-    labels = {c: frame.variable_labels[c] for c in columns if c in frame.variable_labels}
-    if not (notes or report or labels or frame.kept_user_missing):
-        return result
-    extra = dict(result.extra)
-    extra["declared_missing"] = report
-    if frame.kept_user_missing:
-        extra["kept_user_missing"] = {k: list(v) for k, v in frame.kept_user_missing.items()
-                                      if k in columns}
-    if labels:
-        extra["variable_labels"] = labels
-    return dataclasses.replace(result, notes=(*result.notes, *notes), extra=extra)

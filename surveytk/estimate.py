@@ -3,7 +3,7 @@
 :func:`estimate` runs an :class:`EstimateRequest` (means, totals, ratios,
 quantiles, proportions, Rao-Scott tests, two-group t- and rank tests, each
 optionally by the levels of a domain variable) on a frame and a
-:class:`~surveytk.design.SurveyDesign`, and returns an :class:`EstimateTable`:
+:class:`~surveytk.survey.design.SurveyDesign`, and returns an :class:`EstimateTable`:
 tidy rows with exactly the columns of :data:`TIDY_COLUMNS`, after disclosure
 control. The numbers come from :mod:`surveytk.survey` (R ``svymean``,
 ``svytotal``, ``svyratio``, ``svyquantile``, ``svyciprop``, ``svyby``,
@@ -22,18 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveytk.design import SurveyDesign
+from surveytk.analysis_frame import VALUE_LABELS_ATTR
 from surveytk.disclosure import (
     DEFAULT_THRESHOLD,
-    SUPPRESSED_MARKER,
     check_threshold,
     count_text,
     suppress_counts,
     suppression_note,
 )
 from surveytk.errors import FormulaError, ModelError, OutputError
-from surveytk.models.formula import VALUE_LABELS_ATTR
-from surveytk.models.results import DesignSummary
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import (
     PROP_CI_METHODS,
     DesignEstimate,
@@ -55,7 +53,8 @@ from surveytk.survey.hypothesis import (
     two_group_ttest,
 )
 from surveytk.survey.quantiles import survey_quantiles
-from surveytk.tabulate import level_codes, level_order
+from surveytk.survey.shares import level_codes, level_order
+from surveytk.survey.summary import DesignSummary
 
 #: the tidy CSV's columns, in order (a contract: docs/estimation.md)
 TIDY_COLUMNS = (
@@ -591,76 +590,3 @@ def _missing_notes(
                 "missing value left out."
             )
     return out
-
-
-# ---------------------------------------------------------------------------
-# the formatted table
-# ---------------------------------------------------------------------------
-
-STATISTIC_NAMES = {
-    "mean": "Mean",
-    "total": "Total",
-    "ratio": "Ratio",
-    "quantile": "Quantile",
-    "prop": "Proportion",
-    "chisq_rao_scott": "Rao-Scott F",
-    "ttest": "t-test (difference)",
-    "ranktest_wilcoxon": "Rank test, Wilcoxon",
-    "ranktest_vanderwaerden": "Rank test, van der Waerden",
-    "ranktest_median": "Rank test, median",
-}
-
-
-def estimate_grid(table: EstimateTable, *, digits: int = 3, minus: str = "\u2212") -> Any:
-    """The estimates as a :class:`~surveytk.report.table_model.TextTable` for the renderers."""
-    from surveytk.report.style import format_number
-    from surveytk.report.table_model import Cell, Section, TextTable
-
-    def num(x: float, d: int = digits) -> Cell:
-        if not np.isfinite(x):
-            return Cell("")
-        return Cell(format_number(float(x), d, minus=minus), float(x), "0." + "0" * d)
-
-    show_deff = table.request.deff
-    show_domain = table.request.by is not None
-    show_p = bool(table.rows["p_value"].notna().any())
-    pct = f"{100 * table.request.level:g}% CI"
-    head = ["Statistic", "Variable", "Level"]
-    head += ["Domain"] if show_domain else []
-    head += ["Estimate", "SE", pct] + (["deff"] if show_deff else []) + (["p"] if show_p else [])
-    body = []
-    for _, r in table.rows.iterrows():
-        name = STATISTIC_NAMES.get(str(r["statistic"]), str(r["statistic"]))
-        cells = [Cell(name), Cell(str(r["variable"])), Cell(str(r["level"]))]
-        if show_domain:
-            cells.append(Cell(str(r["domain"])))
-        if bool(r["suppressed"]):
-            cells += [Cell(SUPPRESSED_MARKER)] * (3 + show_deff + show_p)
-        else:
-            lo, hi = float(r["conf_low"]), float(r["conf_high"])
-            ci = (
-                Cell(
-                    f"[{format_number(lo, digits, minus=minus)}, "
-                    f"{format_number(hi, digits, minus=minus)}]"
-                )
-                if np.isfinite(lo) and np.isfinite(hi)
-                else Cell("")
-            )
-            cells += [num(r["estimate"]), num(r["std_error"]), ci]
-            cells += [num(r["deff"])] if show_deff else []
-            cells += [num(r["p_value"], 4)] if show_p else []
-        body.append(tuple(cells))
-    notes = [
-        f"Design-based standard errors; {pct}s use t with the design degrees of freedom of "
-        f"each domain; proportions: {table.request.ci} intervals (as R svyciprop); quantiles: "
-        "R survey's 'math' rule with Woodruff intervals.",
-        table.design.describe(),
-        *table.notes,
-    ]
-    return TextTable(
-        title="Estimates",
-        header=(tuple((h, 1) for h in head),),
-        sections=(Section("estimates", None, tuple(body)),),
-        notes=tuple(notes),
-        n_columns=len(head),
-    )

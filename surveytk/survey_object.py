@@ -2,7 +2,7 @@
 
 A :class:`Survey` reads the data (declared missing values set missing,
 derived variables added), checks and builds the design once
-(:meth:`surveytk.design.SurveyDesign.from_options`, the path every command
+(:meth:`surveytk.survey.design.SurveyDesign.from_options`, the path every command
 takes), and then fits models, estimates means, totals, proportions and
 quantiles, and tabulates shares on it, without restating the design::
 
@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from surveytk.analysis_frame import AnalysisFrame, DataLike, load_analysis_frame
-from surveytk.design import SurveyDesign
 from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import DesignError, ModelError, SurveytkError
 from surveytk.expr import parse_definitions
+from surveytk.models.api import fit_survey, python_wording
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.options import DEFAULT_LONELY_PSU, DesignOptions
 
 if TYPE_CHECKING:
@@ -39,19 +40,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Survey", "describe"]
 
-#: ``fit`` arguments that describe the design: a Survey sets them once
-DESIGN_ARGUMENTS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(DesignOptions) if f.name not in ("subpop", "fpc_weights")
-)
-
-
 class Survey:
     """Survey data with their design: fit models and estimate without restating it.
 
     Parameters
     ----------
     data
-        A pandas DataFrame, a :class:`~surveytk.io.labelled.LabelledFrame`, or
+        A pandas DataFrame, a :class:`~surveytk.io.delivered_frame.LabelledFrame`, or
         the path of a file :func:`surveytk.read_file` reads (SPSS, Stata,
         CSV, Excel, Parquet). Declared missing values of a file are set missing.
     weights
@@ -150,18 +145,19 @@ class Survey:
             definitions=parse_definitions(define),
             labels=value_labels,
         )
-        options = DesignOptions.of(
-            {
-                "weights": weights, "strata": strata, "psu": psu, "fpc": fpc,
-                "lonely_psu": lonely_psu, "adjust_domain_lonely": adjust_domain_lonely,
-                "repweights": repweights, "reptype": reptype, "rho": rho, "mse": mse,
-                "scale": scale, "rscales": rscales, "replicates": replicates, "seed": seed,
-                "subpop": subpop,
-                "calibrate": None if calibrate is None else str(calibrate),
-                "calibration": calibration, "calibration_bounds": calibration_bounds,
-                "trim": trim, "nonresponse": nonresponse, "respondent": respondent,
-            }
-        )  # fmt: skip
+        with _python_wording():
+            options = DesignOptions.of(
+                {
+                    "weights": weights, "strata": strata, "psu": psu, "fpc": fpc,
+                    "lonely_psu": lonely_psu, "adjust_domain_lonely": adjust_domain_lonely,
+                    "repweights": repweights, "reptype": reptype, "rho": rho, "mse": mse,
+                    "scale": scale, "rscales": rscales, "replicates": replicates,
+                    "seed": seed, "subpop": subpop,
+                    "calibrate": None if calibrate is None else str(calibrate),
+                    "calibration": calibration, "calibration_bounds": calibration_bounds,
+                    "trim": trim, "nonresponse": nonresponse, "respondent": respondent,
+                }
+            )  # fmt: skip
         self._bind(frame, options)
 
     def _bind(self, frame: AnalysisFrame, options: DesignOptions) -> None:
@@ -184,7 +180,7 @@ class Survey:
 
     @property
     def design(self) -> SurveyDesign:
-        """The design built from the data (:class:`~surveytk.design.SurveyDesign`)."""
+        """The design built from the data (:class:`~surveytk.survey.design.SurveyDesign`)."""
         return self._design
 
     @property
@@ -282,27 +278,8 @@ class Survey:
         >>> svy.fit(model="logit", formula="wide ~ ell + meals")
         <FitResult logit: 'wide ~ ell + meals'; n=200, 3 coefficients, linearized variance>
         """
-        from surveytk.models.api import fit_frame
-        from surveytk.models.options import FitOptions
-
-        bound = sorted(set(options) & set(DESIGN_ARGUMENTS))
-        data_args = sorted(set(options) & {"define", "keep_user_missing", "value_labels"})
-        if bound or data_args:
-            raise ModelError(
-                f"fit: {', '.join(a + '=' for a in [*bound, *data_args])} belong(s) to the "
-                "Survey; make another Survey (or .subset() / .calibrate() this one)"
-            )
-        check_fit_arguments(options)
-        subpop = options.pop("subpop", None)
-        design = dataclasses.asdict(self._options)
-        design.pop("fpc_weights")
-        if subpop:
-            design["subpop"] = (
-                subpop if not design["subpop"] else (f"({design['subpop']}) and ({subpop})")
-            )
         with _python_wording():
-            opts = FitOptions(model=model, formula=formula, **design, **options)  # type: ignore[arg-type]
-            return fit_frame(self._frame, opts)
+            return fit_survey(self, model, formula, **options)
 
     def describe(
         self,
@@ -444,27 +421,11 @@ class Survey:
 @contextmanager
 def _python_wording() -> Iterator[None]:
     """Errors raised inside reworded for a Python caller (``lonely_psu=``, not ``--lonely-psu``)."""
-    from surveytk.models.api import python_wording
-
     try:
         yield
     except SurveytkError as exc:
         python_wording(exc)
         raise
-
-
-def check_fit_arguments(options: Mapping[str, Any]) -> None:
-    """Unknown ``fit`` arguments: one clear error with close matches."""
-    import difflib
-
-    from surveytk.models.options import FitOptions
-
-    known = sorted(set(FitOptions.__dataclass_fields__) - {"model", "formula"})
-    for name in options:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
-            hint = f"; did you mean {' or '.join(c + '=' for c in close)}?" if close else ""
-            raise ModelError(f"fit() got an unknown argument {name}={hint}", variable=name)
 
 
 def describe_design(design: SurveyDesign, options: DesignOptions) -> str:

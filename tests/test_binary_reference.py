@@ -195,6 +195,9 @@ FIXTURES: dict[str, dict[str, object]] = {
     "design_binary_lin_fpc": {**LIN, "fpc": "fpc"},
     "design_binary_bootstrap": BS,
     "design_binary_jk1": JK,
+    # JKn made from the design (one replicate per PSU; the count given is not used)
+    "design_binary_jkn": {**LIN, "replicates": 2, "reptype": "jkn"},
+    "design_binary_jkn_fpc": {**LIN, "fpc": "fpc", "replicates": 2, "reptype": "jkn"},
     "design_binary_subpop_female": {**LIN, "subpop": "female == 1"},
     "design_binary_subpop_female_bootstrap": {**BS, "subpop": "female == 1"},
     **{f"design_binary_lonely_{r}": {**LIN, "lonely_psu": r} for r in
@@ -264,7 +267,7 @@ def test_design_binary_fixture(
 
 def test_made_jk1_reproduces_r_as_svrepdesign(design_binary: pd.DataFrame) -> None:
     """The jk1 columns were made by R as.svrepdesign(type='JK1') on id=~psu (no strata)."""
-    from surveytk.design import SurveyDesign
+    from surveytk.survey.design import SurveyDesign
 
     shipped = fit(design_binary, model="logit", formula=F_FULL, weights="w", **JK, scale=62 / 63)
     made_design = SurveyDesign.from_frame(design_binary, weights="w", psu="psu")
@@ -274,41 +277,3 @@ def test_made_jk1_reproduces_r_as_svrepdesign(design_binary: pd.DataFrame) -> No
     assert made.design.variance == "replicate:jk1"
     _close(made.std_errors.to_numpy(), shipped.std_errors.to_numpy(), 1e-9)
     assert made.df_resid == shipped.df_resid
-
-
-JKN_R = """
-suppressMessages(library(survey))
-d <- read.csv(commandArgs(TRUE)[1]); d$area <- factor(d$area)
-for (f in list(NULL, ~fpc)) {
-  des <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, fpc = f, data = d)
-  m <- svyglm(y ~ age + female + employed + children + distance + area,
-              design = as.svrepdesign(des, type = "JKn"), family = quasibinomial(),
-              control = glm.control(epsilon = 1e-14, maxit = 100))
-  cat(sprintf("%.15g", c(SE(m), m$df.residual)), "\\n")
-}
-"""
-
-
-@pytest.mark.needs_r
-@pytest.mark.slow
-def test_made_jkn_matches_r(reference_dir: Path, tmp_path: Path) -> None:
-    """make_jackknife('jkn') against R's as.svrepdesign(type = 'JKn'), with and without fpc."""
-    import shutil
-    import subprocess
-
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        pytest.skip("Rscript not installed")
-    script = tmp_path / "jkn.R"
-    script.write_text(JKN_R)
-    data_path = reference_dir / "data" / "design_binary.csv"
-    out = subprocess.run([rscript, str(script), str(data_path)], capture_output=True, text=True)
-    if out.returncode != 0:
-        pytest.skip("R package survey not available")
-    d = pd.read_csv(data_path)
-    for line, fpc in zip(out.stdout.strip().splitlines(), (None, "fpc"), strict=True):
-        expected = np.array(line.split(), dtype=float)
-        r = fit(d, model="logit", formula=F_FULL, weights="w", strata="stratum", psu="psu",
-                fpc=fpc, replicates=2, reptype="jkn")  # fmt: skip
-        _close(r.std_errors.to_numpy(), expected[:-1], 1e-7)
-        assert r.df_resid == expected[-1]

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from surveytk.cli.main import main
-from surveytk.codebook.labels import compare_label, split_code_prefix
-from surveytk.codebook.loader import load_codebook, load_schema, read_yaml
+from surveytk.codebook.derivation_signatures import SIGNATURES
+from surveytk.codebook.loader import load_codebook, load_schema
+from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import CodebookError
+from surveytk.harmonise.label_check import compare_label, split_code_prefix
 from surveytk.paths import BUILTIN_SOURCES_DIR
 
 SHIPPED = sorted(p.stem for p in BUILTIN_SOURCES_DIR.glob("*.yaml"))
@@ -201,7 +203,7 @@ def test_new_drafts_a_loadable_crosswalk(fi_dir: Path, tmp_path: Path,
 
 
 def test_suppress_small_cells() -> None:
-    from surveytk.codebook.docs import suppress
+    from surveytk.codebook.docs_site import suppress
 
     assert [suppress(c) for c in (0, 1, 9, 10, 250)] == ["0", "<10", "<10", "10", "250"]
 
@@ -239,3 +241,11 @@ def test_check_reports_type_mismatch(fi_dir: Path, tmp_path: Path,
     assert re.search(r"cb.yaml:\d+: the map of spouse_child_in_ukraine is keyed by text but "
                      r"fi_moi_2025.sav delivers q12 as numeric codes; key the map by the codes",
                      err)
+
+
+def test_docs_list_every_derivation() -> None:
+    """The table of derivations in docs/codebooks.md names exactly the defined ones."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "codebooks.md").read_text("utf-8")
+    section = text.split("### Derivations", 1)[1].split("\n\n`schema.yaml` derives", 1)[0]
+    listed = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert sorted(listed) == sorted(SIGNATURES)

@@ -10,13 +10,9 @@ import pandas as pd
 import pytest
 
 from surveytk.codebook.author import register_source
-from surveytk.codebook.docs import (
-    category_order,
-    frequencies,
-    md_escape,
-    numeric_summaries,
-    write_docs,
-)
+from surveytk.codebook.docs import write_docs
+from surveytk.codebook.docs_markdown import md_escape
+from surveytk.codebook.docs_site import category_order, frequencies, numeric_summaries
 from surveytk.codebook.loader import load_schema
 from surveytk.codebook.search import use_codebook_dirs
 from surveytk.harmonise.run import harmonise_to_file

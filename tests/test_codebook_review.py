@@ -12,12 +12,13 @@ import pytest
 import yaml
 
 from surveytk.codebook.author import register_source
-from surveytk.codebook.check import check_delivery, draft_problems
 from surveytk.codebook.draft import draft_crosswalk, plausible_column
-from surveytk.codebook.loader import load_codebook, read_yaml
+from surveytk.codebook.loader import load_codebook
 from surveytk.codebook.suggest import describe_yaml_error, did_you_mean
+from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import CodebookError, ProblemList
-from surveytk.io.labelled import VariableMeta
+from surveytk.harmonise.delivery_check import check_delivery, draft_problems
+from surveytk.io.delivered_frame import VariableMeta
 from surveytk.paths import BUILTIN_LOOKUP_DIR
 
 TUTORIAL_TEST = Path(__file__).with_name("test_codebook_tutorial.py")

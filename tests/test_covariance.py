@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import DesignError, ModelError
 from surveytk.models.covariance import (
     LinearizedCovariance,
@@ -16,6 +15,7 @@ from surveytk.models.covariance import (
     replicate_variance,
 )
 from surveytk.models.kernel import KernelFit
+from surveytk.survey.design import SurveyDesign
 
 
 def _design_frame(lonely: bool = False) -> pd.DataFrame:

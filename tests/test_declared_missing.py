@@ -174,8 +174,8 @@ def test_stata_extended_missing_is_missing(tmp_path: Path) -> None:
 
 
 def test_table_rows_use_the_files_variable_labels(tmp_path: Path) -> None:
-    from surveytk.report.labels import Labeller
     from surveytk.report.tables import write_table
+    from surveytk.report.term_labels import Labeller
 
     res = fit(str(SAV), model="lpm", formula="y ~ x + C(group)", **DESIGN)
     out = tmp_path / "t.md"

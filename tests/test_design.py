@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytk.design import SurveyDesign, matrix_rank
 from surveytk.errors import DesignError, SpecError
 from surveytk.models.options import FitOptions
+from surveytk.survey.design import SurveyDesign, matrix_rank
 
 
 def _frame(seed: int = 0, n_strata: int = 3, psu_per: int = 4, per_psu: int = 5) -> pd.DataFrame:

@@ -118,8 +118,8 @@ def test_tabulate_post_stratified_shares_equal_the_population(tmp_path: Path) ->
 
 
 def test_calibration_errors_are_one_clear_line(tmp_path: Path) -> None:
-    from surveytk.design import SurveyDesign
     from surveytk.errors import DesignError
+    from surveytk.survey.design import SurveyDesign
 
     d = pd.read_csv(API / "apiclus1.csv")
     bad = tmp_path / "t.csv"
@@ -229,8 +229,8 @@ def test_spec_calibration_path_is_relative_to_the_spec(tmp_path: Path) -> None:
 
 
 def test_bootstrap_reptype_alone_is_an_error() -> None:
-    from surveytk.design import SurveyDesign
     from surveytk.errors import DesignError
+    from surveytk.survey.design import SurveyDesign
 
     d = pd.read_csv(API / "apistrat.csv")
     with pytest.raises(DesignError, match="needs --replicates N"):

@@ -20,7 +20,8 @@ import pytest
 from docs_blocks import API_FILES, DOCS, surveytk_env
 
 from surveytk import estimate as estimate_mod
-from surveytk.models.results import TIDY_COLUMNS, DesignSummary, EffectBlock, FitResult
+from surveytk.models.results import TIDY_COLUMNS, EffectBlock, FitResult
+from surveytk.survey.summary import DesignSummary
 
 PAGE = DOCS / "reference" / "outputs.md"
 MARKER = re.compile(r"<!--\s*output:\s*([\w-]+)\s*-->")

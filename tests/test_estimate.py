@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from surveytk.cli.main import cli
-from surveytk.design import SurveyDesign
 from surveytk.estimate import TIDY_COLUMNS, EstimateRequest, estimate
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import proportion_interval, survey_mean, survey_total
 from surveytk.survey.hypothesis import rao_scott_test, two_group_ttest
 from surveytk.survey.quantiles import quantile_math, survey_quantiles

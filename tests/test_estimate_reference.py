@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytk.design import SurveyDesign
 from surveytk.estimate import EstimateRequest, estimate
+from surveytk.survey.design import SurveyDesign
 
 # R writes 15 significant digits; everything here is closed-form sums, quantile
 # look-ups and distribution functions, so 1e-6 relative is the bar, not slack.

@@ -383,7 +383,7 @@ def test_outcome_expression(df: pd.DataFrame) -> None:
 
 
 def test_value_labels_name_levels_and_reference(df: pd.DataFrame) -> None:
-    from surveytk.models.formula import VALUE_LABELS_ATTR
+    from surveytk.analysis_frame import VALUE_LABELS_ATTR
 
     d = df.assign(vote=np.where(df["age"] > 40, 1.0, 2.0))
     d.attrs[VALUE_LABELS_ATTR] = {"vote": {"1": "Yes", "2": "No"}}

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from surveytk.codebook.derivation_signatures import SIGNATURES
 from surveytk.codebook.loader import load_codebook
 from surveytk.errors import HarmoniseError
+from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.engine import harmonise_frames
-from surveytk.io.labelled import FileMeta, LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import FileMeta, LabelledFrame, VariableMeta
 
 BASE_YAML = """
 codebook: tiny_w1
@@ -276,3 +278,12 @@ def test_vectorised_on_many_rows(book) -> None:  # type: ignore[no-untyped-def]
     assert len(res.table) == n
     assert res.audit["variables"]["gender"]["valid"] + sum(
         res.audit["variables"]["gender"]["missing"].values()) == n
+
+
+def test_every_derivation_signature_has_one_implementation() -> None:
+    """The codebook side names the derivations, the harmonise side computes them: the two
+    lists agree, and each implementation carries its own signature."""
+    assert sorted(REGISTRY) == sorted(SIGNATURES)
+    for name, derivation in REGISTRY.items():
+        assert derivation.signature is SIGNATURES[name]
+        assert derivation.func.__name__ == name

@@ -192,7 +192,7 @@ def test_user_folder_with_extension_harmonises_from_the_command_line(
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / name), t)
     # tables and figures label the new source
     from surveytk.codebook.search import use_codebook_dirs
-    from surveytk.report.labels import Labeller
+    from surveytk.report.term_labels import Labeller
 
     with use_codebook_dirs([folder]):
         assert Labeller.from_schema().level("source", "cz_poll") == "A Czech poll"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from surveytk.io.delivered_frame import VariableMeta
 from surveytk.io.inspect import _inspect_float, summarise_column
-from surveytk.io.labelled import VariableMeta
 
 
 def _pandas_report(col: pd.Series, meta: VariableMeta) -> tuple[int, int | None, object]:

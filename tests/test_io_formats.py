@@ -18,7 +18,7 @@ import pytest
 
 from surveytk.cli.main import main
 from surveytk.errors import OutputError, ReadError
-from surveytk.io.labelled import is_extended_missing
+from surveytk.io.delivered_frame import is_extended_missing
 from surveytk.io.readers import read_file
 from surveytk.io.writers import write_labelled
 

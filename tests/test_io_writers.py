@@ -13,7 +13,7 @@ import pyreadstat
 import pytest
 
 from surveytk.errors import OutputError
-from surveytk.io.labelled import FileMeta, LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import FileMeta, LabelledFrame, VariableMeta
 from surveytk.io.readers import read_file
 from surveytk.io.writers import (
     read_parquet_metadata,

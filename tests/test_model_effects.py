@@ -140,7 +140,7 @@ def test_cli_fit_by_wald_predict_and_plot(tmp_path: Path) -> None:
     png = tmp_path / "p.png"
     r = runner.invoke(cli, ["plot", str(out), "--kind", "predicted", "--out", str(png)])
     assert r.exit_code == 0, r.output
-    assert png.stat().st_size > 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_cli_fit_by_writes_json_csv_and_table(tmp_path: Path) -> None:

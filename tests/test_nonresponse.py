@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import DesignError
+from surveytk.survey.design import SurveyDesign
 
 API = Path(__file__).parent / "data" / "survey"
 NR = {"weights": "pw", "psu": "dnum", "fpc": "fpc", "nonresponse": "stype",

@@ -115,7 +115,11 @@ def test_registry_dispatches_and_result_round_trips(data: pd.DataFrame) -> None:
     assert res.model == "ologit"
     assert res.y_levels == ("1", "2", "3", "4")
     assert res.dropped == {"total": 0}
-    assert 0 < (res.pseudo_r2 or 0) < 1
+    # McFadden: 1 − ℓ(β̂, ζ̂)/ℓ(thresholds only); the null model predicts the weighted shares
+    shares = data.groupby("yord")["w"].sum()
+    null = float(np.sum(shares * np.log(shares / shares.sum())))
+    assert res.loglik is not None
+    assert res.pseudo_r2 == pytest.approx(1 - res.loglik / null, rel=1e-10)
     back = type(res).from_json(res.to_json())
     pd.testing.assert_frame_equal(back.tidy(), res.tidy())
 

@@ -94,7 +94,8 @@ def _check_tidy_blocks(rows: list[list[str]]) -> None:
 
 
 def test_tabulate_suppresses_with_complements() -> None:
-    from surveytk.tabulate import render_tabulation, tabulate
+    from surveytk.report.render_tabulation import render_tabulation
+    from surveytk.tabulate import tabulate
 
     tab = tabulate(_small_cell_data(), ["grp", "level"], weights="weight", threshold=THRESHOLD)
     text = render_tabulation(tab, "csv").decode("utf-8")
@@ -126,7 +127,7 @@ def test_tabulate_cli_uses_disclosure_control(tmp_path: Path) -> None:
 
 
 def test_codebook_docs_frequencies_suppress_with_complements() -> None:
-    from surveytk.codebook.docs import frequencies
+    from surveytk.codebook.docs_site import frequencies
 
     table = pd.DataFrame({
         "source": ["wodc"] * 120 + ["fi_moi"] * 80,

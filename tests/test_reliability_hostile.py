@@ -301,7 +301,8 @@ def test_control_characters_in_labels_reach_xlsx_and_docx() -> None:
     import numpy as np
     import openpyxl
 
-    from surveytk.tabulate import render_tabulation, tabulate
+    from surveytk.report.render_tabulation import render_tabulation
+    from surveytk.tabulate import tabulate
 
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"h": rng.choice(["a\x01b", "c\x0bd"], 300),
@@ -440,7 +441,8 @@ def test_codebook_docs_markdown_keeps_no_html_from_labels() -> None:
     import dataclasses
     import re
 
-    from surveytk.codebook.docs import build_site, markdown_index, markdown_page
+    from surveytk.codebook.docs_markdown import markdown_index, markdown_page
+    from surveytk.codebook.docs_site import build_site
 
     payload = "<img src=x onerror=alert(1)><script>alert(2)</script><b>bold</b>"
     site = build_site(["wodc_w1"])

@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from surveytk.codebook.loader import Codebook, load_codebook
+from surveytk.codebook.book import Codebook
+from surveytk.codebook.loader import load_codebook
 from surveytk.errors import HarmoniseError
 from surveytk.harmonise.engine import harmonise
 from surveytk.io.readers import read_file

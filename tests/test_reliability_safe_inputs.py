@@ -159,7 +159,7 @@ def _formula_like(text: str) -> bool:
 
 
 def test_csv_cells_from_labels_are_neutralised() -> None:
-    from surveytk.tabulate import render_tabulation
+    from surveytk.report.render_tabulation import render_tabulation
 
     text = render_tabulation(_tabulation(), "csv").decode("utf-8")
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
@@ -171,7 +171,7 @@ def test_csv_cells_from_labels_are_neutralised() -> None:
 def test_xlsx_cells_from_labels_are_neutralised() -> None:
     import openpyxl
 
-    from surveytk.tabulate import render_tabulation
+    from surveytk.report.render_tabulation import render_tabulation
 
     wb = openpyxl.load_workbook(io.BytesIO(render_tabulation(_tabulation(), "xlsx")))
     cells = [c for row in wb.active.iter_rows() for c in row if c.value is not None]
@@ -185,10 +185,11 @@ def test_xlsx_cells_from_labels_are_neutralised() -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("-0.123", "-0.123"), ("-0.123***", "-0.123***"), ("+1.5e-03", "+1.5e-03"),
     ("-1,234", "-1,234"), ("=1+1", "'=1+1"), ("-x", "'-x"), ("@A1", "'@A1"),
-    ("\tcmd", "'\tcmd"), ("plain", "plain"), ("", ""),
+    ("\tcmd", "'\tcmd"), ("\rcmd", "'\rcmd"), ("+1 distance", "'+1 distance"),
+    ("plain", "plain"), ("", ""),
 ])
-def test_csv_neutralise_keeps_numbers(text: str, expected: str) -> None:
-    from surveytk.report.render_csv import neutralise
+def test_neutralise_keeps_numbers(text: str, expected: str) -> None:
+    from surveytk.io.text_safety import neutralise
 
     assert neutralise(text) == expected
 

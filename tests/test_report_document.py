@@ -15,9 +15,9 @@ from surveytk.report.document import (
     simple_grid,
 )
 from surveytk.report.examples import EXAMPLE_SCHEMA, example_binary, example_multinomial
-from surveytk.report.labels import Labeller, parse_schema_labels
 from surveytk.report.plots import forest_plot, save_figure
 from surveytk.report.table_model import TableOptions, build_table, text_grid
+from surveytk.report.term_labels import Labeller, parse_schema_labels
 
 
 @pytest.fixture(scope="module")

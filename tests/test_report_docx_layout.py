@@ -35,7 +35,6 @@ from surveytk.report.examples import (
     example_multinomial,
     example_ordinal,
 )
-from surveytk.report.labels import Labeller, parse_schema_labels
 from surveytk.report.table_model import (
     Cell,
     Section,
@@ -45,6 +44,7 @@ from surveytk.report.table_model import (
     text_grid,
 )
 from surveytk.report.tables import render_table
+from surveytk.report.term_labels import Labeller, parse_schema_labels
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytk.design import SurveyDesign
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.domain_contrasts import domain_differences, domain_means
 
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ import yaml
 
 from surveytk.errors import OutputError
 from surveytk.report.examples import EXAMPLE_SCHEMA
-from surveytk.report.labels import (
+from surveytk.report.term_labels import (
     Labeller,
     parse_schema_labels,
     parse_term_part,
@@ -103,7 +103,7 @@ def test_fit_on_a_labelled_file_reads_its_labels_into_the_table() -> None:
     labels under their variable; no reference is guessed when nothing names it."""
     from pathlib import Path
 
-    from surveytk.io.labelled import LabelledFrame, VariableMeta
+    from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
     from surveytk.io.readers import read_file
     from surveytk.models.api import fit
     from surveytk.models.results import FitResult

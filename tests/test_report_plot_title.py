@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from surveytk.report.plots import _new_figure, _suptitle
+from surveytk.report.forest import new_figure, suptitle
 
 
 def test_long_title_fits_inside_the_figure() -> None:
-    fig = _new_figure(5.0, 4.0)
+    fig = new_figure(5.0, 4.0)
     fig.add_subplot()
-    _suptitle(fig, "Predicted probability of intending to return, by age and gender, pooled")
+    suptitle(fig, "Predicted probability of intending to return, by age and gender, pooled")
     fig.canvas.draw()  # type: ignore[no-untyped-call]
     text = fig._suptitle
     assert text is not None

@@ -15,8 +15,8 @@ from surveytk.report.examples import (
     example_multinomial,
     example_ordinal,
 )
-from surveytk.report.labels import Labeller, parse_schema_labels
 from surveytk.report.plots import forest_plot, forest_points, term_matches, write_plot
+from surveytk.report.term_labels import Labeller, parse_schema_labels
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import DesignError
 from surveytk.models import fit
 from surveytk.models.covariance import LinearizedCovariance, replicate_variance
 from surveytk.models.kernel import KernelFit
+from surveytk.survey.design import SurveyDesign
 
 REF = Path(__file__).parent / "reference"
 DATA = REF / "data"

@@ -8,17 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from surveytk.codebook.origin_areas import read_origin_lookup
 from surveytk.disclosure import SUPPRESSED_MARKER
 from surveytk.errors import DesignError, FormulaError, OutputError
-from surveytk.report.labels import Labeller
-from surveytk.tabulate import (
-    MISSING_LEVEL,
-    origin_ratio,
-    read_origin_lookup,
-    render_tabulation,
-    share_kernel,
-    tabulate,
-)
+from surveytk.report.render_tabulation import render_tabulation
+from surveytk.report.term_labels import Labeller
+from surveytk.survey.shares import share_scores
+from surveytk.tabulate import MISSING_LEVEL, origin_ratio, tabulate
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +50,15 @@ def small_frame(seed: int = 3) -> pd.DataFrame:
 # ---- origin reference ------------------------------------------------------------------
 
 
+def weighted_shares(df: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Weighted shares of the last by-variable (within the first), by hand."""
+    valid = df.dropna(subset=by)
+    totals = valid.groupby(by, observed=False)["weight"].sum()
+    if len(by) == 1:
+        return totals / totals.sum()
+    return totals / totals.groupby(level=0, observed=False).transform("sum")
+
+
 def test_origin_reference_on_harmonised_wodc(wodc: pd.DataFrame) -> None:
     tab = tabulate(
         wodc, ["origin_area"], weights="weight", strata="stratum", reference="origin", dropna=True
@@ -63,18 +68,17 @@ def test_origin_reference_on_harmonised_wodc(wodc: pd.DataFrame) -> None:
     # areas in the order of the lookup file, pre-war shares from it
     assert list(cells["level"]) == list(lookup["origin_area"])
     np.testing.assert_allclose(cells["prewar_pct"], lookup["prewar_population_pct"])
-    shown = ~cells["suppressed"]
-    assert shown.sum() >= 4
+    # every area has at least 10 respondents: nothing is suppressed
+    counts = wodc["origin_area"].value_counts()
+    assert counts.min() >= 10
+    assert not cells["suppressed"].any()
+    assert list(cells["n"]) == [counts[a] for a in cells["level"]]
     np.testing.assert_allclose(
-        cells.loc[shown, "ratio"],
-        100 * cells.loc[shown, "share"] / cells.loc[shown, "prewar_pct"],
-        rtol=1e-12,
+        cells["ratio"], 100 * cells["share"] / cells["prewar_pct"], rtol=1e-12
     )
     # weighted shares of the valid areas, computed by hand
-    valid = wodc[wodc["origin_area"].notna()]
-    by_hand = valid.groupby("origin_area", observed=True)["weight"].sum() / valid["weight"].sum()
-    for _, row in cells[shown].iterrows():
-        assert row["share"] == pytest.approx(by_hand[row["level"]], rel=1e-12)
+    by_hand = weighted_shares(wodc, ["origin_area"])
+    np.testing.assert_allclose(cells["share"], by_hand[cells["level"]].to_numpy(), rtol=1e-12)
 
 
 def test_origin_ratio_is_computed_not_copied() -> None:
@@ -104,12 +108,29 @@ def test_two_way_with_origin_reference_per_gender(wodc: pd.DataFrame) -> None:
     tab = tabulate(
         wodc, ["gender", "origin_area"], weights="weight", reference="origin", dropna=True
     )
+    counts = wodc.dropna(subset=["gender"]).groupby(["gender", "origin_area"]).size()
+    # the synthetic file has one cell under the threshold: male × lviv
+    assert [key for key, n in counts.items() if n < 10] == [("male", "lviv")]
+    # primary male × lviv; the line rule adds the smallest cell of its row (male × centre)
+    # and of its column (female × lviv); column centre then has one suppressed cell, so
+    # female × centre goes too. Every row and column now has two.
+    hidden = {(str(r["domain"]), str(r["level"])) for _, r in tab.cells.iterrows()
+              if r["suppressed"]}
+    assert hidden == {("male", "lviv"), ("male", "centre"), ("female", "lviv"),
+                      ("female", "centre")}
+    assert not tab.domains["suppressed"].any()
+    assert tab.n_total == int(counts.sum())
+    by_hand = weighted_shares(wodc, ["gender", "origin_area"])
     for dom, rows in tab.cells.groupby("domain", sort=False):
-        shown = rows[~rows["suppressed"]]
-        if len(shown) == len(rows):
-            assert shown["share"].sum() == pytest.approx(1.0)
-        np.testing.assert_allclose(shown["ratio"], 100 * shown["share"] / shown["prewar_pct"])
         assert dom in {"female", "male"}
+        shown = rows[~rows["suppressed"]]
+        expected = by_hand[dom][shown["level"]].to_numpy()
+        np.testing.assert_allclose(shown["share"], expected, rtol=1e-12)
+        assert list(shown["n"]) == [counts[(dom, a)] for a in shown["level"]]
+        # the shown shares and the (withheld) shares of the suppressed cells add up to one
+        withheld = by_hand[dom][rows.loc[rows["suppressed"], "level"]].sum()
+        assert shown["share"].sum() + withheld == pytest.approx(1.0, abs=1e-12)
+        np.testing.assert_allclose(shown["ratio"], 100 * shown["share"] / shown["prewar_pct"])
 
 
 # ---- domains, missing values, invariances ------------------------------------------------
@@ -146,12 +167,13 @@ def test_unweighted_shares_are_proportions_of_counts() -> None:
     assert tab.design.weights is None
 
 
-def test_share_kernel_scores_sum_to_zero() -> None:
+def test_share_scores_sum_to_zero() -> None:
     y = np.eye(3)[[0, 1, 1, 2, 0, 0]]
     w = np.array([1.0, 2.0, 1.0, 0.5, 3.0, 1.0])
-    fit = share_kernel(y, w)
-    np.testing.assert_allclose(fit.scores.sum(axis=0), 0.0, atol=1e-12)
-    np.testing.assert_allclose(fit.params, w @ y / w.sum())
+    share, scores, total = share_scores(y, w)
+    np.testing.assert_allclose(scores.sum(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(share, [5.0 / 8.5, 3.0 / 8.5, 0.5 / 8.5], rtol=1e-15)
+    assert total == 8.5
 
 
 def test_missing_values_are_a_level_unless_dropna() -> None:
@@ -196,11 +218,27 @@ def test_small_cell_and_its_complement_are_suppressed() -> None:
 def test_two_way_small_domain_cannot_be_recovered_from_totals() -> None:
     df = small_frame()
     extra = df.iloc[:3].assign(group="z")  # a domain of 3 respondents
-    tab = tabulate(pd.concat([df, extra], ignore_index=True), ["group", "area"], weights="w")
+    both = pd.concat([df, extra], ignore_index=True)
+    tab = tabulate(both, ["group", "area"], weights="w")
+    totals = both.groupby("group").size()
+    assert totals["x"] > totals["y"] >= 10
+    # z (3) is primary; the grand total (shown) = x + y + z, so the smaller of the other
+    # domain totals, y, is suppressed with it, and the grand total stays
     doms = tab.domains.set_index("domain")
-    assert doms.loc["z", "suppressed"]
-    # the grand total and the other domain totals are shown: at least two of them hidden
-    assert int(doms["suppressed"].sum()) >= 2 or tab.n_total is None
+    assert doms["suppressed"].to_dict() == {"x": False, "y": True, "z": True}
+    assert doms.loc["x", "n"] == totals["x"]
+    assert tab.n_total == len(both)
+    # every cell of z is under the threshold; no row (with its total) or column has exactly
+    # one suppressed cell, which subtraction would give away
+    cells = tab.cells.set_index(["domain", "level"])["suppressed"].unstack()
+    assert cells.loc["z"].all()
+    rows = cells.assign(total=doms["suppressed"])
+    for line in [*rows.itertuples(index=False), *cells.T.itertuples(index=False)]:
+        assert sum(line) != 1
+    counts = both.groupby(["group", "area"], observed=True).size()
+    shown = tab.cells[~tab.cells["suppressed"]]
+    keys = zip(shown["domain"], shown["level"], strict=True)
+    assert list(shown["n"]) == [counts[key] for key in keys]
 
 
 # ---- errors and output ---------------------------------------------------------------------

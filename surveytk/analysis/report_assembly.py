@@ -14,17 +14,57 @@ import json
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from surveytk.analysis.spec import PlotSpec, TableSpec
+from surveytk.analysis.sample import SampleAccount, domain_condition
+from surveytk.analysis.spec import AnalysisSpec, PlotSpec, TableSpec
+from surveytk.analysis.tabulations import tabulation_figure, tabulation_of
+from surveytk.analysis.trends import trend_figure, trend_grids
 from surveytk.disclosure import count_text
 from surveytk.errors import SpecError
 
 if TYPE_CHECKING:
-    from surveytk.analysis.runner import _Run
+    import pandas as pd
+
     from surveytk.models.results import FitResult
     from surveytk.report.document import Exhibit, ReportContent
     from surveytk.report.table_model import TableOptions, TextTable
+
+
+class RunOutputs(Protocol):
+    """What the report reads of a finished run: the fitted results and harmonised files."""
+
+    @property
+    def results(self) -> Mapping[str, FitResult]: ...
+
+    @property
+    def harmonised(self) -> Mapping[str, Path]: ...
+
+
+class RunState(Protocol):
+    """What the report reads of a run (the runner's run has it): the spec, the staging
+    folder, the analysis tables, trends and sample accounts, and the outputs so far."""
+
+    @property
+    def spec(self) -> AnalysisSpec: ...
+
+    @property
+    def spec_path(self) -> Path: ...
+
+    @property
+    def stage(self) -> Path: ...
+
+    @property
+    def summary(self) -> RunOutputs: ...
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]: ...
+
+    @property
+    def trends(self) -> Mapping[str, Any]: ...
+
+    @property
+    def accounts(self) -> Mapping[str, SampleAccount]: ...
 
 
 def table_options(t: TableSpec, spec_path: Path) -> TableOptions:
@@ -48,7 +88,7 @@ def plot_scale(p: PlotSpec, spec_path: Path) -> tuple[tuple[str, float, str], ..
         raise SpecError(f"{spec_path}: plot {p.name}: scale: {exc}") from exc
 
 
-def _figure_png(run: _Run, p: PlotSpec) -> bytes:
+def _figure_png(run: RunState, p: PlotSpec) -> bytes:
     staged = run.stage / "figures" / f"{p.name}.{p.format}"
     if p.format == "png" and staged.is_file():
         return staged.read_bytes()
@@ -62,14 +102,12 @@ def _figure_png(run: _Run, p: PlotSpec) -> bytes:
         return path.read_bytes()
 
 
-def _exhibits(run: _Run) -> list[Exhibit]:
-    from surveytk.analysis.sample import domain_condition
-    from surveytk.analysis.tabulations import tabulation_figure, tabulation_of
+def _exhibits(run: RunState) -> list[Exhibit]:
     from surveytk.report.document import Exhibit
-    from surveytk.report.labels import Labeller
     from surveytk.report.plots import save_figure
+    from surveytk.report.render_tabulation import tabulation_grid
     from surveytk.report.table_model import build_table, text_grid
-    from surveytk.tabulate import tabulation_grid
+    from surveytk.report.term_labels import Labeller
 
     labeller = Labeller.from_schema()
     out: list[Exhibit] = []
@@ -94,8 +132,7 @@ def _exhibits(run: _Run) -> list[Exhibit]:
     return out
 
 
-def _trend_exhibits(run: _Run, labeller: Any) -> list[Exhibit]:
-    from surveytk.analysis.trends import trend_figure, trend_grids
+def _trend_exhibits(run: RunState, labeller: Any) -> list[Exhibit]:
     from surveytk.report.document import Exhibit
 
     out = []
@@ -124,7 +161,8 @@ def _trend_exhibits(run: _Run, labeller: Any) -> list[Exhibit]:
     return out
 
 
-def design_grid(results: Mapping[str, FitResult], accounts: Mapping[str, Any]) -> TextTable:
+def design_grid(results: Mapping[str, FitResult],
+                accounts: Mapping[str, SampleAccount]) -> TextTable:
     """One row per model: data, N, sum of weights, design, domain; sample rules in the notes."""
     from surveytk.report.document import simple_grid
     from surveytk.report.table_model import MODEL_NAMES_LONG, design_note
@@ -143,11 +181,10 @@ def design_grid(results: Mapping[str, FitResult], accounts: Mapping[str, Any]) -
         ])
     notes = []
     for data, account in accounts.items():
-        a = account.to_dict()
         excluded = "; ".join(f"{rule}: {count_text(n)} left out"
-                             for rule, n in a["excluded"].items())
-        notes.append(f"Analysis sample {data}: {a['rows_in']:,} rows in, {a['rows_out']:,} kept"
-                     + (f" ({excluded})." if excluded else "."))
+                             for rule, n in account.excluded.items())
+        notes.append(f"Analysis sample {data}: {account.rows_in:,} rows in, "
+                     f"{account.rows_out:,} kept" + (f" ({excluded})." if excluded else "."))
     return simple_grid(
         "Models: design and sample",
         ["Model", "Family", N_LABEL, SUM_WEIGHTS_LABEL, "Design", "Domain"],
@@ -156,7 +193,7 @@ def design_grid(results: Mapping[str, FitResult], accounts: Mapping[str, Any]) -
     )
 
 
-def _formula_columns(run: _Run) -> list[str]:
+def _formula_columns(run: RunState) -> list[str]:
     from surveytk.models.formula import parse_formula
 
     cols: dict[str, None] = {}
@@ -166,10 +203,10 @@ def _formula_columns(run: _Run) -> list[str]:
     return list(cols)
 
 
-def audit_grid(run: _Run) -> TextTable | None:
+def audit_grid(run: RunState) -> TextTable | None:
     """Per source: codebook, respondents, and the share of valid values of each model variable."""
     from surveytk.report.document import simple_grid
-    from surveytk.report.labels import Labeller
+    from surveytk.report.term_labels import Labeller
 
     labeller = Labeller.from_schema()
     audits: dict[str, dict[str, Any]] = {}
@@ -200,7 +237,7 @@ def audit_grid(run: _Run) -> TextTable | None:
     )
 
 
-def report_content(run: _Run) -> ReportContent:
+def report_content(run: RunState) -> ReportContent:
     from surveytk.report.document import ReportContent
 
     spec = run.spec
@@ -217,7 +254,7 @@ def report_content(run: _Run) -> ReportContent:
     )
 
 
-def write_run_report(run: _Run) -> list[Path]:
+def write_run_report(run: RunState) -> list[Path]:
     """Write ``report/<name>.html`` and ``report/<name>.docx`` into the staging folder."""
     from surveytk.report.document import render_report_docx, render_report_html
 

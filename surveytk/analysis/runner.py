@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk import __version__
+from surveytk.analysis.report_assembly import plot_scale, table_options, write_run_report
 from surveytk.analysis.sample import (
     SampleAccount,
     design_column,
@@ -199,7 +200,6 @@ class _Run:
             self.summary.results[m.name] = result
 
     def write_tables(self) -> None:
-        from surveytk.analysis.report_assembly import table_options
         from surveytk.report.tables import write_table
 
         for t in self.spec.tables:
@@ -213,7 +213,6 @@ class _Run:
                 self.summary.tables.append(path)
 
     def write_figures(self) -> None:
-        from surveytk.analysis.report_assembly import plot_scale
         from surveytk.report.plots import write_plot
 
         for p in self.spec.plots:
@@ -464,8 +463,6 @@ def run_analysis(spec_path: str | Path, *, data_dir: str | Path | None = None,
     table_formats
         Formats for every table, instead of those the spec names.
     """
-    from surveytk.analysis.report_assembly import write_run_report
-
     spec_path = Path(spec_path)
     formats = check_table_formats(table_formats)
     spec = load_spec(spec_path)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from surveytk.errors import SpecError
-from surveytk.models.options import ModelName
+from surveytk.models.registry import ModelName
+from surveytk.survey.options import DEFAULT_LONELY_PSU, CalibrationMethod, LonelyPSU, RepType
 
 TableFormat = Literal["md", "latex", "tex", "html", "docx", "xlsx", "csv", "parquet"]
 PlotKind = Literal["coef", "ame", "predicted"]
@@ -68,13 +69,13 @@ class DesignSpec(_Strict):
     psu: str | None = "psu"
     fpc: str | None = None
     stages: list[StageSpec] | None = None
-    lonely_psu: Literal["fail", "adjust", "certainty", "remove", "average"] = "fail"
+    lonely_psu: LonelyPSU = DEFAULT_LONELY_PSU
     adjust_domain_lonely: bool = False
     replicates: int | None = None
-    reptype: Literal["bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay"] | None = None
+    reptype: RepType | None = None
     rho: float | None = None
     calibrate: str | None = None
-    calibration: Literal["poststratify", "rake", "linear"] = "linear"
+    calibration: CalibrationMethod = "linear"
     calibration_bounds: tuple[float, float] | None = None
     trim: tuple[float, float] | None = None
     nonresponse: str | None = None
@@ -267,7 +268,7 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     Formulas and sample rules are checked against their restricted grammars by
     :func:`check_expressions` before the spec is used.
     """
-    from surveytk.codebook.loader import read_yaml
+    from surveytk.codebook.yaml_document import read_yaml
 
     path = Path(path)
     doc = read_yaml(path, error=SpecError, what="analysis spec")

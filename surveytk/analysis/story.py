@@ -13,7 +13,7 @@ def describe_ames(result: FitResult, *, level: float = 0.95) -> list[str]:
     categorical variable, the difference from its reference level, which the
     line names ("Source: WODC LOCOV (Netherlands) vs IAB-BiB/FReDA-BAMF-SOEP").
     """
-    from surveytk.report.labels import Labeller, formula_references
+    from surveytk.report.term_labels import Labeller, formula_references
 
     if result.ame is None:
         return []

@@ -12,7 +12,7 @@ from surveytk.analysis.spec import TabulationSpec
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from surveytk.report.labels import Labeller
+    from surveytk.report.term_labels import Labeller
     from surveytk.tabulate import Tabulation
 
 
@@ -52,8 +52,8 @@ def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: 
     ``subpop`` (the spec's sample rules) is the domain; the full design is kept.
     """
     from surveytk.io.atomic import write_bytes_atomic
-    from surveytk.report.labels import Labeller
-    from surveytk.tabulate import render_tabulation
+    from surveytk.report.render_tabulation import render_tabulation
+    from surveytk.report.term_labels import Labeller
 
     result = tabulation_of(table, tab, threshold=threshold, subpop=subpop)
     data = render_tabulation(result, "latex" if fmt == "tex" else fmt,
@@ -68,7 +68,8 @@ def tabulation_figure(result: Tabulation, labeller: Labeller) -> Figure:
     import matplotlib
 
     from surveytk.report.forest import figure_rc, share_figure
-    from surveytk.tabulate import MISSING_LEVEL, default_title
+    from surveytk.report.render_tabulation import default_title
+    from surveytk.tabulate import MISSING_LEVEL
 
     cells = result.to_frame()
     cells = cells[cells["level"].astype(str) != MISSING_LEVEL].copy()
@@ -86,8 +87,8 @@ def tabulation_figure(result: Tabulation, labeller: Labeller) -> Figure:
 def write_tabulation_figure(table: pd.DataFrame, tab: TabulationSpec, path: Path, *,
                             threshold: int, subpop: str | None = None) -> Path:
     """The share figure of ``tab`` (:func:`tabulation_figure`) written to ``path``."""
-    from surveytk.report.labels import Labeller
     from surveytk.report.plots import save_figure
+    from surveytk.report.term_labels import Labeller
 
     result = tabulation_of(table, tab, threshold=threshold, subpop=subpop)
     return save_figure(tabulation_figure(result, Labeller.from_schema()), path)

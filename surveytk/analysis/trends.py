@@ -27,8 +27,8 @@ from surveytk.errors import SpecError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from surveytk.report.labels import Labeller
     from surveytk.report.table_model import TextTable
+    from surveytk.report.term_labels import Labeller
 
 SHARE_COLUMNS = ("group", "round", "n", "share", "std_error", "conf_low", "conf_high", "df")
 DIFFERENCE_COLUMNS = ("group", "from_round", "to_round", "difference", "std_error",
@@ -60,7 +60,7 @@ def _group_trend(
     table: pd.DataFrame, y: np.ndarray, domain: np.ndarray, group: str, spec: TrendSpec,
     threshold: int,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[str]]:
-    from surveytk.design import SurveyDesign
+    from surveytk.survey.design import SurveyDesign
     from surveytk.survey.domain_contrasts import domain_differences, domain_means
     from surveytk.survey.estimators import t_quantile
 
@@ -213,9 +213,9 @@ def write_trend(table: pd.DataFrame, spec: TrendSpec, stage: Path, *, threshold:
 
     from surveytk.io.atomic import write_bytes_atomic
     from surveytk.report.forest import figure_rc
-    from surveytk.report.labels import Labeller
     from surveytk.report.plots import save_figure
     from surveytk.report.render_tidy import frame_csv, frame_parquet
+    from surveytk.report.term_labels import Labeller
 
     trend = trend_of(table, spec, threshold=threshold)
     labeller = Labeller.from_schema()

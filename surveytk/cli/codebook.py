@@ -52,7 +52,7 @@ def list_codebooks() -> None:
 def check(codebook: str, input_dir: str, fail_on_unread: bool) -> None:
     """Review a crosswalk: draft leftovers, and everything in a delivery that does not fit
     it (exit 1 if anything); delivered columns no variable reads are listed."""
-    from surveytk.codebook.check import check_delivery
+    from surveytk.harmonise.delivery_check import check_delivery
 
     report = check_delivery(codebook, input_dir, fail_on_unread=fail_on_unread)
     if report.ok:
@@ -147,7 +147,8 @@ def docs(out: str, codebooks: tuple[str, ...], data: tuple[str, ...], formats: t
     """Write documentation: an index of all variables and a page per variable (definition,
     harmonised categories, every source's question and value map, frequencies in code order
     and numeric summaries), or DDI-Codebook 2.5 XML."""
-    from surveytk.codebook.docs import DISCLOSURE_THRESHOLD, write_docs
+    from surveytk.codebook.docs import write_docs
+    from surveytk.codebook.docs_site import DISCLOSURE_THRESHOLD
 
     written = write_docs(out, codebooks=list(codebooks) or None, data=list(data),
                          formats=formats, threshold=threshold or DISCLOSURE_THRESHOLD)

@@ -193,14 +193,12 @@ def _frame_and_design(
     """Read DATA as `fit` does (declared missing set missing, definitions applied) and
     build the design through `fit`'s path; also the declared-missing notes."""
     from surveytk.analysis_frame import load_analysis_frame
-    from surveytk.design import SurveyDesign
     from surveytk.expr import definition_inputs, parse_condition, parse_definitions
     from surveytk.models.api import design_columns
-    from surveytk.models.options import FitOptions
+    from surveytk.survey.design import SurveyDesign
+    from surveytk.survey.options import DesignOptions
 
-    # SurveyDesign.from_options reads only the design fields of FitOptions; model and
-    # formula are required by the dataclass and not used for the design.
-    options = FitOptions(model="lpm", formula="estimate ~ 1", **design)
+    options = DesignOptions.of(design)
     definitions = parse_definitions(data_options["define"])
     columns: list[str] | None = None
     if options.repweights is None:
@@ -224,26 +222,10 @@ def _frame_and_design(
 
 
 def _write(table: Any, out: Any, digits: int) -> None:
-    import importlib
-    import json
-
-    from surveytk.estimate import estimate_grid
     from surveytk.io.atomic import write_bytes_atomic
-    from surveytk.report.style import ASCII_MINUS, UNICODE_MINUS
-    from surveytk.report.tables import format_from_path
-    from surveytk.tabulate import RENDERERS
+    from surveytk.io.formats import format_from_path
+    from surveytk.report.render_estimate import render_estimates
+    from surveytk.report.tables import SUFFIX_FORMATS
 
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        data = table.tidy().to_csv(index=False, float_format="%.17g").encode("utf-8")
-    elif suffix == ".json":
-        data = (json.dumps(table.to_dict(), indent=2, allow_nan=False) + "\n").encode("utf-8")
-    else:
-        fmt = format_from_path(out)
-        grid = estimate_grid(
-            table, digits=digits, minus=ASCII_MINUS if fmt == "csv" else UNICODE_MINUS
-        )
-        module, function = RENDERERS[fmt]
-        rendered = getattr(importlib.import_module(module), function)(grid)
-        data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
-    write_bytes_atomic(out, data)
+    fmt = format_from_path(out, {**SUFFIX_FORMATS, ".json": "json"})
+    write_bytes_atomic(out, render_estimates(table, fmt, digits=digits))

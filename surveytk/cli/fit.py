@@ -13,7 +13,8 @@ from surveytk.cli.options import (
     replicate_options,
     sheet_option,
 )
-from surveytk.models.options import MODEL_NAMES
+from surveytk.models.options import AME_VCES, LINKS
+from surveytk.models.registry import MODEL_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,7 +24,7 @@ def model_options(func: F) -> F:
     options = [
         click.option(
             "--link",
-            type=click.Choice(("log", "identity", "sqrt", "inverse")),
+            type=click.Choice(LINKS),
             help="Link of poisson/quasipoisson/negbin/gamma (default log).",
         ),
         click.option(
@@ -59,7 +60,7 @@ def model_options(func: F) -> F:
         ),
         click.option(
             "--ame-vce",
-            type=click.Choice(("conditional", "unconditional")),
+            type=click.Choice(AME_VCES),
             default="conditional",
             show_default=True,
             help="AME variance: delta method given the covariates, or Stata's "
@@ -84,14 +85,10 @@ def model_options(func: F) -> F:
     return func
 
 
-# the vocabulary of FitOptions (a light module: dataclasses and typing only)
-_MODELS = MODEL_NAMES
-
-
 @click.command(name="fit")
 @click.argument("data", type=click.Path(dir_okay=False, path_type=str))
 @sheet_option()
-@click.option("--model", required=True, type=click.Choice(_MODELS), help="Model family.")
+@click.option("--model", required=True, type=click.Choice(MODEL_NAMES), help="Model family.")
 @click.option(
     "--formula",
     required=True,

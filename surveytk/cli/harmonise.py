@@ -19,7 +19,8 @@ from surveytk.cli.codebook_dirs import codebook_dir_option
 @click.option("--audit", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Audit JSON (row and value accounting); default <out>.audit.json.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "dta", "sav", "csv"]),
-              default=None, help="Output format; default from the --out suffix, else parquet.")
+              default=None,
+              help="Output format; default from the --out suffix (.parquet, .dta, .sav, .csv).")
 @click.option("--strict", is_flag=True,
               help="Values outside a variable's plausible range are errors (default: missing "
               "with reason implausible, counted in the audit and warned).")

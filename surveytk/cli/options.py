@@ -1,7 +1,7 @@
 """Click options and helpers shared by several commands (defined once, applied as decorators).
 
-Only click is imported at module level, like every CLI module; the commands'
-``--help`` stays fast.
+Only click and the design vocabulary (:mod:`surveytk.survey.options`, dataclasses
+and typing only) are imported at module level; the commands' ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,6 +12,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+# the design vocabulary (a light module: dataclasses and typing only)
+from surveytk.survey.options import (
+    CALIBRATION_METHODS,
+    DEFAULT_LONELY_PSU,
+    LONELY_PSU_RULES,
+    REP_TYPES,
+)
+
 if TYPE_CHECKING:
     from surveytk.models.results import FitResult
 
@@ -19,12 +27,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: table formats of ``surveytk table`` and ``surveytk tabulate``
 FORMATS = ("md", "latex", "html", "docx", "xlsx", "csv", "parquet")
-#: rules for strata with a single PSU (R ``options(survey.lonely.psu=)``) and the
-#: default of every command: ``fail``, as R and Stata (see surveytk.survey.options)
-LONELY_PSU = ("fail", "adjust", "certainty", "remove", "average")
-DEFAULT_LONELY_PSU = "fail"
-CALIBRATION = ("poststratify", "rake", "linear")
-REPTYPES = ("bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay")
 
 
 def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -44,7 +46,7 @@ def design_options(*, lonely_psu_default: str = DEFAULT_LONELY_PSU) -> Callable[
     ``--strata``, ``--psu`` and ``--fpc`` repeat, one per sampling stage, first to
     last; ``--lonely-psu`` and ``--adjust-domain-lonely``; calibration
     (``--calibrate``, ``--calibration``, ``--calibration-bounds``) and ``--trim``.
-    The command passes them on to :meth:`surveytk.design.SurveyDesign.from_options`.
+    The command passes them on to :meth:`surveytk.survey.design.SurveyDesign.from_options`.
     """
     return _stack(
         click.option(
@@ -69,7 +71,7 @@ def design_options(*, lonely_psu_default: str = DEFAULT_LONELY_PSU) -> Callable[
         ),
         click.option(
             "--lonely-psu",
-            type=click.Choice(LONELY_PSU),
+            type=click.Choice(LONELY_PSU_RULES),
             default=lonely_psu_default,
             show_default=True,
             help="Rule for strata with a single PSU (as R survey.lonely.psu).",
@@ -88,7 +90,7 @@ def design_options(*, lonely_psu_default: str = DEFAULT_LONELY_PSU) -> Callable[
         ),
         click.option(
             "--calibration",
-            type=click.Choice(CALIBRATION),
+            type=click.Choice(CALIBRATION_METHODS),
             default="linear",
             show_default=True,
             help="Calibration method (with --calibrate).",
@@ -138,7 +140,7 @@ def replicate_options() -> Callable[[F], F]:
         click.option("--repweights", metavar="REGEX", help="Replicate-weight columns (regex)."),
         click.option(
             "--reptype",
-            type=click.Choice(REPTYPES),
+            type=click.Choice(REP_TYPES),
             help="Type of the replicate weights; alone (jk1, jkn, brr, fay) it makes them "
             "from the design.",
         ),

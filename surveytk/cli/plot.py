@@ -79,9 +79,9 @@ def command(
     """
     from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
-    from surveytk.report.labels import Labeller
     from surveytk.report.plots import figure_format, write_plot
     from surveytk.report.table_model import parse_scale
+    from surveytk.report.term_labels import Labeller
 
     try:
         scaled = parse_scale(scale)

@@ -113,10 +113,10 @@ def command(
     """
     from surveytk.errors import OutputError
     from surveytk.io.atomic import check_not_input
-    from surveytk.report.labels import Labeller
     from surveytk.report.style import parse_star_levels
     from surveytk.report.table_model import TableOptions, parse_scale
     from surveytk.report.tables import write_table
+    from surveytk.report.term_labels import Labeller
 
     check_not_input(out, results)
     loaded, heads = load_results(results, column_labels)

@@ -132,11 +132,13 @@ def command(
     --psu psu --lonely-psu adjust
     """
     from surveytk.analysis_frame import load_analysis_frame
+    from surveytk.codebook.origin_areas import ORIGIN_VARIABLE
     from surveytk.errors import DesignError, OutputError
     from surveytk.expr import parse_definitions
     from surveytk.io.atomic import check_not_input, write_bytes_atomic
     from surveytk.io.readers import read_file
-    from surveytk.tabulate import ORIGIN_VARIABLE, file_labeller, render_tabulation, tabulate
+    from surveytk.report.render_tabulation import file_labeller, render_tabulation
+    from surveytk.tabulate import tabulate
 
     fmt = fmt or _format_for(out)
     if out is None and fmt in BINARY_FORMATS:
@@ -198,6 +200,7 @@ def command(
 def _format_for(out: Path | None) -> str:
     if out is None:
         return "md"
-    from surveytk.report.tables import format_from_path
+    from surveytk.io.formats import format_from_path
+    from surveytk.report.tables import SUFFIX_FORMATS
 
-    return format_from_path(out)
+    return format_from_path(out, SUFFIX_FORMATS)

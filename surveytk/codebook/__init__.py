@@ -1,10 +1,12 @@
 """The codebook model (common schema + crosswalks), loading, checking, drafting and docs.
 
+Checking a delivery against a crosswalk runs the harmonisation engine, so it lives
+above this package: :func:`surveytk.harmonise.check_delivery`.
+
 Public API (imported lazily)::
 
     load_codebook(name_or_path) -> Codebook
     load_schema(path=None) -> Schema
-    check_delivery(codebook, input_dir) -> CheckReport
     draft_crosswalk(source, files) -> str
     write_docs(out_dir, codebooks=None, data=())
 """
@@ -17,12 +19,10 @@ from typing import Any
 _LAZY = {
     "load_codebook": "surveytk.codebook.loader",
     "load_schema": "surveytk.codebook.loader",
-    "Codebook": "surveytk.codebook.loader",
+    "Codebook": "surveytk.codebook.book",
     "Schema": "surveytk.codebook.model",
     "Crosswalk": "surveytk.codebook.model",
     "MISSING_REASONS": "surveytk.codebook.model",
-    "check_delivery": "surveytk.codebook.check",
-    "CheckReport": "surveytk.codebook.check",
     "draft_crosswalk": "surveytk.codebook.draft",
     "write_docs": "surveytk.codebook.docs",
 }

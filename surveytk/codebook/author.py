@@ -14,9 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from surveytk.codebook.draft import make_draft
 from surveytk.codebook.generic import NewVariable
-from surveytk.codebook.search import EXTENSION_FILE
+from surveytk.codebook.search import EXTENSION_FILE, use_codebook_dirs
+from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import CodebookError, OutputError
+from surveytk.io.atomic import write_text_atomic
+from surveytk.paths import BUILTIN_SCHEMA, refuse_builtin_target
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,6 @@ def register_source(extension: Path, source: str, label: str) -> bool:
         When the existing file's layout has no block list ``variables: source: levels:``
         that can be extended safely (with the line to add by hand).
     """
-    from surveytk.codebook.loader import read_yaml
-    from surveytk.io.atomic import write_text_atomic
-    from surveytk.paths import BUILTIN_SCHEMA
-
     if not extension.exists():
         base = read_yaml(BUILTIN_SCHEMA).data["schema"]
         write_text_atomic(extension, _new_extension(str(base), source, label))
@@ -110,9 +110,6 @@ def add_schema_variables(extension: Path, new: Sequence[NewVariable]) -> None:
         If ``variables:`` is not the last top-level key (appending would land elsewhere),
         or a variable of that name is there already.
     """
-    from surveytk.codebook.loader import read_yaml
-    from surveytk.io.atomic import write_text_atomic
-
     doc = read_yaml(extension)
     data = doc.data if isinstance(doc.data, dict) else {}
     top = sorted((line, key[0]) for key, line in doc.lines.items() if len(key) == 1)
@@ -164,11 +161,6 @@ def new_source(folder: str | Path, source: str, files: Sequence[str], *, name: s
     OutputError
         If the draft exists already or the folder is surveytk's own.
     """
-    from surveytk.codebook.draft import make_draft
-    from surveytk.codebook.search import use_codebook_dirs
-    from surveytk.io.atomic import write_text_atomic
-    from surveytk.paths import refuse_builtin_target
-
     home = Path(folder)
     name = name or (Path(out).stem if out is not None else source)
     draft = Path(out) if out is not None else home / f"{name}.yaml"

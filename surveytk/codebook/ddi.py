@@ -15,10 +15,8 @@ order follows the DDI-Codebook 2.5 schema; the XML is built with
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from surveytk.codebook.docs import Site, VariablePage
+from surveytk.codebook.docs_site import Site, VariablePage, derive_text, origin_text
 
 DDI_NAMESPACE = "ddi:codebook:2_5"
 DDI_SCHEMA_LOCATION = ("ddi:codebook:2_5 "
@@ -54,8 +52,6 @@ def _pooled_counts(page: VariablePage, threshold: int) -> dict[str, str]:
 
 
 def _var(parent: ET.Element, page: VariablePage, site: Site, index: int) -> None:
-    from surveytk.codebook.docs import derive_text, origin_text
-
     var = page.var
     discrete = var.type in ("category", "ordered", "boolean")
     file_ids = {b.name: f"F{i}" for i, b in enumerate(site.books, start=1)}

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from surveytk.codebook.docs import Site, SourceEntry, VariablePage
+from surveytk.codebook.docs_site import (
+    NUMERIC_HEADER,
+    Site,
+    SourceEntry,
+    VariablePage,
+    derive_text,
+    numeric_row,
+    numeric_text,
+    origin_text,
+    suppression_text,
+)
 
 CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec; --accent: #0b6e99;
@@ -113,8 +121,6 @@ def html_index(site: Site) -> str:
 
 
 def _entry_card(entry: SourceEntry, site: Site) -> str:
-    from surveytk.codebook.docs import origin_text
-
     parts = [f"<div class=\"card\"><h3>{escape(site.source_label(entry.source))} "
              f"<span class=\"note\">{escape(entry.codebook)} v{escape(entry.version)}</span></h3>",
              f"<p>From: {_status(entry)} <span class=\"note\">{escape(origin_text(entry))}"
@@ -131,14 +137,6 @@ def _entry_card(entry: SourceEntry, site: Site) -> str:
 
 def html_page(page: VariablePage, site: Site) -> str:
     """The page of one common variable."""
-    from surveytk.codebook.docs import (
-        NUMERIC_HEADER,
-        derive_text,
-        numeric_row,
-        numeric_text,
-        suppression_text,
-    )
-
     var = page.var
     kind = var.type + (f", range {var.range[0]:g} to {var.range[1]:g}" if var.range else "")
     body = [f"<h1><code>{escape(page.name)}</code> {escape(var.label)}</h1>",

@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from surveytk.codebook.generic import NewVariable, propose_new_variables
+from surveytk.codebook.loader import load_schema
 from surveytk.codebook.model import Schema, SchemaVariable
+from surveytk.codebook.suggest import did_you_mean
 from surveytk.errors import CodebookError
-from surveytk.io.labelled import LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
+from surveytk.io.readers import read_file
 
 _DEFAULTS = {
     "weight": "    constant: 1.0   # TODO: the analysis weight column (from: FILE.VAR)",
@@ -179,8 +182,6 @@ def _select(frames: list[tuple[str, Path, LabelledFrame]],
     known = {m.name for _, m in metas}
     absent = [c for c in chosen if c not in known]
     if absent:
-        from surveytk.codebook.suggest import did_you_mean
-
         raise CodebookError(
             f"--vars: {absent[0]!r} is not a column of the files"
             + did_you_mean(absent[0], sorted(known)), variable=absent[0])
@@ -222,9 +223,6 @@ def make_draft(source: str, files: list[str], *, variables: Sequence[str] | None
         Columns that no common variable takes become new variables of the user's schema
         (:mod:`surveytk.codebook.generic`), with crosswalk entries.
     """
-    from surveytk.codebook.loader import load_schema
-    from surveytk.io.readers import read_file
-
     schema = schema if schema is not None else load_schema()
     taken: set[str] = set()
     frames: list[tuple[str, Path, LabelledFrame]] = []

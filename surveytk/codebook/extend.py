@@ -11,7 +11,8 @@ Restating a built-in key with the same value is allowed (a copied definition); a
 other change is a conflict, reported with the extension's file and line, as are two
 extensions that define one new variable differently. The merged schema is validated
 like the built-in one (:class:`~surveytk.codebook.model.Schema`), and derivations of
-new variables are checked against the registry.
+new variables are checked against the derivation signatures
+(:mod:`surveytk.codebook.derivation_signatures`).
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
+from surveytk.codebook.derivation_signatures import SIGNATURES
 from surveytk.codebook.model import Schema, SchemaVariable
+from surveytk.codebook.yaml_document import YamlDocument
 from surveytk.errors import CodebookError, ProblemList
-
-if TYPE_CHECKING:  # the loader imports this module
-    from surveytk.codebook.loader import YamlDocument
 
 EXTENSION_KEYS = ("extends", "name", "version", "description", "variables", "missing_columns")
 
@@ -165,14 +165,12 @@ class _Merge:
 
     def _derive_ok(self, doc: YamlDocument, var: str, parsed: SchemaVariable,
                    lookup_dirs: Sequence[Path]) -> bool:
-        from surveytk.harmonise.derivations import REGISTRY
-
         assert parsed.derive is not None
         loc = ("variables", var, "derive")
-        d = REGISTRY.get(parsed.derive.function)
+        d = SIGNATURES.get(parsed.derive.function)
         if d is None:
             self._fail(doc, (*loc, "function"), f"unknown derivation "
-                       f"{parsed.derive.function!r}; one of {sorted(REGISTRY)}")
+                       f"{parsed.derive.function!r}; one of {sorted(SIGNATURES)}")
             return False
         ok = True
         args = parsed.derive.args

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from surveytk.io.labelled import LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
 
 #: Value labels that mean a missing answer, in the sources' languages.
 MISSING_LABELS = (

@@ -12,6 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from surveytk.errors import SurveytkError
+from surveytk.paths import check_safe_name
+
 #: Why a harmonised value is missing (DESIGN.md); codes 1..6 in the engine, 0 = valid.
 MISSING_REASONS: tuple[str, ...] = (
     "dont_know",
@@ -123,9 +126,6 @@ class FileSpec(_Strict):
     @classmethod
     def _safe_path(cls, value: str) -> str:
         """A path relative to the delivery folder: safe names, no absolute path, no '..'."""
-        from surveytk.errors import SurveytkError
-        from surveytk.paths import check_safe_name
-
         try:
             return check_safe_name(value, what="file path", subfolders=True)
         except SurveytkError as exc:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from surveytk.codebook.extend import MergedSchema
+from surveytk.codebook.extend import MergedSchema, merge_extensions
+from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import CodebookError
 from surveytk.paths import BUILTIN_CODEBOOK_DIR, BUILTIN_SCHEMA
 
@@ -214,8 +215,5 @@ def _mtime(p: Path) -> float:
 @lru_cache(maxsize=16)
 def _merged(stamps: tuple[tuple[str, float], ...], lookup_dirs: tuple[Path, ...]
             ) -> MergedSchema:
-    from surveytk.codebook.extend import merge_extensions
-    from surveytk.codebook.loader import read_yaml
-
     base, *exts = (read_yaml(Path(p)) for p, _ in stamps)
     return merge_extensions(base, exts, lookup_dirs)

@@ -1,4 +1,4 @@
-"""Checks of a crosswalk that need the schema and the derivation registry.
+"""Checks of a crosswalk that need the schema and the derivation signatures.
 
 Everything found is returned as :class:`~surveytk.errors.Problem` items with
 ``file:line`` so that the loader can raise them together.
@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from surveytk.codebook.book import Codebook
+from surveytk.codebook.derivation_signatures import SIGNATURES, is_reference
 from surveytk.codebook.model import Crosswalk, DeriveSpec, SchemaVariable, VariableSpec
 from surveytk.codebook.suggest import did_you_mean
 from surveytk.codebook.template import template_fields
 from surveytk.errors import Problem
-
-if TYPE_CHECKING:
-    from surveytk.codebook.loader import Codebook
 
 #: Variables the engine fills itself from the crosswalk's header.
 AUTOMATIC = ("source",)
@@ -123,15 +122,13 @@ def _ref_problem(book: Codebook, loc: tuple[Any, ...], ref: object, target: str,
 
 def _check_derive(book: Codebook, loc: tuple[Any, ...], derive: DeriveSpec, target: str,
                   order: list[str]) -> list[Problem]:
-    from surveytk.harmonise.derivations import REGISTRY, is_reference
-
     out: list[Problem] = []
-    d = REGISTRY.get(derive.function)
+    d = SIGNATURES.get(derive.function)
     if d is None:
         return [_problem(book, (*loc, "function"),
                          f"unknown derivation {derive.function!r}"
-                         + (did_you_mean(derive.function, REGISTRY)
-                            or f"; one of {sorted(REGISTRY)}"))]
+                         + (did_you_mean(derive.function, SIGNATURES)
+                            or f"; one of {sorted(SIGNATURES)}"))]
     for arg in derive.args:
         if arg not in d.allowed:
             out.append(_problem(book, (*loc, "args", arg),

@@ -5,6 +5,7 @@ Public API (imported lazily)::
     harmonise(codebook, input_dir) -> HarmoniseResult
     harmonise_frames(codebook, {alias: LabelledFrame}) -> HarmoniseResult
     harmonise_to_file(codebook, input_dir, out, audit=None, fmt=None)
+    check_delivery(codebook, input_dir) -> CheckReport   (``codebook check``)
     pool_tables(paths, weights="sample") -> PoolResult
     write_table(table, path, fmt=None, provenance=None, schema=None)
     read_provenance(path) -> dict
@@ -20,6 +21,8 @@ _LAZY = {
     "harmonise_frames": "surveytk.harmonise.engine",
     "HarmoniseResult": "surveytk.harmonise.engine",
     "harmonise_to_file": "surveytk.harmonise.run",
+    "check_delivery": "surveytk.harmonise.delivery_check",
+    "CheckReport": "surveytk.harmonise.delivery_check",
     "pool_tables": "surveytk.harmonise.pool",
     "PoolResult": "surveytk.harmonise.pool",
     "scale_weights": "surveytk.harmonise.pool",

@@ -9,18 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from surveytk.codebook.book import Codebook
 from surveytk.codebook.model import MISSING_REASONS
 from surveytk.harmonise.column import VALID, Col, code_text, plain_value
-
-if TYPE_CHECKING:
-    from surveytk.codebook.loader import Codebook
-    from surveytk.harmonise.frames import Delivery
-
-
+from surveytk.harmonise.frames import Delivery
 
 
 @dataclass

@@ -9,17 +9,16 @@ the console) or, under ``--strict`` / ``out_of_range: error``, a problem.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from surveytk.codebook.book import Codebook
 from surveytk.codebook.model import SchemaVariable, VariableSpec
 from surveytk.disclosure import DEFAULT_THRESHOLD
+from surveytk.errors import ProblemList
 from surveytk.harmonise.column import REASON_CODE, VALID, Col, format_id_part, to_float
-
-if TYPE_CHECKING:
-    from surveytk.harmonise.engine import Context
 
 
 def shown_count(n: int, threshold: int = DEFAULT_THRESHOLD) -> str:
@@ -41,7 +40,18 @@ class Implausible:
                 "(counted in the audit; --strict makes this an error)")
 
 
-def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariable,
+class CoerceContext(Protocol):
+    """What coercion asks of the engine's context (:class:`~surveytk.harmonise.engine.Context`)."""
+
+    book: Codebook
+    problems: ProblemList
+    #: out-of-range values are problems instead of ``implausible``
+    strict: bool
+    #: per variable, the values set missing as ``implausible`` (filled here)
+    implausible: dict[str, Implausible]
+
+
+def coerce(ctx: CoerceContext, name: str, spec: VariableSpec | None, var: SchemaVariable,
            values: pd.Series, reason: np.ndarray, col: Col) -> pd.Series:
     """Values of the schema type (invalid ones become problems or ``implausible``)."""
     ok = reason == VALID
@@ -98,8 +108,9 @@ def coerce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariab
     return format_id_part(values).mask(reason != VALID)
 
 
-def check_range(ctx: Context, name: str, spec: VariableSpec | None, bounds: tuple[float, float],
-                num: np.ndarray, reason: np.ndarray, src: str, where: str) -> None:
+def check_range(ctx: CoerceContext, name: str, spec: VariableSpec | None,
+                bounds: tuple[float, float], num: np.ndarray, reason: np.ndarray, src: str,
+                where: str) -> None:
     """Values outside the schema range: ``implausible`` (counted, warned) or problems."""
     lo, hi = bounds
     out = (reason == VALID) & ((num < lo) | (num > hi))
@@ -123,7 +134,7 @@ def check_range(ctx: Context, name: str, spec: VariableSpec | None, bounds: tupl
         ctx.implausible[name] = Implausible(name, n_out, f"outside [{lo:g}, {hi:g}]")
 
 
-def coerce_dates(ctx: Context, name: str, values: pd.Series, reason: np.ndarray, src: str,
+def coerce_dates(ctx: CoerceContext, name: str, values: pd.Series, reason: np.ndarray, src: str,
                  where: str) -> pd.Series:
     """Dates of a directly mapped column; values that are not dates are problems.
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from surveytk.codebook.model import MISSING_REASONS
 from surveytk.errors import ProblemList, SurveytkError
-from surveytk.io.labelled import VariableMeta
+from surveytk.io.delivered_frame import VariableMeta
 
 REASON_CODE: dict[str, int] = {r: i + 1 for i, r in enumerate(MISSING_REASONS)}
 VALID = 0
@@ -206,3 +206,18 @@ def raise_problems(problems: ProblemList, error: type[SurveytkError], headline: 
         p = problems.problems[0]
         raise error(p.message, file=p.file, variable=p.variable, value=p.value, reason=p.reason)
     problems.raise_if_any(error, headline)
+
+
+def constant_col(n: int, value: object) -> Col:
+    """A constant column, stored compactly (one-category categorical for text)."""
+    values: pd.Series
+    if isinstance(value, str):
+        values = pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
+                                                     dtype=pd.CategoricalDtype([value])))
+    elif isinstance(value, bool):
+        values = pd.Series(pd.array(np.full(n, value), dtype="boolean"))
+    elif isinstance(value, int | float):
+        values = pd.Series(np.full(n, float(value)))
+    else:
+        values = pd.Series(np.full(n, value, dtype=object))
+    return Col(values=values, reason=np.zeros(n, np.int8), origin="constant")

@@ -1,22 +1,25 @@
-"""The registry of named derivations a crosswalk may call.
+"""The implementations of the named derivations a crosswalk may call.
 
-A crosswalk never contains Python: it names a function of this registry and
-gives plain arguments. Arguments listed in a derivation's ``inputs`` are
-references, ``<file>.<variable>`` or ``$<common variable>``; the engine
-resolves them to :class:`~surveytk.harmonise.column.Col` objects. Every
+A crosswalk never contains Python: it names a derivation and gives plain
+arguments. Names and arguments are defined in
+:mod:`surveytk.codebook.derivation_signatures` (what a codebook is checked
+against); this module computes them. Arguments listed in a derivation's
+``inputs`` are references, ``<file>.<variable>`` or ``$<common variable>``; the
+engine resolves them to :class:`~surveytk.harmonise.column.Col` objects. Every
 function is vectorised (no loops over rows) and returns a ``Col``: values plus
 a missing reason per row, the reason of the first missing input propagating.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from surveytk.codebook.derivation_signatures import SIGNATURES, DerivationSignature, is_reference
 from surveytk.codebook.template import fill_template
 from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ProblemList
@@ -26,6 +29,7 @@ from surveytk.harmonise.column import (
     Col,
     code_key,
     code_text,
+    constant_col,
     first_reason,
     format_id_part,
     map_uniques,
@@ -33,6 +37,7 @@ from surveytk.harmonise.column import (
     numeric,
     shown_text_values,
 )
+from surveytk.harmonise.label_check import compare_label
 
 
 class RosterView(Protocol):
@@ -49,6 +54,8 @@ class DeriveContext(Protocol):
 
     n: int
     problems: ProblemList
+    #: the crosswalk's file aliases (what a ``<file>.<column>`` reference may start with)
+    aliases: tuple[str, ...]
 
     def col(self, ref: str) -> Col: ...
 
@@ -64,56 +71,30 @@ DeriveFunc = Callable[[DeriveContext, Mapping[str, Any], str], Col]
 
 @dataclass(frozen=True)
 class Derivation:
-    """A registered derivation and the arguments it accepts."""
+    """A derivation's signature (what a crosswalk may pass) and the function computing it."""
 
-    name: str
+    signature: DerivationSignature
     func: DeriveFunc
-    required: tuple[str, ...]
-    optional: tuple[str, ...] = ()
-    inputs: tuple[str, ...] = ()
-    input_lists: tuple[str, ...] = ()
-    mixed_lists: tuple[str, ...] = ()
-    summary: str = ""
 
     @property
-    def allowed(self) -> tuple[str, ...]:
-        return self.required + self.optional
+    def name(self) -> str:
+        return self.signature.name
 
 
+#: The implementation of every derivation that
+#: :data:`~surveytk.codebook.derivation_signatures.SIGNATURES` names, by name.
 REGISTRY: dict[str, Derivation] = {}
 
 
-def register(
-    name: str,
-    *,
-    required: Sequence[str],
-    optional: Sequence[str] = (),
-    inputs: Sequence[str] = (),
-    input_lists: Sequence[str] = (),
-    mixed_lists: Sequence[str] = (),
-) -> Callable[[DeriveFunc], DeriveFunc]:
-    """Add a derivation to :data:`REGISTRY` under ``name``."""
+def implements(name: str) -> Callable[[DeriveFunc], DeriveFunc]:
+    """Register ``func`` as the implementation of the derivation ``name`` (whose signature
+    :data:`~surveytk.codebook.derivation_signatures.SIGNATURES` holds)."""
 
     def deco(func: DeriveFunc) -> DeriveFunc:
-        doc = (func.__doc__ or "").strip().splitlines()
-        REGISTRY[name] = Derivation(
-            name=name,
-            func=func,
-            required=tuple(required),
-            optional=tuple(optional),
-            inputs=tuple(inputs),
-            input_lists=tuple(input_lists),
-            mixed_lists=tuple(mixed_lists),
-            summary=doc[0] if doc else "",
-        )
+        REGISTRY[name] = Derivation(signature=SIGNATURES[name], func=func)
         return func
 
     return deco
-
-
-def get_derivation(name: str) -> Derivation:
-    """The registered derivation ``name``; KeyError if there is none."""
-    return REGISTRY[name]
 
 
 def _series(values: Any, n: int) -> pd.Series:
@@ -131,17 +112,15 @@ def _int_series(arr: np.ndarray, ok: np.ndarray) -> pd.Series:
 # --------------------------------------------------------------------------- simple
 
 
-@register("constant", required=("value",))
+@implements("constant")
 def constant(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """The same value on every row."""
-    from surveytk.harmonise.engine import constant_col
-
     col = constant_col(ctx.n, args["value"])
     col.origin = "derive:constant"
     return col
 
 
-@register("make_id", required=("parts",), optional=("sep",), mixed_lists=("parts",))
+@implements("make_id")
 def make_id(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Join constants and columns with ``sep`` (default ":"); numbers lose a ``.0`` part.
 
@@ -154,7 +133,7 @@ def make_id(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     pieces: list[Any] = []
     cols: list[Col] = []
     for part in args["parts"]:
-        if is_reference(part, ctx):
+        if is_reference(part, ctx.aliases):
             c = ctx.col(part)
             cols.append(c)
             pieces.append(pa.array(format_id_part(c.values), type=pa.string()))
@@ -170,27 +149,10 @@ def make_id(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     return Col(values=out, reason=reason, origin="derive:make_id")
 
 
-def is_reference(value: object, ctx: DeriveContext | None = None,
-                 aliases: Sequence[str] = ()) -> bool:
-    """Whether an argument is a reference: ``$var`` or ``<file alias>.<column>``."""
-    if not isinstance(value, str):
-        return False
-    if value.startswith("$"):
-        return True
-    known = tuple(aliases) or tuple(getattr(ctx, "aliases", ()))
-    head, dot, tail = value.partition(".")
-    return bool(dot and tail and head in known)
-
-
 # --------------------------------------------------------------------------- numbers
 
 
-@register(
-    "age_from_birth",
-    required=("birth_year",),
-    optional=("birth_month", "ref_year", "ref_month", "ref_date"),
-    inputs=("birth_year", "birth_month", "ref_year", "ref_month", "ref_date"),
-)
+@implements("age_from_birth")
 def age_from_birth(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Age in completed years at a reference date.
 
@@ -238,7 +200,7 @@ def _year_month(col: Col) -> tuple[np.ndarray, np.ndarray]:
     return year, month
 
 
-@register("band_midpoint", required=("input", "midpoints"), inputs=("input",))
+@implements("band_midpoint")
 def band_midpoint(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Midpoint of an age (or other) band: ``midpoints`` maps band code → number."""
     src = ctx.col(args["input"])
@@ -259,12 +221,7 @@ def band_midpoint(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> C
     return Col(values=pd.Series(out), reason=reason, origin="derive:band_midpoint")
 
 
-@register(
-    "months_between",
-    required=("from_year",),
-    optional=("from_month", "to_year", "to_month", "to_date"),
-    inputs=("from_year", "from_month", "to_year", "to_month", "to_date"),
-)
+@implements("months_between")
 def months_between(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Whole months from (from_year, from_month) to (to_year, to_month) or to_date's month.
 
@@ -291,7 +248,7 @@ def months_between(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> 
     return Col(values=_int_series(months, ok), reason=reason, origin="derive:months_between")
 
 
-@register("greater_than", required=("input", "threshold"), inputs=("input",))
+@implements("greater_than")
 def greater_than(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """``input > threshold`` as a boolean; missing where the input is missing."""
     src = ctx.col(args["input"])
@@ -302,7 +259,7 @@ def greater_than(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Co
     return Col(values=pd.Series(out), reason=reason, origin="derive:greater_than")
 
 
-@register("scale", required=("input", "factor"), inputs=("input",))
+@implements("scale")
 def scale(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """``input * factor``: a change of unit (km to 1,000 km); missing where the input is."""
     src = ctx.col(args["input"])
@@ -311,7 +268,7 @@ def scale(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     return Col(values=pd.Series(values), reason=reason, origin="derive:scale")
 
 
-@register("cut", required=("input", "breaks", "labels"), optional=("below",), inputs=("input",))
+@implements("cut")
 def cut(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Group a number: ``labels[i]`` for ``breaks[i] <= x < breaks[i+1]`` (last open).
 
@@ -334,7 +291,7 @@ def cut(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
 # --------------------------------------------------------------------------- categories
 
 
-@register("recode", required=("input", "map"), inputs=("input",))
+@implements("recode")
 def recode(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Map harmonised values of another common variable (``map``: value → value)."""
     src = ctx.col(args["input"])
@@ -349,7 +306,7 @@ def recode(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     return Col(values=out.reset_index(drop=True), reason=reason, origin="derive:recode")
 
 
-@register("combine", required=("inputs", "rules"), input_lists=("inputs",))
+@implements("combine")
 def combine(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Rule table over the raw codes of several questions.
 
@@ -419,12 +376,7 @@ def _raw_keys(col: Col) -> np.ndarray:
 # --------------------------------------------------------------------------- lookups, dates
 
 
-@register(
-    "lookup",
-    required=("input", "table", "key", "value"),
-    optional=("label_column", "label_format", "match"),
-    inputs=("input",),
-)
+@implements("lookup")
 def lookup(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Look a value up in ``codebooks/lookups/<table>``: row where ``key`` equals the input.
 
@@ -515,8 +467,6 @@ def _check_lookup_labels(
     ctx: DeriveContext, src: Col, table: pd.DataFrame, key: str, args: Mapping[str, Any],
     target: str,
 ) -> None:
-    from surveytk.codebook.labels import compare_label
-
     assert src.meta is not None
     by_key = {float(k): row for k, row in zip(
         pd.to_numeric(table[key], errors="coerce"), table.to_dict("records"), strict=True)}
@@ -542,7 +492,7 @@ def _check_lookup_labels(
             )
 
 
-@register("date_parse", required=("input",), optional=("format",), inputs=("input",))
+@implements("date_parse")
 def date_parse(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """A date from text (``format`` as for ``strptime``) or from a date/datetime column."""
     src = ctx.col(args["input"])
@@ -567,8 +517,7 @@ def date_parse(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     return Col(values=out.reset_index(drop=True), reason=reason, origin="derive:date_parse")
 
 
-@register("date_from_parts", required=("year", "month"), optional=("day",),
-          inputs=("year", "month", "day"))
+@implements("date_from_parts")
 def date_from_parts(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """A date from year and month columns; the day is the first of the month unless given."""
     yc, mc = ctx.col(args["year"]), ctx.col(args["month"])
@@ -597,11 +546,7 @@ def date_from_parts(ctx: DeriveContext, args: Mapping[str, Any], target: str) ->
 # --------------------------------------------------------------------------- rosters
 
 
-@register(
-    "roster_value",
-    required=("roster", "line_column", "line", "value"),
-    inputs=("line",),
-)
+@implements("roster_value")
 def roster_value(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """The roster's ``value`` on the line whose ``line_column`` equals the base row's ``line``.
 
@@ -646,12 +591,7 @@ def roster_value(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Co
                file=getattr(view, "file", None))
 
 
-@register(
-    "count_roster",
-    required=("roster", "column"),
-    optional=("min", "max", "exclude_line_column", "exclude_line"),
-    inputs=("exclude_line",),
-)
+@implements("count_roster")
 def count_roster(ctx: DeriveContext, args: Mapping[str, Any], target: str) -> Col:
     """Number of roster members with ``min <= column <= max``, optionally not counting one line.
 

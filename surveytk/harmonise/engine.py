@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveytk.codebook.labels import compare_label
-from surveytk.codebook.loader import Codebook, load_codebook
+from surveytk import __version__
+from surveytk.codebook.book import Codebook
+from surveytk.codebook.derivation_signatures import is_reference
+from surveytk.codebook.loader import load_codebook
 from surveytk.codebook.model import MISSING_REASONS, SchemaVariable, VariableSpec
 from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import CodebookError, HarmoniseError, ProblemList
@@ -31,6 +33,7 @@ from surveytk.harmonise.column import (
     Col,
     code_key,
     code_text,
+    constant_col,
     map_uniques,
     normalise_text,
     plain_value,
@@ -38,7 +41,8 @@ from surveytk.harmonise.column import (
 )
 from surveytk.harmonise.derivations import REGISTRY
 from surveytk.harmonise.frames import Delivery, Roster, assemble, read_delivery, take
-from surveytk.io.labelled import LabelledFrame
+from surveytk.harmonise.label_check import compare_label
+from surveytk.io.delivered_frame import LabelledFrame
 
 
 @dataclass(frozen=True)
@@ -373,21 +377,6 @@ def _check_map_labels(ctx: Context, name: str, spec: VariableSpec, col: Col,
             )
 
 
-def constant_col(n: int, value: object) -> Col:
-    """A constant column, stored compactly (one-category categorical for text)."""
-    values: pd.Series
-    if isinstance(value, str):
-        values = pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
-                                                     dtype=pd.CategoricalDtype([value])))
-    elif isinstance(value, bool):
-        values = pd.Series(pd.array(np.full(n, value), dtype="boolean"))
-    elif isinstance(value, int | float):
-        values = pd.Series(np.full(n, float(value)))
-    else:
-        values = pd.Series(np.full(n, value, dtype=object))
-    return Col(values=values, reason=np.zeros(n, np.int8), origin="constant")
-
-
 def produce(ctx: Context, name: str, spec: VariableSpec | None, var: SchemaVariable) -> Col:
     """The raw column of a variable, before its map and type."""
     if spec is None:
@@ -571,8 +560,6 @@ def derived_counts(ctx: Context, name: str, col: Col) -> ValueCounts:
 
 def variable_refs(book: Codebook, name: str) -> list[str]:
     """The source columns (``<file>.<column>``) a variable reads, with repeats."""
-    from surveytk.harmonise.derivations import is_reference
-
     spec = book.crosswalk.variables.get(name)
     var = book.schema.variables.get(name)
     derive = spec.derive if spec is not None else (var.derive if var is not None else None)
@@ -589,8 +576,6 @@ def variable_refs(book: Codebook, name: str) -> list[str]:
 
 def make_provenance(book: Codebook, frames: dict[str, LabelledFrame]) -> dict[str, Any]:
     """What made a harmonised table: input hashes, codebook version and hash, surveytk version."""
-    from surveytk import __version__
-
     return {
         "surveytk_version": __version__,
         "schema_version": book.schema.version,
@@ -614,7 +599,7 @@ def harmonise(codebook: str | Path | Codebook, input_dir: str | Path, *,
     ----------
     codebook
         A codebook name (``soep_ukr_2023``), a path to a crosswalk YAML, or a loaded
-        :class:`~surveytk.codebook.loader.Codebook`.
+        :class:`~surveytk.codebook.book.Codebook`.
     input_dir
         Folder holding the delivered files named in the crosswalk (names matched
         case-insensitively).

@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from surveytk.codebook.loader import Codebook
+from surveytk.codebook.book import Codebook
+from surveytk.codebook.derivation_signatures import SIGNATURES, is_reference
 from surveytk.errors import ProblemList, ReadError
 from surveytk.harmonise.column import map_uniques, normalise_text
-from surveytk.io.labelled import LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
+from surveytk.io.readers import read_file
 from surveytk.paths import inside_folder
 
 
@@ -66,8 +68,6 @@ class Delivery:
 
 def needed_columns(book: Codebook) -> dict[str, list[str]]:
     """Per file alias, the columns the crosswalk refers to (keys, ``from``, derivation inputs)."""
-    from surveytk.harmonise.derivations import REGISTRY, is_reference
-
     cw = book.crosswalk
     aliases = list(cw.files)
     need: dict[str, set[str]] = {a: set(spec.keys) for a, spec in cw.files.items()}
@@ -86,7 +86,7 @@ def needed_columns(book: Codebook) -> dict[str, list[str]]:
         add(vspec.from_)
         if vspec.derive is None:
             continue
-        d = REGISTRY.get(vspec.derive.function)
+        d = SIGNATURES.get(vspec.derive.function)
         for arg, value in vspec.derive.args.items():
             if isinstance(value, list):
                 for item in value:
@@ -111,8 +111,6 @@ def read_delivery(book: Codebook, input_dir: str | Path) -> dict[str, LabelledFr
         Listing every missing file at once, an ambiguous name with its candidates,
         or the reader's error for a bad file.
     """
-    from surveytk.io.readers import read_file
-
     base = Path(input_dir)
     cw = book.crosswalk
     paths: dict[str, Path] = {}

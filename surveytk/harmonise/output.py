@@ -17,22 +17,15 @@ import numpy as np
 import pandas as pd
 
 from surveytk.codebook.model import Schema
-from surveytk.errors import OutputError
 from surveytk.io.atomic import atomic_path, write_text_atomic
+from surveytk.io.formats import format_from_path
 
 OutputFormat = Literal["parquet", "dta", "sav", "csv"]
 OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "dta", "sav", "csv")
-
-
-def format_from_path(path: str | Path, given: str | None = None) -> str:
-    """The output format: ``given``, else the file suffix, else parquet."""
-    if given:
-        if given not in OUTPUT_FORMATS:
-            raise OutputError(f"unknown output format {given!r}; expecting one of "
-                              f"{list(OUTPUT_FORMATS)}")
-        return given
-    suffix = Path(path).suffix.lower().lstrip(".")
-    return suffix if suffix in OUTPUT_FORMATS else "parquet"
+#: suffix of a data file → its format (:func:`surveytk.io.formats.format_from_path`)
+SUFFIX_FORMATS: dict[str, str] = {
+    ".parquet": "parquet", ".dta": "dta", ".sav": "sav", ".csv": "csv"
+}
 
 
 def labelled_codes(table: pd.DataFrame, schema: Schema | None) -> tuple[pd.DataFrame,
@@ -86,7 +79,8 @@ def write_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None
     path
         Target file.
     fmt
-        ``parquet`` (default), ``dta``, ``sav`` or ``csv``; by default from the suffix.
+        ``parquet``, ``dta``, ``sav`` or ``csv``; by default from the suffix (an unknown
+        suffix is an error).
     provenance
         Stored in Parquet schema metadata (key ``surveytk``); for the other formats
         written beside the file as ``<file>.provenance.json``.
@@ -96,7 +90,7 @@ def write_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None
     from surveytk.io.writers import write_dta, write_parquet, write_sav
 
     target = Path(path)
-    kind = format_from_path(target, fmt)
+    kind = format_from_path(target, SUFFIX_FORMATS, fmt)
     meta = {"provenance": provenance or {}}
     if kind == "parquet":
         return write_parquet(table, target, metadata=meta)

@@ -19,6 +19,8 @@ from surveytk.codebook.loader import load_schema
 from surveytk.codebook.model import Schema
 from surveytk.disclosure import count_text
 from surveytk.errors import DesignError, HarmoniseError, ReadError
+from surveytk.harmonise.engine import typed_series
+from surveytk.harmonise.output import read_provenance
 from surveytk.io.fileinfo import sha256_file
 
 WeightScaling = Literal["sample", "equal", "none"]
@@ -75,8 +77,6 @@ def scale_weights(weight: np.ndarray, source: np.ndarray, how: str) -> np.ndarra
 
 
 def _read(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from surveytk.harmonise.output import read_provenance
-
     if not path.is_file():
         raise ReadError(f"{path}: harmonised file not found", file=str(path))
     if path.suffix.lower() != ".parquet":
@@ -148,8 +148,6 @@ def pool_tables(paths: Sequence[str | Path], *, weights: str = "sample",
     respondent without a PSU (a source sampled without clusters) is its own PSU
     (its ``respondent_id``), so the pooled table has one complete design.
     """
-    from surveytk.harmonise.engine import typed_series
-
     if not paths:
         raise HarmoniseError("pool needs at least one harmonised file")
     schema = schema if schema is not None else load_schema()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from surveytk.codebook.loader import load_codebook
 from surveytk.harmonise.audit import audit_json
 from surveytk.harmonise.engine import HarmoniseResult, harmonise
 from surveytk.harmonise.output import write_table
@@ -31,8 +32,6 @@ def harmonise_to_file(codebook: str | Path, input_dir: str | Path, out: str | Pa
     The audit goes to ``audit`` or ``<out>.audit.json``. Nothing is written when
     harmonising fails. ``strict``: out-of-range values are errors, not ``implausible``.
     """
-    from surveytk.codebook.loader import load_codebook
-
     book = load_codebook(codebook)
     out_path = Path(out)
     audit_path = Path(audit) if audit is not None else out_path.with_name(

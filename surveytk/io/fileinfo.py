@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Final, get_args
 
 from surveytk.errors import ReadError
-from surveytk.io.labelled import FileFormat
+from surveytk.io.delivered_frame import FileFormat
 
 #: read buffer for hashing; large enough that hashlib releases the GIL per call
 HASH_BUFFER: Final = 4 * 1024 * 1024

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from surveytk.io.labelled import LabelKey, LabelledFrame, VariableMeta
+from surveytk.io.delivered_frame import LabelKey, LabelledFrame, VariableMeta
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console

@@ -1,7 +1,7 @@
 """What a format reader hands back to :func:`surveytk.io.readers.read_file`.
 
 The format readers parse; ``read_file`` adds what every format shares (path,
-hash, row and column counts) and builds the :class:`~surveytk.io.labelled.FileMeta`.
+hash, row and column counts) and builds the :class:`~surveytk.io.delivered_frame.FileMeta`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from surveytk.errors import ReadError
-from surveytk.io.labelled import VariableMeta
+from surveytk.io.delivered_frame import VariableMeta
 
 #: called by chunked readers with (rows read so far, total rows)
 ProgressCallback = Callable[[int, int], None]

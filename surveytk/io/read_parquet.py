@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from surveytk.errors import ReadError
-from surveytk.io.labelled import LabelKey, LabelledFrame, Measure, Storage, VariableMeta
+from surveytk.io.delivered_frame import LabelKey, LabelledFrame, Measure, Storage, VariableMeta
 from surveytk.io.parsed import ParsedFile
 from surveytk.io.read_text import storage_of
 

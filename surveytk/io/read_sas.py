@@ -26,7 +26,7 @@ from typing import Any, Final
 import pyreadstat
 
 from surveytk.errors import ReadError
-from surveytk.io.labelled import FileFormat, VariableMeta
+from surveytk.io.delivered_frame import FileFormat, VariableMeta
 from surveytk.io.parsed import ParsedFile, ProgressCallback
 from surveytk.io.read_stat import (
     ReadFunction,

@@ -25,6 +25,7 @@ import pandas as pd
 import pyreadstat
 
 from surveytk.errors import ReadError
+from surveytk.io.delivered_frame import FileFormat, LabelKey, Measure, Storage, VariableMeta
 from surveytk.io.fileinfo import (
     STATA_SUPPORTED,
     read_head,
@@ -35,7 +36,6 @@ from surveytk.io.fileinfo import (
     stata_dimensions,
     stata_release,
 )
-from surveytk.io.labelled import FileFormat, LabelKey, Measure, Storage, VariableMeta
 from surveytk.io.native_guard import (
     check_spss_header,
     check_stata_strls,

@@ -19,7 +19,7 @@ from typing import Final
 import pandas as pd
 
 from surveytk.errors import ReadError
-from surveytk.io.labelled import Storage, VariableMeta
+from surveytk.io.delivered_frame import Storage, VariableMeta
 from surveytk.io.parsed import ParsedFile, check_columns_present
 from surveytk.io.xlsx_limits import check_header_width
 

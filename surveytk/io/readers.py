@@ -1,4 +1,4 @@
-"""Read any delivered file into a :class:`~surveytk.io.labelled.LabelledFrame`.
+"""Read any delivered file into a :class:`~surveytk.io.delivered_frame.LabelledFrame`.
 
 :func:`read_file` is the one entry point (``surveytk.read_file``). It checks the
 path, picks the reader by format, hashes the file's bytes in a background thread
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Final
 
 from surveytk.errors import ReadError
+from surveytk.io.delivered_frame import FileFormat, FileMeta, LabelledFrame
 from surveytk.io.fileinfo import BackgroundHash, check_readable, detect_format
-from surveytk.io.labelled import FileFormat, FileMeta, LabelledFrame
 from surveytk.io.parsed import ParsedFile, ProgressCallback
 
 __all__ = ["PROGRESS_BYTES", "read_file"]

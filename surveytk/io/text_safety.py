@@ -1,4 +1,4 @@
-"""Text that XML-based outputs (XLSX, DOCX) can hold.
+"""Text that outputs can hold safely: XML characters (XLSX, DOCX), spreadsheet formulas.
 
 XML 1.0 forbids the C0 control characters except tab, newline and carriage
 return (and U+FFFE/U+FFFF and lone surrogates); openpyxl refuses them with
@@ -6,6 +6,12 @@ return (and U+FFFE/U+FFFF and lone surrogates); openpyxl refuses them with
 Labels come from delivered files, so they may hold anything: each forbidden
 character is replaced by U+FFFD (the replacement character), visibly, never
 dropped silently.
+
+A spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, tab or CR as a
+formula (CSV opened in Excel, or a text cell edited in XLSX): :func:`neutralise`
+prefixes an apostrophe to such text (a label ``=HYPERLINK(...)``), unless it is a
+number as a table shows it (``-0.12``, ``-0.12**``, ``+1.5e-03``, ``-1,234``), which no
+spreadsheet runs and which must stay readable as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +23,16 @@ from typing import Any
 #: characters XML 1.0 cannot hold
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
+#: first characters that make a spreadsheet run a cell as a formula
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?\**")
+
+
+def neutralise(text: str) -> str:
+    """Prefix an apostrophe to non-numeric text that a spreadsheet would run as a formula."""
+    if text.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def xml_safe(text: str) -> str:

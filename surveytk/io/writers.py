@@ -8,7 +8,7 @@ spirit of reproducible builds' ``SOURCE_DATE_EPOCH``.
 
 The writers take plain mappings (variable → label, variable → {code: label},
 variable → user-missing codes) so that callers need not build metadata objects;
-:func:`write_labelled` writes a :class:`~surveytk.io.labelled.LabelledFrame` with its
+:func:`write_labelled` writes a :class:`~surveytk.io.delivered_frame.LabelledFrame` with its
 own metadata, choosing the format from the file suffix.
 """
 
@@ -26,7 +26,7 @@ import pandas as pd
 
 from surveytk.errors import OutputError
 from surveytk.io.atomic import atomic_path
-from surveytk.io.labelled import LabelledFrame, is_extended_missing
+from surveytk.io.delivered_frame import LabelledFrame, is_extended_missing
 
 #: suffix of the companion column that carries a column's extended missing codes in Parquet
 EXTENDED_COMPANION = "__extended_missing"

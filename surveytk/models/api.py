@@ -9,32 +9,62 @@ dispatches to the model family through
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
 import pandas as pd
 
-from surveytk.analysis_frame import (
-    AnalysisFrame,
-    DataLike,
-    annotate_result,
-    load_analysis_frame,
-)
+from surveytk.analysis_frame import AnalysisFrame, DataLike, load_analysis_frame
+from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import ModelError, SurveytkError
-from surveytk.expr import Definition, definition_inputs, parse_definitions
-from surveytk.models.formula import with_derived_columns
-from surveytk.models.options import AmeVce, FitOptions, Link, LonelyPSU, ModelName, RepType
-from surveytk.models.registry import family_fit
+from surveytk.expr import Definition, definition_inputs, parse_condition, parse_definitions
+from surveytk.models.by import ResultSet, fit_by
+from surveytk.models.formula import parse_formula, with_derived_columns
+from surveytk.models.options import AME_VCES, LINKS, AmeVce, FitOptions, Link
+from surveytk.models.registry import MODEL_NAMES, ModelName, family_fit
 from surveytk.models.small_cells import flag_small_categories
+from surveytk.survey.calibration import read_totals
+from surveytk.survey.options import (
+    CALIBRATION_METHODS,
+    DEFAULT_LONELY_PSU,
+    LONELY_PSU_RULES,
+    REP_TYPES,
+    DesignOptions,
+    LonelyPSU,
+    RepType,
+)
 
 if TYPE_CHECKING:
-    from surveytk.models.by import ResultSet
     from surveytk.models.results import FitResult
-    from surveytk.survey_object import Survey
 
 __all__ = ["DataLike", "as_frame", "fit", "fit_frame", "needed_columns", "used_columns"]
+
+
+#: ``fit`` arguments that describe the design: a :class:`surveytk.Survey` sets them once
+DESIGN_ARGUMENTS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(DesignOptions) if f.name not in ("subpop", "fpc_weights")
+)
+
+
+class BoundSurvey(Protocol):
+    """Data bound to their design once (:class:`surveytk.Survey`): fits on it restate
+    no design (:func:`fit_survey`)."""
+
+    @property
+    def frame(self) -> AnalysisFrame: ...
+
+    @property
+    def options(self) -> DesignOptions: ...
+
+
+def is_bound(data: object) -> TypeGuard[BoundSurvey]:
+    """Whether ``data`` is data bound to a design (a :class:`surveytk.Survey`)."""
+    return isinstance(getattr(data, "frame", None), AnalysisFrame) and isinstance(
+        getattr(data, "options", None), DesignOptions
+    )
 
 
 def needed_columns(
@@ -51,9 +81,6 @@ def needed_columns(
 
 def used_columns(options: FitOptions) -> list[str]:
     """Columns the formula, the design and the subpopulation name (defined names included)."""
-    from surveytk.expr import parse_condition
-    from surveytk.models.formula import parse_formula
-
     parsed = parse_formula(options.formula)
     cols: list[str] = [*parsed.outcome_columns, *parsed.columns]
     for c in (
@@ -79,9 +106,6 @@ def _stages(value: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
 def design_columns(options: object) -> list[str]:
     """Columns the design of ``options`` reads besides the weights: every stage's strata,
     PSUs and fpc, and the calibration variables of ``--calibrate``."""
-    from surveytk.survey.calibration import read_totals
-    from surveytk.survey.options import DesignOptions
-
     o = DesignOptions.of(options)
     cols = [*o.strata, *o.psu, *o.fpc, *(c for c in (o.nonresponse, o.respondent) if c)]
     if o.calibrate is not None:
@@ -110,14 +134,40 @@ def fit_frame(frame: AnalysisFrame, options: FitOptions) -> FitResult | ResultSe
         return flag_small_categories(annotate_result(fit_with_tests(d, o), frame, columns), d, o)
 
     if options.by is not None:
-        from surveytk.models.by import fit_by
-
         return fit_by(data, options, one)
     return one(data, options)
 
 
+def annotate_result(
+    result: FitResult,
+    frame: AnalysisFrame,
+    columns: Sequence[str],
+    threshold: int = DEFAULT_THRESHOLD,
+) -> FitResult:
+    """``result`` with the declared-missing counts and labels of ``columns``.
+
+    Notes get one sentence per variable (shown on the console and under
+    tables); ``extra["declared_missing"]`` holds the counts (withheld under the
+    disclosure threshold) and ``extra["variable_labels"]`` the file's variable
+    labels of the columns used, which tables show as row labels.
+    """
+    notes = frame.notes(threshold, columns)
+    report = frame.report(threshold, columns)
+    labels = {c: frame.variable_labels[c] for c in columns if c in frame.variable_labels}
+    if not (notes or report or labels or frame.kept_user_missing):
+        return result
+    extra = dict(result.extra)
+    extra["declared_missing"] = report
+    if frame.kept_user_missing:
+        extra["kept_user_missing"] = {k: list(v) for k, v in frame.kept_user_missing.items()
+                                      if k in columns}
+    if labels:
+        extra["variable_labels"] = labels
+    return dataclasses.replace(result, notes=(*result.notes, *notes), extra=extra)
+
+
 def fit(
-    data: DataLike | Survey,
+    data: DataLike | BoundSurvey,
     *,
     model: ModelName,
     formula: str,
@@ -126,7 +176,7 @@ def fit(
     psu: str | Sequence[str] | None = None,
     fpc: str | Sequence[str] | None = None,
     subpop: str | None = None,
-    lonely_psu: LonelyPSU = "fail",
+    lonely_psu: LonelyPSU = DEFAULT_LONELY_PSU,
     adjust_domain_lonely: bool = False,
     repweights: str | None = None,
     reptype: RepType | None = None,
@@ -170,7 +220,7 @@ def fit(
     data
         A :class:`~surveytk.Survey` (data and design bound once: give no design
         arguments then), a pandas DataFrame, a
-        :class:`~surveytk.io.labelled.LabelledFrame`, or the path of a file
+        :class:`~surveytk.io.delivered_frame.LabelledFrame`, or the path of a file
         :func:`surveytk.read_file` reads (declared missing values set missing).
     model
         ``logit``, ``probit``, ``lpm`` (binary outcome); ``ologit``,
@@ -277,31 +327,47 @@ def fit(
         raise
 
 
-def run_fit(data: DataLike | Survey, **arguments: Any) -> FitResult | ResultSet:
+def run_fit(data: DataLike | BoundSurvey, **arguments: Any) -> FitResult | ResultSet:
     """:func:`fit` with the messages of errors as the command line words them
     (``--lonely-psu``); the CLI calls this."""
-    from surveytk.survey_object import Survey, check_fit_arguments
-
     check_fit_arguments({k: v for k, v in arguments.items() if k not in _DATA_ARGUMENTS})
     given = {**_FIT_DEFAULTS, **arguments}
     _check_model(given["model"])
-    if isinstance(data, Survey):
+    if is_bound(data):
         extra = {
             k: v for k, v in given.items()
             if k not in ("model", "formula") and v != _FIT_DEFAULTS[k]
         }  # fmt: skip
-        return data.fit(model=given["model"], formula=given["formula"], **extra)
-    return _fit_data(data, given)
+        return fit_survey(data, given["model"], given["formula"], **extra)
+    return _fit_data(cast("DataLike", data), given)  # any other type: load_analysis_frame says
+
+
+def fit_survey(
+    survey: BoundSurvey, model: str, formula: str, **options: Any
+) -> FitResult | ResultSet:
+    """Fit on data bound to their design (:meth:`surveytk.Survey.fit`): ``options`` are
+    :func:`fit`'s arguments but the design; ``subpop`` narrows the survey's domain."""
+    bound = sorted(set(options) & set(DESIGN_ARGUMENTS))
+    data_args = sorted(set(options) & {"define", "keep_user_missing", "value_labels"})
+    if bound or data_args:
+        raise ModelError(
+            f"fit: {', '.join(a + '=' for a in [*bound, *data_args])} belong(s) to the "
+            "Survey; make another Survey (or .subset() / .calibrate() this one)"
+        )
+    check_fit_arguments(options)
+    subpop = options.pop("subpop", None)
+    design = dataclasses.asdict(survey.options)
+    if subpop:
+        design["subpop"] = (
+            subpop if not design["subpop"] else (f"({design['subpop']}) and ({subpop})")
+        )
+    return fit_frame(survey.frame, FitOptions(model=model, formula=formula, **design, **options))
 
 
 _DATA_ARGUMENTS = ("define", "keep_user_missing", "value_labels", "model", "formula")
 
 
 def _check_model(model: str) -> None:
-    import difflib
-
-    from surveytk.models.options import MODEL_NAMES
-
     if model not in MODEL_NAMES:
         close = difflib.get_close_matches(str(model), MODEL_NAMES, n=2, cutoff=0.6)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -350,13 +416,20 @@ _CLI_PHRASES: tuple[tuple[str, str], ...] = (
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
-    from surveytk.models import options as o
-    from surveytk.survey.options import CALIBRATION_METHODS
-
     return {
-        "model": o.MODEL_NAMES, "lonely_psu": o.LONELY_PSU_RULES, "reptype": o.REP_TYPES,
-        "ame_vce": o.AME_VCES, "link": o.LINKS, "calibration": CALIBRATION_METHODS,
+        "model": MODEL_NAMES, "lonely_psu": LONELY_PSU_RULES, "reptype": REP_TYPES,
+        "ame_vce": AME_VCES, "link": LINKS, "calibration": CALIBRATION_METHODS,
     }  # fmt: skip
+
+
+def check_fit_arguments(options: Mapping[str, Any]) -> None:
+    """Unknown ``fit`` arguments: one clear error with close matches."""
+    known = sorted(set(FitOptions.__dataclass_fields__) - {"model", "formula", "fpc_weights"})
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(c + '=' for c in close)}?" if close else ""
+            raise ModelError(f"fit() got an unknown argument {name}={hint}", variable=name)
 
 
 def python_wording(exc: SurveytkError) -> None:
@@ -389,8 +462,6 @@ def fit_with_tests(data: pd.DataFrame, opts: FitOptions) -> FitResult:
     The result keeps what :meth:`FitResult.predict` and :meth:`FitResult.margins`
     need (:class:`surveytk.models.postfit.FitContext`; not saved to files).
     """
-    import dataclasses
-
     from surveytk.models.postfit import capturing
 
     with capturing() as contexts:

@@ -2,7 +2,7 @@
 
 ``fit(data, options)`` orchestrates; the numbers happen elsewhere:
 
-1. :class:`~surveytk.design.SurveyDesign` from the options (weights, strata,
+1. :class:`~surveytk.survey.design.SurveyDesign` from the options (weights, strata,
    PSUs, fpc, replicate weights, subpopulation) over *all* rows;
 2. :func:`~surveytk.models.formula.build_model_frame` on the domain rows
    (rows with missing model variables are left out and counted by variable);
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
 from surveytk.models.categorical import design_covariance
 from surveytk.models.formula import (
@@ -39,6 +38,7 @@ from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
+from surveytk.survey.design import SurveyDesign
 
 BINARY_MODELS: tuple[str, ...] = ("logit", "probit", "lpm")
 

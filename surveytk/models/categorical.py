@@ -22,8 +22,8 @@ from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
 
 if TYPE_CHECKING:
-    from surveytk.design import SurveyDesign
     from surveytk.models.formula import ModelFrame
+    from surveytk.survey.design import SurveyDesign
 
 #: refit(domain weights, start) -> KernelFit
 KernelRun = Callable[[np.ndarray, np.ndarray | None], KernelFit]
@@ -47,8 +47,8 @@ def prepare(data: pd.DataFrame, options: FitOptions, outcome_kind: str) -> Prepa
     ``dropped`` with the reasons ``zero_weight`` and ``outside_subpop``;
     incomplete rows are counted per variable as the model frame reports them.
     """
-    from surveytk.design import SurveyDesign
     from surveytk.models.formula import build_model_frame
+    from surveytk.survey.design import SurveyDesign
 
     design = SurveyDesign.from_options(data, options)
     in_domain = design.domain

@@ -31,9 +31,9 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import DesignError, ModelError
 from surveytk.models.kernel import KernelFit
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.variance import linearized_meat, replicate_variance, unit_totals
 
 Refit = Callable[[np.ndarray], np.ndarray]

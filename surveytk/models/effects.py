@@ -20,13 +20,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from surveytk.errors import ModelError
+from surveytk.models.margins import (
+    Predict,
+    average_marginal_effects,
+    predict_at,
+    unconditional_of,
+    zero_one_variables,
+)
 from surveytk.models.options import FitOptions
+from surveytk.models.postfit import FitContext, record
 from surveytk.models.results import EffectBlock
 
 if TYPE_CHECKING:
     from surveytk.models.formula import ModelFrame
     from surveytk.models.kernel import KernelFit
-    from surveytk.models.margins import Predict
 
 #: at most this many values in one ``--predict`` variable (a typo like 0:1e6 stops here)
 MAX_PREDICT_VALUES = 500
@@ -68,9 +75,6 @@ def model_effects(
     ``kf`` (scores and Hessian) and ``design`` serve ``--ame-vce unconditional``;
     ``df`` is the t reference of the prediction intervals.
     """
-    from surveytk.models.margins import Unconditional, average_marginal_effects
-    from surveytk.models.postfit import FitContext, record
-
     record(FitContext(options, frame, predict, coef, weights, kf, design, df))
     check_effect_options(options)
     ame = None
@@ -78,12 +82,12 @@ def model_effects(
     if options.ame:
         unc = None
         if options.ame_vce == "unconditional":
-            if kf is None or design is None or kf.scores.shape[0] != frame.n_obs:
+            unc = unconditional_of(kf, design, frame.n_obs)
+            if unc is None:
                 raise ModelError(
                     f"{options.model}: --ame-vce unconditional is not available for this "
                     "model; use the conditional AME variance"
                 )
-            unc = Unconditional(kf.scores, kf.hessian, design)
         ame = average_marginal_effects(
             predict,
             coef.estimates,
@@ -104,8 +108,6 @@ def model_effects(
 
 def ame_notes(frame: ModelFrame, options: FitOptions) -> list[str]:
     """How the AMEs were computed: 0/1 variables' choice and the variance."""
-    from surveytk.models.margins import zero_one_variables
-
     notes = []
     zero_one = zero_one_variables(frame)
     by_change = [v for v in zero_one if v in options.discrete]
@@ -188,8 +190,6 @@ def _range(text: str, name: str) -> list[float]:
 
 def predict_values(frame: ModelFrame, name: str, given: list[str] | None) -> list[Any]:
     """The values of one ``--predict`` variable, as :func:`predict_at` takes them."""
-    from surveytk.models.margins import zero_one_variables
-
     info = frame.variables.get(name)
     if info is None:
         raise ModelError(
@@ -223,7 +223,6 @@ def prediction_records(
 ) -> list[dict[str, Any]]:
     """Average predictions for one ``--predict`` spec, in the plot's record layout."""
     from surveytk.models.formula import _level_text
-    from surveytk.models.margins import predict_at
 
     parsed = parse_predict(spec)
     at = {name: predict_values(frame, name, vals) for name, vals in parsed}

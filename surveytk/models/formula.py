@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from surveytk.analysis_frame import VALUE_LABELS_ATTR
 from surveytk.disclosure import counts_text
 from surveytk.errors import FormulaError
 from surveytk.expr import Evaluator, Vec, frame_resolver, vec_to_series
@@ -50,7 +51,6 @@ from surveytk.models.formula_grammar import Factor, ParsedFormula, Term, parse_f
 __all__ = [
     "INTERCEPT",
     "OUTCOME_KINDS",
-    "VALUE_LABELS_ATTR",
     "Factor",
     "ModelFrame",
     "OutcomeKind",
@@ -71,11 +71,6 @@ INTERCEPT = "(Intercept)"
 # ---------------------------------------------------------------------------
 # expressions of the formula on data
 # ---------------------------------------------------------------------------
-
-#: ``DataFrame.attrs`` key of the value labels of labelled numeric columns:
-#: column → {code as text → label}; set by :func:`surveytk.analysis_frame.analysis_frame`
-VALUE_LABELS_ATTR = "surveytk.value_labels"
-
 
 def _encoded_resolver(
     values: Mapping[str, np.ndarray], kinds: Mapping[str, VariableKind]

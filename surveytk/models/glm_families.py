@@ -29,10 +29,10 @@ from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
 from surveytk.models.irls import _solve, check_rank
 from surveytk.models.kernel import KernelFit
+from surveytk.models.options import LINKS
+from surveytk.models.registry import GLM_MODELS
 
-#: model name → variance family
-GLM_MODELS: tuple[str, ...] = ("poisson", "quasipoisson", "negbin", "gamma")
-GLM_LINKS: tuple[str, ...] = ("log", "identity", "sqrt", "inverse")
+#: model name → its default link
 DEFAULT_LINK: dict[str, str] = {
     "poisson": "log",
     "quasipoisson": "log",
@@ -55,7 +55,7 @@ def _link(name: str) -> Any:
         "inverse": links.InversePower,
     }
     if name not in table:
-        raise ModelError(f"--link: expecting one of {{{', '.join(GLM_LINKS)}}}; got {name!r}")
+        raise ModelError(f"--link: expecting one of {{{', '.join(LINKS)}}}; got {name!r}")
     return table[name]()
 
 

@@ -27,9 +27,11 @@ import pandas as pd
 from scipy import special
 
 from surveytk.errors import ModelError
+from surveytk.models.distributions import interval_multiplier
 from surveytk.models.formula import ModelFrame, VariableInfo
-from surveytk.models.reference import interval_multiplier
+from surveytk.models.kernel import KernelFit
 from surveytk.models.results import EffectBlock
+from surveytk.survey.variance import linearized_meat
 
 BinaryLink = Literal["logit", "probit", "lpm"]
 BINARY_LINKS: tuple[str, ...] = ("logit", "probit", "lpm")
@@ -392,6 +394,10 @@ def average_marginal_effects(
     )
 
 
+MarginsVce = Literal["conditional", "unconditional", "svypredmeans"]
+MARGINS_VCES: tuple[str, ...] = ("conditional", "unconditional", "svypredmeans")
+
+
 @dataclass(frozen=True)
 class Unconditional:
     """What ``vce(unconditional)`` needs from a linearised fit.
@@ -404,6 +410,20 @@ class Unconditional:
     scores: np.ndarray
     hessian: np.ndarray
     design: Any
+
+
+def unconditional_of(kf: KernelFit | None, design: Any, n_obs: int) -> Unconditional | None:
+    """What ``vce(unconditional)`` needs from a fit, or None when the fit has no per-row
+    scores of its ``n_obs`` estimation rows (no kernel, no design, or scores of other rows)."""
+    if kf is None or design is None or kf.scores.shape[0] != n_obs:
+        return None
+    return Unconditional(kf.scores, kf.hessian, design)
+
+
+def check_vce(vce: str) -> None:
+    """``vce`` must name one of :data:`MARGINS_VCES`."""
+    if vce not in MARGINS_VCES:
+        raise ModelError(f"vce: expecting one of {{{', '.join(MARGINS_VCES)}}}; got {vce!r}")
 
 
 def unconditional_cov(
@@ -436,8 +456,6 @@ def unconditional_cov(
     gives G V Gᵀ, the conditional variance. Stata, *[R] margins*, "vce(unconditional)",
     and *[SVY] svy postestimation*; Graubard & Korn (1999), *Biometrics* 55:652.
     """
-    from surveytk.models.covariance import linearized_meat
-
     if u.design.is_replicate:
         raise ModelError(
             "--ame-vce unconditional needs a linearised design; with replicate weights "
@@ -497,10 +515,6 @@ class PredictiveMargins:
 
 
 #: how the variance of predictive margins treats the covariates
-MarginsVce = Literal["conditional", "unconditional", "svypredmeans"]
-MARGINS_VCES: tuple[str, ...] = ("conditional", "unconditional", "svypredmeans")
-
-
 def predictive_margins(
     predict: Predict,
     params: np.ndarray,
@@ -539,8 +553,7 @@ def predictive_margins(
     """
     if not at:
         raise ModelError("predictive margins need at least one variable in `at`")
-    if vce not in MARGINS_VCES:
-        raise ModelError(f"vce: expecting one of {{{', '.join(MARGINS_VCES)}}}; got {vce!r}")
+    check_vce(vce)
     if vce != "conditional" and unconditional is None:
         raise ModelError(f"vce={vce!r} needs the scores of a linearised fit")
     p, V = _check_inputs(params, cov)
@@ -576,8 +589,6 @@ def predictive_margins(
 
 def _mean_variance(D: np.ndarray, est: np.ndarray, a: np.ndarray, design: Any) -> np.ndarray:
     """Design variance of the weighted means Σ aᵢ Dᵢ, taking D as data (R ``svymean``)."""
-    from surveytk.models.covariance import linearized_meat
-
     if design.is_replicate:
         raise ModelError(
             "this margins variance needs a linearised design; with replicate weights "

@@ -10,33 +10,14 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from surveytk.errors import ModelError
+from surveytk.models.registry import GLM_MODELS, MODEL_NAMES
+from surveytk.survey.options import DesignOptions
 
-ModelName = Literal[
-    "logit",
-    "probit",
-    "lpm",
-    "ologit",
-    "oprobit",
-    "mlogit",
-    "panel-fe",
-    "panel-re",
-    "poisson",
-    "quasipoisson",
-    "negbin",
-    "gamma",
-]
-LonelyPSU = Literal["fail", "adjust", "certainty", "remove", "average"]
-RepType = Literal["bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay"]
 AmeVce = Literal["conditional", "unconditional"]
 Link = Literal["log", "identity", "sqrt", "inverse"]
 
-MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
-LONELY_PSU_RULES: tuple[str, ...] = get_args(LonelyPSU)
-REP_TYPES: tuple[str, ...] = get_args(RepType)
 AME_VCES: tuple[str, ...] = get_args(AmeVce)
 LINKS: tuple[str, ...] = get_args(Link)
-#: families fitted by :mod:`surveytk.models.glm` (``--link``, ``--offset``, ``--exposure``)
-GLM_MODELS: tuple[str, ...] = ("poisson", "quasipoisson", "negbin", "gamma")
 
 
 def check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -49,16 +30,17 @@ def check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
         )
 
 
-@dataclass(frozen=True)
-class FitOptions:
-    """Everything a fit needs besides the data.
+@dataclass(frozen=True, kw_only=True)
+class FitOptions(DesignOptions):
+    """Everything a fit needs besides the data: the design, then the model.
 
-    ``replicates``/``seed`` ask for replicate weights made from the design
+    The design fields (``weights`` … ``respondent``), their defaults and their
+    checks are those of :class:`surveytk.survey.options.DesignOptions`: ``strata``,
+    ``psu`` and ``fpc`` take one column per stage (a name or a tuple), first to
+    last; ``replicates``/``seed`` ask for replicate weights made from the design
     (bootstrap, or jackknife with ``reptype='jk1'|'jkn'``); ``repweights`` is a
     regular expression selecting replicate-weight columns shipped with the data.
-    The design fields (``weights`` … ``respondent``) are those of
-    :class:`surveytk.survey.options.DesignOptions`; ``strata``, ``psu`` and
-    ``fpc`` take one column per stage (a tuple), first to last.
+    ``model`` is a name of :data:`surveytk.models.registry.MODEL_NAMES`.
 
     After the fit: ``wald`` (term lists, each tested jointly as R
     ``regTermTest``), ``contrast`` (linear combinations, as ``svycontrast``),
@@ -68,29 +50,8 @@ class FitOptions:
     the full design); ``link``/``offset``/``exposure`` serve the GLM families.
     """
 
-    model: ModelName
+    model: str
     formula: str
-    weights: str | None = None
-    strata: str | tuple[str, ...] | None = None
-    psu: str | tuple[str, ...] | None = None
-    fpc: str | tuple[str, ...] | None = None
-    lonely_psu: LonelyPSU = "fail"
-    adjust_domain_lonely: bool = False
-    repweights: str | None = None
-    reptype: RepType | None = None
-    rho: float | None = None
-    mse: bool = False
-    scale: float | None = None
-    rscales: tuple[float, ...] | None = None
-    replicates: int | None = None
-    seed: int | None = None
-    subpop: str | None = None
-    calibrate: str | None = None
-    calibration: str = "linear"
-    calibration_bounds: tuple[float, float] | None = None
-    trim: tuple[float, float] | None = None
-    nonresponse: str | None = None
-    respondent: str | None = None
     ame: bool = False
     base: str | None = None
     entity: str | None = None
@@ -116,15 +77,7 @@ class FitOptions:
                 object.__setattr__(self, name, (value,))
             else:
                 object.__setattr__(self, name, tuple(value))
-        check_choice("--lonely-psu", self.lonely_psu, LONELY_PSU_RULES)
-        if self.reptype is not None:
-            check_choice("--reptype", self.reptype, REP_TYPES)
-        if self.repweights is not None and self.reptype is None:
-            raise ModelError("--repweights needs --reptype (one of " + ", ".join(REP_TYPES) + ")")
-        if self.repweights is not None and self.replicates is not None:
-            raise ModelError("give either --repweights (shipped) or --replicates (made), not both")
-        if self.reptype == "fay" and self.rho is None:
-            raise ModelError("--reptype fay needs --rho (e.g. 0.5)")
+        super().__post_init__()
         check_choice("--ame-vce", self.ame_vce, AME_VCES)
         self._check_glm_options()
 

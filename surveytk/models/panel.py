@@ -17,11 +17,12 @@ import pandas as pd
 from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
 from surveytk.models.options import FitOptions
-from surveytk.models.results import DesignSummary, EffectBlock, FitResult
+from surveytk.models.results import EffectBlock, FitResult
+from surveytk.survey.summary import DesignSummary
 
 if TYPE_CHECKING:
-    from surveytk.design import SurveyDesign
     from surveytk.models.formula import ModelFrame
+    from surveytk.survey.design import SurveyDesign
 
 INTERCEPT = "(Intercept)"
 
@@ -165,8 +166,8 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         two clusters, a term constant within every entity (fixed effects);
         strata, fpc, later stages or calibration without replicate weights.
     """
-    from surveytk.design import SurveyDesign
     from surveytk.models.formula import build_model_frame
+    from surveytk.survey.design import SurveyDesign
 
     entity, time = _check_options(options)
     design = SurveyDesign.from_options(data, options)

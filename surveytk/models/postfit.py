@@ -26,19 +26,25 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import ModelError
-from surveytk.models.reference import interval_multiplier, two_sided_pvalues
+from surveytk.models.distributions import interval_multiplier, two_sided_pvalues
+from surveytk.models.margins import (
+    Predict,
+    Unconditional,
+    average_marginal_effects,
+    check_vce,
+    predict_rows,
+    predictive_margins,
+    unconditional_of,
+)
 
 if TYPE_CHECKING:
     from surveytk.models.formula import ModelFrame
     from surveytk.models.kernel import KernelFit
-    from surveytk.models.margins import Predict, Unconditional
     from surveytk.models.options import FitOptions
-    from surveytk.models.results import EffectBlock, FitResult
+    from surveytk.models.results import EffectBlock
 
-#: ``contrast=`` choices of :func:`margins`
+#: ``contrast=`` choices of :meth:`FitContext.margins`
 CONTRASTS: tuple[str, ...] = ("reference", "pairwise")
-#: ``vce=`` choices of :func:`margins`
-VCES: tuple[str, ...] = ("conditional", "unconditional", "svypredmeans")
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +60,107 @@ class FitContext:
     design: Any
     df: float | None
     data: pd.DataFrame | None = None  # the table the model was fitted on (for ``by=``)
+
+    def predictions(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Predictions (response scale) with standard errors; see :meth:`FitResult.predict`."""
+        _check_level(conf_level)
+        frame = self.frame
+        if newdata is not None and not isinstance(newdata, pd.DataFrame):
+            raise ModelError(f"newdata: expecting a pandas DataFrame; got {type(newdata).__name__}")
+        if newdata is None:
+            positions = estimation_rows(self)
+            rows = pd.Index(np.arange(frame.n_obs) if positions is None else positions, name="row")
+        else:
+            rows = newdata.index
+        values = at_values(frame, at) if at is not None else {}
+        names = list(values)
+        predictor = _predictor_for(self, newdata)
+        pieces = []
+        for combo in itertools.product(*(values[n] for n in names)):
+            overrides = {n: frame.encode(n, v) for n, v in zip(names, combo, strict=True)}
+            X = frame.transform(newdata, overrides or None)
+            P, se = predict_rows(predictor, self.coef.estimates, self.coef.cov, X)
+            J = P.shape[1]
+            for j, y in enumerate(_y_labels(frame, J)):
+                part = pd.DataFrame({"row": rows})
+                for n, v in zip(names, combo, strict=True):
+                    part[n] = v
+                if J > 1:
+                    part["y_level"] = y
+                pieces.append((part, P[:, j], se[:, j]))
+        table = pd.concat([p for p, _, _ in pieces], ignore_index=True)
+        est = np.concatenate([e for _, e, _ in pieces])
+        se_all = np.concatenate([s for _, _, s in pieces])
+        out = _with_stats(table, est, se_all, self.df, conf_level)
+        return out.drop(columns=["statistic", "p_value"])
+
+    def margins(
+        self,
+        variables: str | Sequence[str] | None = None,
+        *,
+        at: Mapping[str, Any] | None = None,
+        by: str | None = None,
+        vce: str = "conditional",
+        discrete: str | Sequence[str] = (),
+        contrast: str | None = None,
+        conf_level: float = 0.95,
+    ) -> pd.DataFrame:
+        """AMEs or predictive margins (and their contrasts); see :meth:`FitResult.margins`."""
+        _check_level(conf_level)
+        frame = self.frame
+        if variables is not None and at is not None:
+            raise ModelError(
+                "margins: give variables= (average marginal effects) or at= (predictive "
+                "margins), not both"
+            )
+        if contrast is not None and at is None:
+            raise ModelError("contrast= compares predictive margins; give at= too")
+        names = [variables] if isinstance(variables, str) else variables
+        discrete = [discrete] if isinstance(discrete, str) else list(discrete)
+        for name in [*(names or ()), *discrete]:
+            _check_variable(frame, name, "variables" if name not in discrete else "discrete")
+        unc = _unconditional(self, vce)
+        values = at_values(frame, at) if at is not None else None
+        if values is None and vce == "svypredmeans":
+            raise ModelError(
+                "vce='svypredmeans' applies to predictive margins (at=); "
+                "for AMEs use 'conditional' or 'unconditional'"
+            )
+        p, V = self.coef.estimates, self.coef.cov
+        parts = []
+        for level, mask in _groups(self, by):
+            w = np.where(mask, self.weights, 0.0)
+            if not (w > 0).any():
+                continue
+            if values is None:
+                block = average_marginal_effects(
+                    self.predict, p, V, frame, w, variables=names, discrete=discrete,
+                    unconditional=unc,
+                )  # fmt: skip
+                table = pd.DataFrame({"term": block.terms, "y_level": block.y_levels})
+                est, cov = block.estimates, block.cov
+            else:
+                pm = predictive_margins(self.predict, p, V, frame, values, w, unconditional=unc,
+                                        vce=vce)  # type: ignore[arg-type]  # fmt: skip
+                table, est, cov = pm.grid, pm.estimates, pm.cov
+                if contrast is not None:
+                    table, L = _contrast_matrix(table, list(values), contrast)
+                    est, cov = L @ est, L @ cov @ L.T
+            if not any(table["y_level"]):
+                table = table.drop(columns="y_level")
+            if by is not None:
+                table.insert(0, by, level)
+            se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+            parts.append(_with_stats(table, est, se, self.df, conf_level))
+        if not parts:
+            raise ModelError(f"by: no level of {by!r} has rows in the estimation sample")
+        return pd.concat(parts, ignore_index=True)
 
 
 _CAPTURE: ContextVar[list[FitContext] | None] = ContextVar("surveytk_fit_capture", default=None)
@@ -75,17 +182,6 @@ def capturing() -> Iterator[list[FitContext]]:
         yield box
     finally:
         _CAPTURE.reset(token)
-
-
-def context_of(result: FitResult, method: str) -> FitContext:
-    """The result's context, or a clear error saying why there is none."""
-    ctx = getattr(result, "context", None)
-    if ctx is None:
-        raise ModelError(
-            f"{method}() needs the data the model was fitted on; this result has only its "
-            "numbers (read from a file, or built by hand). Fit it again with surveytk.fit()"
-        )
-    return ctx
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -189,49 +285,6 @@ def _check_level(conf_level: float) -> None:
 # ---- predict ------------------------------------------------------------------------------
 
 
-def predict(
-    result: FitResult,
-    newdata: pd.DataFrame | None = None,
-    *,
-    at: Mapping[str, Any] | None = None,
-    conf_level: float = 0.95,
-) -> pd.DataFrame:
-    """Predictions (response scale) with standard errors; see :meth:`FitResult.predict`."""
-    from surveytk.models.margins import predict_rows
-
-    ctx = context_of(result, "predict")
-    _check_level(conf_level)
-    frame = ctx.frame
-    if newdata is not None and not isinstance(newdata, pd.DataFrame):
-        raise ModelError(f"newdata: expecting a pandas DataFrame; got {type(newdata).__name__}")
-    if newdata is None:
-        positions = estimation_rows(ctx)
-        rows = pd.Index(np.arange(frame.n_obs) if positions is None else positions, name="row")
-    else:
-        rows = newdata.index
-    values = at_values(frame, at) if at is not None else {}
-    names = list(values)
-    predictor = _predictor_for(ctx, newdata)
-    pieces = []
-    for combo in itertools.product(*(values[n] for n in names)):
-        overrides = {n: frame.encode(n, v) for n, v in zip(names, combo, strict=True)}
-        X = frame.transform(newdata, overrides or None)
-        P, se = predict_rows(predictor, ctx.coef.estimates, ctx.coef.cov, X)
-        J = P.shape[1]
-        for j, y in enumerate(_y_labels(frame, J)):
-            part = pd.DataFrame({"row": rows})
-            for n, v in zip(names, combo, strict=True):
-                part[n] = v
-            if J > 1:
-                part["y_level"] = y
-            pieces.append((part, P[:, j], se[:, j]))
-    table = pd.concat([p for p, _, _ in pieces], ignore_index=True)
-    est = np.concatenate([e for _, e, _ in pieces])
-    se_all = np.concatenate([s for _, _, s in pieces])
-    out = _with_stats(table, est, se_all, ctx.df, conf_level)
-    return out.drop(columns=["statistic", "p_value"])
-
-
 # ---- margins ------------------------------------------------------------------------------
 
 
@@ -277,22 +330,19 @@ def _groups(ctx: FitContext, by: str | None) -> list[tuple[Any, np.ndarray]]:
 
 
 def _unconditional(ctx: FitContext, vce: str) -> Unconditional | None:
-    from surveytk.models.margins import Unconditional
-
-    if vce not in VCES:
-        raise ModelError(f"vce: expecting one of {{{', '.join(VCES)}}}; got {vce!r}")
+    check_vce(vce)
     if vce == "conditional":
         return None
-    kf = ctx.kf
-    if kf is None or ctx.design is None or kf.scores.shape[0] != ctx.frame.n_obs:
+    unc = unconditional_of(ctx.kf, ctx.design, ctx.frame.n_obs)
+    if unc is None:
         raise ModelError(
             f"vce={vce!r} is not available for the {ctx.options.model} model; use vce='conditional'"
         )
-    if ctx.design.is_replicate:
+    if unc.design.is_replicate:
         raise ModelError(
             f"vce={vce!r} needs a linearised design; with replicate weights use vce='conditional'"
         )
-    return Unconditional(kf.scores, kf.hessian, ctx.design)
+    return unc
 
 
 def _contrast_matrix(
@@ -319,68 +369,3 @@ def _contrast_matrix(
     if not L:
         raise ModelError("contrast: give at least two values in at= to compare")
     return pd.DataFrame(rows), np.vstack(L)
-
-
-def margins(
-    result: FitResult,
-    variables: str | Sequence[str] | None = None,
-    *,
-    at: Mapping[str, Any] | None = None,
-    by: str | None = None,
-    vce: str = "conditional",
-    discrete: Sequence[str] = (),
-    contrast: str | None = None,
-    conf_level: float = 0.95,
-) -> pd.DataFrame:
-    """AMEs or predictive margins (and their contrasts); see :meth:`FitResult.margins`."""
-    from surveytk.models.margins import average_marginal_effects, predictive_margins
-
-    ctx = context_of(result, "margins")
-    _check_level(conf_level)
-    frame = ctx.frame
-    if variables is not None and at is not None:
-        raise ModelError(
-            "margins: give variables= (average marginal effects) or at= (predictive "
-            "margins), not both"
-        )
-    if contrast is not None and at is None:
-        raise ModelError("contrast= compares predictive margins; give at= too")
-    names = [variables] if isinstance(variables, str) else variables
-    discrete = [discrete] if isinstance(discrete, str) else list(discrete)
-    for name in [*(names or ()), *discrete]:
-        _check_variable(frame, name, "variables" if name not in discrete else "discrete")
-    unc = _unconditional(ctx, vce)
-    values = at_values(frame, at) if at is not None else None
-    if values is None and vce == "svypredmeans":
-        raise ModelError(
-            "vce='svypredmeans' applies to predictive margins (at=); "
-            "for AMEs use 'conditional' or 'unconditional'"
-        )
-    p, V = ctx.coef.estimates, ctx.coef.cov
-    parts = []
-    for level, mask in _groups(ctx, by):
-        w = np.where(mask, ctx.weights, 0.0)
-        if not (w > 0).any():
-            continue
-        if values is None:
-            block = average_marginal_effects(
-                ctx.predict, p, V, frame, w, variables=names, discrete=discrete, unconditional=unc
-            )
-            table = pd.DataFrame({"term": block.terms, "y_level": block.y_levels})
-            est, cov = block.estimates, block.cov
-        else:
-            pm = predictive_margins(ctx.predict, p, V, frame, values, w, unconditional=unc,
-                                    vce=vce)  # type: ignore[arg-type]  # fmt: skip
-            table, est, cov = pm.grid, pm.estimates, pm.cov
-            if contrast is not None:
-                table, L = _contrast_matrix(table, list(values), contrast)
-                est, cov = L @ est, L @ cov @ L.T
-        if not any(table["y_level"]):
-            table = table.drop(columns="y_level")
-        if by is not None:
-            table.insert(0, by, level)
-        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-        parts.append(_with_stats(table, est, se, ctx.df, conf_level))
-    if not parts:
-        raise ModelError(f"by: no level of {by!r} has rows in the estimation sample")
-    return pd.concat(parts, ignore_index=True)

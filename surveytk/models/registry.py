@@ -1,21 +1,22 @@
 """Model family registry: model name → module exposing ``fit(data, options)``.
 
-Each family module defines ``fit(data: pandas.DataFrame, options: FitOptions)
--> FitResult``. New families register here; nothing else dispatches on names.
+The one list of model names: :data:`MODEL_NAMES` (the ``--model`` choices of
+``surveytk fit``, the ``model=`` of :func:`surveytk.fit` and analysis specs) and
+:data:`GLM_MODELS` derive from :data:`FAMILY_MODULES`. Each family module defines
+``fit(data: pandas.DataFrame, options: FitOptions) -> FitResult``. New families
+register here; nothing else dispatches on names.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol
-
-from surveytk.models.options import FitOptions
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from surveytk.models.results import FitResult
 
+#: the module fitting each model
 FAMILY_MODULES: dict[str, str] = {
     "logit": "surveytk.models.binary",
     "probit": "surveytk.models.binary",
@@ -30,10 +31,21 @@ FAMILY_MODULES: dict[str, str] = {
     "negbin": "surveytk.models.glm",
     "gamma": "surveytk.models.glm",
 }
+#: every model name, in the order above
+MODEL_NAMES: tuple[str, ...] = tuple(FAMILY_MODULES)
+#: families fitted by :mod:`surveytk.models.glm` (``--link``, ``--offset``, ``--exposure``)
+GLM_MODELS: tuple[str, ...] = tuple(
+    name for name, module in FAMILY_MODULES.items() if module == "surveytk.models.glm"
+)
+if TYPE_CHECKING:
+    ModelName = str
+else:  # the names above as a Literal, for the signatures and pydantic's checks of specs
+    ModelName = Literal[MODEL_NAMES]
 
-
-class FamilyFit(Protocol):
-    def __call__(self, data: pd.DataFrame, options: FitOptions) -> FitResult: ...
+#: a family's ``fit(data, options)``: a pandas DataFrame and a
+#: :class:`~surveytk.models.options.FitOptions` (which names its model here) in,
+#: a :class:`~surveytk.models.results.FitResult` out
+FamilyFit = Callable[..., "FitResult"]
 
 
 def family_fit(model: str) -> FamilyFit:
@@ -41,3 +53,6 @@ def family_fit(model: str) -> FamilyFit:
     module = importlib.import_module(FAMILY_MODULES[model])
     fit: FamilyFit = module.fit
     return fit
+
+
+__all__ = ["FAMILY_MODULES", "GLM_MODELS", "MODEL_NAMES", "FamilyFit", "ModelName", "family_fit"]

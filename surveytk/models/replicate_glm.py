@@ -2,8 +2,8 @@
 
 When every replicate weight is the sampling weight times a PSU multiplier
 (bootstrap and jackknife replicates made by
-:meth:`~surveytk.design.SurveyDesign.make_bootstrap` /
-:meth:`~surveytk.design.SurveyDesign.make_jackknife`), the replicate score
+:meth:`~surveytk.survey.design.SurveyDesign.make_bootstrap` /
+:meth:`~surveytk.survey.design.SurveyDesign.make_jackknife`), the replicate score
 and Hessian at the full-sample estimate θ̂ are multiplier-weighted sums of PSU
 totals. That gives, almost for free:
 

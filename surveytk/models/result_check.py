@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from surveytk.survey.summary import DesignSummary
+
 _NUMERIC_TEST_KEYS = ("estimate", "std_error", "statistic", "p_value", "conf_low",
                       "conf_high", "df_num", "df_den")
 
@@ -53,8 +55,6 @@ def _block(d: Any, where: str) -> None:
 
 
 def _design(d: Any) -> None:
-    from surveytk.models.results import DesignSummary
-
     if not isinstance(d, dict):
         raise ValueError("design must be an object")
     known = {f.name: f for f in dataclasses.fields(DesignSummary)}

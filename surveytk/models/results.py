@@ -25,6 +25,10 @@ import pandas as pd
 
 from surveytk.disclosure import counts_text
 from surveytk.errors import ModelError, OutputError
+from surveytk.io.atomic import write_text_atomic
+from surveytk.models.result_check import check_result_document
+from surveytk.survey.summary import DesignSummary
+from surveytk.survey.summary_names import sample_line
 
 TIDY_COLUMNS: tuple[str, ...] = (
     "model",
@@ -41,53 +45,6 @@ TIDY_COLUMNS: tuple[str, ...] = (
 
 Effect = Literal["coefficient", "threshold", "ame"]
 RESULT_SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class DesignSummary:
-    """How the variance was estimated, and on what."""
-
-    n_obs: int
-    sum_weights: float
-    n_psu: int | None = None
-    n_strata: int | None = None
-    df_design: float | None = None
-    variance: str = "linearized"  # "linearized", "replicate:bootstrap", "replicate:jk1", ...
-    weights: str | None = None
-    strata: str | None = None
-    psu: str | None = None
-    fpc: str | None = None
-    lonely_psu: str | None = None
-    n_replicates: int | None = None
-    subpop: str | None = None
-    cluster: str | None = None  # panel models: clustering variable(s)
-    calibration: str | None = None  # how the weights were calibrated, with the g-weight range
-
-    def describe(self) -> str:
-        """One sentence naming the variance estimator, for table notes."""
-        if self.variance.startswith("replicate"):
-            kind = self.variance.split(":", 1)[-1]
-            text = f"Replicate-weight variance ({kind}, {self.n_replicates} replicates)"
-        elif self.variance == "linearized":
-            text = "Linearised (Taylor series) design-based variance"
-        else:
-            text = f"Variance: {self.variance}"
-        parts = []
-        if self.strata:
-            parts.append(f"strata {self.strata}")
-        if self.psu:
-            parts.append(f"PSUs {self.psu}")
-        if self.cluster:
-            parts.append(f"clustered by {self.cluster}")
-        if self.fpc:
-            parts.append(f"finite population correction {self.fpc}")
-        if self.weights:
-            parts.append(f"weights {self.weights}")
-        if parts:
-            text += "; " + ", ".join(parts)
-        if self.calibration:
-            text += "; " + self.calibration
-        return text + "."
 
 
 @dataclass(frozen=True)
@@ -132,13 +89,13 @@ class EffectBlock:
 
 
 def _reference_pvalues(stat: np.ndarray, df: float | None) -> np.ndarray:
-    from surveytk.models.reference import two_sided_pvalues
+    from surveytk.models.distributions import two_sided_pvalues
 
     return two_sided_pvalues(stat, df)
 
 
 def _reference_quantile(level: float, df: float | None) -> float:
-    from surveytk.models.reference import interval_multiplier
+    from surveytk.models.distributions import interval_multiplier
 
     return interval_multiplier(level, df)
 
@@ -356,8 +313,6 @@ class FitResult:
         The model and formula, the whole design (variance, stages, weights,
         fpc, calibration, domain), the sample, the tidy table and the notes.
         """
-        from surveytk.survey.summary_names import sample_line
-
         t = self.tidy(conf_level)
         lines = [f"{self.model} model: {self.formula}", self.design.describe()]
         if self.design.fpc:
@@ -463,9 +418,7 @@ class FitResult:
         0    0    0.8363     0.0354
         1    1    0.8372     0.0382
         """
-        from surveytk.models.postfit import predict
-
-        return predict(self, newdata, at=at, conf_level=conf_level)
+        return self._continuation("predict").predictions(newdata, at=at, conf_level=conf_level)
 
     def margins(
         self,
@@ -537,10 +490,20 @@ class FitResult:
           term  estimate
         0  ell  -0.00138
         """
-        from surveytk.models.postfit import margins
+        return self._continuation("margins").margins(
+            variables, at=at, by=by, vce=vce, discrete=discrete, contrast=contrast,
+            conf_level=conf_level,
+        )  # fmt: skip
 
-        return margins(self, variables, at=at, by=by, vce=vce, discrete=discrete,
-                       contrast=contrast, conf_level=conf_level)  # fmt: skip
+    def _continuation(self, method: str) -> Any:
+        """What the fit kept to go on from (a :class:`surveytk.models.postfit.FitContext`:
+        its ``predictions`` and ``margins``), or a clear error saying why there is none."""
+        if self.context is None:
+            raise ModelError(
+                f"{method}() needs the data the model was fitted on; this result has only its "
+                "numbers (read from a file, or built by hand). Fit it again with surveytk.fit()"
+            )
+        return self.context
 
     # ---- persistence ------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -604,8 +567,6 @@ class FitResult:
 
     def save(self, path: str | Path) -> None:
         """Write ``.json`` (everything) or ``.csv`` (the tidy table), atomically."""
-        from surveytk.io.atomic import write_text_atomic
-
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".json":
@@ -623,8 +584,6 @@ class FitResult:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"{path}: cannot read results file ({exc.strerror})") from exc
-        from surveytk.models.result_check import check_result_document
-
         try:
             doc = json.loads(text)
             if isinstance(doc, dict) and doc.get("schema_version") == RESULT_SCHEMA_VERSION:

@@ -230,7 +230,7 @@ def _signed_pieces(text: str) -> list[tuple[float, str]]:
 
 def contrast(coef: EffectBlock, expression: str, df: float | None, level: float = 0.95) -> TestRow:
     """L'b with SE √(L'VL), t test on ``df`` and interval (R ``svycontrast``)."""
-    from surveytk.models.reference import interval_multiplier, two_sided_pvalues
+    from surveytk.models.distributions import interval_multiplier, two_sided_pvalues
 
     L = contrast_weights(coef, expression)
     est = float(L @ coef.estimates)

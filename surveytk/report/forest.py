@@ -13,19 +13,31 @@ matplotlib are imported inside the functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from surveytk.errors import OutputError
 from surveytk.models.results import FitResult
-from surveytk.report.labels import Labeller
 from surveytk.report.style import MARKERS, OKABE_ITO
+from surveytk.report.term_labels import Labeller
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from surveytk.report.plots import Point
+
+@dataclass(frozen=True)
+class Point:
+    """One estimate with its interval, for a forest plot."""
+
+    series: int
+    term: str
+    y_level: str
+    estimate: float
+    low: float
+    high: float
+
 
 MAX_PANEL_COLUMNS = 3
 _BASE_RC: dict[str, Any] = {

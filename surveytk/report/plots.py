@@ -28,15 +28,21 @@ list of records, one per point, each a mapping with
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from surveytk.errors import OutputError
+from surveytk.io.atomic import atomic_path
 from surveytk.models.results import FitResult
-from surveytk.report.labels import INTERCEPT_NAMES, Labeller, parse_term_part, split_interaction
+from surveytk.report.forest import Point, figure_rc, forest_figure, new_figure, suptitle
 from surveytk.report.style import MARKERS, OKABE_ITO
 from surveytk.report.table_model import EXP_MODELS, block_entries
+from surveytk.report.term_labels import (
+    INTERCEPT_NAMES,
+    Labeller,
+    parse_term_part,
+    split_interaction,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -56,18 +62,6 @@ PREDICTION_KEYS: tuple[str, ...] = (
     "conf_high",
 )
 _BOOL_LABELS = {"true": "Yes", "false": "No"}
-
-
-@dataclass(frozen=True)
-class Point:
-    """One estimate with its interval, for a forest plot."""
-
-    series: int
-    term: str
-    y_level: str
-    estimate: float
-    low: float
-    high: float
 
 
 # ---- selecting what to draw ------------------------------------------------------------
@@ -132,18 +126,6 @@ def forest_points(
 # ---- drawing -------------------------------------------------------------------------------
 
 
-def _suptitle(fig: Figure, title: str, fontsize: float = 11) -> None:
-    from surveytk.report.forest import suptitle
-
-    suptitle(fig, title, fontsize)
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    from surveytk.report.forest import new_figure
-
-    return new_figure(width, height)
-
-
 def forest_plot(
     results: Sequence[FitResult],
     labels: Sequence[str] | None = None,
@@ -163,8 +145,6 @@ def forest_plot(
     ``exp`` (odds ratios, drawn on a log axis). ``scale`` shows the effect of
     a numeric variable per that many units (``("age", 10, "years")``).
     """
-    from surveytk.report.forest import forest_figure
-
     lab = labeller or Labeller(enabled=False)
     heads = (
         list(labels)
@@ -308,7 +288,7 @@ def predicted_plot(
             raise OutputError(f"{head}: no predictions by {chosen!r}; choose another --x")
     levels = list(dict.fromkeys(str(r["y_level"]) for recs in per_result for r in recs))
     n_rows, n_cols = len(results), len(levels)
-    fig = _new_figure(min(3.6 * n_cols + 1.2, 14.0), 2.9 * n_rows + 0.9)
+    fig = new_figure(min(3.6 * n_cols + 1.2, 14.0), 2.9 * n_rows + 0.9)
     axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False)
     for i, (result, recs, head) in enumerate(zip(results, per_result, heads, strict=True)):
         groups = list(dict.fromkeys(str(r["group"]) for r in recs))
@@ -333,7 +313,7 @@ def predicted_plot(
     )
     fig.supxlabel(lab.variable(chosen), fontsize=9)
     if title:
-        _suptitle(fig, title)
+        suptitle(fig, title)
     return fig
 
 
@@ -365,8 +345,6 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     """Write ``fig`` atomically with metadata that make reruns byte-identical."""
     import matplotlib
 
-    from surveytk.io.atomic import atomic_path
-
     fmt = figure_format(path)
     # Each backend accepts its own keys; None removes an entry (dates, versions).
     metadata: dict[str, Any] = {
@@ -374,8 +352,6 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
         "svg": {"Date": None, "Creator": None},
         "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
     }[fmt]
-    from surveytk.report.forest import figure_rc
-
     with matplotlib.rc_context(figure_rc()), atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
     return Path(path)
@@ -414,8 +390,6 @@ def write_plot(
         ``(variable, factor, unit)``: effects of a numeric variable per ``factor`` units.
     """
     import matplotlib
-
-    from surveytk.report.forest import figure_rc
 
     if kind not in PLOT_KINDS:
         raise OutputError(f"--kind: expecting one of {{{', '.join(PLOT_KINDS)}}}; got {kind!r}")

@@ -2,28 +2,17 @@
 
 Header rows first (a model's label in the first column of its span), then
 the body, a section title as a row of its own, and after an empty row one
-note per row. Text cells that a spreadsheet would run as a formula (starting with
-``=``, ``+``, ``-``, ``@``, tab or CR, e.g. a label ``=HYPERLINK(...)``) get a leading
-apostrophe; numbers such as ``-0.12`` or ``-0.12**`` stay as they are.
+note per row. Text cells that a spreadsheet would run as a formula get a leading
+apostrophe (:func:`surveytk.io.text_safety.neutralise`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 
+from surveytk.io.text_safety import neutralise
 from surveytk.report.table_model import TextTable, expand_spans
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?\**")
-
-
-def neutralise(text: str) -> str:
-    """Prefix an apostrophe to non-numeric text that a spreadsheet would run as a formula."""
-    if text.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def render_csv(grid: TextTable) -> str:

@@ -14,17 +14,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from surveytk.io.text_safety import xml_safe, xml_safe_deep
+from surveytk.io.text_safety import neutralise, xml_safe, xml_safe_deep
 from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
 from surveytk.report.table_model import Cell, TextTable
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Prefix an apostrophe to text that a spreadsheet would run as a formula."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _put(

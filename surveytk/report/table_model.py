@@ -18,12 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from surveytk.errors import OutputError
-from surveytk.models.results import DesignSummary, FitResult
-from surveytk.report.labels import (
-    INTERCEPT_NAMES,
-    Labeller,
-    formula_references,
-)
+from surveytk.models.results import FitResult
 from surveytk.report.style import (
     UNICODE_MINUS,
     StatKind,
@@ -34,6 +29,12 @@ from surveytk.report.style import (
     stars_note,
     stat_note,
 )
+from surveytk.report.term_labels import (
+    INTERCEPT_NAMES,
+    Labeller,
+    formula_references,
+)
+from surveytk.survey.summary import DesignSummary
 from surveytk.survey.summary_names import (
     DESIGN_DF_LABEL,
     N_LABEL,

@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from surveytk.errors import OutputError
+from surveytk.io.atomic import write_bytes_atomic
+from surveytk.io.formats import format_from_path
 from surveytk.models.results import FitResult
-from surveytk.report.labels import Labeller
 from surveytk.report.style import UNICODE_MINUS
 from surveytk.report.table_model import TableModel, TableOptions, TextTable, build_table, text_grid
+from surveytk.report.term_labels import Labeller
 
 TableFormat = Literal["md", "latex", "html", "docx", "xlsx", "csv", "parquet"]
 TABLE_FORMATS: tuple[str, ...] = get_args(TableFormat)
 
+#: suffix of a table file → its format (:func:`surveytk.io.formats.format_from_path`)
 SUFFIX_FORMATS: dict[str, str] = {
     ".md": "md",
     ".markdown": "md",
@@ -32,19 +35,8 @@ SUFFIX_FORMATS: dict[str, str] = {
 }
 
 
-def format_from_path(path: str | Path) -> str:
-    """Guess the table format from the output file's suffix."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in SUFFIX_FORMATS:
-        raise OutputError(
-            f"{path}: cannot tell the table format from {suffix or 'no suffix'!r}; "
-            f"give --format (one of {', '.join(TABLE_FORMATS)})",
-            file=str(path),
-        )
-    return SUFFIX_FORMATS[suffix]
-
-
-def _text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
+def text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
+    """The renderer of a laid-out :class:`TextTable` in ``fmt`` (md, latex, html, docx, xlsx)."""
     if fmt == "md":
         from surveytk.report.render_md import render_markdown
 
@@ -78,7 +70,7 @@ def render_table(model: TableModel, fmt: str) -> bytes:
         from surveytk.report.render_tidy import render_tidy_csv, render_tidy_parquet
 
         return render_tidy_csv(model) if fmt == "csv" else render_tidy_parquet(model)
-    renderer = _text_renderer(fmt)
+    renderer = text_renderer(fmt)
     grid = text_grid(model, minus=UNICODE_MINUS)
     out = renderer(grid)
     return out.encode("utf-8") if isinstance(out, str) else out
@@ -115,14 +107,8 @@ def write_table(
     Path
         The file written.
     """
-    from surveytk.io.atomic import write_bytes_atomic
-
     out = Path(out)
-    fmt = fmt or format_from_path(out)
-    if fmt not in TABLE_FORMATS:
-        raise OutputError(
-            f"table format: expecting one of {{{', '.join(TABLE_FORMATS)}}}; got {fmt!r}"
-        )
+    fmt = format_from_path(out, SUFFIX_FORMATS, fmt)
     model = build_table(
         results, labels, options=options, labeller=labeller or Labeller.from_schema()
     )

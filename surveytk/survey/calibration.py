@@ -39,6 +39,7 @@ import pandas as pd
 
 from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
+from surveytk.survey.options import CALIBRATION_METHODS, check_choice
 from surveytk.survey.stages import interaction_codes
 
 INTERCEPT = "(Intercept)"
@@ -682,10 +683,7 @@ def plan_calibration(
         rake with a numeric total; bounds with another method than linear;
         unknown levels, empty cells, missing values, disagreeing totals.
     """
-    if method not in ("poststratify", "rake", "linear"):
-        raise DesignError(
-            f"--calibration: expecting one of {{poststratify, rake, linear}}; got {method!r}"
-        )
+    check_choice("--calibration", method, CALIBRATION_METHODS)
     if bounds is not None:
         if method != "linear":
             raise DesignError("--calibration-bounds go with --calibration linear")

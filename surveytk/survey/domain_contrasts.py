@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from surveytk.design import SurveyDesign
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import EmptyDomainError, design_covariance, indicators
 
 

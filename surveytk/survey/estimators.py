@@ -1,7 +1,7 @@
 """Descriptive estimators with design-based variance: means, totals, ratios, proportions.
 
 Every estimator is a pure function of arrays over all ``n`` rows of a
-:class:`~surveytk.design.SurveyDesign` and returns a :class:`DesignEstimate`:
+:class:`~surveytk.survey.design.SurveyDesign` and returns a :class:`DesignEstimate`:
 point estimates, their covariance, the design degrees of freedom and the
 design effects. Rows outside ``design.domain`` (``--subpop``, a level of
 ``--by``, a missing value of the variable) contribute nothing to the estimate,
@@ -32,8 +32,8 @@ from typing import Literal, get_args
 import numpy as np
 from scipy import special
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
+from surveytk.survey.design import SurveyDesign
 
 # The variance kernels still live with the model families (issue 12 moves them into
 # this package); this module is their only importer in the survey layer.

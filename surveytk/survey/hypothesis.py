@@ -9,7 +9,7 @@
   2013; R ``svyranktest``, Wilcoxon, van der Waerden or median scores).
 
 All are pure functions of arrays over the rows of a
-:class:`~surveytk.design.SurveyDesign`; rows outside its domain or with a
+:class:`~surveytk.survey.design.SurveyDesign`; rows outside its domain or with a
 missing value take no part (R ``na.rm = TRUE``), the full design stays in
 the variance.
 """
@@ -21,8 +21,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import (
     EmptyDomainError,
     design_covariance,

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from surveytk.design import SurveyDesign
 from surveytk.errors import ModelError
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import (
     EmptyDomainError,
     survey_mean,

@@ -26,26 +26,48 @@ R's random numbers).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from surveytk.errors import DesignError
 
-if TYPE_CHECKING:
-    from surveytk.design import SurveyDesign
-
 Replicates = tuple[np.ndarray, float, np.ndarray]
 
 
-def _members(design: SurveyDesign) -> list[np.ndarray]:
+class FirstStage(Protocol):
+    """What the makers read of a design's first stage
+    (:class:`surveytk.survey.design.SurveyDesign` has it all)."""
+
+    @property
+    def psu_stratum(self) -> np.ndarray: ...  # (P,) stratum code of each PSU
+    @property
+    def n_psu_h(self) -> np.ndarray: ...  # (H,) PSUs per stratum
+    @property
+    def popsize_h(self) -> np.ndarray: ...  # (H,) population PSUs per stratum (inf: no fpc)
+    @property
+    def fpc_fraction_h(self) -> np.ndarray: ...  # (H,) sampling fraction n_h / N_h
+    @property
+    def stratum_labels(self) -> np.ndarray: ...  # (H,) the stratum column's values
+    @property
+    def n_psu(self) -> int: ...
+    @property
+    def n_strata(self) -> int: ...
+    @property
+    def has_strata(self) -> bool: ...
+    @property
+    def lonely_psu(self) -> str: ...
+    def _check_lonely(self) -> None: ...  # raise the lonely-PSU error of the rule ``fail``
+
+
+def _members(design: FirstStage) -> list[np.ndarray]:
     """PSU codes of each stratum, in PSU-code (first-appearance) order."""
     order = np.argsort(design.psu_stratum, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(design.n_psu_h.astype(np.int64))))
     return [order[bounds[h] : bounds[h + 1]] for h in range(design.n_strata)]
 
 
-def _refuse_lonely(design: SurveyDesign, kind: str) -> None:
+def _refuse_lonely(design: FirstStage, kind: str) -> None:
     lonely = np.flatnonzero(design.n_psu_h < 2)
     if lonely.size:
         raise DesignError(
@@ -59,7 +81,7 @@ def _check_count(replicates: int) -> None:
         raise DesignError(f"--replicates must be at least 2, got {replicates}")
 
 
-def bootstrap(design: SurveyDesign, replicates: int, seed: int | None) -> Replicates:
+def bootstrap(design: FirstStage, replicates: int, seed: int | None) -> Replicates:
     """R ``bootweights`` (Canty & Davison 1999), with R's scale.
 
     Notes
@@ -87,7 +109,7 @@ def bootstrap(design: SurveyDesign, replicates: int, seed: int | None) -> Replic
     return factors, nbar / ((nbar - 1.0) * (replicates - 1.0)), np.ones(replicates)
 
 
-def subbootstrap(design: SurveyDesign, replicates: int, seed: int | None) -> Replicates:
+def subbootstrap(design: FirstStage, replicates: int, seed: int | None) -> Replicates:
     """R ``subbootweights``: Rao–Wu rescaling bootstrap drawing n_h − 1 PSUs per stratum."""
     _check_count(replicates)
     _refuse_lonely(design, "subbootstrap")
@@ -102,7 +124,7 @@ def subbootstrap(design: SurveyDesign, replicates: int, seed: int | None) -> Rep
     return factors, 1.0 / (replicates - 1), np.ones(replicates)
 
 
-def jk1(design: SurveyDesign) -> Replicates:
+def jk1(design: FirstStage) -> Replicates:
     """R ``jk1weights``: drop one PSU, the others × n/(n − 1); scale (1 − f)(n − 1)/n."""
     if design.n_strata > 1:
         raise DesignError(
@@ -117,7 +139,7 @@ def jk1(design: SurveyDesign) -> Replicates:
     return factors, (1.0 - f) * (n - 1.0) / n, np.ones(n)
 
 
-def jkn(design: SurveyDesign) -> Replicates:
+def jkn(design: FirstStage) -> Replicates:
     """R ``jknweights``: delete one PSU within its stratum; rscales (1 − f_h)(n_h − 1)/n_h.
 
     Lonely strata follow the design's lonely-PSU rule as R's ``jknweights``;
@@ -170,7 +192,7 @@ def sylvester(size: int) -> np.ndarray:
     return h
 
 
-def brr(design: SurveyDesign, rho: float = 0.0) -> Replicates:
+def brr(design: FirstStage, rho: float = 0.0) -> Replicates:
     """BRR (``rho = 0``) or Fay (0 < ρ < 1) half-samples, as R ``brrweights``.
 
     Notes

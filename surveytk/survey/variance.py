@@ -31,12 +31,10 @@ from surveytk.errors import DesignError
 from surveytk.survey.stages import Stage
 
 if TYPE_CHECKING:
-    from surveytk.design import SurveyDesign
+    from surveytk.survey.design import SurveyDesign
 
 #: R ``onestrat``: a stratum whose 1 − f is below this is self-representing.
 SELF_REPRESENTING = 1e-7
-#: Tolerance of R's ``degf.svyrep.design`` (``qr(..., tol = 1e-5)$rank``).
-RANK_TOL = 1e-5
 
 
 def unit_totals(x: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
@@ -208,28 +206,6 @@ def multistage_meat(
         )
         unit_mult = mult_h[stage.unit_stratum] * stage.fraction_h[stage.unit_stratum]
     return meat
-
-
-def matrix_rank(a: np.ndarray, tol: float = RANK_TOL) -> int:
-    """Rank of ``a`` with columns scaled to unit norm (R ``qr(a, tol)$rank``).
-
-    Notes
-    -----
-    R's LINPACK ``dqrdc2`` treats a column as dependent when its norm after
-    orthogonalisation falls below ``tol`` times its original norm; with unit
-    columns that is a singular value below ``tol``. The Gram matrix keeps the
-    cost at O(n R²) with BLAS and a small R × R eigenproblem.
-    """
-    if a.size == 0:
-        return 0
-    norms = np.sqrt(np.einsum("ij,ij->j", a, a))
-    keep = norms > 0
-    if not keep.any():
-        return 0
-    an = a[:, keep] / norms[keep]
-    gram = an.T @ an
-    eig = np.linalg.eigvalsh(gram)
-    return int(np.sum(np.sqrt(np.clip(eig, 0.0, None)) > tol))
 
 
 def linearized_meat(scores: np.ndarray, design: SurveyDesign) -> np.ndarray:

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from surveytk.synth.labels import ORIGIN_AREAS, oblasts
+from surveytk.synth.label_sets import ORIGIN_AREAS, oblasts
 
 # numpy arrays of float, int and bool (element types left to numpy: mypy cannot follow them)
 FloatArray = npt.NDArray[Any]

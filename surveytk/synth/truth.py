@@ -19,7 +19,7 @@ import pandas as pd
 
 from surveytk.codebook.model import MISSING_REASONS
 from surveytk.synth.dgp import INTENTION_LEVELS, STATUS_LEVELS
-from surveytk.synth.labels import ORIGIN_AREAS, countries, oblasts
+from surveytk.synth.label_sets import ORIGIN_AREAS, countries, oblasts
 
 AGE_GROUPS = ("18–24", "25–34", "35–44", "45–54", "55–64", "65+")
 CATEGORIES = ("return", "stay", "move_on", "undecided")

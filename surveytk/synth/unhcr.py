@@ -19,7 +19,7 @@ import pandas as pd
 
 from surveytk.io.atomic import atomic_path
 from surveytk.synth import dgp
-from surveytk.synth import labels as L
+from surveytk.synth import label_sets as L
 from surveytk.synth.truth import TruthColumns, build_truth, code_map, oblast_area, oblast_iso
 
 SOURCE = "unhcr_ris"

@@ -17,7 +17,7 @@ import pandas as pd
 
 from surveytk.io.writers import write_sav
 from surveytk.synth import dgp
-from surveytk.synth import labels as L
+from surveytk.synth import label_sets as L
 from surveytk.synth.truth import TruthColumns, build_truth, oblast_area, oblast_iso
 
 SOURCE = "wodc"

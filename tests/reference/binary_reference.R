@@ -118,6 +118,13 @@ add_fit("design_binary_jk1", "logit", f_full, des_jk, "replicate:jk1", all_rows)
 add_fit("design_binary_bootstrap", "linear", f_full, des_bs, "replicate:bootstrap", all_rows)
 add_fit("design_binary_jk1", "linear", f_full, des_jk, "replicate:jk1", all_rows)
 
+## JKn replicates made by R from the stratified designs (one replicate per PSU); the
+## Python side makes its own (replicates, reptype = "jkn") and must give the same SEs
+add_fit("design_binary_jkn", "logit", f_full, as.svrepdesign(des_lin, type = "JKn"),
+        "replicate:jkn", all_rows, ame = FALSE)
+add_fit("design_binary_jkn_fpc", "logit", f_full, as.svrepdesign(des_fpc, type = "JKn"),
+        "replicate:jkn", all_rows, ame = FALSE)
+
 ## subpopulation (domain) female == 1: full design kept for the variance
 fem <- d$female == 1
 add_fit("design_binary_subpop_female", "logit", f_sub, subset(des_lin, female == 1),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from surveytk.models.reference import interval_multiplier, quantile, two_sided_pvalues
+from surveytk.models.distributions import interval_multiplier, quantile, two_sided_pvalues
 
 
 @pytest.mark.parametrize("df", [1.0, 3.0, 12.0, 194.0, 5109.0, None, float("inf")])

@@ -1,4 +1,4 @@
-"""Comparing a delivered value label with the label a crosswalk expects.
+"""Comparing a delivered value label with the label a crosswalk (or lookup table) expects.
 
 Labels are compared in normal form: Unicode NFC, trimmed, case-insensitive.
 SOEP labels carry a ``[code] `` prefix (``[1] Yes``, ``[-1] no answer``); it is

@@ -18,10 +18,14 @@ from typing import Any
 
 import pandas as pd
 
-from surveytk.codebook.loader import Codebook, load_codebook
+from surveytk.codebook.book import Codebook
+from surveytk.codebook.loader import load_codebook
 from surveytk.codebook.suggest import did_you_mean
 from surveytk.errors import Problem, ProblemList, ReadError
-from surveytk.io.labelled import LabelledFrame
+from surveytk.harmonise.engine import run_checked, variable_refs
+from surveytk.harmonise.frames import delivered_path, needed_columns
+from surveytk.io.delivered_frame import LabelledFrame
+from surveytk.io.readers import read_file
 
 #: Unread columns named in a note (the count is always given).
 MAX_UNREAD_SHOWN = 30
@@ -132,8 +136,6 @@ def draft_problems(book: Codebook) -> list[Problem]:
 
 
 def _reads_delivery(book: Codebook, name: str) -> bool:
-    from surveytk.harmonise.engine import variable_refs
-
     spec = book.crosswalk.variables[name]
     return (spec.from_ is not None or spec.derive is not None) and (
         bool(variable_refs(book, name)) or spec.from_ is not None)
@@ -150,8 +152,6 @@ def not_asked_count(book: Codebook) -> tuple[int, int]:
 
 def unread_columns(book: Codebook, frames: dict[str, LabelledFrame]) -> dict[str, list[str]]:
     """Per file alias, the delivered columns that no variable, key or join reads."""
-    from surveytk.harmonise.frames import needed_columns
-
     need = needed_columns(book)
     return {alias: [c for c in lf.columns if c not in set(need.get(alias, []))]
             for alias, lf in frames.items()}
@@ -233,10 +233,6 @@ def check_delivery(codebook: str | Path | Codebook, input_dir: str | Path, *,
         ``ok`` is true when the crosswalk is no longer a draft and the delivery
         harmonises without a problem.
     """
-    from surveytk.harmonise.engine import run_checked
-    from surveytk.harmonise.frames import delivered_path, needed_columns
-    from surveytk.io.readers import read_file
-
     book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     report = CheckReport(codebook=book.name, version=book.version)
     problems = ProblemList()

@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import DesignError
-from surveytk.models.results import DesignSummary
+from surveytk.expr import parse_condition
+from surveytk.survey import replicates as make
 from surveytk.survey.calibration import (
     Calibration,
     Totals,
@@ -52,21 +53,21 @@ from surveytk.survey.calibration import (
     trim_weights,
 )
 from surveytk.survey.nonresponse import NonresponseAdjustment, plan_nonresponse
-from surveytk.survey.options import LONELY_PSU_RULES, DesignOptions, check_choice
+from surveytk.survey.options import LONELY_PSU_RULES, REP_TYPES, DesignOptions, check_choice
 from surveytk.survey.options import names_of as column_names
 from surveytk.survey.shipped import read_shipped
 from surveytk.survey.stages import Stage, build_stages
-from surveytk.survey.variance import matrix_rank
+from surveytk.survey.summary import DesignSummary
 from surveytk.survey.weights import check_weights, weights_from_fpc
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 JackknifeKind = Literal["jk1", "jkn"]
-#: kinds of replicate weights made from a design (``--replicates`` / ``--reptype``)
-MADE_KINDS = ("bootstrap", "subbootstrap", "jk1", "jkn", "brr", "fay")
 #: made kinds whose number of replicates the design fixes (no --replicates needed)
 _FIXED_KINDS = ("jk1", "jkn", "brr", "fay")
+#: Tolerance of R's ``degf.svyrep.design`` (``qr(..., tol = 1e-5)$rank``).
+RANK_TOL = 1e-5
 
 
 # ---------------------------------------------------------------------------
@@ -82,6 +83,28 @@ def _n_distinct(codes: np.ndarray, mask: np.ndarray) -> int:
 def _joined(names: tuple[str, ...]) -> str | None:
     """Column names of a design role as one label (``dnum+snum``, as an R formula)."""
     return "+".join(names) if names else None
+
+
+def matrix_rank(a: np.ndarray, tol: float = RANK_TOL) -> int:
+    """Rank of ``a`` with columns scaled to unit norm (R ``qr(a, tol)$rank``).
+
+    Notes
+    -----
+    R's LINPACK ``dqrdc2`` treats a column as dependent when its norm after
+    orthogonalisation falls below ``tol`` times its original norm; with unit
+    columns that is a singular value below ``tol``. The Gram matrix keeps the
+    cost at O(n R²) with BLAS and a small R × R eigenproblem.
+    """
+    if a.size == 0:
+        return 0
+    norms = np.sqrt(np.einsum("ij,ij->j", a, a))
+    keep = norms > 0
+    if not keep.any():
+        return 0
+    an = a[:, keep] / norms[keep]
+    gram = an.T @ an
+    eig = np.linalg.eigvalsh(gram)
+    return int(np.sum(np.sqrt(np.clip(eig, 0.0, None)) > tol))
 
 
 # ---------------------------------------------------------------------------
@@ -346,8 +369,6 @@ class SurveyDesign:
         if o.trim is not None:
             design = design.trim(*o.trim)
         if o.subpop:
-            from surveytk.expr import parse_condition
-
             mask = parse_condition(o.subpop).evaluate(data)
             design = design.subset(mask, label=o.subpop)
         return design
@@ -648,8 +669,6 @@ class SurveyDesign:
         rho
             Fay's ρ (``fay``; ``brr`` is ρ = 0).
         """
-        from surveytk.survey import replicates as make
-
         if kind in ("bootstrap", "subbootstrap"):
             if replicates is None:
                 raise DesignError(f"{kind} replicates need a number: --replicates N")
@@ -663,7 +682,7 @@ class SurveyDesign:
             factors, scale, rscales = make.brr(self, 0.0 if kind == "brr" else float(rho or 0.0))
         else:
             raise DesignError(
-                f"replicates made from the design: expecting one of {{{', '.join(MADE_KINDS)}}}; "
+                f"replicates made from the design: expecting one of {{{', '.join(REP_TYPES)}}}; "
                 f"got {kind!r}"
             )
         return dataclasses.replace(
