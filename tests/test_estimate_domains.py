@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surveytk.design import SurveyDesign
 from surveytk.estimate import EstimateRequest, category_codes, estimate
 from surveytk.survey.calibration import (
     RAKE_VARIANCE_SWEEPS,
@@ -27,6 +26,7 @@ from surveytk.survey.calibration import (
     poststratify_weights,
     rake_weights,
 )
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import (
     DesignEstimate,
     EmptyDomainError,
