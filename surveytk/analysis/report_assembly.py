@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
     from surveytk.models.results import FitResult
     from surveytk.report.document import Exhibit, ReportContent
-    from surveytk.report.table_model import TableOptions, TextTable
+    from surveytk.report.table_model import TableOptions
+    from surveytk.report.text_table import TextTable
 
 
 class RunOutputs(Protocol):
@@ -106,7 +107,8 @@ def _exhibits(run: RunState) -> list[Exhibit]:
     from surveytk.report.document import Exhibit
     from surveytk.report.plots import save_figure
     from surveytk.report.render_tabulation import tabulation_grid
-    from surveytk.report.table_model import build_table, text_grid
+    from surveytk.report.table_format import text_grid
+    from surveytk.report.table_model import build_table
     from surveytk.report.term_labels import Labeller
 
     labeller = Labeller.from_schema()

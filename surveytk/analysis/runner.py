@@ -158,7 +158,7 @@ class _Run:
 
     def pool(self) -> None:
         from surveytk.codebook.loader import load_schema
-        from surveytk.harmonise.output import write_table
+        from surveytk.harmonise.output import write_data
         from surveytk.harmonise.pool import pool_tables
 
         self.step(f"pooling {len(self.summary.harmonised)} sources "
@@ -167,7 +167,7 @@ class _Run:
         schema = load_schema(dirs=self.codebook_homes)
         result = pool_tables(paths, weights=self.spec.pool_weights, schema=schema)
         target = self.stage / "harmonised" / "pooled.parquet"
-        write_table(result.table, target, provenance=result.provenance, schema=schema)
+        write_data(result.table, target, provenance=result.provenance, schema=schema)
         self.summary.harmonised["pooled"] = target
         for source, path in self.summary.harmonised.items():
             table = result.table if source == "pooled" else pd.read_parquet(path)

@@ -27,8 +27,8 @@ from surveytk.errors import SpecError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from surveytk.report.table_model import TextTable
     from surveytk.report.term_labels import Labeller
+    from surveytk.report.text_table import TextTable
 
 SHARE_COLUMNS = ("group", "round", "n", "share", "std_error", "conf_low", "conf_high", "df")
 DIFFERENCE_COLUMNS = ("group", "from_round", "to_round", "difference", "std_error",

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surveytk.models.api import fit
+from surveytk.models.formula import build_model_frame
 from surveytk.models.results import FitResult
 
 ORDINAL_LEVELS = ("stay", "undecided", "return_someday", "return_soon")
@@ -93,8 +95,6 @@ def example_data(
 
 def _fit(data: pd.DataFrame, *, design: bool = True, **options: Any) -> FitResult:
     """Fit with weights, and strata and PSUs unless ``design`` is false (weights only)."""
-    from surveytk.models.api import fit
-
     result = fit(data, weights="weight", strata="stratum" if design else None,
                  psu="psu" if design else None, ame=True, **options)
     assert isinstance(result, FitResult)
@@ -103,8 +103,7 @@ def _fit(data: pd.DataFrame, *, design: bool = True, **options: Any) -> FitResul
 
 def predictions_records(result: FitResult, data: pd.DataFrame) -> list[dict[str, Any]]:
     """Average predicted P(intends_return) by age and employment (the documented layout)."""
-    from surveytk.models.formula import build_model_frame
-    from surveytk.models.margins import binary_predictor, predict_at
+    from surveytk.models.margins import binary_predictor, predict_at  # lazy: scipy
 
     frame = build_model_frame(result.formula, data, outcome_kind="binary")
     weights = data["weight"].to_numpy(dtype=float)[frame.row_mask]
