@@ -37,6 +37,15 @@ class Run:
 
 def run_measured(cmd: Sequence[str]) -> tuple[float, float, str]:
     """Wall time, peak RSS (MB, the child's own, through ``os.wait4``) and stdout."""
+    seconds, _, peak, out = run_with_cpu(cmd)
+    return seconds, peak, out
+
+
+def run_with_cpu(cmd: Sequence[str]) -> tuple[float, float, float, str]:
+    """Wall time, CPU time (user + system, s), peak RSS (MB) and stdout of the child.
+
+    CPU time moves less than wall time when other jobs share the cores.
+    """
     with tempfile.TemporaryFile("w+") as errf:  # a file: a full stderr pipe cannot block
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=errf, text=True)
@@ -48,7 +57,7 @@ def run_measured(cmd: Sequence[str]) -> tuple[float, float, str]:
         if proc.returncode != 0:
             errf.seek(0)
             raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{errf.read()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024.0, out
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, out
 
 
 def best_of(commands: dict[str, Sequence[str]], repeat: int) -> dict[str, Run]:

@@ -11,12 +11,18 @@ R reads the CSV with ``data.table::fread`` when installed, surveytk the same row
 from Parquet. Prints each ratio R / surveytk (target ≥ 10) and, for reference,
 R's time inside ``svyby``/``rake`` alone. Skips with a message without R.
 
+The ratio printed is that of the best wall times; the machine is shared, so the
+ratio of each repeat (R and surveytk run one after the other) is printed too,
+with its minimum and median, and the ratio of the best CPU times (user + system),
+which other jobs on the cores move less.
+
 Usage: python benchmarks/bench_estimate_vs_r.py [--rows 1000000] [--repeat 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -25,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import (
     MARGINS,
     R_READ,
-    best_of,
     make_estimation_file,
     rscript,
+    run_with_cpu,
     surveytk_exe,
     write_totals,
 )
@@ -64,6 +70,21 @@ def _inner(out: str) -> float:
         if line.startswith("inner"):
             return float(line.split()[1])
     return float("nan")
+
+
+def timed(
+    commands: dict[str, list[str]], repeat: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, str]]:
+    """Every run's wall and CPU time (the commands alternating, ``repeat`` rounds), last stdout."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    out: dict[str, str] = {}
+    for _ in range(repeat):
+        for name, cmd in commands.items():
+            seconds, used, _, out[name] = run_with_cpu(cmd)
+            times[name].append(seconds)
+            cpu[name].append(used)
+    return times, cpu, out
 
 
 def main() -> None:
@@ -106,17 +127,24 @@ def main() -> None:
                 "rake",
             ],
         }
-        runs = best_of(commands, a.repeat)
+        times, cpu, out = timed(commands, a.repeat)
     print(f"rows: {a.rows:,}, best of {a.repeat}, whole processes (R from CSV, surveytk Parquet)")
     for what in ("mean_by", "prop_by", "rake"):
-        r, s = runs[f"R {what}"], runs[f"surveytk {what}"]
+        r, s = times[f"R {what}"], times[f"surveytk {what}"]
+        each = [x / y for x, y in zip(r, s, strict=True)]
         print(
-            f"{what:8s} R {r.seconds:6.2f} s (inside survey {_inner(r.stdout):5.2f} s), "
-            f"surveytk {s.seconds:5.2f} s, ratio R / surveytk {r.seconds / s.seconds:5.2f}"
+            f"{what:8s} R {min(r):6.2f} s (inside survey {_inner(out[f'R {what}']):5.2f} s), "
+            f"surveytk {min(s):5.2f} s, ratio R / surveytk {min(r) / min(s):5.2f}"
             "  (target >= 10)"
         )
-    print("R rake + svymean:\n" + runs["R rake"].stdout)
-    print("surveytk rake + mean:\n" + runs["surveytk rake"].stdout)
+        print(
+            f"         per repeat: {', '.join(f'{x:.2f}' for x in each)}; "
+            f"min {min(each):.2f}, median {statistics.median(each):.2f}; "
+            f"CPU R {min(cpu[f'R {what}']):.2f} s, surveytk {min(cpu[f'surveytk {what}']):.2f} s, "
+            f"ratio {min(cpu[f'R {what}']) / min(cpu[f'surveytk {what}']):.2f}"
+        )
+    print("R rake + svymean:\n" + out["R rake"])
+    print("surveytk rake + mean:\n" + out["surveytk rake"])
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from surveytk.survey.estimators import (
     indicators,
     logit_replicate_std_error,
     proportion_interval,
+    split_domains,
     survey_mean,
     survey_ratio,
     survey_total,
@@ -525,11 +526,16 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
                 f"{request.by} are in no domain."
             )
         rows = []
-        for j, lv in enumerate(levels):
-            sub = design.subset(codes == j, label=f"{request.by} == {lv}")
-            if sub.n_obs == 0:
+        used = _domain_frame(frame, request)
+        for lv, part in zip(levels, split_domains(design, codes, levels, request.by), strict=True):
+            if part is None:
                 continue
-            rows += _domain_rows(frame, sub, request, lv, coded, notes)
+            if part.rows is None:
+                rows += _domain_rows(used, part.design, request, lv, coded, notes)
+                continue
+            taken = {k: (c[part.rows], names) for k, (c, names) in coded.items()}
+            part_frame = used.take(part.rows)
+            rows += _domain_rows(part_frame, part.design, request, lv, taken, notes)
     notes += _missing_notes(frame, design, request)
     table = pd.DataFrame(rows, columns=[*TIDY_COLUMNS, *EXTRA_COLUMNS])
     if request.deff and _deff_undefined(table):
@@ -541,6 +547,25 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
     if table["suppressed"].any():
         notes.append(suppression_note(request.threshold))
     return EstimateTable(table, design.summary(), request, tuple(notes))
+
+
+def _domain_frame(frame: pd.DataFrame, request: EstimateRequest) -> pd.DataFrame:
+    """The columns read as numbers, as float64 (checked once, not per domain:
+    :func:`numeric_values` of a domain's rows then reads the same values)."""
+    numeric: dict[str, np.ndarray] = {}
+    for job in _jobs(request):
+        if job.statistic in ("mean", "total", "ratio", "quantile"):
+            names = job.names
+        elif job.option in ("--ttest", "--ranktest"):
+            names = job.names[:1]
+        else:
+            continue  # categories are coded once, before the domains
+        for name in names:
+            if name not in numeric:
+                numeric[name] = numeric_values(frame, name, job.option)
+    used = pd.DataFrame(numeric, index=frame.index, copy=False)
+    used.attrs = frame.attrs
+    return used
 
 
 def _deff_undefined(table: pd.DataFrame) -> bool:

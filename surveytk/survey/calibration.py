@@ -183,6 +183,64 @@ def read_totals(path: str | Path) -> Totals:
 
 
 @dataclass(frozen=True)
+class CrossCells:
+    """The cross-classification of the raking margins over the rows with a positive weight.
+
+    Raking multiplies the weights of every row in a margin's cell by the same factor,
+    so all rows of a cross cell (a combination of levels of every margin) share their
+    product, and the variance's projection (:meth:`Calibration.residuals`) subtracts
+    the same amount from each row of a cross cell: both run on the cross-table's
+    sums, with one pass over the rows before and one after.
+
+    Attributes
+    ----------
+    codes
+        (n_active,) cross cell of each active row, 0..m−1.
+    levels
+        Per margin, (m,) the margin's level in each cross cell.
+    """
+
+    codes: np.ndarray
+    levels: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, margins: Sequence[np.ndarray]) -> CrossCells:
+        """The cross cells of the margins' codes (active rows, every code ≥ 0)."""
+        sizes = [int(c.max()) + 1 if c.size else 1 for c in margins]
+        m = int(np.prod(sizes, dtype=np.float64))
+        if m <= 4 * max(margins[0].size, 1024):  # the full cross-table: codes in mixed radix
+            codes = np.zeros(margins[0].size, dtype=np.int64)
+            for cells, size in zip(margins, sizes, strict=True):
+                codes = codes * size + cells
+            cell = np.arange(m, dtype=np.int64)
+            levels = []
+            for k, size in enumerate(sizes):
+                stride = int(np.prod(sizes[k + 1 :], dtype=np.int64))
+                levels.append(cell // stride % size)
+            return cls(codes, tuple(levels))
+        codes = interaction_codes(*margins)  # only the combinations that occur
+        m = int(codes.max()) + 1 if codes.size else 0
+        levels = []
+        for cells in margins:
+            level = np.zeros(m, dtype=np.int64)
+            level[codes] = cells  # every row of a cross cell has the same level
+            levels.append(level)
+        return cls(codes, tuple(levels))
+
+    @property
+    def size(self) -> int:
+        return int(self.levels[0].shape[0]) if self.levels else 0
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        """(m, k) column sums of the rows of ``x`` (n_active, k) within each cross cell."""
+        m = self.size
+        return np.stack(
+            [np.bincount(self.codes, weights=x[:, j], minlength=m) for j in range(x.shape[1])],
+            1,
+        )
+
+
+@dataclass(frozen=True)
 class Calibration:
     """A calibration of the weights, and what its variance needs.
 
@@ -202,6 +260,8 @@ class Calibration:
         (n,) weights before and after (``postStratify``'s ``oldweights``/``weights``).
     basis
         Linear: (n_active, p) calibration matrix z of the active rows.
+    cross
+        Rake: the cross cells of the margins over the active rows.
     trimmed
         Rows whose weight was trimmed afterwards.
     """
@@ -216,6 +276,7 @@ class Calibration:
     basis: np.ndarray | None = None
     trimmed: int = 0
     bounds: tuple[float, float] | None = None
+    cross: CrossCells | None = None
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         """(n, k) estimating-function rows with the calibration projected out."""
@@ -227,13 +288,8 @@ class Calibration:
         if self.method == "poststratify":
             xa = _poststratify_residuals(xa, self.cells[0][a], w, self.old_weights[a])
         elif self.method == "rake":
-            # each margin's cells and cell sizes once, not once per sweep
-            margins = [cells[a] for cells in self.cells]
-            sizes = [np.bincount(c).astype(np.float64) for c in margins]
-            wc = w[:, None]
-            for _ in range(RAKE_VARIANCE_SWEEPS):
-                for cells, counts in zip(margins, sizes, strict=True):
-                    xa = xa - wc * _cell_means(xa / wc, cells, counts)
+            cross = self.cross or CrossCells.of([cells[a] for cells in self.cells])
+            xa = _rake_residuals(xa, w, cross)
         else:
             assert self.basis is not None
             gw = self.g[a] * np.sqrt(self.old_weights[a])
@@ -272,20 +328,32 @@ class Calibration:
         }
 
 
-def _cell_means(
-    x: np.ndarray, cells: np.ndarray, counts: np.ndarray | None = None
-) -> np.ndarray:
-    """Rows of the plain mean of ``x`` within each row's cell (R ``ave``).
+def _rake_residuals(x: np.ndarray, w: np.ndarray, cross: CrossCells) -> np.ndarray:
+    """R ``svyrecvar``'s raking projection: ten sweeps over the margins of x ← x − w · m(x/w).
 
-    ``counts``: the rows per cell (``np.bincount(cells)``), when the caller has them.
+    m is the plain mean within the margin's cell (R ``ave``). Each step subtracts
+    from u = x/w an amount that is constant within a cross cell, so the sweeps run
+    on the cross-table: d holds the amount subtracted so far in each cross cell,
+    the cell sums of the current u are S − N d (S the sums of u, N the rows), and
+    the result is x − w · d.
     """
-    if counts is None:
-        counts = np.bincount(cells).astype(np.float64)
-    m = counts.shape[0]
-    sums = np.stack(
-        [np.bincount(cells, weights=x[:, j], minlength=m) for j in range(x.shape[1])], 1
-    )
-    return np.asarray((sums / counts[:, None])[cells])
+    u = x / w[:, None]
+    rows = np.bincount(cross.codes, minlength=cross.size).astype(np.float64)
+    s = cross.sums(u)
+    counts = [np.bincount(level, weights=rows) for level in cross.levels]
+    d = np.zeros_like(s)
+    for _ in range(RAKE_VARIANCE_SWEEPS):
+        for level, n_level in zip(cross.levels, counts, strict=True):
+            current = s - rows[:, None] * d
+            sums = np.stack(
+                [
+                    np.bincount(level, weights=current[:, j], minlength=n_level.size)
+                    for j in range(s.shape[1])
+                ],
+                1,
+            )
+            d = d + (sums / n_level[:, None])[level]
+    return np.asarray(x - w[:, None] * d[cross.codes])
 
 
 def _poststratify_residuals(
@@ -431,46 +499,66 @@ def calibration_matrix(
 # ---------------------------------------------------------------------------
 
 
-def poststratify_weights(w: np.ndarray, cells: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """w_i N_c / Σ_{j∈c} w_j for the active rows (``cells`` ≥ 0)."""
+def _poststratify_factors(w: np.ndarray, cells: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """N_c / Σ_{j∈c} w_j of each cell c."""
     sample = np.bincount(cells, weights=w, minlength=targets.size)
     if np.any(sample <= 0):
         raise DesignError(
             "post-stratification: a cell has no weight in a replicate; use another "
             "replicate type or merge cells"
         )
-    return np.asarray(w * (targets / sample)[cells])
+    return np.asarray(targets / sample)
+
+
+def poststratify_weights(w: np.ndarray, cells: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """w_i N_c / Σ_{j∈c} w_j for the active rows (``cells`` ≥ 0)."""
+    return np.asarray(w * _poststratify_factors(w, cells, targets)[cells])
 
 
 def rake_weights(
-    w: np.ndarray, margins: Sequence[np.ndarray], targets: Sequence[np.ndarray]
+    w: np.ndarray, margins: Sequence[np.ndarray] | CrossCells, targets: Sequence[np.ndarray]
 ) -> np.ndarray:
     """Iterative proportional fitting of ``w`` to the margins (R ``rake``, run to convergence).
+
+    Parameters
+    ----------
+    w
+        (n_active,) weights of the active rows.
+    margins
+        Each margin's cell codes over the same rows, or their :class:`CrossCells`.
+    targets
+        Each margin's population totals, one per cell.
+
+    Notes
+    -----
+    Each sweep post-stratifies to every margin in turn (w_i N_c / N̂_c); all rows of
+    a cross cell get the same factors, so the sweeps run on the cross-table's sums
+    of the weights and the rows are multiplied once by their cell's product at the
+    end. Converged when no cross cell's sum moves by more than
+    :data:`RAKE_EPSILON` × Σ w in a sweep.
 
     Raises
     ------
     DesignError
-        No convergence in :data:`RAKE_MAXIT` sweeps.
+        No convergence in :data:`RAKE_MAXIT` sweeps, or a cell without weight.
     """
-    cross = _cross_cells(margins)
+    cross = margins if isinstance(margins, CrossCells) else CrossCells.of(margins)
     epsilon = RAKE_EPSILON * float(w.sum())
-    old = np.bincount(cross, weights=w)
+    base = np.bincount(cross.codes, weights=w, minlength=cross.size)
+    factor = np.ones_like(base)
+    old = base
     for _ in range(RAKE_MAXIT):
-        for cells, target in zip(margins, targets, strict=True):
-            w = poststratify_weights(w, cells, target)
-        new = np.bincount(cross, weights=w, minlength=old.size)
+        for level, target in zip(cross.levels, targets, strict=True):
+            factor = factor * _poststratify_factors(base * factor, level, target)[level]
+        new = base * factor
         if np.max(np.abs(new - old)) < epsilon:
-            return w
+            return np.asarray(w * factor[cross.codes])
         old = new
     raise DesignError(
         f"raking did not converge in {RAKE_MAXIT} sweeps; the margins may be inconsistent "
         "(check that every variable's totals add up to the same population) or a cell "
         "combination is empty in the sample"
     )
-
-
-def _cross_cells(margins: Sequence[np.ndarray]) -> np.ndarray:
-    return interaction_codes(*margins)
 
 
 def linear_g(
@@ -562,6 +650,7 @@ class CalibrationPlan:
     basis: np.ndarray | None = None
     basis_targets: np.ndarray | None = None
     bounds: tuple[float, float] | None = None
+    cross: CrossCells | None = None
 
     def weights(self, w: np.ndarray) -> np.ndarray:
         """Calibrated copy of ``w`` (n,); rows outside :attr:`active` keep their weight."""
@@ -570,7 +659,8 @@ class CalibrationPlan:
         if self.method == "poststratify":
             out[a] = poststratify_weights(w[a], self.cells[0][a], self.targets[0])
         elif self.method == "rake":
-            out[a] = rake_weights(w[a], [c[a] for c in self.cells], self.targets)
+            cross = self.cross or CrossCells.of([c[a] for c in self.cells])
+            out[a] = rake_weights(w[a], cross, self.targets)
         else:
             assert self.basis is not None and self.basis_targets is not None
             out[a] = w[a] * linear_g(self.basis, w[a], self.basis_targets, self.bounds)
@@ -620,7 +710,8 @@ def plan_calibration(
             codes, kept = category_codes(data, var, levels, active, totals.source)
             margins.append(codes)
             targets.append(np.asarray([levels[lv] for lv in kept]))
-        return CalibrationPlan(method, totals, active, tuple(margins), tuple(targets))
+        cross = CrossCells.of([c[active] for c in margins]) if method == "rake" else None
+        return CalibrationPlan(method, totals, active, tuple(margins), tuple(targets), cross=cross)
     z, t, cells = calibration_matrix(data, totals, active)
     return CalibrationPlan(method, totals, active, cells, (), z, t, bounds)
 
@@ -652,5 +743,6 @@ def calibrate_weights(plan: CalibrationPlan, w: np.ndarray) -> tuple[np.ndarray,
         new_weights=new,
         basis=plan.basis,
         bounds=plan.bounds,
+        cross=plan.cross,
     )
     return new, info

@@ -24,6 +24,7 @@ The numbers are R ``survey``'s (4.1): ``svymean``, ``svytotal``,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -134,6 +135,102 @@ def design_covariance(
     if design.is_replicate:
         return replicate_covariance(recompute, full, design)
     return influence_covariance(influence, design)
+
+
+# ---------------------------------------------------------------------------
+# domains of a --by variable
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainPart:
+    """One level of a ``--by`` variable: the design of its domain and the frame rows it keeps.
+
+    ``rows`` is ``None`` when the design keeps every row of the frame (the domain is
+    then a mask of the full design); otherwise the design was compacted to those
+    rows (frame order) and every array aligned with it must be taken at ``rows``.
+    """
+
+    rows: np.ndarray | None
+    design: SurveyDesign
+
+
+def _compact(design: SurveyDesign, rows: np.ndarray) -> SurveyDesign:
+    """The design over ``rows`` (rows of its domain) alone, every PSU and stratum kept.
+
+    Domain estimates of a linearised or replicate design read only the rows of
+    their domain, while the variance keeps the full design's PSUs and strata
+    through the per-unit and per-stratum tables (``n_h``, ``unit_stratum``,
+    ``popsize_h``, replicate factors per PSU), which stay as they are. So the
+    compact design gives the same numbers as ``design.subset(mask)``, summed in
+    the same order, at a cost proportional to the domain, not to the frame.
+    """
+    # Units are nested in strata, so a row's stratum is its unit's: looked up in the
+    # (small) unit table rather than gathered from another array over every row.
+    stages = []
+    for s in design.all_stages:
+        units = s.units[rows]
+        stages.append(dataclasses.replace(s, strata=s.unit_stratum[units], units=units))
+    rep = design.repweights
+    if rep is not None and not design.rep_per_psu:
+        rep = rep[rows]
+    return dataclasses.replace(
+        design,
+        weights=design.weights[rows],
+        strata=stages[0].strata,
+        psu=stages[0].units,
+        domain=np.ones(rows.size, dtype=bool),
+        stages=tuple(stages) if design.stages else (),
+        repweights=rep,
+    )
+
+
+def split_domains(
+    design: SurveyDesign, codes: np.ndarray, labels: list[str], name: str
+) -> list[DomainPart | None]:
+    """The domain of each level of a ``--by`` variable (R ``svyby``), ``None`` if it is empty.
+
+    Parameters
+    ----------
+    codes
+        (n,) level codes 0..k−1 over all design rows, −1 where missing.
+    labels
+        The k levels' names (the domain label reads ``name == label``).
+
+    Notes
+    -----
+    Rows are sorted by level once (a stable sort keeps frame order within a level),
+    and each domain's design is compacted to its rows (:func:`_compact`). A
+    calibrated or nonresponse-adjusted design keeps every row: its variance
+    projects the estimating functions of all rows on the adjustment, so each
+    domain is a mask of the full design instead.
+    """
+    k = len(labels)
+    key = np.where(design.domain & (codes >= 0), codes, k)
+    if design.calibration is not None or design.nonresponse is not None:
+        present = np.bincount(key, minlength=k + 1)[:k] > 0
+        return [
+            DomainPart(None, design.subset(codes == j, label=f"{name} == {lv}"))
+            if present[j]
+            else None
+            for j, lv in enumerate(labels)
+        ]
+    small = np.int16 if k < np.iinfo(np.int16).max else np.int64
+    order = np.argsort(key.astype(small), kind="stable")  # a radix sort for int16
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=k + 1))])
+    parts: list[DomainPart | None] = []
+    for j, lv in enumerate(labels):
+        rows = order[bounds[j] : bounds[j + 1]]
+        if rows.size == 0:
+            parts.append(None)
+            continue
+        sub = _compact(design, rows)
+        label = f"{name} == {lv}"
+        sub = dataclasses.replace(
+            sub, subpop=label if design.subpop is None else f"({design.subpop}) & ({label})"
+        )
+        parts.append(DomainPart(rows, sub))
+    return parts
 
 
 # ---------------------------------------------------------------------------

@@ -213,12 +213,14 @@ def build_stages(
     for i in range(n_stages):
         raw_s = s_raw[min(i, len(s_raw) - 1)] if s_raw else np.zeros(n, dtype=np.int64)
         if i == 0:
-            s_codes = interaction_codes(raw_s)
+            # factorised codes are numbered in order of first appearance already
+            # (interaction_codes of one vector would number them again, the same way)
+            s_codes = raw_s
             unit_raw = ids[0]
             if nest:
                 units = interaction_codes(s_codes, unit_raw)
             else:
-                units = interaction_codes(unit_raw)
+                units = unit_raw
                 _check_nested(units, s_codes, psu[0] if psu else "row", strata)
         else:
             s_codes = interaction_codes(parent_units, raw_s)
