@@ -53,7 +53,13 @@ from surveytk.survey.calibration import (
     trim_weights,
 )
 from surveytk.survey.nonresponse import NonresponseAdjustment, plan_nonresponse
-from surveytk.survey.options import LONELY_PSU_RULES, REP_TYPES, DesignOptions, check_choice
+from surveytk.survey.options import (
+    DEFAULT_LONELY_PSU,
+    LONELY_PSU_RULES,
+    REP_TYPES,
+    DesignOptions,
+    check_choice,
+)
 from surveytk.survey.options import names_of as column_names
 from surveytk.survey.shipped import read_shipped
 from surveytk.survey.stages import Stage, build_stages
@@ -178,7 +184,7 @@ class SurveyDesign:
     n_psu_h: np.ndarray
     popsize_h: np.ndarray
     domain: np.ndarray
-    lonely_psu: str = "fail"
+    lonely_psu: str = DEFAULT_LONELY_PSU
     has_strata: bool = False
     has_psu: bool = False
     has_fpc: bool = False
@@ -209,7 +215,7 @@ class SurveyDesign:
         strata: str | Sequence[str] | None = None,
         psu: str | Sequence[str] | None = None,
         fpc: str | Sequence[str] | None = None,
-        lonely_psu: str = "fail",
+        lonely_psu: str = DEFAULT_LONELY_PSU,
         adjust_domain_lonely: bool = False,
         repweights: str | None = None,
         reptype: str | None = None,
