@@ -9,22 +9,21 @@ R ``plm`` + ``vcovHC(type = "HC1", cluster = "group")``; see ``docs/models.md``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
+from surveytk.models.covariance import ReplicateCovariance
+from surveytk.models.effects import model_effects
+from surveytk.models.formula import INTERCEPT, ModelFrame, build_model_frame
+from surveytk.models.margins import LinearPredictor, within_predictor
 from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.summary import DesignSummary
-
-if TYPE_CHECKING:
-    from surveytk.models.formula import ModelFrame
-    from surveytk.survey.design import SurveyDesign
-
-INTERCEPT = "(Intercept)"
 
 
 def _check_options(options: FitOptions) -> tuple[str, str]:
@@ -166,9 +165,6 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         two clusters, a term constant within every entity (fixed effects);
         strata, fpc, later stages or calibration without replicate weights.
     """
-    from surveytk.models.formula import build_model_frame
-    from surveytk.survey.design import SurveyDesign
-
     entity, time = _check_options(options)
     design = SurveyDesign.from_options(data, options)
     _check_linearised_design(design, options)
@@ -274,9 +270,6 @@ def _effects(
     df: float,
 ) -> Any:
     """AMEs and predictions (:mod:`surveytk.models.effects`) of the linear panel model."""
-    from surveytk.models.effects import model_effects
-    from surveytk.models.margins import LinearPredictor, within_predictor
-
     names = [frame.terms[j] for j in keep]
     coef = EffectBlock(tuple(names), ("coefficient",) * len(names), ("",) * len(names), params, cov)
     weights = w.to_numpy(dtype=np.float64)
@@ -303,8 +296,6 @@ def _replicate_cov(
 
     ``row_mask`` selects the model's rows among the domain rows (complete cases).
     """
-    from surveytk.models.covariance import ReplicateCovariance
-
     def refit(w_domain: np.ndarray) -> np.ndarray:
         w_rows = np.asarray(w_domain)[row_mask]
         keep = w_rows > 0
