@@ -9,6 +9,8 @@ R ``plm`` + ``vcovHC(type = "HC1", cluster = "group")``; see ``docs/models.md``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,6 @@ from surveytk.errors import ModelError
 from surveytk.models.covariance import ReplicateCovariance
 from surveytk.models.effects import model_effects
 from surveytk.models.formula import INTERCEPT, ModelFrame, build_model_frame
-from surveytk.models.margins import LinearPredictor, within_predictor
 from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
 from surveytk.survey.design import SurveyDesign
@@ -257,6 +258,49 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         ame=effects.ame,
         extra={"r2_within": _float(getattr(res, "rsquared_within", None)), **effects.extra()},
     )
+
+
+@dataclass(frozen=True)
+class LinearPredictor:
+    """E(y | x) = x'β over the model-matrix ``columns`` (linear panel models).
+
+    With ``centre`` (the within model) the prediction is ȳ_e + (x − x̄_e)'β per
+    row: the entity's fitted effect α̂_e = ȳ_e − x̄_e'β̂ moves with β, so the
+    gradient is Σ aᵢ (xᵢ − x̄_e(i)). ``ybar`` and ``xbar`` are the weighted
+    entity means of each row's entity (``centre`` only).
+    """
+
+    columns: tuple[int, ...]
+    ybar: np.ndarray | None = None
+    xbar: np.ndarray | None = None
+
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        Xc = X[:, list(self.columns)]
+        return Xc if self.xbar is None else Xc - self.xbar
+
+    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+        pred = self._design(X) @ params
+        if self.ybar is not None:
+            pred = pred + self.ybar
+        return pred[:, None]
+
+    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Σᵢ aᵢ ∂ŷᵢ/∂β."""
+        return (a @ self._design(X))[None, :]
+
+
+def within_predictor(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, entity: np.ndarray, columns: Sequence[int]
+) -> LinearPredictor:
+    """A :class:`LinearPredictor` with weighted entity means (fixed-effects model)."""
+    codes = np.unique(entity, return_inverse=True)[1]
+    Xc = X[:, list(columns)]
+    sw = np.bincount(codes, weights=w)
+    ybar = np.bincount(codes, weights=w * y) / sw
+    xbar = np.column_stack(
+        [np.bincount(codes, weights=w * Xc[:, j]) / sw for j in range(Xc.shape[1])]
+    )
+    return LinearPredictor(tuple(columns), ybar[codes], xbar[codes])
 
 
 def _effects(
