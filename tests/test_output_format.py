@@ -9,7 +9,7 @@ import pytest
 
 from surveytk.errors import OutputError
 from surveytk.harmonise.output import SUFFIX_FORMATS as DATA_SUFFIXES
-from surveytk.harmonise.output import write_table as write_data
+from surveytk.harmonise.output import write_data
 from surveytk.io.formats import format_from_path
 from surveytk.report.tables import SUFFIX_FORMATS as TABLE_SUFFIXES
 

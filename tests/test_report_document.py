@@ -16,7 +16,8 @@ from surveytk.report.document import (
 )
 from surveytk.report.examples import EXAMPLE_SCHEMA, example_binary, example_multinomial
 from surveytk.report.plots import forest_plot, save_figure
-from surveytk.report.table_model import TableOptions, build_table, text_grid
+from surveytk.report.table_format import text_grid
+from surveytk.report.table_model import TableOptions, build_table
 from surveytk.report.term_labels import Labeller, parse_schema_labels
 
 

@@ -35,16 +35,11 @@ from surveytk.report.examples import (
     example_multinomial,
     example_ordinal,
 )
-from surveytk.report.table_model import (
-    Cell,
-    Section,
-    TableOptions,
-    TextTable,
-    build_table,
-    text_grid,
-)
+from surveytk.report.table_format import text_grid
+from surveytk.report.table_model import TableOptions, build_table
 from surveytk.report.tables import render_table
 from surveytk.report.term_labels import Labeller, parse_schema_labels
+from surveytk.report.text_table import Cell, Section, TextTable
 
 
 @pytest.fixture(scope="module")

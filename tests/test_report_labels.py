@@ -108,7 +108,8 @@ def test_fit_on_a_labelled_file_reads_its_labels_into_the_table() -> None:
     from surveytk.models.api import fit
     from surveytk.models.results import FitResult
     from surveytk.report.render_md import render_markdown
-    from surveytk.report.table_model import build_table, text_grid
+    from surveytk.report.table_format import text_grid
+    from surveytk.report.table_model import build_table
 
     path = Path(__file__).resolve().parent / "data" / "soep_practice" / "practice_dataset_eng.dta"
     lf = read_file(path)

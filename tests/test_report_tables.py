@@ -32,7 +32,8 @@ from surveytk.report.examples import (
 )
 from surveytk.report.render_latex import escape_latex
 from surveytk.report.style import format_number, parse_star_levels, stars_for
-from surveytk.report.table_model import TableOptions, build_table, text_grid
+from surveytk.report.table_format import text_grid
+from surveytk.report.table_model import TableOptions, build_table
 from surveytk.report.tables import render_table, write_table
 from surveytk.report.term_labels import Labeller, parse_schema_labels
 

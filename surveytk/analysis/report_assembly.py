@@ -34,16 +34,16 @@ from surveytk.report.document import (
 from surveytk.report.forest import figure_rc
 from surveytk.report.plots import save_figure, write_plot
 from surveytk.report.render_tabulation import tabulation_grid
+from surveytk.report.table_format import text_grid
 from surveytk.report.table_model import (
     MODEL_NAMES_LONG,
     TableOptions,
-    TextTable,
     build_table,
     design_note,
     parse_scale,
-    text_grid,
 )
 from surveytk.report.term_labels import Labeller
+from surveytk.report.text_table import TextTable
 from surveytk.survey.summary_names import N_LABEL, SUM_WEIGHTS_LABEL
 
 if TYPE_CHECKING:

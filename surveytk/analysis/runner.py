@@ -42,7 +42,7 @@ from surveytk.codebook.search import codebook_home
 from surveytk.disclosure import DEFAULT_THRESHOLD, withhold_counts
 from surveytk.errors import SpecError
 from surveytk.expr import apply_definitions, parse_definitions
-from surveytk.harmonise.output import write_table as write_data_table
+from surveytk.harmonise.output import write_data
 from surveytk.harmonise.pool import pool_tables, scale_weights
 from surveytk.harmonise.run import harmonise_to_file
 from surveytk.io.atomic import check_not_input
@@ -53,7 +53,7 @@ from surveytk.models.registry import family_fit
 from surveytk.models.results import FitResult
 from surveytk.models.small_cells import flag_small_categories
 from surveytk.report.plots import write_plot
-from surveytk.report.tables import write_table as write_results_table
+from surveytk.report.tables import write_table
 
 Step = Callable[[str], None]
 
@@ -172,7 +172,7 @@ class _Run:
         schema = load_schema(dirs=self.codebook_homes)
         result = pool_tables(paths, weights=self.spec.pool_weights, schema=schema)
         target = self.stage / "harmonised" / "pooled.parquet"
-        write_data_table(result.table, target, provenance=result.provenance, schema=schema)
+        write_data(result.table, target, provenance=result.provenance, schema=schema)
         self.summary.harmonised["pooled"] = target
         for source, path in self.summary.harmonised.items():
             table = result.table if source == "pooled" else pd.read_parquet(path)
@@ -212,7 +212,7 @@ class _Run:
             for fmt in dict.fromkeys("latex" if f == "tex" else f for f in formats):
                 self.step(f"table {t.name} ({fmt})")
                 path = self.stage / "tables" / f"{t.name}{TABLE_SUFFIX[fmt]}"
-                write_results_table(results, path, fmt=fmt, options=options)
+                write_table(results, path, fmt=fmt, options=options)
                 self.summary.tables.append(path)
 
     def write_figures(self) -> None:

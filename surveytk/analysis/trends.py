@@ -35,8 +35,8 @@ from surveytk.report.render_md import render_markdown
 from surveytk.report.render_tidy import frame_csv, frame_parquet
 from surveytk.report.render_xlsx import render_xlsx_sheets
 from surveytk.report.style import format_number
-from surveytk.report.table_model import TextTable
 from surveytk.report.term_labels import Labeller
+from surveytk.report.text_table import TextTable
 from surveytk.survey.design import SurveyDesign
 from surveytk.survey.domain_contrasts import domain_differences, domain_means
 from surveytk.survey.estimators import t_quantile

@@ -21,13 +21,13 @@ def command(files: tuple[str, ...], out: str, weights: str) -> None:
     from pathlib import Path
 
     from surveytk.codebook.loader import load_schema
-    from surveytk.harmonise.output import write_table
+    from surveytk.harmonise.output import write_data
     from surveytk.harmonise.pool import pool_tables
     from surveytk.io.atomic import check_not_input
 
     check_not_input(Path(out), [Path(f) for f in files])
     result = pool_tables(list(files), weights=weights)
-    write_table(result.table, out, provenance=result.provenance, schema=load_schema())
+    write_data(result.table, out, provenance=result.provenance, schema=load_schema())
     counts = result.table["source"].value_counts(sort=False)
     parts = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     click.echo(f"pooled {len(result.table)} respondents ({parts}) with weights={weights} "

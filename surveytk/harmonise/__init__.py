@@ -7,7 +7,7 @@ Public API (imported lazily)::
     harmonise_to_file(codebook, input_dir, out, audit=None, fmt=None)
     check_delivery(codebook, input_dir) -> CheckReport   (``codebook check``)
     pool_tables(paths, weights="sample") -> PoolResult
-    write_table(table, path, fmt=None, provenance=None, schema=None)
+    write_data(table, path, fmt=None, provenance=None, schema=None)
     read_provenance(path) -> dict
 """
 
@@ -26,7 +26,7 @@ _LAZY = {
     "pool_tables": "surveytk.harmonise.pool",
     "PoolResult": "surveytk.harmonise.pool",
     "scale_weights": "surveytk.harmonise.pool",
-    "write_table": "surveytk.harmonise.output",
+    "write_data": "surveytk.harmonise.output",
     "read_provenance": "surveytk.harmonise.output",
     "REGISTRY": "surveytk.harmonise.derivations",
 }

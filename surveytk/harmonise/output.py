@@ -19,6 +19,7 @@ import pandas as pd
 from surveytk.codebook.model import Schema
 from surveytk.io.atomic import atomic_path, write_text_atomic
 from surveytk.io.formats import format_from_path
+from surveytk.io.writers import read_parquet_metadata, write_dta, write_parquet, write_sav
 
 OutputFormat = Literal["parquet", "dta", "sav", "csv"]
 OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "dta", "sav", "csv")
@@ -68,9 +69,9 @@ def labelled_codes(table: pd.DataFrame, schema: Schema | None) -> tuple[pd.DataF
     return pd.DataFrame(out), value_labels, var_labels
 
 
-def write_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None,
-                provenance: dict[str, Any] | None = None, schema: Schema | None = None) -> Path:
-    """Write a harmonised (or pooled) table atomically.
+def write_data(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None,
+               provenance: dict[str, Any] | None = None, schema: Schema | None = None) -> Path:
+    """Write a harmonised (or pooled) data table atomically.
 
     Parameters
     ----------
@@ -87,8 +88,6 @@ def write_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None
     schema
         The common schema, for variable and value labels in Stata/SPSS output.
     """
-    from surveytk.io.writers import write_dta, write_parquet, write_sav
-
     target = Path(path)
     kind = format_from_path(target, SUFFIX_FORMATS, fmt)
     meta = {"provenance": provenance or {}}
@@ -114,8 +113,6 @@ def write_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = None
 
 def read_provenance(path: str | Path) -> dict[str, Any]:
     """The provenance stored with a harmonised Parquet file (``{}`` if none)."""
-    from surveytk.io.writers import read_parquet_metadata
-
     meta = read_parquet_metadata(path)
     prov = meta.get("provenance", {})
     return dict(prov) if isinstance(prov, dict) else {}

@@ -8,7 +8,7 @@ from pathlib import Path
 from surveytk.codebook.loader import load_codebook
 from surveytk.harmonise.audit import audit_json
 from surveytk.harmonise.engine import HarmoniseResult, harmonise
-from surveytk.harmonise.output import write_table
+from surveytk.harmonise.output import write_data
 from surveytk.io.atomic import check_not_input, write_text_atomic
 
 
@@ -40,8 +40,8 @@ def harmonise_to_file(codebook: str | Path, input_dir: str | Path, out: str | Pa
     check_not_input(out_path, inputs, [input_dir])
     check_not_input(audit_path, inputs, [input_dir])
     result = harmonise(book, input_dir, strict=strict)
-    write_table(result.table, out_path, fmt=fmt, provenance=result.provenance,
-                schema=book.schema)
+    write_data(result.table, out_path, fmt=fmt, provenance=result.provenance,
+               schema=book.schema)
     write_text_atomic(audit_path, audit_json(result.audit))
     summary = HarmoniseSummary(out=out_path, audit=audit_path, rows=len(result.table),
                                codebook=book.name, codebook_version=book.version)

@@ -43,6 +43,7 @@ from surveytk.io.native_guard import (
     guard_native,
 )
 from surveytk.io.parsed import ParsedFile, ProgressCallback, check_columns_present
+from surveytk.io.stat_diagnose import binary_strl_variables, out_of_range_dates
 
 #: files above this size are read with several processes where there are cores to spare
 MULTIPROCESS_BYTES: Final = 50 * 1024 * 1024
@@ -410,8 +411,6 @@ def _binary_strl_error(reader: ReadFunction, path: Path) -> ReadError | None:
     """The error naming the variables with binary strL content, if that is the cause."""
     if reader is not pyreadstat.read_dta:
         return None
-    from surveytk.io.stat_diagnose import binary_strl_variables
-
     try:
         names = binary_strl_variables(path)
     except Exception:  # diagnosis of a damaged file: fall back to the general message
@@ -432,8 +431,6 @@ def _binary_strl_error(reader: ReadFunction, path: Path) -> ReadError | None:
 
 def _date_range_error(reader: ReadFunction, path: Path, kwargs: dict[str, Any]) -> ReadError | None:
     """The error naming the date variables with values beyond the years 1–9999, if any."""
-    from surveytk.io.stat_diagnose import out_of_range_dates
-
     try:
         bad = out_of_range_dates(reader, path, kwargs)
     except Exception:  # diagnosis of a damaged file: fall back to the general message

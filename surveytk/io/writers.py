@@ -513,7 +513,7 @@ def _write_labelled_parquet(frame: LabelledFrame, target: Path, **options: Any) 
     companion text column ``<name>__extended_missing`` holding the codes; reading the
     file with :func:`~surveytk.io.readers.read_file` puts them back together.
     """
-    from surveytk.io.read_parquet import surveytk_metadata_doc
+    from surveytk.io.read_parquet import surveytk_metadata_doc  # lazy: pyarrow
 
     data = frame.data
     companions: dict[str, str] = {}

@@ -1,7 +1,7 @@
 """One report document of an analysis: every table and figure, the design, the sample, the audit.
 
 :class:`ReportContent` holds what a report shows, already built (formatted
-tables as :class:`~surveytk.report.table_model.TextTable`, figures as PNG
+tables as :class:`~surveytk.report.text_table.TextTable`, figures as PNG
 bytes); :func:`render_report_html` lays it out as one self-contained HTML page
 (CSS inline, figures embedded as data URIs: it opens offline and can be sent
 as one file) and :func:`render_report_docx` as one Word document (A4, each
@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from surveytk.report.table_model import Cell, Section, TextTable
+from surveytk.report.docx_layout import PORTRAIT_TEXT_WIDTH, fit_layout
+from surveytk.report.render_docx import add_table, document_bytes, new_document, set_page
+from surveytk.report.render_html import page, table_fragment
+from surveytk.report.text_table import Cell, Section, TextTable
 
 REPORT_CSS = """\
 body { font-family: "Helvetica Neue", Arial, sans-serif; margin: 2em auto; max-width: 70em;
@@ -85,8 +88,6 @@ def simple_grid(
 
 
 def _html_exhibit(ex: Exhibit) -> list[str]:
-    from surveytk.report.render_html import table_fragment
-
     out = [f'<section id="{escape(ex.name)}">']
     if ex.grid is not None:
         out.extend(table_fragment(ex.grid))
@@ -106,8 +107,6 @@ def _html_exhibit(ex: Exhibit) -> list[str]:
 
 def render_report_html(content: ReportContent) -> str:
     """The report as one offline HTML page."""
-    from surveytk.report.render_html import page, table_fragment
-
     body = [f"<h1>{escape(content.title)}</h1>", f"<p>{escape(content.description)}</p>"]
     body += ["<nav><ol>"]
     body += [f'<li><a href="#{escape(e.name)}">{escape(e.title)}</a></li>'
@@ -131,8 +130,6 @@ def render_report_html(content: ReportContent) -> str:
 def _new_section(document: Any, landscape: bool) -> None:
     from docx.enum.section import WD_SECTION
 
-    from surveytk.report.render_docx import set_page
-
     current = document.sections[-1]
     if (current.page_width > current.page_height) == landscape:
         return
@@ -141,9 +138,6 @@ def _new_section(document: Any, landscape: bool) -> None:
 
 
 def _docx_table(document: Any, grid: TextTable) -> None:
-    from surveytk.report.docx_layout import fit_layout
-    from surveytk.report.render_docx import add_table
-
     layout = fit_layout(grid)
     _new_section(document, layout.landscape)
     add_table(document, grid, layout)
@@ -152,8 +146,6 @@ def _docx_table(document: Any, grid: TextTable) -> None:
 
 def _docx_figure(document: Any, ex: Exhibit) -> None:
     from docx.shared import Inches
-
-    from surveytk.report.docx_layout import PORTRAIT_TEXT_WIDTH
 
     assert ex.png is not None
     _new_section(document, False)
@@ -165,8 +157,6 @@ def _docx_figure(document: Any, ex: Exhibit) -> None:
 
 def render_report_docx(content: ReportContent) -> bytes:
     """The report as one Word document (bytes)."""
-    from surveytk.report.render_docx import document_bytes, new_document
-
     document = new_document(content.title)
     document.add_heading(content.title, level=0)
     document.add_paragraph(content.description)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from surveytk.report.table_model import Cell, TextTable
+from surveytk.report.text_table import Cell, TextTable
 
 #: The font named in the document; measured with the metrics below.
 FONT_NAME = "Arial"

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveytk.models.effects import binary_predictions, prediction_records
+from surveytk.models.api import fit
 from surveytk.models.results import FitResult
 
 ORDINAL_LEVELS = ("stay", "undecided", "return_someday", "return_soon")
@@ -94,8 +94,6 @@ def example_data(
 
 def _fit(data: pd.DataFrame, *, design: bool = True, **options: Any) -> FitResult:
     """Fit with weights, and strata and PSUs unless ``design`` is false (weights only)."""
-    from surveytk.models.api import fit
-
     result = fit(data, weights="weight", strata="stratum" if design else None,
                  psu="psu" if design else None, ame=True, **options)
     assert isinstance(result, FitResult)
@@ -104,6 +102,8 @@ def _fit(data: pd.DataFrame, *, design: bool = True, **options: Any) -> FitResul
 
 def example_predictions(result: FitResult, data: pd.DataFrame) -> list[dict[str, Any]]:
     """Average predicted P(intends_return) by age and employment (the documented layout)."""
+    from surveytk.models.effects import binary_predictions, prediction_records  # lazy: scipy
+
     table = binary_predictions(
         result, data, {"age": PREDICT_AGES, "employed": (False, True)},
         data["weight"].to_numpy(dtype=float),

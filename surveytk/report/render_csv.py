@@ -12,7 +12,7 @@ import csv
 import io
 
 from surveytk.io.text_safety import neutralise
-from surveytk.report.table_model import TextTable, expand_spans
+from surveytk.report.text_table import TextTable, expand_spans
 
 
 def render_csv(grid: TextTable) -> str:

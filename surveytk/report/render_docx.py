@@ -38,7 +38,7 @@ from surveytk.report.docx_layout import (
 )
 from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
-from surveytk.report.table_model import TextTable
+from surveytk.report.text_table import TextTable
 
 _HEAVY = round(8 * HEAVY_RULE_PT)  # eighths of a point
 _LIGHT = round(8 * LIGHT_RULE_PT)

@@ -1,7 +1,7 @@
 """An :class:`~surveytk.estimate.EstimateTable` as a table: ``surveytk estimate --out``.
 
 :func:`estimate_grid` lays the estimates out as the report package's
-format-neutral :class:`~surveytk.report.table_model.TextTable`;
+format-neutral :class:`~surveytk.report.text_table.TextTable`;
 :func:`render_estimates` writes it, the tidy CSV or the JSON of every number.
 """
 
@@ -14,8 +14,8 @@ import numpy as np
 from surveytk.disclosure import SUPPRESSED_MARKER
 from surveytk.estimate import EstimateTable
 from surveytk.report.style import UNICODE_MINUS, format_number
-from surveytk.report.table_model import Cell, Section, TextTable
 from surveytk.report.tables import text_renderer
+from surveytk.report.text_table import Cell, Section, TextTable
 
 #: Names of the statistics in the table's first column.
 STATISTIC_NAMES = {
@@ -35,7 +35,7 @@ STATISTIC_NAMES = {
 def estimate_grid(
     table: EstimateTable, *, digits: int = 3, minus: str = UNICODE_MINUS
 ) -> TextTable:
-    """The estimates as a :class:`~surveytk.report.table_model.TextTable` for the renderers."""
+    """The estimates as a :class:`~surveytk.report.text_table.TextTable` for the renderers."""
 
     def num(x: float, d: int = digits) -> Cell:
         if not np.isfinite(x):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from surveytk.report.table_model import Cell, TextTable
+from surveytk.report.text_table import Cell, TextTable
 
 CSS = """\
 body { font-family: "Helvetica Neue", Arial, sans-serif; margin: 2em; color: #111; }

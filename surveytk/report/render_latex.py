@@ -7,7 +7,7 @@ fragment compiles with pdflatex as well as with XeLaTeX/LuaLaTeX.
 
 from __future__ import annotations
 
-from surveytk.report.table_model import Cell, TextTable
+from surveytk.report.text_table import Cell, TextTable
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surveytk.report.table_model import Cell, TextTable, expand_spans
+from surveytk.report.text_table import Cell, TextTable, expand_spans
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>"})
 

@@ -1,7 +1,7 @@
 """A :class:`~surveytk.tabulate.Tabulation` as a table: every format of ``surveytk table``.
 
 :func:`tabulation_grid` lays the shares out as the report package's
-format-neutral :class:`~surveytk.report.table_model.TextTable` (md, LaTeX, HTML,
+format-neutral :class:`~surveytk.report.text_table.TextTable` (md, LaTeX, HTML,
 DOCX, XLSX); :func:`tidy_tabulation` gives the numbers for CSV and Parquet;
 :func:`render_tabulation` does either for one format.
 """
@@ -17,9 +17,9 @@ from surveytk.analysis_frame import AnalysisFrame
 from surveytk.disclosure import SUPPRESSED_MARKER, suppression_note
 from surveytk.report.render_tidy import frame_csv, frame_parquet
 from surveytk.report.style import UNICODE_MINUS, format_count, format_number
-from surveytk.report.table_model import Cell, Section, TextTable
 from surveytk.report.tables import text_renderer
 from surveytk.report.term_labels import Labeller
+from surveytk.report.text_table import Cell, Section, TextTable
 from surveytk.tabulate import MISSING_LEVEL, Tabulation
 
 
@@ -106,7 +106,7 @@ def tabulation_grid(
     title: str | None = None,
     minus: str = UNICODE_MINUS,
 ) -> TextTable:
-    """The tabulation as a :class:`~surveytk.report.table_model.TextTable` for the renderers.
+    """The tabulation as a :class:`~surveytk.report.text_table.TextTable` for the renderers.
 
     Shares, standard errors and intervals in percent; one section per level
     of the first by-variable when there are two; a ``Total`` row per section;

@@ -17,7 +17,7 @@ from typing import Any
 from surveytk.io.text_safety import neutralise, xml_safe, xml_safe_deep
 from surveytk.report.ooxml import normalise_zip
 from surveytk.report.style import FIXED_DATETIME
-from surveytk.report.table_model import Cell, TextTable
+from surveytk.report.text_table import Cell, TextTable
 
 
 def _put(

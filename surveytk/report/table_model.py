@@ -1,31 +1,23 @@
-"""A format-neutral table built from one or more results, and its text grid.
+"""A format-neutral results table built from one or more fitted results.
 
 :func:`build_table` turns :class:`~surveytk.models.results.FitResult` objects
 into a :class:`TableModel` holding numbers (one column per model, or per
 outcome level of a multinomial/ordinal block, grouped under a spanner per
 model), rows in formula order, a thresholds block, a fit-statistics block and
-the notes. :func:`text_grid` formats it once into strings; the Markdown,
-LaTeX, HTML, DOCX and CSV renderers only lay that grid out, and the XLSX
-renderer also uses each cell's number and number format.
+the notes. :func:`surveytk.report.table_format.text_grid` formats it once into a
+:class:`~surveytk.report.text_table.TextTable` that the renderers lay out.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-
-import numpy as np
+from dataclasses import asdict, dataclass
 
 from surveytk.errors import OutputError
 from surveytk.models.results import FitResult
 from surveytk.report.style import (
-    UNICODE_MINUS,
     StatKind,
-    format_count,
-    format_df,
-    format_number,
-    stars_for,
     stars_note,
     stat_note,
 )
@@ -43,9 +35,6 @@ from surveytk.survey.summary_names import (
     STRATA_LABEL,
     SUM_WEIGHTS_LABEL,
 )
-
-#: Most decimals automatic digits use for a row whose numbers would round to zero.
-MAX_AUTO_DIGITS = 8
 
 #: Models whose coefficients exponentiate to odds ratios / relative-risk ratios.
 EXP_MODELS = frozenset({"logit", "ologit", "mlogit"})
@@ -627,174 +616,4 @@ def build_table(
         fit=_fit_rows(results, columns),
         notes=_notes(results, heads, opts, lab) + _suppressed_note(suppressed),
         options=opts,
-    )
-
-
-# ---- text grid -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A formatted cell; ``value``/``number_format`` let spreadsheets keep numbers."""
-
-    text: str
-    value: float | None = None
-    number_format: str | None = None
-    span: int = 1
-    indent: int = 0  # a level under its variable's heading
-
-
-def expand_spans(row: Sequence[Cell]) -> list[Cell]:
-    """The row with each spanning cell followed by empty cells (for md and CSV)."""
-    out: list[Cell] = []
-    for cell in row:
-        out.append(cell)
-        out.extend(Cell("") for _ in range(cell.span - 1))
-    return out
-
-
-@dataclass(frozen=True)
-class Section:
-    """Rows of a body block; ``name`` is ``estimates``, ``thresholds`` or ``fit``."""
-
-    name: str
-    title: str | None
-    rows: tuple[tuple[Cell, ...], ...]
-
-
-@dataclass(frozen=True)
-class TextTable:
-    """The formatted table: header rows with spans, body sections, notes."""
-
-    title: str
-    header: tuple[tuple[tuple[str, int], ...], ...]
-    sections: tuple[Section, ...]
-    notes: tuple[str, ...]
-    n_columns: int = field(default=0)
-
-
-def _excel_format(digits: int, wrap: str = "") -> str:
-    body = "0" + ("." + "0" * digits if digits > 0 else "")
-    if wrap == "()":
-        return f'"("{body}")";"(-"{body}")"'
-    return body
-
-
-def _shown_values(entry: Entry, opts: TableOptions) -> list[float]:
-    """The estimate and the size of its uncertainty as shown (a bound near zero is fine)."""
-    if opts.stat == "ci":
-        return [entry.estimate, (entry.conf_high - entry.conf_low) / 2]
-    if opts.stat == "se":
-        return [entry.estimate, entry.std_error]
-    return [entry.estimate]
-
-
-def row_digits(entries: Sequence[Entry | None], opts: TableOptions) -> int:
-    """Decimals for one row: ``opts.digits``, or more where a non-zero estimate, SE or
-    bound would print as zero (two significant digits for the smallest such number)."""
-    digits = opts.digits
-    if not opts.auto_digits:
-        return digits
-    for entry in entries:
-        if entry is None:
-            continue
-        for v in _shown_values(entry, opts):
-            a = abs(v)
-            if math.isfinite(a) and a > 0 and round(a, opts.digits) == 0:
-                digits = max(digits, min(MAX_AUTO_DIGITS, math.floor(-math.log10(a)) + 2))
-    return digits
-
-
-def _estimate_cells(
-    entry: Entry | None, opts: TableOptions, minus: str, digits: int | None = None
-) -> tuple[Cell, Cell]:
-    if entry is None:
-        return Cell(""), Cell("")
-    d = opts.digits if digits is None else digits
-    stars = stars_for(entry.p_value, opts.stars)
-    numeric = not stars and math.isfinite(entry.estimate)
-    top = Cell(
-        format_number(entry.estimate, d, minus=minus) + stars,
-        entry.estimate if numeric else None,
-        _excel_format(d) if numeric else None,
-    )
-    if opts.stat == "ci":
-        if not (math.isfinite(entry.conf_low) and math.isfinite(entry.conf_high)):
-            return top, Cell("")
-        lo = format_number(entry.conf_low, d, minus=minus)
-        hi = format_number(entry.conf_high, d, minus=minus)
-        return top, Cell(f"[{lo}, {hi}]")
-    value = {"se": entry.std_error, "t": entry.statistic, "p": entry.p_value}[opts.stat]
-    if not np.isfinite(value):
-        return top, Cell("")
-    return top, Cell(f"({format_number(value, d, minus=minus)})", value, _excel_format(d, "()"))
-
-
-def _fit_cell(row: FitRow, value: float | str | None, digits: int, minus: str) -> Cell:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Cell("")
-    if isinstance(value, str):
-        return Cell(value)
-    if row.kind == "count":
-        return Cell(format_count(value, minus=minus), float(value), "#,##0")
-    if row.kind == "df":
-        fmt = "#,##0" if float(value).is_integer() else _excel_format(digits)
-        return Cell(format_df(value, digits, minus=minus), float(value), fmt)
-    if row.kind == "weights":
-        return Cell(f"{value:,.1f}".replace("-", minus), float(value), "#,##0.0")
-    return Cell(format_number(value, digits, minus=minus), float(value), _excel_format(digits))
-
-
-def _header(model: TableModel) -> tuple[tuple[tuple[str, int], ...], ...]:
-    if model.has_levels:
-        top = (("", 1), *model.spanners)
-        bottom = (("", 1), *((c.level_label, 1) for c in model.columns))
-        return (top, bottom)
-    return ((("", 1), *((c.model_label, 1) for c in model.columns)),)
-
-
-def _estimate_section(
-    name: str, title: str | None, rows: Sequence[EstimateRow], opts: TableOptions, minus: str
-) -> Section:
-    out: list[tuple[Cell, ...]] = []
-    previous: str | None = None
-    for row in rows:
-        if row.group is not None and row.group != previous:
-            out.append((Cell(row.group), *(Cell("") for _ in row.entries)))
-        previous = row.group
-        d = row_digits(row.entries, opts)
-        pairs = [_estimate_cells(e, opts, minus, d) for e in row.entries]
-        indent = 1 if row.group is not None else 0
-        out.append((Cell(row.label, indent=indent), *(p[0] for p in pairs)))
-        out.append((Cell(""), *(p[1] for p in pairs)))
-    return Section(name, title, tuple(out))
-
-
-def text_grid(model: TableModel, *, minus: str = UNICODE_MINUS) -> TextTable:
-    """Format every number of ``model`` once, with the given minus sign."""
-    opts = model.options
-    sections = [_estimate_section("estimates", None, model.estimates, opts, minus)]
-    if model.thresholds:
-        sections.append(
-            _estimate_section("thresholds", "Thresholds", model.thresholds, opts, minus)
-        )
-    spans = [n for _, n in model.spanners]
-    starts = [sum(spans[:i]) for i in range(len(spans))]
-    fit_rows = tuple(
-        (
-            Cell(r.label),
-            *(
-                replace(_fit_cell(r, r.values[start], opts.digits, minus), span=n)
-                for start, n in zip(starts, spans, strict=True)
-            ),
-        )
-        for r in model.fit
-    )
-    sections.append(Section("fit", None, fit_rows))
-    return TextTable(
-        title=model.title,
-        header=_header(model),
-        sections=tuple(sections),
-        notes=model.notes,
-        n_columns=len(model.columns) + 1,
     )

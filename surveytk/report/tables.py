@@ -14,9 +14,17 @@ from surveytk.errors import OutputError
 from surveytk.io.atomic import write_bytes_atomic
 from surveytk.io.formats import format_from_path
 from surveytk.models.results import FitResult
+from surveytk.report.render_docx import render_docx
+from surveytk.report.render_html import render_html
+from surveytk.report.render_latex import render_latex
+from surveytk.report.render_md import render_markdown
+from surveytk.report.render_tidy import render_tidy_csv, render_tidy_parquet
+from surveytk.report.render_xlsx import render_xlsx
 from surveytk.report.style import UNICODE_MINUS
-from surveytk.report.table_model import TableModel, TableOptions, TextTable, build_table, text_grid
+from surveytk.report.table_format import text_grid
+from surveytk.report.table_model import TableModel, TableOptions, build_table
 from surveytk.report.term_labels import Labeller
+from surveytk.report.text_table import TextTable
 
 TableFormat = Literal["md", "latex", "html", "docx", "xlsx", "csv", "parquet"]
 TABLE_FORMATS: tuple[str, ...] = get_args(TableFormat)
@@ -38,24 +46,14 @@ SUFFIX_FORMATS: dict[str, str] = {
 def text_renderer(fmt: str) -> Callable[[TextTable], str | bytes]:
     """The renderer of a laid-out :class:`TextTable` in ``fmt`` (md, latex, html, docx, xlsx)."""
     if fmt == "md":
-        from surveytk.report.render_md import render_markdown
-
         return render_markdown
     if fmt == "latex":
-        from surveytk.report.render_latex import render_latex
-
         return render_latex
     if fmt == "html":
-        from surveytk.report.render_html import render_html
-
         return render_html
     if fmt == "docx":
-        from surveytk.report.render_docx import render_docx
-
         return render_docx
     if fmt == "xlsx":
-        from surveytk.report.render_xlsx import render_xlsx
-
         return render_xlsx
     raise OutputError(f"table format: expecting one of {{{', '.join(TABLE_FORMATS)}}}; got {fmt!r}")
 
@@ -67,8 +65,6 @@ def render_table(model: TableModel, fmt: str) -> bytes:
     other formats lay out the formatted grid.
     """
     if fmt in ("csv", "parquet"):
-        from surveytk.report.render_tidy import render_tidy_csv, render_tidy_parquet
-
         return render_tidy_csv(model) if fmt == "csv" else render_tidy_parquet(model)
     renderer = text_renderer(fmt)
     grid = text_grid(model, minus=UNICODE_MINUS)

@@ -104,7 +104,7 @@ class Labeller:
         if not enabled:
             return cls(enabled=False)
         if path is None:
-            from surveytk.codebook.loader import load_schema
+            from surveytk.codebook.loader import load_schema  # lazy: pydantic models, ~0.2 s
 
             schema = load_schema().model_dump(by_alias=True, mode="json")
             return cls(parse_schema_labels(schema, "the common schema"), enabled=True)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import SurveytkError
+from surveytk.synth import fimoi, soep, unhcr, wodc
 from surveytk.synth.dgp import TRUE_EFFECTS, TrueEffects
 
 __all__ = [
@@ -41,8 +42,6 @@ MAX_SCALE = 1000.0
 
 
 def _module(source: str) -> Any:
-    from surveytk.synth import fimoi, soep, unhcr, wodc
-
     return {"soep_ukr": soep, "unhcr_ris": unhcr, "wodc": wodc, "fi_moi": fimoi}[source]
 
 
