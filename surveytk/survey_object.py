@@ -27,6 +27,8 @@ from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import DesignError, ModelError, SurveytkError
 from surveytk.expr import parse_definitions
 from surveytk.models.api import fit_survey, python_wording
+from surveytk.models.by import ResultSet
+from surveytk.models.results import FitResult
 from surveytk.survey.design import SurveyDesign
 from surveytk.survey.options import DEFAULT_LONELY_PSU, DesignOptions
 
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from surveytk.estimate import EstimateTable
-    from surveytk.models.by import ResultSet
-    from surveytk.models.results import FitResult
     from surveytk.tabulate import Tabulation
 
 __all__ = ["Survey", "describe"]
@@ -338,7 +338,7 @@ class Survey:
         1      H    625.82     14.937
         2      M    636.60     16.215
         """
-        from surveytk.estimate import EstimateRequest, estimate
+        from surveytk.estimate import EstimateRequest, estimate  # lazy: scipy
 
         def names(v: str | Sequence[str]) -> tuple[str, ...]:
             return (v,) if isinstance(v, str) else tuple(v)
@@ -396,7 +396,7 @@ class Survey:
         1     H  0.1219
         2     M  0.1644
         """
-        from surveytk.tabulate import tabulate
+        from surveytk.tabulate import tabulate  # lazy: scipy
 
         if self._design.is_replicate:
             raise DesignError(

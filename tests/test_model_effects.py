@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from surveytk.cli.main import cli
 from surveytk.errors import ModelError, OutputError
 from surveytk.models import fit
-from surveytk.models.effects import parse_predict
+from surveytk.models.effects import parse_predict, prediction_records
 from surveytk.models.results import FitResult
 from surveytk.models.tests import contrast_weights, term_columns
 
@@ -173,3 +173,24 @@ def test_negbin_without_overdispersion_and_gamma_range_are_clear_errors() -> Non
         fit(d, model="negbin", formula="y ~ x", weights="w", psu="psu")
     with pytest.raises(ModelError, match="must be positive"):
         fit(d, model="gamma", formula="y ~ x", weights="w", psu="psu")
+
+
+def test_prediction_records_layout_types_rounding_and_std_error() -> None:
+    table = pd.DataFrame({
+        "age": [20.0, 30.0], "wave": [2.0, 3.0], "y_level": ["", ""],
+        "estimate": [0.1234567, 0.5], "std_error": [0.0101, 0.02],
+        "conf_low": [0.1, 0.46], "conf_high": [0.15, 0.54],
+    })  # fmt: skip
+    full = prediction_records(table, "age", "wave")
+    assert list(full[0]) == ["x_var", "x", "group_var", "group", "y_level", "estimate",
+                             "std_error", "conf_low", "conf_high"]
+    assert full[0]["x"] == 20.0 and full[0]["group"] == "2" and full[1]["group"] == "3"
+    assert full[0]["estimate"] == 0.1234567 and full[0]["std_error"] == 0.0101
+    short = prediction_records(table, "wave", std_error=False, digits=3)
+    assert "std_error" not in short[0]
+    assert short[0]["estimate"] == 0.123 and short[0]["group_var"] == short[0]["group"] == ""
+    levels = pd.DataFrame({"employed": [False, True], "y_level": ["stay", "stay"],
+                           "estimate": [0.4, 0.5], "std_error": [0.1, 0.1],
+                           "conf_low": [0.2, 0.3], "conf_high": [0.6, 0.7]})
+    assert [r["x"] for r in prediction_records(levels, "employed")] == ["False", "True"]
+    assert prediction_records(levels, "employed")[0]["y_level"] == "stay"

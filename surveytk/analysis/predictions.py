@@ -1,10 +1,11 @@
 """Average predictions by a chosen variable (and group) for ``plot --kind predicted``.
 
-The records follow the layout documented in :mod:`surveytk.report.plots`
-(``x_var, x, group_var, group, y_level, estimate, conf_low, conf_high``). The
-predictions are the predictive margins of :func:`surveytk.models.margins.predict_at`
-over the model's estimation sample, with delta-method bands from the design
-covariance.
+The records are :func:`surveytk.models.effects.prediction_records` without
+``std_error`` (``x_var, x, group_var, group, y_level, estimate, conf_low,
+conf_high``). The predictions are the predictive margins of
+:func:`surveytk.models.margins.predict_at` over the model's estimation sample
+(:func:`surveytk.models.effects.binary_predictions`), with delta-method bands
+from the design covariance.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import pandas as pd
 
 from surveytk.analysis.spec import ModelSpec
 from surveytk.errors import SpecError
+from surveytk.expr import parse_condition
+from surveytk.models.effects import binary_predictions, prediction_records
+from surveytk.models.margins import BINARY_LINKS
 from surveytk.models.results import FitResult
-
-BINARY = ("logit", "probit", "lpm")
 
 
 def _values(spec: dict[str, Any], model: str) -> tuple[str, list[Any], str | None, list[Any]]:
@@ -34,42 +36,25 @@ def _values(spec: dict[str, Any], model: str) -> tuple[str, list[Any], str | Non
     return x, values, by, levels
 
 
-def _estimation_weights(result: FitResult, m: ModelSpec, data: pd.DataFrame,
-                        row_mask: np.ndarray) -> np.ndarray:
-    from surveytk.expr import parse_condition
-
-    n = int(row_mask.sum())
-    w = (np.ones(n) if m.design.weights is None or m.design.weights not in data.columns
-         else data[m.design.weights].to_numpy(dtype=float, na_value=0.0)[row_mask])
+def _domain_weights(m: ModelSpec, data: pd.DataFrame) -> np.ndarray:
+    """The model's weights on every row of ``data``, zero outside its ``subpop``."""
+    w = (np.ones(len(data)) if m.design.weights is None or m.design.weights not in data.columns
+         else data[m.design.weights].to_numpy(dtype=float, na_value=0.0))
     if m.subpop:
-        w = w * parse_condition(m.subpop).evaluate(data)[row_mask]
+        w = w * parse_condition(m.subpop).evaluate(data)
     return w
 
 
-def prediction_records(result: FitResult, m: ModelSpec, data: pd.DataFrame
-                       ) -> list[dict[str, Any]]:
-    """Predicted P(outcome) at ``predict.values`` of ``predict.x``, by ``predict.by`` levels."""
-    from surveytk.models.formula import build_model_frame
-    from surveytk.models.margins import binary_predictor, predict_at
-
-    if result.model not in BINARY or m.predict is None:
+def spec_predictions(result: FitResult, m: ModelSpec, data: pd.DataFrame
+                     ) -> list[dict[str, Any]]:
+    """Predicted P(outcome) at ``predict.values`` of ``predict.x``, by ``predict.by`` levels,
+    as prediction records (without standard errors)."""
+    if result.model not in BINARY_LINKS or m.predict is None:
         raise SpecError(f"model {m.name!r}: predictions are available for binary models "
-                        f"({', '.join(BINARY)})")
+                        f"({', '.join(BINARY_LINKS)})")
     x, values, by, levels = _values(dict(m.predict), m.name)
-    frame = build_model_frame(m.formula, data, outcome_kind="binary")
-    weights = _estimation_weights(result, m, data, frame.row_mask)
     at: dict[str, Sequence[Any]] = {x: values}
     if by is not None:
         at[by] = levels
-    table = predict_at(binary_predictor(result.model), result.coef.estimates, result.coef.cov,
-                       frame, at, weights, df=result.df_resid)
-    records = []
-    for row in table.to_dict(orient="records"):
-        records.append({
-            "x_var": x, "x": row[x],
-            "group_var": by or "", "group": str(row[by]) if by else "",
-            "y_level": str(row.get("y_level", "")),
-            "estimate": float(row["estimate"]),
-            "conf_low": float(row["conf_low"]), "conf_high": float(row["conf_high"]),
-        })
-    return records
+    table = binary_predictions(result, data, at, _domain_weights(m, data))
+    return prediction_records(table, x, by or "", std_error=False)

@@ -22,14 +22,32 @@ from surveytk.analysis.tabulations import tabulation_figure, tabulation_of
 from surveytk.analysis.trends import trend_figure, trend_grids
 from surveytk.disclosure import count_text
 from surveytk.errors import SpecError
+from surveytk.models.formula import parse_formula
+from surveytk.models.results import FitResult
+from surveytk.report.document import (
+    Exhibit,
+    ReportContent,
+    render_report_docx,
+    render_report_html,
+    simple_grid,
+)
+from surveytk.report.forest import figure_rc
+from surveytk.report.plots import save_figure, write_plot
+from surveytk.report.render_tabulation import tabulation_grid
+from surveytk.report.table_format import text_grid
+from surveytk.report.table_model import (
+    MODEL_NAMES_LONG,
+    TableOptions,
+    build_table,
+    design_note,
+    parse_scale,
+)
+from surveytk.report.term_labels import Labeller
+from surveytk.report.text_table import TextTable
+from surveytk.survey.summary_names import N_LABEL, SUM_WEIGHTS_LABEL
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from surveytk.models.results import FitResult
-    from surveytk.report.document import Exhibit, ReportContent
-    from surveytk.report.table_model import TableOptions
-    from surveytk.report.text_table import TextTable
 
 
 class RunOutputs(Protocol):
@@ -70,8 +88,6 @@ class RunState(Protocol):
 
 def table_options(t: TableSpec, spec_path: Path) -> TableOptions:
     """The :class:`TableOptions` of a spec table (shared by the table files and the report)."""
-    from surveytk.report.table_model import TableOptions, parse_scale
-
     try:
         scale = parse_scale(t.scale)
     except ValueError as exc:
@@ -81,8 +97,6 @@ def table_options(t: TableSpec, spec_path: Path) -> TableOptions:
 
 
 def plot_scale(p: PlotSpec, spec_path: Path) -> tuple[tuple[str, float, str], ...]:
-    from surveytk.report.table_model import parse_scale
-
     try:
         return parse_scale(p.scale)
     except ValueError as exc:
@@ -93,7 +107,6 @@ def _figure_png(run: RunState, p: PlotSpec) -> bytes:
     staged = run.stage / "figures" / f"{p.name}.{p.format}"
     if p.format == "png" and staged.is_file():
         return staged.read_bytes()
-    from surveytk.report.plots import write_plot
 
     results = [run.summary.results[name] for name in p.models]
     with tempfile.TemporaryDirectory(dir=run.stage) as tmp:
@@ -104,13 +117,6 @@ def _figure_png(run: RunState, p: PlotSpec) -> bytes:
 
 
 def _exhibits(run: RunState) -> list[Exhibit]:
-    from surveytk.report.document import Exhibit
-    from surveytk.report.plots import save_figure
-    from surveytk.report.render_tabulation import tabulation_grid
-    from surveytk.report.table_format import text_grid
-    from surveytk.report.table_model import build_table
-    from surveytk.report.term_labels import Labeller
-
     labeller = Labeller.from_schema()
     out: list[Exhibit] = []
     for t in run.spec.tables:
@@ -135,8 +141,6 @@ def _exhibits(run: RunState) -> list[Exhibit]:
 
 
 def _trend_exhibits(run: RunState, labeller: Any) -> list[Exhibit]:
-    from surveytk.report.document import Exhibit
-
     out = []
     for t in run.spec.trends:
         trend = run.trends[t.name]
@@ -147,8 +151,6 @@ def _trend_exhibits(run: RunState, labeller: Any) -> list[Exhibit]:
         else:
             import matplotlib
 
-            from surveytk.report.forest import figure_rc
-            from surveytk.report.plots import save_figure
 
             with matplotlib.rc_context(figure_rc()):
                 fig = trend_figure(trend, labeller)
@@ -166,10 +168,6 @@ def _trend_exhibits(run: RunState, labeller: Any) -> list[Exhibit]:
 def design_grid(results: Mapping[str, FitResult],
                 accounts: Mapping[str, SampleAccount]) -> TextTable:
     """One row per model: data, N, sum of weights, design, domain; sample rules in the notes."""
-    from surveytk.report.document import simple_grid
-    from surveytk.report.table_model import MODEL_NAMES_LONG, design_note
-    from surveytk.survey.summary_names import N_LABEL, SUM_WEIGHTS_LABEL
-
     rows = []
     for name, r in results.items():
         d = r.design
@@ -196,8 +194,6 @@ def design_grid(results: Mapping[str, FitResult],
 
 
 def _formula_columns(run: RunState) -> list[str]:
-    from surveytk.models.formula import parse_formula
-
     cols: dict[str, None] = {}
     for m in run.spec.models:
         parsed = parse_formula(m.formula)
@@ -207,9 +203,6 @@ def _formula_columns(run: RunState) -> list[str]:
 
 def audit_grid(run: RunState) -> TextTable | None:
     """Per source: codebook, respondents, and the share of valid values of each model variable."""
-    from surveytk.report.document import simple_grid
-    from surveytk.report.term_labels import Labeller
-
     labeller = Labeller.from_schema()
     audits: dict[str, dict[str, Any]] = {}
     for source, path in run.summary.harmonised.items():
@@ -240,8 +233,6 @@ def audit_grid(run: RunState) -> TextTable | None:
 
 
 def report_content(run: RunState) -> ReportContent:
-    from surveytk.report.document import ReportContent
-
     spec = run.spec
     return ReportContent(
         title=f"{spec.name.replace('_', ' ').capitalize()}: tables and figures",
@@ -258,8 +249,6 @@ def report_content(run: RunState) -> ReportContent:
 
 def write_run_report(run: RunState) -> list[Path]:
     """Write ``report/<name>.html`` and ``report/<name>.docx`` into the staging folder."""
-    from surveytk.report.document import render_report_docx, render_report_html
-
     content = report_content(run)
     folder = run.stage / "report"
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk import __version__
+from surveytk.analysis.predictions import spec_predictions
 from surveytk.analysis.report_assembly import plot_scale, table_options, write_run_report
 from surveytk.analysis.sample import (
     SampleAccount,
@@ -34,12 +35,25 @@ from surveytk.analysis.sample import (
     undecided_as_missing,
 )
 from surveytk.analysis.spec import AnalysisSpec, InputSpec, ModelSpec, load_spec
+from surveytk.analysis.tabulations import write_tabulation, write_tabulation_figure
+from surveytk.analysis.trends import write_trend
+from surveytk.codebook.loader import load_schema
+from surveytk.codebook.search import codebook_home
 from surveytk.disclosure import DEFAULT_THRESHOLD, withhold_counts
 from surveytk.errors import SpecError
 from surveytk.expr import apply_definitions, parse_definitions
+from surveytk.harmonise.output import write_data
+from surveytk.harmonise.pool import pool_tables, scale_weights
+from surveytk.harmonise.run import harmonise_to_file
+from surveytk.io.atomic import check_not_input
 from surveytk.io.fileinfo import sha256_file
+from surveytk.models.formula import with_derived_columns
 from surveytk.models.options import FitOptions
+from surveytk.models.registry import family_fit
 from surveytk.models.results import FitResult
+from surveytk.models.small_cells import flag_small_categories
+from surveytk.report.plots import write_plot
+from surveytk.report.tables import write_table
 
 Step = Callable[[str], None]
 
@@ -94,7 +108,6 @@ def _package_versions() -> dict[str, str]:
     return versions
 
 
-
 class _Run:
     """One run of a spec: the state shared by its stages."""
 
@@ -118,8 +131,6 @@ class _Run:
 
     # ---- stages ---------------------------------------------------------------
     def harmonise_inputs(self) -> None:
-        from surveytk.harmonise.run import harmonise_to_file
-
         for inp in self.spec.inputs:
             target = self.stage / "harmonised" / f"{inp.source}.parquet"
             if inp.harmonised is not None:
@@ -149,18 +160,12 @@ class _Run:
         relative to the spec's folder, like ``input_dir``."""
         path = Path(value)
         if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
-            from surveytk.codebook.search import codebook_home
-
             path = path if path.is_absolute() else self.spec_path.parent / path
             self.codebook_homes.append(codebook_home(path))
             return path
         return value
 
     def pool(self) -> None:
-        from surveytk.codebook.loader import load_schema
-        from surveytk.harmonise.output import write_data
-        from surveytk.harmonise.pool import pool_tables
-
         self.step(f"pooling {len(self.summary.harmonised)} sources "
                   f"(weights: {self.spec.pool_weights})")
         paths = list(self.summary.harmonised.values())
@@ -200,8 +205,6 @@ class _Run:
             self.summary.results[m.name] = result
 
     def write_tables(self) -> None:
-        from surveytk.report.tables import write_table
-
         for t in self.spec.tables:
             results = [self.summary.results[name] for name in t.models]
             options = table_options(t, self.spec_path)
@@ -213,8 +216,6 @@ class _Run:
                 self.summary.tables.append(path)
 
     def write_figures(self) -> None:
-        from surveytk.report.plots import write_plot
-
         for p in self.spec.plots:
             self.step(f"figure {p.name} ({p.kind})")
             results = [self.summary.results[name] for name in p.models]
@@ -226,8 +227,6 @@ class _Run:
     def write_tabulations(self) -> None:
         if not self.spec.tabulations:
             return
-        from surveytk.analysis.tabulations import write_tabulation, write_tabulation_figure
-
         for tab in self.spec.tabulations:
             for fmt in tab.formats:
                 self.step(f"tabulation {tab.name} ({fmt})")
@@ -245,8 +244,6 @@ class _Run:
 
     def write_trends(self) -> None:
         """Shares by survey round per source, round-to-round tests (surveytk.analysis.trends)."""
-        from surveytk.analysis.trends import write_trend
-
         for t in self.spec.trends:
             self.step(f"trend {t.name} ({t.outcome} by {t.over} and {t.by})")
             table = apply_definitions(self.harmonised_tables[t.data],
@@ -323,8 +320,6 @@ def rescale_pooled_weights(table: pd.DataFrame, how: str,
     estimates, are scaled alike. A source without domain rows is scaled over all
     of its rows.
     """
-    from surveytk.harmonise.pool import scale_weights
-
     if "weight_unscaled" not in table.columns or len(table) == 0:
         return table
     w = table["weight_unscaled"].to_numpy(dtype="float64")
@@ -362,10 +357,6 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
     ``stratum``, ``psu``) that the table lacks or has only empty is left out,
     and the result's notes say so.
     """
-    from surveytk.models.formula import with_derived_columns
-    from surveytk.models.registry import family_fit
-    from surveytk.models.small_cells import flag_small_categories
-
     d = m.design
     explicit = d.model_fields_set
     columns: dict[str, str | None] = {}
@@ -398,9 +389,7 @@ def fit_model(m: ModelSpec, data: pd.DataFrame, *, seed: int,
 
 def add_predictions(result: FitResult, m: ModelSpec, data: pd.DataFrame) -> FitResult:
     """Store average predictions by ``predict.x`` (and ``predict.by``) in ``extra``."""
-    from surveytk.analysis.predictions import prediction_records
-
-    records = prediction_records(result, m, data)
+    records = spec_predictions(result, m, data)
     return replace(result, extra={**dict(result.extra), "predictions": records})
 
 
@@ -434,8 +423,6 @@ def check_table_formats(formats: Sequence[str]) -> tuple[str, ...]:
 def _check_out_dir(spec: AnalysisSpec, spec_path: Path, data_dir: Path | None,
                    out: Path) -> None:
     """Refuse an output folder that is (inside) a delivery folder or an input file."""
-    from surveytk.io.atomic import check_not_input
-
     deliveries = [_resolve(i.input_dir, data_dir, spec_path) for i in spec.inputs
                   if i.input_dir is not None]
     files = [_resolve(i.harmonised, data_dir, spec_path) for i in spec.inputs

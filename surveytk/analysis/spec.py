@@ -15,7 +15,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from surveytk.errors import SpecError
+from surveytk.analysis.sample import design_column
+from surveytk.codebook.yaml_document import read_yaml
+from surveytk.errors import SpecError, SurveytkError
+from surveytk.expr import parse_condition, parse_definitions
+from surveytk.models.formula import parse_formula
 from surveytk.models.registry import ModelName
 from surveytk.survey.options import DEFAULT_LONELY_PSU, CalibrationMethod, LonelyPSU, RepType
 
@@ -98,8 +102,6 @@ class DesignSpec(_Strict):
 
     def options(self, table: Any) -> dict[str, Any]:
         """The design options on ``table`` (:class:`surveytk.survey.options.DesignOptions`)."""
-        from surveytk.analysis.sample import design_column
-
         out: dict[str, Any] = {
             "weights": design_column(table, self.weights),
             "lonely_psu": self.lonely_psu,
@@ -268,8 +270,6 @@ def load_spec(path: str | Path) -> AnalysisSpec:
     Formulas and sample rules are checked against their restricted grammars by
     :func:`check_expressions` before the spec is used.
     """
-    from surveytk.codebook.yaml_document import read_yaml
-
     path = Path(path)
     doc = read_yaml(path, error=SpecError, what="analysis spec")
     raw = doc.data
@@ -299,9 +299,6 @@ def _with_calibration_paths(spec: AnalysisSpec, path: Path) -> AnalysisSpec:
 
 def _check_definitions(define: Mapping[str, str]) -> list[str]:
     """Problems of the spec's ``define:`` block (derived variables), if any."""
-    from surveytk.errors import SurveytkError
-    from surveytk.expr import parse_definitions
-
     try:
         parse_definitions(dict(define))
     except SurveytkError as exc:
@@ -311,10 +308,6 @@ def _check_definitions(define: Mapping[str, str]) -> list[str]:
 
 def check_expressions(spec: AnalysisSpec, path: Path) -> None:
     """Parse every formula and sample rule with the restricted grammars (no evaluation)."""
-    from surveytk.errors import SurveytkError
-    from surveytk.expr import parse_condition
-    from surveytk.models.formula import parse_formula
-
     problems: list[str] = []
     for m in spec.models:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from surveytk.models.results import FitResult
+from surveytk.report.term_labels import Labeller, formula_references
 
 
 def describe_ames(result: FitResult, *, level: float = 0.95) -> list[str]:
@@ -13,8 +14,6 @@ def describe_ames(result: FitResult, *, level: float = 0.95) -> list[str]:
     categorical variable, the difference from its reference level, which the
     line names ("Source: WODC LOCOV (Netherlands) vs IAB-BiB/FReDA-BAMF-SOEP").
     """
-    from surveytk.report.term_labels import Labeller, formula_references
-
     if result.ame is None:
         return []
     labeller = Labeller.from_schema()

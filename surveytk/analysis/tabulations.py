@@ -8,24 +8,24 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from surveytk.analysis.spec import TabulationSpec
+from surveytk.errors import SpecError
+from surveytk.io.atomic import write_bytes_atomic
+from surveytk.report.forest import figure_rc, share_figure
+from surveytk.report.plots import save_figure
+from surveytk.report.render_tabulation import default_title, render_tabulation
+from surveytk.report.term_labels import Labeller
+from surveytk.tabulate import MISSING_LEVEL, Tabulation, tabulate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from surveytk.report.term_labels import Labeller
-    from surveytk.tabulate import Tabulation
 
 
 def tabulation_of(table: pd.DataFrame, tab: TabulationSpec, *, threshold: int,
                   subpop: str | None = None) -> Tabulation:
     """Tabulate ``tab.by`` on ``table`` with the tabulation's design; ``subpop`` (the spec's
     sample rules) is the domain, the full design is kept."""
-    from surveytk.tabulate import tabulate
-
     options = tab.design.options(table)
     if options.get("replicates") or options.get("reptype"):
-        from surveytk.errors import SpecError
-
         raise SpecError(
             f"tabulation {tab.name!r}: tabulations use linearised variance; drop "
             "replicates/reptype from its design"
@@ -51,10 +51,6 @@ def write_tabulation(table: pd.DataFrame, tab: TabulationSpec, path: Path, fmt: 
 
     ``subpop`` (the spec's sample rules) is the domain; the full design is kept.
     """
-    from surveytk.io.atomic import write_bytes_atomic
-    from surveytk.report.render_tabulation import render_tabulation
-    from surveytk.report.term_labels import Labeller
-
     result = tabulation_of(table, tab, threshold=threshold, subpop=subpop)
     data = render_tabulation(result, "latex" if fmt == "tex" else fmt,
                              labeller=Labeller.from_schema())
@@ -67,9 +63,6 @@ def tabulation_figure(result: Tabulation, labeller: Labeller) -> Figure:
     x axis, one colour per level of the first (two-way); suppressed cells left out."""
     import matplotlib
 
-    from surveytk.report.forest import figure_rc, share_figure
-    from surveytk.report.render_tabulation import default_title
-    from surveytk.tabulate import MISSING_LEVEL
 
     cells = result.to_frame()
     cells = cells[cells["level"].astype(str) != MISSING_LEVEL].copy()
@@ -87,8 +80,5 @@ def tabulation_figure(result: Tabulation, labeller: Labeller) -> Figure:
 def write_tabulation_figure(table: pd.DataFrame, tab: TabulationSpec, path: Path, *,
                             threshold: int, subpop: str | None = None) -> Path:
     """The share figure of ``tab`` (:func:`tabulation_figure`) written to ``path``."""
-    from surveytk.report.plots import save_figure
-    from surveytk.report.term_labels import Labeller
-
     result = tabulation_of(table, tab, threshold=threshold, subpop=subpop)
     return save_figure(tabulation_figure(result, Labeller.from_schema()), path)

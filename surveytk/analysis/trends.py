@@ -23,12 +23,27 @@ import pandas as pd
 from surveytk.analysis.sample import sample_domain
 from surveytk.analysis.spec import TrendSpec
 from surveytk.errors import SpecError
+from surveytk.io.atomic import write_bytes_atomic
+from surveytk.report.document import simple_grid
+from surveytk.report.docx_layout import fit_layout
+from surveytk.report.forest import figure_rc, share_figure
+from surveytk.report.plots import save_figure
+from surveytk.report.render_docx import add_table, document_bytes, new_document, set_page
+from surveytk.report.render_html import page, table_fragment
+from surveytk.report.render_latex import render_latex
+from surveytk.report.render_md import render_markdown
+from surveytk.report.render_tidy import frame_csv, frame_parquet
+from surveytk.report.render_xlsx import render_xlsx_sheets
+from surveytk.report.style import format_number
+from surveytk.report.term_labels import Labeller
+from surveytk.report.text_table import TextTable
+from surveytk.survey.design import SurveyDesign
+from surveytk.survey.domain_contrasts import domain_differences, domain_means
+from surveytk.survey.estimators import t_quantile
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from surveytk.report.term_labels import Labeller
-    from surveytk.report.text_table import TextTable
 
 SHARE_COLUMNS = ("group", "round", "n", "share", "std_error", "conf_low", "conf_high", "df")
 DIFFERENCE_COLUMNS = ("group", "from_round", "to_round", "difference", "std_error",
@@ -60,10 +75,6 @@ def _group_trend(
     table: pd.DataFrame, y: np.ndarray, domain: np.ndarray, group: str, spec: TrendSpec,
     threshold: int,
 ) -> tuple[list[dict[str, object]], list[dict[str, object]], list[str]]:
-    from surveytk.survey.design import SurveyDesign
-    from surveytk.survey.domain_contrasts import domain_differences, domain_means
-    from surveytk.survey.estimators import t_quantile
-
     d = spec.design
     in_group = (table[spec.by].astype(str) == group).to_numpy()
     rounds_all = table[spec.over].astype("string").fillna("")
@@ -126,8 +137,6 @@ def trend_of(table: pd.DataFrame, spec: TrendSpec, *, threshold: int) -> Trend:
 
 
 def _pct(x: float) -> str:
-    from surveytk.report.style import format_number
-
     return format_number(100 * x, 1)
 
 
@@ -137,9 +146,6 @@ def _p_text(p: float) -> str:
 
 def trend_grids(trend: Trend, labeller: Labeller) -> tuple[TextTable, TextTable]:
     """The shares table and the differences table, formatted (percent, one decimal)."""
-    from surveytk.report.document import simple_grid
-    from surveytk.report.style import format_number
-
     spec = trend.spec
     what = labeller.variable(spec.outcome)
     rounds = labeller.variable(spec.over)
@@ -181,8 +187,6 @@ def trend_grids(trend: Trend, labeller: Labeller) -> tuple[TextTable, TextTable]
 
 def trend_figure(trend: Trend, labeller: Labeller) -> Figure:
     """Bars of the share by round, grouped and coloured by source, with 95% intervals."""
-    from surveytk.report.forest import share_figure
-
     spec = trend.spec
     cells = trend.shares.copy()
     cells["source"] = [labeller.level(spec.by, g) for g in cells["group"]]
@@ -211,11 +215,6 @@ def write_trend(table: pd.DataFrame, spec: TrendSpec, stage: Path, *, threshold:
     ``stage/figures``; return the trend, the table files and the figure."""
     import matplotlib
 
-    from surveytk.io.atomic import write_bytes_atomic
-    from surveytk.report.forest import figure_rc
-    from surveytk.report.plots import save_figure
-    from surveytk.report.render_tidy import frame_csv, frame_parquet
-    from surveytk.report.term_labels import Labeller
 
     trend = trend_of(table, spec, threshold=threshold)
     labeller = Labeller.from_schema()
@@ -243,9 +242,6 @@ def write_trend(table: pd.DataFrame, spec: TrendSpec, stage: Path, *, threshold:
 def _render_binary(grids: tuple[TextTable, TextTable], fmt: str) -> bytes:
     """DOCX: both tables in one document; XLSX: one sheet per table."""
     if fmt == "docx":
-        from surveytk.report.docx_layout import fit_layout
-        from surveytk.report.render_docx import add_table, document_bytes, new_document, set_page
-
         layouts = [fit_layout(g) for g in grids]
         document = new_document(grids[0].title)
         set_page(document.sections[0], landscape=any(lay.landscape for lay in layouts))
@@ -253,7 +249,6 @@ def _render_binary(grids: tuple[TextTable, TextTable], fmt: str) -> bytes:
             add_table(document, grid, layout)
             document.add_paragraph()
         return document_bytes(document)
-    from surveytk.report.render_xlsx import render_xlsx_sheets
 
     return render_xlsx_sheets(list(grids), ["Shares", "Differences"])
 
@@ -261,14 +256,9 @@ def _render_binary(grids: tuple[TextTable, TextTable], fmt: str) -> bytes:
 def _render_pair(grids: tuple[TextTable, TextTable], fmt: str) -> bytes:
     """Both tables in one file, one after the other."""
     if fmt == "html":
-        from surveytk.report.render_html import page, table_fragment
-
         return page(grids[0].title, [*table_fragment(grids[0]), "<p></p>",
                                      *table_fragment(grids[1])]).encode("utf-8")
     if fmt == "md":
-        from surveytk.report.render_md import render_markdown
-
         return "\n".join(render_markdown(g) for g in grids).encode("utf-8")
-    from surveytk.report.render_latex import render_latex
 
     return "\n".join(render_latex(g) for g in grids).encode("utf-8")

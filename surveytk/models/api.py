@@ -462,7 +462,7 @@ def fit_with_tests(data: pd.DataFrame, opts: FitOptions) -> FitResult:
     The result keeps what :meth:`FitResult.predict` and :meth:`FitResult.margins`
     need (:class:`surveytk.models.postfit.FitContext`; not saved to files).
     """
-    from surveytk.models.postfit import capturing
+    from surveytk.models.postfit import capturing  # lazy: scipy (via margins)
 
     with capturing() as contexts:
         result = family_fit(opts.model)(data, opts)
@@ -470,7 +470,7 @@ def fit_with_tests(data: pd.DataFrame, opts: FitOptions) -> FitResult:
         result = dataclasses.replace(result, context=dataclasses.replace(contexts[0], data=data))
     if not (opts.wald or opts.contrast):
         return result
-    from surveytk.models.tests import run_tests
+    from surveytk.models.tests import run_tests  # lazy: scipy
 
     tests = run_tests(result.coef, result.df_resid, opts.wald, opts.contrast)
     return dataclasses.replace(result, tests=tuple(t.to_dict() for t in tests))

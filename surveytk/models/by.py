@@ -28,8 +28,11 @@ import pandas as pd
 
 from surveytk.disclosure import count_text
 from surveytk.errors import ModelError, OutputError, SurveytkError
-from surveytk.models.formula import _level_text, _observed_levels
+from surveytk.io.atomic import write_text_atomic
+from surveytk.lexer import close_matches_hint
+from surveytk.models.column_coding import level_text, observed_levels
 from surveytk.models.options import FitOptions
+from surveytk.models.result_check import check_result_document
 from surveytk.models.results import RESULT_SCHEMA_VERSION, FitResult
 
 #: the helper column marking a level's rows (refused if the data has such a column)
@@ -73,8 +76,6 @@ class ResultSet:
 
     def save(self, path: str | Path) -> None:
         """``.json`` (everything) or ``.csv`` (stacked tidy table)."""
-        from surveytk.io.atomic import write_text_atomic
-
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".json":
@@ -92,14 +93,12 @@ class ResultSet:
 def by_levels(data: pd.DataFrame, column: str) -> list[Any]:
     """Levels of ``column`` in order: category order, else sorted; missing values left out."""
     if column not in data.columns:
-        from surveytk.lexer import close_matches_hint
-
         raise ModelError(
             f"--by: no column {column!r} in the data" + close_matches_hint(column, data.columns),
             variable=column,
         )
     s = data[column]
-    return _observed_levels(s, s.notna().to_numpy())
+    return observed_levels(s, s.notna().to_numpy())
 
 
 def fit_by(
@@ -137,7 +136,7 @@ def fit_by(
     n_missing = int(data[column].isna().sum())
     results = []
     for value in levels:
-        text = _level_text(value)
+        text = level_text(value)
         marked = data.assign(**{DOMAIN_COLUMN: (data[column] == value).astype("int8")})
         inside = f"{DOMAIN_COLUMN} == 1"
         subpop = inside if not options.subpop else f"({options.subpop}) & {inside}"
@@ -149,7 +148,7 @@ def fit_by(
             exc.args = (exc.message,)
             raise
         results.append(_relabel(res, column, text, options.subpop, n_missing))
-    return ResultSet(column, tuple(_level_text(v) for v in levels), tuple(results))
+    return ResultSet(column, tuple(level_text(v) for v in levels), tuple(results))
 
 
 def _relabel(
@@ -174,8 +173,6 @@ def load_any(path: str | Path) -> list[FitResult]:
     except (OSError, json.JSONDecodeError):
         return [FitResult.load(path)]  # FitResult.load words the error
     if isinstance(d, dict) and d.get("kind") == "by":
-        from surveytk.models.result_check import check_result_document
-
         try:
             if not isinstance(d.get("results"), list) or not isinstance(d.get("levels"), list):
                 raise ValueError("results and levels must be lists")

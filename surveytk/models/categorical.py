@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from surveytk.errors import ModelError
+from surveytk.models.covariance import LinearizedCovariance, ReplicateCovariance
+from surveytk.models.formula import ModelFrame, build_model_frame
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
-
-if TYPE_CHECKING:
-    from surveytk.models.formula import ModelFrame
-    from surveytk.survey.design import SurveyDesign
+from surveytk.survey.design import SurveyDesign
 
 #: refit(domain weights, start) -> KernelFit
 KernelRun = Callable[[np.ndarray, np.ndarray | None], KernelFit]
@@ -47,9 +46,6 @@ def prepare(data: pd.DataFrame, options: FitOptions, outcome_kind: str) -> Prepa
     ``dropped`` with the reasons ``zero_weight`` and ``outside_subpop``;
     incomplete rows are counted per variable as the model frame reports them.
     """
-    from surveytk.models.formula import build_model_frame
-    from surveytk.survey.design import SurveyDesign
-
     design = SurveyDesign.from_options(data, options)
     in_domain = design.domain
     sub = data.loc[in_domain]
@@ -143,8 +139,6 @@ def design_covariance(
 
     Replicate refits are warm-started from the full-sample estimate.
     """
-    from surveytk.models.covariance import LinearizedCovariance, ReplicateCovariance
-
     if not design.is_replicate:
         return LinearizedCovariance().cov(kf, design), []
     full = kf.params

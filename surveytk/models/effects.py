@@ -9,31 +9,34 @@ Every family hands over its predictor, coefficients, model frame and weights;
 - ``--predict "age=18:75:5, gender"``: average predictions at every
   combination of the values (other variables as observed), with intervals,
   stored as the prediction records ``surveytk plot --kind predicted`` reads
-  (layout in :mod:`surveytk.report.plots`).
+  (:func:`prediction_records`, the one builder of that layout; also for the
+  analysis spec's ``predict:`` through :func:`binary_predictions`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from surveytk.errors import ModelError
+from surveytk.models.column_coding import level_text
+from surveytk.models.formula import ModelFrame, build_model_frame
+from surveytk.models.kernel import KernelFit
 from surveytk.models.margins import (
     Predict,
     average_marginal_effects,
+    binary_predictor,
     predict_at,
     unconditional_of,
     zero_one_variables,
 )
 from surveytk.models.options import FitOptions
 from surveytk.models.postfit import FitContext, record
-from surveytk.models.results import EffectBlock
-
-if TYPE_CHECKING:
-    from surveytk.models.formula import ModelFrame
-    from surveytk.models.kernel import KernelFit
+from surveytk.models.results import EffectBlock, FitResult
 
 #: at most this many values in one ``--predict`` variable (a typo like 0:1e6 stops here)
 MAX_PREDICT_VALUES = 500
@@ -102,7 +105,7 @@ def model_effects(
     if options.predict:
         records = []
         for spec in options.predict:
-            records.extend(prediction_records(spec, frame, predict, coef, weights, df))
+            records.extend(predict_spec(spec, frame, predict, coef, weights, df))
     return Effects(ame, records, notes)
 
 
@@ -213,7 +216,7 @@ def predict_values(frame: ModelFrame, name: str, given: list[str] | None) -> lis
     return values
 
 
-def prediction_records(
+def predict_spec(
     spec: str,
     frame: ModelFrame,
     predict: Predict,
@@ -221,28 +224,62 @@ def prediction_records(
     weights: np.ndarray,
     df: float | None,
 ) -> list[dict[str, Any]]:
-    """Average predictions for one ``--predict`` spec, in the plot's record layout."""
-    from surveytk.models.formula import _level_text
-
+    """Average predictions for one ``--predict`` spec, as :func:`prediction_records`."""
     parsed = parse_predict(spec)
     at = {name: predict_values(frame, name, vals) for name, vals in parsed}
     table = predict_at(predict, coef.estimates, coef.cov, frame, at, weights, df=df)
-    x_var = parsed[0][0]
-    group_var = parsed[1][0] if len(parsed) > 1 else ""
+    return prediction_records(table, parsed[0][0], parsed[1][0] if len(parsed) > 1 else "")
+
+
+def binary_predictions(
+    result: FitResult, data: pd.DataFrame, at: Mapping[str, Sequence[Any]], weights: np.ndarray
+) -> pd.DataFrame:
+    """:func:`predict_at` of a binary fit (logit, probit, lpm) read back over its data.
+
+    The model frame is rebuilt from ``result.formula`` on ``data``; ``weights`` are
+    those of all rows of ``data`` (zero outside the domain).
+    """
+    frame = build_model_frame(result.formula, data, outcome_kind="binary")
+    return predict_at(
+        binary_predictor(result.model), result.coef.estimates, result.coef.cov, frame, at,
+        weights, df=result.df_resid,
+    )
+
+
+def prediction_records(
+    table: pd.DataFrame,
+    x_var: str,
+    group_var: str = "",
+    *,
+    std_error: bool = True,
+    digits: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of a :func:`predict_at` table as the prediction records of ``extra["predictions"]``.
+
+    The layout ``surveytk plot --kind predicted`` reads (docs/reference/outputs.md):
+    ``x_var``, ``x`` (a number, or the level as text), ``group_var``, ``group`` (level
+    text, ``""`` without ``group_var``), ``y_level``, ``estimate``, ``std_error``
+    (unless ``std_error`` is false), ``conf_low``, ``conf_high``; the numbers rounded
+    to ``digits`` decimals when given.
+    """
+
+    def number(value: Any) -> float:
+        return float(value) if digits is None else round(float(value), digits)
+
     records = []
     for row in table.to_dict(orient="records"):
         x = row[x_var]
-        records.append(
-            {
-                "x_var": x_var,
-                "x": x if isinstance(x, float | int) and not isinstance(x, bool) else str(x),
-                "group_var": group_var,
-                "group": _level_text(row[group_var]) if group_var else "",
-                "y_level": str(row.get("y_level", "")),
-                "estimate": float(row["estimate"]),
-                "std_error": float(row["std_error"]),
-                "conf_low": float(row["conf_low"]),
-                "conf_high": float(row["conf_high"]),
-            }
-        )
+        record = {
+            "x_var": x_var,
+            "x": x if isinstance(x, float | int) and not isinstance(x, bool) else str(x),
+            "group_var": group_var,
+            "group": level_text(row[group_var]) if group_var else "",
+            "y_level": str(row.get("y_level", "")),
+            "estimate": number(row["estimate"]),
+        }
+        if std_error:
+            record["std_error"] = number(row["std_error"])
+        record["conf_low"] = number(row["conf_low"])
+        record["conf_high"] = number(row["conf_high"])
+        records.append(record)
     return records

@@ -5,7 +5,9 @@ The formula grammar itself (tokeniser, recursive-descent parser,
 :mod:`surveytk.models.formula_grammar`; the public names from there are
 re-exported here, so ``from surveytk.models.formula import parse_formula``
 keeps working. This module checks a parsed formula against a table, drops
-incomplete rows, encodes the variables and builds outcome and model matrix.
+incomplete rows, encodes the variables and builds outcome and model matrix;
+how each column is read (missing values, numbers, levels and their coding)
+is :mod:`surveytk.models.column_coding`.
 
 The model matrix is built directly with numpy rather than formulaic: the
 encoding is simple (numeric, 0/1, treatment dummies and their products), the
@@ -46,6 +48,18 @@ from surveytk.disclosure import counts_text
 from surveytk.errors import FormulaError
 from surveytk.expr import Evaluator, Vec, frame_resolver, vec_to_series
 from surveytk.lexer import close_matches_hint
+from surveytk.models.column_coding import (
+    LevelCoding,
+    OutcomeKind,
+    choose_coding,
+    is_bool,
+    is_categorical_like,
+    level_codes,
+    level_text,
+    missing_mask,
+    numeric_values,
+    outcome_values,
+)
 from surveytk.models.formula_grammar import Factor, ParsedFormula, Term, parse_formula
 
 __all__ = [
@@ -63,7 +77,6 @@ __all__ = [
     "with_derived_columns",
 ]
 
-OutcomeKind = Literal["binary", "ordinal", "nominal", "continuous"]
 VariableKind = Literal["numeric", "boolean", "categorical"]
 OUTCOME_KINDS: tuple[str, ...] = ("binary", "ordinal", "nominal", "continuous")
 INTERCEPT = "(Intercept)"
@@ -159,71 +172,12 @@ class VariableInfo:
 
 
 @dataclass(frozen=True)
-class _CatCoding:
-    levels: tuple[Any, ...]  # original values, coding order
-    labels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class _ColumnSpec:
     """One model-matrix column: a product of factor pieces."""
 
     name: str
     # each piece: ("num", factor) or ("ind", factor, level index)
     pieces: tuple[tuple[Any, ...], ...]
-
-
-def _is_bool(s: pd.Series) -> bool:
-    return pd.api.types.is_bool_dtype(s.dtype)
-
-
-def _is_categorical_like(s: pd.Series) -> bool:
-    return isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype)
-
-
-def _numeric_values(s: pd.Series, column: str) -> np.ndarray:
-    if isinstance(s.dtype, pd.CategoricalDtype) or not (
-        pd.api.types.is_numeric_dtype(s.dtype) or _is_bool(s)
-    ):
-        raise FormulaError(
-            f"column {column!r} is not numeric ({s.dtype}); use C({column}) to enter it as "
-            "categorical",
-            variable=column,
-        )
-    return np.asarray(s.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
-
-
-def _codes(s: pd.Series, levels: Sequence[Any]) -> np.ndarray:
-    """Integer codes of ``s`` into ``levels`` (−1 for missing or unknown)."""
-    if isinstance(s.dtype, pd.CategoricalDtype) and list(s.cat.categories) == list(levels):
-        return np.asarray(s.cat.codes.to_numpy(), dtype=np.int64)
-    # factorize hashes once; mapping the few uniques to levels is then a take
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    index = {v: i for i, v in enumerate(levels)}
-    texts = {_level_text(v): i for i, v in enumerate(levels)}
-    lookup = np.array(
-        [index.get(u, texts.get(_level_text(u), -1)) for u in uniques] + [-1], dtype=np.int64
-    )
-    return lookup[codes]
-
-
-def _observed_levels(s: pd.Series, mask: np.ndarray) -> list[Any]:
-    sub = s[mask]
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        present = np.unique(sub.cat.codes.to_numpy())
-        present = present[present >= 0]
-        return [s.cat.categories[i] for i in present]
-    uniq = pd.unique(sub.dropna())
-    try:
-        return sorted(uniq.tolist())
-    except TypeError:
-        return sorted(uniq.tolist(), key=str)
-
-
-def _level_text(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 # ---------------------------------------------------------------------------
@@ -270,7 +224,7 @@ class ModelFrame:
     row_mask: np.ndarray
     dropped: Mapping[str, int]
     _specs: tuple[_ColumnSpec, ...] = field(repr=False, default=())
-    _codings: Mapping[str, _CatCoding] = field(repr=False, default_factory=dict)
+    _codings: Mapping[str, LevelCoding] = field(repr=False, default_factory=dict)
     _values: Mapping[str, np.ndarray] = field(repr=False, default_factory=dict)
 
     @property
@@ -306,7 +260,7 @@ class ModelFrame:
         def one(v: Any) -> int:
             if v in lookup_val:
                 return lookup_val[v]
-            t = _level_text(v)
+            t = level_text(v)
             if t in lookup:
                 return lookup[t]
             raise FormulaError(
@@ -372,8 +326,8 @@ class ModelFrame:
         s = data[info.name]
         if info.kind == "categorical":
             coding = self._codings[info.name]
-            codes = _codes(s, coding.levels).astype(np.float64)
-            unknown = (codes < 0) & ~_missing(s)
+            codes = level_codes(s, coding.levels).astype(np.float64)
+            unknown = (codes < 0) & ~missing_mask(s)
             if unknown.any():
                 raise FormulaError(
                     f"new data have {int(unknown.sum())} value(s) of {info.name!r} that are not "
@@ -382,7 +336,7 @@ class ModelFrame:
                 )
             codes[codes < 0] = np.nan
             return codes
-        return _numeric_values(s, info.name)
+        return numeric_values(s, info.name)
 
 
 def _factor_values(
@@ -439,9 +393,9 @@ def _variable_kinds(parsed: ParsedFormula, data: pd.DataFrame) -> dict[str, Vari
             for col in f.variable_names:
                 if f.kind in ("cat", "derived"):
                     kind: VariableKind = "categorical"
-                elif _is_bool(data[col]):
+                elif is_bool(data[col]):
                     kind = "boolean"
-                elif f.kind == "var" and _is_categorical_like(data[col]):
+                elif f.kind == "var" and is_categorical_like(data[col]):
                     kind = "categorical"
                 else:
                     kind = "numeric"
@@ -456,136 +410,10 @@ def _variable_kinds(parsed: ParsedFormula, data: pd.DataFrame) -> dict[str, Vari
     return kinds
 
 
-def _missing(s: pd.Series) -> np.ndarray:
-    miss = np.array(s.isna().to_numpy(), dtype=bool)
-    if pd.api.types.is_float_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
-        miss |= ~np.isfinite(np.asarray(s.to_numpy(dtype="float64", na_value=np.nan)))
-    return miss
-
-
-def _outcome(
-    s: pd.Series,
-    mask: np.ndarray,
-    kind: OutcomeKind,
-    column: str,
-    value_labels: Mapping[str, str] | None = None,
-) -> tuple[np.ndarray, tuple[str, ...]]:
-    sub = s[mask]
-    if kind == "binary":
-        if isinstance(sub.dtype, pd.CategoricalDtype) or not (
-            _is_bool(sub) or pd.api.types.is_numeric_dtype(sub.dtype)
-        ):
-            name = column if column.isidentifier() else f"`{column}`"
-            raise FormulaError(
-                f"outcome {column!r} of a binary model must be boolean or 0/1 numeric, "
-                f"not {sub.dtype}; recode it, e.g. I({name} == \"Yes\") ~ ... for text",
-                variable=column,
-            )
-        y = np.asarray(sub.to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
-        if not np.isin(y, (0.0, 1.0)).all():
-            raise FormulaError(
-                f"outcome {column!r} of a binary model has values other than 0/1; recode it",
-                variable=column,
-            )
-        return y, ()
-    if kind == "continuous":
-        return _numeric_values(sub, column), ()
-    if kind == "ordinal":
-        cat = sub.dtype
-        if isinstance(cat, pd.CategoricalDtype):
-            if not cat.ordered:
-                raise FormulaError(
-                    f"outcome {column!r} of an ordinal model must be an ordered category or "
-                    "integers; it is an unordered category",
-                    variable=column,
-                )
-        elif not pd.api.types.is_integer_dtype(cat) and not (
-            pd.api.types.is_float_dtype(cat)
-            and np.all(np.mod(sub.to_numpy(dtype="float64"), 1) == 0)
-        ):
-            raise FormulaError(
-                f"outcome {column!r} of an ordinal model must be an ordered category or "
-                f"integers, not {cat}",
-                variable=column,
-            )
-    levels = _observed_levels(s, mask)
-    if len(levels) < 2:
-        raise FormulaError(
-            f"outcome {column!r} has fewer than two levels in the estimation sample",
-            variable=column,
-        )
-    codes = _codes(sub, levels)
-    return codes, tuple(_labelled_texts(levels, value_labels))
-
-
-def _labelled_texts(levels: Sequence[Any], value_labels: Mapping[str, str] | None) -> list[str]:
-    """Level texts: value labels where every level has a distinct one, else codes."""
-    codes = [_level_text(v) for v in levels]
-    if not value_labels:
-        return codes
-    texts = [value_labels.get(c, c) for c in codes]
-    if len(set(texts)) < len(texts):  # two codes share a label: keep codes, never merge
-        return [f"{value_labels[c]} ({c})" if c in value_labels else c for c in codes]
-    return texts
-
-
-def _choose_coding(
-    col: str,
-    s: pd.Series,
-    mask: np.ndarray,
-    factor: Factor | None,
-    formula: str,
-    value_labels: Mapping[str, str] | None = None,
-) -> _CatCoding:
-    levels = _observed_levels(s, mask)
-    labels = _labelled_texts(levels, value_labels)
-    codes = [_level_text(v) for v in levels]
-
-    def position(level: str) -> int | None:
-        for seq in (labels, codes):
-            if level in seq:
-                return seq.index(level)
-        return None
-
-    if factor is not None and factor.levels is not None:
-        unlisted = [lab for lab, c in zip(labels, codes, strict=True)
-                    if lab not in factor.levels and c not in factor.levels]
-        if unlisted:
-            raise FormulaError(
-                f"C({col}, levels=[...]) in formula {formula!r} does not list level(s) "
-                f"{', '.join(map(repr, unlisted[:5]))} of the estimation sample; list every level",
-                variable=col,
-            )
-        order = [i for i in (position(lv) for lv in factor.levels) if i is not None]
-        levels = [levels[i] for i in order]
-        labels = [labels[i] for i in order]
-        codes = [codes[i] for i in order]
-    ref = factor.ref if factor is not None else None
-    if ref is not None:
-        at = position(ref)
-        if at is None:
-            raise FormulaError(
-                f"reference level {ref!r} of C({col}) does not occur in the estimation sample; "
-                "levels: " + ", ".join(labels),
-                variable=col,
-                value=ref,
-            )
-        i = at
-        levels = [levels[i], *levels[:i], *levels[i + 1 :]]
-        labels = [labels[i], *labels[:i], *labels[i + 1 :]]
-    if len(levels) < 2:
-        raise FormulaError(
-            f"categorical {col!r} in formula {formula!r} has fewer than two levels in the "
-            "estimation sample; drop it or widen the sample",
-            variable=col,
-        )
-    return _CatCoding(tuple(levels), tuple(labels))
-
-
 def _column_specs(
     parsed: ParsedFormula,
     kinds: Mapping[str, VariableKind],
-    codings: Mapping[str, _CatCoding],
+    codings: Mapping[str, LevelCoding],
 ) -> list[_ColumnSpec]:
     specs: list[_ColumnSpec] = []
     if parsed.intercept:
@@ -668,7 +496,7 @@ def build_model_frame(
     derived = [name for name in parsed.derived if name != parsed.outcome]
 
     used = list(dict.fromkeys([parsed.outcome, *parsed.columns, *derived, *also_required]))
-    missing = {col: _missing(data[col]) for col in used}
+    missing = {col: missing_mask(data[col]) for col in used}
     any_missing = np.zeros(len(data), dtype=bool)
     for m in missing.values():
         any_missing |= m
@@ -682,23 +510,23 @@ def build_model_frame(
         )
 
     labels = _value_labels(data)
-    y, y_levels = _outcome(
+    y, y_levels = outcome_values(
         data[parsed.outcome], mask, outcome_kind, parsed.outcome, labels.get(parsed.outcome)
     )
 
     cat_factors = {f.name: f for t in parsed.terms for f in t if f.kind == "cat"}
     complete = bool(mask.all())
-    codings: dict[str, _CatCoding] = {}
+    codings: dict[str, LevelCoding] = {}
     values: dict[str, np.ndarray] = {}
     for col, kind in kinds.items():
         s = data[col]
         if kind == "categorical":
-            codings[col] = _choose_coding(
+            codings[col] = choose_coding(
                 col, s, mask, cat_factors.get(col), parsed.text, labels.get(col)
             )
-            values[col] = _codes(s[mask], codings[col].levels).astype(np.float64)
+            values[col] = level_codes(s[mask], codings[col].levels).astype(np.float64)
         else:
-            v = _numeric_values(s, col)
+            v = numeric_values(s, col)
             values[col] = v if complete else v[mask]  # every row: no copy of the column
 
     specs = _column_specs(parsed, kinds, codings)

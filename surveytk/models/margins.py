@@ -8,7 +8,9 @@ it was fitted on. A predictor may also offer
 ``avg_jacobian(params, X, a) -> (J, k)``, the ``a``-weighted sum over rows of
 ∂P/∂params, which makes the delta-method gradients analytic; without it they
 are central differences over the parameters. :class:`BinaryPredictor` gives
-both for logit, probit and the linear probability model.
+both for logit, probit and the linear probability model; the other families
+keep theirs with their fit (``GLMPredictor``, ``OrdinalPredictor``,
+``MlogitPredictor``, the panel models' ``LinearPredictor``).
 
 Counterfactual design matrices are rebuilt with
 :meth:`ModelFrame.transform`, so a variable that also appears inside
@@ -87,49 +89,6 @@ class BinaryPredictor:
     def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
         """Σᵢ aᵢ ∂Pᵢ/∂β = (a·f(Xβ))ᵀ X, as a 1 × k matrix."""
         return ((a * self.pdf(X @ params)) @ X)[None, :]
-
-
-@dataclass(frozen=True)
-class LinearPredictor:
-    """E(y | x) = x'β over the model-matrix ``columns`` (linear panel models).
-
-    With ``centre`` (the within model) the prediction is ȳ_e + (x − x̄_e)'β per
-    row: the entity's fitted effect α̂_e = ȳ_e − x̄_e'β̂ moves with β, so the
-    gradient is Σ aᵢ (xᵢ − x̄_e(i)). ``ybar`` and ``xbar`` are the weighted
-    entity means of each row's entity (``centre`` only).
-    """
-
-    columns: tuple[int, ...]
-    ybar: np.ndarray | None = None
-    xbar: np.ndarray | None = None
-
-    def _design(self, X: np.ndarray) -> np.ndarray:
-        Xc = X[:, list(self.columns)]
-        return Xc if self.xbar is None else Xc - self.xbar
-
-    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
-        pred = self._design(X) @ params
-        if self.ybar is not None:
-            pred = pred + self.ybar
-        return pred[:, None]
-
-    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """Σᵢ aᵢ ∂ŷᵢ/∂β."""
-        return (a @ self._design(X))[None, :]
-
-
-def within_predictor(
-    X: np.ndarray, y: np.ndarray, w: np.ndarray, entity: np.ndarray, columns: Sequence[int]
-) -> LinearPredictor:
-    """A :class:`LinearPredictor` with weighted entity means (fixed-effects model)."""
-    codes = np.unique(entity, return_inverse=True)[1]
-    Xc = X[:, list(columns)]
-    sw = np.bincount(codes, weights=w)
-    ybar = np.bincount(codes, weights=w * y) / sw
-    xbar = np.column_stack(
-        [np.bincount(codes, weights=w * Xc[:, j]) / sw for j in range(Xc.shape[1])]
-    )
-    return LinearPredictor(tuple(columns), ybar[codes], xbar[codes])
 
 
 def binary_predictor(model: str) -> BinaryPredictor:

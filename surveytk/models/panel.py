@@ -9,22 +9,22 @@ R ``plm`` + ``vcovHC(type = "HC1", cluster = "group")``; see ``docs/models.md``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
+from surveytk.models.covariance import ReplicateCovariance
+from surveytk.models.effects import model_effects
+from surveytk.models.formula import INTERCEPT, ModelFrame, build_model_frame
 from surveytk.models.options import FitOptions
 from surveytk.models.results import EffectBlock, FitResult
+from surveytk.survey.design import SurveyDesign
 from surveytk.survey.summary import DesignSummary
-
-if TYPE_CHECKING:
-    from surveytk.models.formula import ModelFrame
-    from surveytk.survey.design import SurveyDesign
-
-INTERCEPT = "(Intercept)"
 
 
 def _check_options(options: FitOptions) -> tuple[str, str]:
@@ -166,9 +166,6 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         two clusters, a term constant within every entity (fixed effects);
         strata, fpc, later stages or calibration without replicate weights.
     """
-    from surveytk.models.formula import build_model_frame
-    from surveytk.survey.design import SurveyDesign
-
     entity, time = _check_options(options)
     design = SurveyDesign.from_options(data, options)
     _check_linearised_design(design, options)
@@ -263,6 +260,49 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
     )
 
 
+@dataclass(frozen=True)
+class LinearPredictor:
+    """E(y | x) = x'β over the model-matrix ``columns`` (linear panel models).
+
+    With ``centre`` (the within model) the prediction is ȳ_e + (x − x̄_e)'β per
+    row: the entity's fitted effect α̂_e = ȳ_e − x̄_e'β̂ moves with β, so the
+    gradient is Σ aᵢ (xᵢ − x̄_e(i)). ``ybar`` and ``xbar`` are the weighted
+    entity means of each row's entity (``centre`` only).
+    """
+
+    columns: tuple[int, ...]
+    ybar: np.ndarray | None = None
+    xbar: np.ndarray | None = None
+
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        Xc = X[:, list(self.columns)]
+        return Xc if self.xbar is None else Xc - self.xbar
+
+    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+        pred = self._design(X) @ params
+        if self.ybar is not None:
+            pred = pred + self.ybar
+        return pred[:, None]
+
+    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """Σᵢ aᵢ ∂ŷᵢ/∂β."""
+        return (a @ self._design(X))[None, :]
+
+
+def within_predictor(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, entity: np.ndarray, columns: Sequence[int]
+) -> LinearPredictor:
+    """A :class:`LinearPredictor` with weighted entity means (fixed-effects model)."""
+    codes = np.unique(entity, return_inverse=True)[1]
+    Xc = X[:, list(columns)]
+    sw = np.bincount(codes, weights=w)
+    ybar = np.bincount(codes, weights=w * y) / sw
+    xbar = np.column_stack(
+        [np.bincount(codes, weights=w * Xc[:, j]) / sw for j in range(Xc.shape[1])]
+    )
+    return LinearPredictor(tuple(columns), ybar[codes], xbar[codes])
+
+
 def _effects(
     options: FitOptions,
     frame: ModelFrame,
@@ -274,9 +314,6 @@ def _effects(
     df: float,
 ) -> Any:
     """AMEs and predictions (:mod:`surveytk.models.effects`) of the linear panel model."""
-    from surveytk.models.effects import model_effects
-    from surveytk.models.margins import LinearPredictor, within_predictor
-
     names = [frame.terms[j] for j in keep]
     coef = EffectBlock(tuple(names), ("coefficient",) * len(names), ("",) * len(names), params, cov)
     weights = w.to_numpy(dtype=np.float64)
@@ -303,8 +340,6 @@ def _replicate_cov(
 
     ``row_mask`` selects the model's rows among the domain rows (complete cases).
     """
-    from surveytk.models.covariance import ReplicateCovariance
-
     def refit(w_domain: np.ndarray) -> np.ndarray:
         w_rows = np.asarray(w_domain)[row_mask]
         keep = w_rows > 0

@@ -89,13 +89,13 @@ class EffectBlock:
 
 
 def _reference_pvalues(stat: np.ndarray, df: float | None) -> np.ndarray:
-    from surveytk.models.distributions import two_sided_pvalues
+    from surveytk.models.distributions import two_sided_pvalues  # lazy: scipy
 
     return two_sided_pvalues(stat, df)
 
 
 def _reference_quantile(level: float, df: float | None) -> float:
-    from surveytk.models.distributions import interval_multiplier
+    from surveytk.models.distributions import interval_multiplier  # lazy: scipy
 
     return interval_multiplier(level, df)
 

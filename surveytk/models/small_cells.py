@@ -15,8 +15,12 @@ import pandas as pd
 
 from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import SurveytkError
+from surveytk.expr import parse_condition
+from surveytk.models.formula import build_model_frame
+from surveytk.models.formula_grammar import parse_formula
 from surveytk.models.options import FitOptions
 from surveytk.models.results import FitResult
+from surveytk.survey.options import names_of
 
 
 def small_category_terms(data: pd.DataFrame, options: FitOptions,
@@ -24,11 +28,6 @@ def small_category_terms(data: pd.DataFrame, options: FitOptions,
     """Model-matrix columns of categories (``var[level]``, also in interactions) with
     fewer than ``threshold`` respondents among the rows the fit uses: complete on the
     formula and design columns, positive weight, in the domain."""
-    from surveytk.expr import parse_condition
-    from surveytk.models.formula import build_model_frame
-    from surveytk.models.formula_grammar import parse_formula
-    from surveytk.survey.options import names_of
-
     parsed = parse_formula(options.formula)
     keep = np.ones(len(data), dtype=bool)
     if options.weights:

@@ -28,6 +28,7 @@ import numpy as np
 from scipy import stats
 
 from surveytk.errors import ModelError
+from surveytk.models.distributions import interval_multiplier, two_sided_pvalues
 from surveytk.models.results import EffectBlock
 
 INTERCEPT = "(Intercept)"
@@ -230,8 +231,6 @@ def _signed_pieces(text: str) -> list[tuple[float, str]]:
 
 def contrast(coef: EffectBlock, expression: str, df: float | None, level: float = 0.95) -> TestRow:
     """L'b with SE √(L'VL), t test on ``df`` and interval (R ``svycontrast``)."""
-    from surveytk.models.distributions import interval_multiplier, two_sided_pvalues
-
     L = contrast_weights(coef, expression)
     est = float(L @ coef.estimates)
     se = float(np.sqrt(max(float(L @ coef.cov @ L), 0.0)))

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 
 from surveytk.models.api import fit
-from surveytk.models.formula import build_model_frame
 from surveytk.models.results import FitResult
 
 ORDINAL_LEVELS = ("stay", "undecided", "return_someday", "return_soon")
@@ -101,26 +100,15 @@ def _fit(data: pd.DataFrame, *, design: bool = True, **options: Any) -> FitResul
     return result
 
 
-def predictions_records(result: FitResult, data: pd.DataFrame) -> list[dict[str, Any]]:
+def example_predictions(result: FitResult, data: pd.DataFrame) -> list[dict[str, Any]]:
     """Average predicted P(intends_return) by age and employment (the documented layout)."""
-    from surveytk.models.margins import binary_predictor, predict_at  # lazy: scipy
+    from surveytk.models.effects import binary_predictions, prediction_records  # lazy: scipy
 
-    frame = build_model_frame(result.formula, data, outcome_kind="binary")
-    weights = data["weight"].to_numpy(dtype=float)[frame.row_mask]
-    table = predict_at(
-        binary_predictor(result.model), result.coef.estimates, result.coef.cov, frame,
-        {"age": PREDICT_AGES, "employed": (False, True)}, weights, df=result.df_resid,
+    table = binary_predictions(
+        result, data, {"age": PREDICT_AGES, "employed": (False, True)},
+        data["weight"].to_numpy(dtype=float),
     )
-    return [
-        {
-            "x_var": "age", "x": float(row["age"]), "group_var": "employed",
-            "group": str(row["employed"]), "y_level": "",
-            "estimate": round(float(row["estimate"]), 6),
-            "conf_low": round(float(row["conf_low"]), 6),
-            "conf_high": round(float(row["conf_high"]), 6),
-        }
-        for row in table.to_dict(orient="records")
-    ]
+    return prediction_records(table, "age", "employed", std_error=False, digits=6)
 
 
 def example_binary(label: str | None = "SOEP", seed: int = 1, scale: float = 1.0) -> FitResult:
@@ -129,7 +117,7 @@ def example_binary(label: str | None = "SOEP", seed: int = 1, scale: float = 1.0
 
     data = example_data(seed, scale)
     result = _fit(data, model="logit", formula=BINARY_FORMULA, label=label)
-    extra = {**dict(result.extra), "predictions": predictions_records(result, data)}
+    extra = {**dict(result.extra), "predictions": example_predictions(result, data)}
     return replace(result, extra=extra)
 
 

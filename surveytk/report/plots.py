@@ -171,7 +171,7 @@ def forest_plot(
 # ---- predicted probabilities ------------------------------------------------------------
 
 
-def prediction_records(result: FitResult, label: str) -> list[dict[str, Any]]:
+def check_prediction_records(result: FitResult, label: str) -> list[dict[str, Any]]:
     """Validated ``extra["predictions"]`` of ``result`` (see the module docstring)."""
     records = result.extra.get("predictions") if isinstance(result.extra, Mapping) else None
     if not records or not isinstance(records, list):
@@ -280,7 +280,7 @@ def predicted_plot(
         if labels is not None
         else [r.label or f"({i + 1})" for i, r in enumerate(results)]
     )
-    per_result = [prediction_records(r, h) for r, h in zip(results, heads, strict=True)]
+    per_result = [check_prediction_records(r, h) for r, h in zip(results, heads, strict=True)]
     chosen = x_var or str(per_result[0][0]["x_var"])
     per_result = [[rec for rec in recs if rec["x_var"] == chosen] for recs in per_result]
     for recs, head in zip(per_result, heads, strict=True):
