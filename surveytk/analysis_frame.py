@@ -39,6 +39,7 @@ from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ModelError
 from surveytk.expr import Definition, apply_definitions
 from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
+from surveytk.io.readers import read_file
 
 #: ``DataFrame.attrs`` key of the value labels of labelled numeric columns:
 #: column → {code as text → label}; set by :func:`analysis_frame`, read by the
@@ -271,8 +272,6 @@ def load_analysis_frame(
     if isinstance(data, pd.DataFrame):
         return AnalysisFrame(data=apply_definitions(data, definitions))
     if isinstance(data, str | os.PathLike):
-        from surveytk.io.readers import read_file
-
         data = read_file(Path(data), columns=columns, sheet=sheet)
     if isinstance(data, LabelledFrame):
         return analysis_frame(data, keep_user_missing=keep_user_missing,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from surveytk.disclosure import DEFAULT_THRESHOLD, check_threshold
 from surveytk.io.delivered_frame import LabelKey, LabelledFrame, VariableMeta
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -256,8 +257,6 @@ def summarise_column(col: pd.Series, missing: pd.Series,
         Fewest rows an extreme must have to be shown exactly; default
         :data:`surveytk.disclosure.DEFAULT_THRESHOLD`.
     """
-    from surveytk.disclosure import DEFAULT_THRESHOLD, check_threshold
-
     k = check_threshold(threshold if threshold is not None else DEFAULT_THRESHOLD)
     n = len(col)
     share = float(missing.sum()) / n if n else 0.0
@@ -276,8 +275,6 @@ def _numeric_summary(
 ) -> ColumnSummary:
     """:func:`summarise_column` of a numeric column: its valid values and missing mask."""
     if k is None:
-        from surveytk.disclosure import DEFAULT_THRESHOLD
-
         k = DEFAULT_THRESHOLD
     n = missing.shape[0]
     share = float(np.count_nonzero(missing)) / n if n else 0.0
@@ -319,8 +316,6 @@ def render_text(report: InspectReport) -> str:
         lines.append("  ".join(_clip(c, w).ljust(w) for c, w in zip(r, widths, strict=True)))
     summarised = [v for v in report.variables if v.summary is not None]
     if summarised:
-        from surveytk.disclosure import DEFAULT_THRESHOLD
-
         lines += ["", f"unlabelled columns (an extreme held by fewer than {DEFAULT_THRESHOLD} "
                   "rows shows as a bound: ≤, ≥; text is never shown):"]
         width = max(len(v.name) for v in summarised)

@@ -21,6 +21,7 @@ from surveytk.errors import ReadError
 from surveytk.io.delivered_frame import FileFormat, FileMeta, LabelledFrame
 from surveytk.io.fileinfo import BackgroundHash, check_readable, detect_format
 from surveytk.io.parsed import ParsedFile, ProgressCallback
+from surveytk.io.read_text import read_delimited
 
 __all__ = ["PROGRESS_BYTES", "read_file"]
 
@@ -134,30 +135,29 @@ def _parse(
     progress: ProgressCallback | None,
     sheet: str | int | None = None,
 ) -> ParsedFile:
-    # readers are imported here so reading a CSV never imports pyreadstat, and back
+    # the binary readers are imported here, so reading a CSV never imports pyreadstat,
+    # python-calamine or pyarrow
     if fmt in ("sav", "zsav", "por"):
-        from surveytk.io.read_stat import read_spss
+        from surveytk.io.read_stat import read_spss  # lazy: pyreadstat
 
         return read_spss(path, fmt, encoding=encoding, columns=columns, progress=progress)
     if fmt == "dta":
-        from surveytk.io.read_stat import read_stata
+        from surveytk.io.read_stat import read_stata  # lazy: pyreadstat
 
         return read_stata(path, encoding=encoding, columns=columns, progress=progress)
     if fmt in ("sas7bdat", "xpt"):
-        from surveytk.io.read_sas import read_sas
+        from surveytk.io.read_sas import read_sas  # lazy: pyreadstat
 
         return read_sas(path, fmt, encoding=encoding, columns=columns, progress=progress)
     if fmt in ("csv", "tsv"):
-        from surveytk.io.read_text import read_delimited
-
         return read_delimited(
             path, tab=fmt == "tsv", encoding=encoding, delimiter=delimiter, columns=columns
         )
     if fmt in ("xlsx", "xls"):
-        from surveytk.io.read_excel import read_excel
+        from surveytk.io.read_excel import read_excel  # lazy: python-calamine
 
         return read_excel(path, sheet=sheet, columns=columns)
-    from surveytk.io.read_parquet import read_parquet
+    from surveytk.io.read_parquet import read_parquet  # lazy: pyarrow.parquet
 
     return read_parquet(path, columns=columns)
 

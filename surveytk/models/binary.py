@@ -27,6 +27,8 @@ import pandas as pd
 
 from surveytk.errors import ModelError
 from surveytk.models.categorical import design_covariance
+from surveytk.models.covariance import replicate_variance
+from surveytk.models.effects import model_effects
 from surveytk.models.formula import (
     INTERCEPT,
     ModelFrame,
@@ -36,9 +38,12 @@ from surveytk.models.formula import (
 )
 from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
 from surveytk.models.kernel import KernelFit
+from surveytk.models.margins import binary_predictor
 from surveytk.models.options import FitOptions
+from surveytk.models.replicate_glm import refit_psu_replicates
 from surveytk.models.results import EffectBlock, FitResult
 from surveytk.survey.design import SurveyDesign
+from surveytk.survey.fit_criteria import design_aic
 
 BINARY_MODELS: tuple[str, ...] = ("logit", "probit", "lpm")
 
@@ -176,9 +181,6 @@ def _made_replicates(
     tol: float,
 ) -> np.ndarray:
     """Replicates made from the design: batched PSU-level refits (same roots as IRLS)."""
-    from surveytk.models.covariance import replicate_variance
-    from surveytk.models.replicate_glm import refit_psu_replicates
-
     design, frame = problem.design, problem.frame
     assert design.repweights is not None
     w = design.domain_weights()
@@ -260,9 +262,6 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
         estimates=np.asarray(kf.params, dtype=np.float64),
         cov=cov,
     )
-    from surveytk.models.effects import model_effects
-    from surveytk.models.margins import binary_predictor
-
     effects = model_effects(
         options, frame, binary_predictor(options.model), coef, w, kf=kf,
         design=design,
@@ -301,8 +300,6 @@ def _fit_criteria(
 ) -> dict[str, float]:
     """Design-based deviance and AIC as R ``AIC.svyglm`` (logit: canonical link, so the
     observed information −H is the model-based information of ``svyglm``)."""
-    from surveytk.survey.fit_criteria import design_aic
-
     assert kf.loglik is not None
     crit = design_aic(
         loglik=kf.loglik,

@@ -28,6 +28,7 @@ from surveytk.disclosure import count_text
 from surveytk.errors import ModelError
 from surveytk.models.binary import BinaryProblem, prepare_binary
 from surveytk.models.categorical import design_covariance
+from surveytk.models.effects import model_effects
 from surveytk.models.glm_families import DEFAULT_LINK, GLM_MODELS, fit_glm, predict_mean
 from surveytk.models.kernel import KernelFit
 from surveytk.models.options import FitOptions
@@ -155,8 +156,6 @@ def fit(data: pd.DataFrame, options: FitOptions) -> FitResult:
             f"design df {df_design:g} + 1 − {k} coefficients < 1; p-values use the normal "
             "reference — too few PSUs for this many coefficients"
         )
-    from surveytk.models.effects import model_effects
-
     effects = model_effects(
         options,
         frame,
