@@ -19,7 +19,7 @@ everywhere:
 - Value labels of labelled numeric columns and variable labels ride along
   in ``DataFrame.attrs`` (:data:`VALUE_LABELS_ATTR`, :data:`VARIABLE_LABELS_ATTR`),
   where ``C(x)`` in formulas and the tabulation's level names find them.
-- ``--define NAME=EXPR`` derived variables (:mod:`surveytk.expr`) are added last,
+- ``--define NAME=EXPR`` derived variables (:mod:`surveytk.language.expr`) are added last,
   so they see declared missing as missing.
 """
 
@@ -37,9 +37,9 @@ import pandas as pd
 
 from surveytk.disclosure import DEFAULT_THRESHOLD, count_text
 from surveytk.errors import ModelError
-from surveytk.expr import Definition, apply_definitions
 from surveytk.io.delivered_frame import LabelledFrame, VariableMeta
 from surveytk.io.readers import read_file
+from surveytk.language.expr import Definition, apply_definitions
 
 #: ``DataFrame.attrs`` key of the value labels of labelled numeric columns:
 #: column → {code as text → label}; set by :func:`analysis_frame`, read by the

@@ -25,7 +25,7 @@ import numpy as np
 from surveytk.analysis_frame import AnalysisFrame, DataLike, load_analysis_frame
 from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import DesignError, ModelError, SurveytkError
-from surveytk.expr import parse_definitions
+from surveytk.language.expr import parse_definitions
 from surveytk.models.api import fit_survey, python_wording
 from surveytk.models.by import ResultSet
 from surveytk.models.results import FitResult

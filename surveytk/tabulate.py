@@ -43,8 +43,8 @@ from surveytk.disclosure import (
     suppress_table,
 )
 from surveytk.errors import DesignError, FormulaError, OutputError
-from surveytk.expr import parse_condition
 from surveytk.io.delivered_frame import LabelledFrame
+from surveytk.language.expr import parse_condition
 from surveytk.survey.design import SurveyDesign
 from surveytk.survey.hypothesis import rao_scott_test
 from surveytk.survey.options import DEFAULT_LONELY_PSU, names_of
@@ -215,7 +215,7 @@ def tabulate(
     lookup
         Origin-area lookup file (default ``codebooks/lookups/origin_areas.csv``).
     subpop
-        A condition (:mod:`surveytk.expr`): shares within this domain, the full
+        A condition (:mod:`surveytk.language.expr`): shares within this domain, the full
         design kept for the variance (R ``svymean`` on ``subset(design, ...)``).
     chisq
         With two by-variables, add the Rao-Scott test of independence to the

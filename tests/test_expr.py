@@ -1,4 +1,4 @@
-"""Restricted boolean conditions for subpopulations and sample rules (surveytk.expr)."""
+"""Restricted boolean conditions for subpopulations and sample rules (surveytk.language.expr)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from surveytk.errors import SpecError
-from surveytk.expr import parse_condition
+from surveytk.language.expr import parse_condition
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_arithmetic_on_text_is_refused(df: pd.DataFrame) -> None:
 
 
 def test_definitions(df: pd.DataFrame) -> None:
-    from surveytk.expr import apply_definitions, parse_definitions
+    from surveytk.language.expr import apply_definitions, parse_definitions
 
     defs = parse_definitions(
         ["old=age >= 40", "decade=cut(age, [20, 30, 40, 70])", "la=log(age)",
@@ -185,7 +185,7 @@ def test_definitions(df: pd.DataFrame) -> None:
     ],
 )
 def test_bad_definitions(items: list[str], piece: str) -> None:
-    from surveytk.expr import parse_definitions
+    from surveytk.language.expr import parse_definitions
 
     with pytest.raises(SpecError) as err:
         parse_definitions(items)
@@ -193,14 +193,14 @@ def test_bad_definitions(items: list[str], piece: str) -> None:
 
 
 def test_definition_may_not_replace_a_column(df: pd.DataFrame) -> None:
-    from surveytk.expr import apply_definitions, parse_definitions
+    from surveytk.language.expr import apply_definitions, parse_definitions
 
     with pytest.raises(SpecError, match="already have a column 'age'"):
         apply_definitions(df, parse_definitions(["age=age + 1"]))
 
 
 def test_levels_must_cover_the_data(df: pd.DataFrame) -> None:
-    from surveytk.expr import apply_definitions, parse_definitions
+    from surveytk.language.expr import apply_definitions, parse_definitions
 
     with pytest.raises(SpecError, match="'west' of 'area' are not in levels"):
         apply_definitions(df, parse_definitions(["g=C(area, levels=['kyiv', 'lviv'])"]))

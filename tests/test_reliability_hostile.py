@@ -215,7 +215,7 @@ def test_huge_formulas_are_refused(formula: str) -> None:
 
 @pytest.mark.parametrize("depth", [41, 1000, 100_000])
 def test_deeply_nested_formulas_and_conditions(depth: int) -> None:
-    from surveytk.expr import parse_condition
+    from surveytk.language.expr import parse_condition
     from surveytk.models.formula_grammar import parse_formula
 
     inner = "(" * depth + "age" + ")" * depth

@@ -22,8 +22,8 @@ from surveytk.errors import (
     SpecError,
     SurveytkError,
 )
-from surveytk.expr import parse_condition
 from surveytk.io.atomic import atomic_path, write_text_atomic
+from surveytk.language.expr import parse_condition
 from surveytk.models.formula import build_model_frame, parse_formula
 from surveytk.paths import BUILTIN_ANALYSES_DIR
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from surveytk.analysis.spec import ModelSpec
 from surveytk.errors import SpecError
-from surveytk.expr import parse_condition
+from surveytk.language.expr import parse_condition
 from surveytk.models.effects import binary_predictions, prediction_records
 from surveytk.models.margins import BINARY_LINKS
 from surveytk.models.results import FitResult

@@ -41,12 +41,12 @@ from surveytk.codebook.loader import load_schema
 from surveytk.codebook.search import codebook_home
 from surveytk.disclosure import DEFAULT_THRESHOLD, withhold_counts
 from surveytk.errors import SpecError
-from surveytk.expr import apply_definitions, parse_definitions
 from surveytk.harmonise.output import write_data
 from surveytk.harmonise.pool import pool_tables, scale_weights
 from surveytk.harmonise.run import harmonise_to_file
 from surveytk.io.atomic import check_not_input
 from surveytk.io.fileinfo import sha256_file
+from surveytk.language.expr import apply_definitions, parse_definitions
 from surveytk.models.formula import with_derived_columns
 from surveytk.models.options import FitOptions
 from surveytk.models.registry import family_fit

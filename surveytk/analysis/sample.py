@@ -5,7 +5,7 @@ Sample rules define the **domain** of every model and tabulation of a spec
 reflects the whole sample design (R ``svyglm`` on ``subset(design, ...)``;
 Stata ``svy, subpop()``). Every row outside the domain is counted by the first
 rule that excludes it; the counts go into the run's manifest. Nothing here
-evaluates code: rules are parsed by :mod:`surveytk.expr`.
+evaluates code: rules are parsed by :mod:`surveytk.language.expr`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import SpecError
-from surveytk.expr import parse_condition
+from surveytk.language.expr import parse_condition
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from surveytk.analysis.sample import design_column
 from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import SpecError, SurveytkError
-from surveytk.expr import parse_condition, parse_definitions
+from surveytk.language.expr import parse_condition, parse_definitions
 from surveytk.models.formula import parse_formula
 from surveytk.models.registry import ModelName
 from surveytk.survey.options import DEFAULT_LONELY_PSU, CalibrationMethod, LonelyPSU, RepType

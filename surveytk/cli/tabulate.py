@@ -134,9 +134,9 @@ def command(
     from surveytk.analysis_frame import load_analysis_frame
     from surveytk.codebook.origin_areas import ORIGIN_VARIABLE
     from surveytk.errors import DesignError, OutputError
-    from surveytk.expr import parse_definitions
     from surveytk.io.atomic import check_not_input, write_bytes_atomic
     from surveytk.io.readers import read_file
+    from surveytk.language.expr import parse_definitions
     from surveytk.report.render_tabulation import file_labeller, render_tabulation
     from surveytk.tabulate import tabulate
 

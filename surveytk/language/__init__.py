@@ -2,8 +2,8 @@
 
 :mod:`~surveytk.language.tree` (the parsed tree and its canonical text),
 :mod:`~surveytk.language.parser` (the recursive-descent parser over the tokens of
-:mod:`surveytk.lexer`) and :mod:`~surveytk.language.evaluate` (evaluation on a
-table, with missing values). :mod:`surveytk.expr` is the public face: conditions
+:mod:`surveytk.language.lexer`) and :mod:`~surveytk.language.evaluate` (evaluation on a
+table, with missing values). :mod:`surveytk.language.expr` is the public face: conditions
 and derived variables; :mod:`surveytk.models.formula_grammar` parses formulas with
-the same parser. The grammar is in :mod:`surveytk.expr`'s docstring.
+the same parser. The grammar is in :mod:`surveytk.language.expr`'s docstring.
 """

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import SpecError, SurveytkError
+from surveytk.language.lexer import close_matches_hint
 from surveytk.language.tree import (
     Arith,
     BoolOp,
@@ -29,7 +30,6 @@ from surveytk.language.tree import (
     literal_text,
     to_text,
 )
-from surveytk.lexer import close_matches_hint
 
 ErrorFactory = Callable[..., SurveytkError]
 #: the numeric functions of the language

@@ -1,4 +1,4 @@
-"""The recursive-descent parser of the expression language (grammar: :mod:`surveytk.expr`)."""
+"""Recursive-descent parser of the expression language (its grammar: :mod:`surveytk.language.expr`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from surveytk.errors import SpecError, SurveytkError
+from surveytk.language.lexer import Token, check_expression_size, forbidden_word, tokenise
 from surveytk.language.tree import (
     Arith,
     BoolOp,
@@ -23,7 +24,6 @@ from surveytk.language.tree import (
     Not,
     level_key,
 )
-from surveytk.lexer import Token, check_expression_size, forbidden_word, tokenise
 
 HINT = (
     "allowed: column names (`quoted name` or Q(\"name\") for odd names), numbers, "
@@ -57,7 +57,8 @@ def _bad_char_factory(error: ErrorFactory, what: str, hint: str) -> Callable[[st
 
 def tokens_of(text: str, *, error: ErrorFactory, what: str, hint: str) -> list[Token]:
     """Tokens of ``text``; a character outside the language raises ``error``, and so
-    does text too long or too deeply nested (:func:`surveytk.lexer.check_expression_size`)."""
+    does text too long or too deeply nested
+    (:func:`surveytk.language.lexer.check_expression_size`)."""
     check_expression_size(text, what=f"{what} {text[:40]!r}...", error=error)
     return tokenise(text, bad_char=_bad_char_factory(error, what, hint))
 

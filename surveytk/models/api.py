@@ -20,7 +20,7 @@ import pandas as pd
 from surveytk.analysis_frame import AnalysisFrame, DataLike, load_analysis_frame
 from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import ModelError, SurveytkError
-from surveytk.expr import Definition, definition_inputs, parse_condition, parse_definitions
+from surveytk.language.expr import Definition, definition_inputs, parse_condition, parse_definitions
 from surveytk.models.by import ResultSet, fit_by
 from surveytk.models.formula import parse_formula, with_derived_columns
 from surveytk.models.options import AME_VCES, LINKS, AmeVce, FitOptions, Link

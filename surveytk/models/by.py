@@ -29,7 +29,7 @@ import pandas as pd
 from surveytk.disclosure import count_text
 from surveytk.errors import ModelError, OutputError, SurveytkError
 from surveytk.io.atomic import write_text_atomic
-from surveytk.lexer import close_matches_hint
+from surveytk.language.lexer import close_matches_hint
 from surveytk.models.column_coding import level_text, observed_levels
 from surveytk.models.options import FitOptions
 from surveytk.models.result_check import check_result_document

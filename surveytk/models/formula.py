@@ -46,8 +46,8 @@ import pandas as pd
 from surveytk.analysis_frame import VALUE_LABELS_ATTR
 from surveytk.disclosure import counts_text
 from surveytk.errors import FormulaError
-from surveytk.expr import Evaluator, Vec, frame_resolver, vec_to_series
-from surveytk.lexer import close_matches_hint
+from surveytk.language.expr import Evaluator, Vec, frame_resolver, vec_to_series
+from surveytk.language.lexer import close_matches_hint
 from surveytk.models.column_coding import (
     LevelCoding,
     OutcomeKind,

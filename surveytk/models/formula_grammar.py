@@ -1,7 +1,7 @@
 """The restricted model-formula grammar: parser and parsed formula.
 
 A formula from an analysis spec (someone else's file) must never run code, so
-it is tokenised (:mod:`surveytk.lexer`, the one tokeniser of surveytk's
+it is tokenised (:mod:`surveytk.language.lexer`, the one tokeniser of surveytk's
 expression language) and parsed here by a small recursive-descent parser;
 nothing is handed to ``eval``, patsy or formulaic. The insides of ``I(...)``,
 the functions and ``C(...)`` are parsed by
@@ -24,7 +24,7 @@ Grammar (``docs/formulas.md`` has examples)::
     atom     := NAME | `quoted` | Q("name") | "0" | "1" | "(" rhs ")"
               | C(NAME [, ref=literal] [, levels=[...]]) | I(expr)
               | log(expr) | exp(expr) | sqrt(expr) | abs(expr) | cut(expr, [breaks])
-    expr     := the expression language of :mod:`surveytk.expr`
+    expr     := the expression language of :mod:`surveytk.language.expr`
 
 Terms of a :class:`ParsedFormula` are ordered by degree (main effects, then
 two-way interactions, ...), stable within a degree; ``I(...)`` and function
@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from surveytk.errors import FormulaError
+from surveytk.language.lexer import Token, check_expression_size, forbidden_word
 from surveytk.language.parser import HINT as EXPRESSION_HINT
 from surveytk.language.parser import NUMERIC_FUNCTIONS, ExpressionParser, tokens_of
 from surveytk.language.tree import Cat, Col, Cut, Func, Node, columns_of, to_text
-from surveytk.lexer import Token, check_expression_size, forbidden_word
 
 __all__ = ["Factor", "ParsedFormula", "Term", "parse_formula"]
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from surveytk.disclosure import DEFAULT_THRESHOLD
 from surveytk.errors import SurveytkError
-from surveytk.expr import parse_condition
+from surveytk.language.expr import parse_condition
 from surveytk.models.formula import build_model_frame
 from surveytk.models.formula_grammar import parse_formula
 from surveytk.models.options import FitOptions

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import DesignError
-from surveytk.expr import parse_condition
+from surveytk.language.expr import parse_condition
 from surveytk.survey import replicates as make
 from surveytk.survey.calibration import (
     Calibration,
@@ -330,7 +330,7 @@ class SurveyDesign:
         3. calibration to the totals in ``calibrate`` (``calibration``,
            ``calibration_bounds``), every replicate recalibrated, then ``trim``;
         4. the ``subpop`` domain (a restricted condition,
-           :func:`surveytk.expr.parse_condition`).
+           :func:`surveytk.language.expr.parse_condition`).
         """
         o = DesignOptions.of(options)
         design = cls.from_frame(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from surveytk.disclosure import count_text
 from surveytk.errors import DesignError
-from surveytk.lexer import close_matches_hint
+from surveytk.language.lexer import close_matches_hint
 from surveytk.survey.stages import Stage
 
 

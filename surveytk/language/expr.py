@@ -3,7 +3,7 @@
 Sample rules and ``--subpop`` (conditions), ``--define NAME=EXPR`` (derived
 variables) and the insides of formula terms (``I(...)``, ``log(x)``,
 ``cut(x, [...])``) are all written in this language and parsed here. The text
-is tokenised (:mod:`surveytk.lexer`) and parsed by a small recursive-descent
+is tokenised (:mod:`surveytk.language.lexer`) and parsed by a small recursive-descent
 parser into a tree; nothing is passed to ``eval``, ``DataFrame.query`` or
 ``numexpr``, so a spec file cannot run code.
 
@@ -53,6 +53,7 @@ from surveytk.language.evaluate import (
     frame_resolver,
     vec_to_series,
 )
+from surveytk.language.lexer import close_matches_hint, forbidden_word
 from surveytk.language.parser import (
     CONDITION_HINT,
     FUNCTIONS,
@@ -77,7 +78,6 @@ from surveytk.language.tree import (
     columns_of,
     to_text,
 )
-from surveytk.lexer import close_matches_hint, forbidden_word
 
 __all__ = [
     "CONDITION_HINT",

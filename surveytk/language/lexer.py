@@ -1,7 +1,7 @@
 """The one tokeniser of surveytk's expression language, and "close matches" hints.
 
 Formulas (:mod:`surveytk.models.formula_grammar`), conditions and derived
-variables (:mod:`surveytk.expr`) are written in one language; its tokens are
+variables (:mod:`surveytk.language.expr`) are written in one language; its tokens are
 defined here once (:data:`TOKEN_PATTERN`), so a column name, a number or a
 quoted name is read the same way everywhere.
 
