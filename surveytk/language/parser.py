@@ -1,4 +1,4 @@
-"""Recursive-descent parser of the expression language (its grammar: :mod:`surveytk.language.expr`)."""
+"""Recursive-descent parser of the expression language (grammar: :mod:`surveytk.language.expr`)."""
 
 from __future__ import annotations
 
