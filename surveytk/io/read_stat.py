@@ -41,6 +41,7 @@ from surveytk.io.native_guard import (
     check_stata_strls,
     check_zsav_blocks,
     guard_native,
+    spss_slots,
 )
 from surveytk.io.parsed import ParsedFile, ProgressCallback, check_columns_present
 from surveytk.io.stat_diagnose import binary_strl_variables, out_of_range_dates
@@ -105,7 +106,8 @@ def read_spss(
     if fmt == "zsav":
         with _mapped(path) as data:
             check_zsav_blocks(path, data)
-    guard_native(path, fmt, encoding if fmt != "por" else None, _count(columns))
+    declared = spss_slots(read_head(path, 176)) if fmt in ("sav", "zsav") else None
+    guard_native(path, fmt, encoding if fmt != "por" else None, _count(columns), declared)
     reader: ReadFunction = pyreadstat.read_por if fmt == "por" else pyreadstat.read_sav
     kwargs: dict[str, Any] = {"dates_as_pandas_datetime": True}
     if fmt != "por":
@@ -173,7 +175,8 @@ def read_stata(
     if release >= 117:
         with _mapped(path) as data:
             check_stata_strls(path, release, data)
-    guard_native(path, "dta", encoding, _count(columns))
+    dims = stata_dimensions(head)
+    guard_native(path, "dta", encoding, _count(columns), dims[0] if dims else None)
     kwargs: dict[str, Any] = {
         "user_missing": True,
         "dates_as_pandas_datetime": True,
