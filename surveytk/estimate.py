@@ -285,7 +285,7 @@ def _prop_rows(
     request: EstimateRequest,
 ) -> list[dict[str, Any]]:
     ind = indicators(codes, len(levels))
-    est = survey_mean(ind, design)
+    est = survey_mean(ind, design, deff=request.deff)
     used = design.subset(codes >= 0)
     counts = np.bincount(codes[used.domain], minlength=len(levels)).astype(np.float64)
     rows = []
@@ -384,9 +384,9 @@ def _compute(
     if job.statistic in ("mean", "total", "ratio"):
         values = [numeric_values(frame, n, option) for n in names]
         if job.statistic == "mean":
-            est = survey_mean(values[0], design)
+            est = survey_mean(values[0], design, deff=request.deff)
         elif job.statistic == "total":
-            est = survey_total(values[0], design)
+            est = survey_total(values[0], design, deff=request.deff)
         else:
             est = survey_ratio(values[0], values[1], design)
         return _estimate_rows(job.statistic, job.variable, [""], domain, est, request)

@@ -301,7 +301,9 @@ def _domain(values: np.ndarray, design: SurveyDesign) -> tuple[SurveyDesign, np.
     return sub, vd
 
 
-def survey_mean(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
+def survey_mean(
+    values: np.ndarray, design: SurveyDesign, *, deff: bool = True
+) -> DesignEstimate:
     """Weighted mean(s) Σ w y / Σ w in the domain (R ``svymean``).
 
     Parameters
@@ -309,6 +311,9 @@ def survey_mean(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
     values
         (n,) or (n, k) over all design rows; rows with a missing value leave
         the domain (R ``na.rm = TRUE``).
+    deff
+        Compute the design effects (one more pass over the rows); ``False`` leaves
+        them NaN.
 
     Notes
     -----
@@ -320,19 +325,26 @@ def survey_mean(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
     est = w @ y / wsum
     infl = w[:, None] * (y - est) / wsum
     cov = design_covariance(infl, lambda wr: wr @ y / wr.sum(), est, sub)
-    return DesignEstimate(est, cov, sub.df, mean_deff(np.diag(cov), y, w), y.shape[0], wsum)
+    effects = mean_deff(np.diag(cov), y, w) if deff else _no_deff(est)
+    return DesignEstimate(est, cov, sub.df, effects, y.shape[0], wsum)
 
 
-def survey_total(values: np.ndarray, design: SurveyDesign) -> DesignEstimate:
-    """Weighted total(s) Σ w y in the domain (R ``svytotal``); influence z_i = w_i y_i."""
+def _no_deff(est: np.ndarray) -> np.ndarray:
+    return np.full(est.shape[0], np.nan)
+
+
+def survey_total(
+    values: np.ndarray, design: SurveyDesign, *, deff: bool = True
+) -> DesignEstimate:
+    """Weighted total(s) Σ w y in the domain (R ``svytotal``); influence z_i = w_i y_i;
+    ``deff=False`` leaves the design effects NaN."""
     sub, y = _domain(values, design)
     w = sub.domain_weights()
     est = w @ y
     infl = w[:, None] * y
     cov = design_covariance(infl, lambda wr: wr @ y, est, sub)
-    return DesignEstimate(
-        est, cov, sub.df, total_deff(np.diag(cov), y, w), y.shape[0], float(w.sum())
-    )
+    effects = total_deff(np.diag(cov), y, w) if deff else _no_deff(est)
+    return DesignEstimate(est, cov, sub.df, effects, y.shape[0], float(w.sum()))
 
 
 def survey_ratio(

@@ -124,7 +124,7 @@ def rao_scott_test(
     ok = cell >= 0
     mm[np.flatnonzero(ok), cell[ok]] = 1.0
     mm[~ok] = np.nan
-    m = survey_mean(mm, sub)
+    m = survey_mean(mm, sub, deff=False)
     p = m.estimate
     table = p.reshape(nc, nr).T  # rows × cols
     expected = np.outer(table.sum(axis=1), table.sum(axis=0))

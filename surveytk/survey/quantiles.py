@@ -99,7 +99,7 @@ def survey_quantiles(
             raise ModelError(f"--probs: probabilities lie in [0, 1]; got {p:g}")
         qhat = quantile_math(xd, wd, p)
         below = np.where(present, x <= qhat, np.nan)
-        m = survey_mean(below, sub)
+        m = survey_mean(below, sub, deff=False)
         lo, hi = wald_interval(m.estimate, m.std_error, df, level)
         lower = float("nan") if not lo[0] >= 0 else quantile_math(xd, wd, float(lo[0]))
         upper = float("nan") if not hi[0] <= 1 else quantile_math(xd, wd, float(hi[0]))
