@@ -170,3 +170,17 @@ def test_pooled_analysis_weights_sum_to_each_sources_kept_rows(demo: Path) -> No
     for source, group in table.groupby("source", observed=True):
         positive = int((group["weight_unscaled"] > 0).sum())
         assert group["weight"].sum() == pytest.approx(positive), source
+
+
+def test_spec_predictions_are_documented_prediction_records(demo: Path) -> None:
+    """A spec's `predict:` writes the records of docs/reference/outputs.md (as `fit
+    --predict` does), standard errors included, with intervals around the estimate."""
+    from test_docs_outputs_reference import documented
+
+    pooled = FitResult.load(demo / "results" / "pooled.json")
+    records = pooled.extra["predictions"]
+    assert records
+    for rec in records:
+        assert sorted(rec) == sorted(documented()["predictions"])
+        assert rec["std_error"] > 0
+        assert rec["conf_low"] < rec["estimate"] < rec["conf_high"]

@@ -1,8 +1,8 @@
 """Average predictions by a chosen variable (and group) for ``plot --kind predicted``.
 
-The records are :func:`surveytk.models.effects.prediction_records` without
-``std_error`` (``x_var, x, group_var, group, y_level, estimate, conf_low,
-conf_high``). The predictions are the predictive margins of
+The records are :func:`surveytk.models.effects.prediction_records` (``x_var, x,
+group_var, group, y_level, estimate, std_error, conf_low, conf_high``), the same as
+``fit --predict`` writes (docs/reference/outputs.md). The predictions are the predictive margins of
 :func:`surveytk.models.margins.predict_at` over the model's estimation sample
 (:func:`surveytk.models.effects.binary_predictions`), with delta-method bands
 from the design covariance.
@@ -48,7 +48,7 @@ def _domain_weights(m: ModelSpec, data: pd.DataFrame) -> np.ndarray:
 def spec_predictions(result: FitResult, m: ModelSpec, data: pd.DataFrame
                      ) -> list[dict[str, Any]]:
     """Predicted P(outcome) at ``predict.values`` of ``predict.x``, by ``predict.by`` levels,
-    as prediction records (without standard errors)."""
+    as prediction records (with their delta-method standard errors)."""
     if result.model not in BINARY_LINKS or m.predict is None:
         raise SpecError(f"model {m.name!r}: predictions are available for binary models "
                         f"({', '.join(BINARY_LINKS)})")
@@ -57,4 +57,4 @@ def spec_predictions(result: FitResult, m: ModelSpec, data: pd.DataFrame
     if by is not None:
         at[by] = levels
     table = binary_predictions(result, data, at, _domain_weights(m, data))
-    return prediction_records(table, x, by or "", std_error=False)
+    return prediction_records(table, x, by or "")
