@@ -53,7 +53,7 @@ from surveytk.survey.hypothesis import (
     two_group_ttest,
 )
 from surveytk.survey.quantiles import survey_quantiles
-from surveytk.survey.shares import level_codes, level_order
+from surveytk.survey.shares import ordered_level_codes
 from surveytk.survey.summary import DesignSummary
 
 #: the tidy CSV's columns, in order (a contract: docs/estimation.md)
@@ -222,8 +222,7 @@ def category_codes(frame: pd.DataFrame, name: str) -> tuple[np.ndarray, list[str
     frame's ``attrs``, set by the analysis loader unless codes were asked for); codes
     without a label keep their code.
     """
-    levels = level_order(frame[name])
-    codes, _ = level_codes(frame[name], levels)
+    codes, levels = ordered_level_codes(frame[name])
     labels = frame.attrs.get(VALUE_LABELS_ATTR, {}).get(name, {})
     named = [str(labels.get(lv, lv)) for lv in levels]
     if len(set(named)) < len(named):  # two codes share a label: keep the codes

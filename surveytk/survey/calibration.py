@@ -73,7 +73,9 @@ class Totals:
         return (*self.categorical, *self.numeric)
 
 
-def _text(value: object) -> str:
+def value_text(value: object) -> str:
+    """A value as totals files and tables name it: ``1.0`` → ``"1"``, booleans
+    ``"True"``/``"False"``."""
     if isinstance(value, bool | np.bool_):
         return "True" if value else "False"
     if isinstance(value, float | np.floating) and float(value).is_integer():
@@ -93,13 +95,14 @@ def text_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
         missing = np.asarray(series.isna().to_numpy(), dtype=bool)
         values = series.to_numpy(dtype=object)
         keys = np.array(
-            [None if m else _text(v) for v, m in zip(values, missing, strict=True)], dtype=object
+            [None if m else value_text(v) for v, m in zip(values, missing, strict=True)],
+            dtype=object,
         )
         key_codes, key_uniques = pd.factorize(keys, use_na_sentinel=True)
         return np.asarray(key_codes, dtype=np.int64), [str(u) for u in key_uniques]
     raw, uniques = pd.factorize(series, use_na_sentinel=True)
     codes = np.asarray(raw, dtype=np.int64)
-    texts = [_text(u) for u in uniques]
+    texts = [value_text(u) for u in uniques]
     merged, levels = pd.factorize(np.array(texts, dtype=object))  # 1 and 1.0 alike
     out = np.full(len(series), -1, dtype=np.int64)
     found = codes >= 0

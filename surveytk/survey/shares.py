@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from surveytk.survey.calibration import text_codes
+from surveytk.survey.calibration import text_codes, value_text
 from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import wald_interval
 from surveytk.survey.variance import linearized_meat
@@ -145,6 +145,31 @@ def level_order(series: pd.Series) -> list[str]:
     if pd.api.types.is_numeric_dtype(series.dtype):
         return _texts(sorted(pd.unique(s)))
     return sorted(text_codes(s)[1])
+
+
+def ordered_level_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """:func:`level_order` and the codes of :func:`level_codes` in that order (−1 where
+    missing), equal to calling the two; a numeric column is factorised once, not twice."""
+    dtype = series.dtype
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or not pd.api.types.is_numeric_dtype(dtype)
+    ):
+        levels = level_order(series)
+        return level_codes(series, levels)[0], levels
+    raw, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = list(uniques)
+    texts = [value_text(v) for v in values]
+    ascending = sorted(range(len(values)), key=values.__getitem__)
+    levels = list(dict.fromkeys(texts[i] for i in ascending))
+    index = {lv: i for i, lv in enumerate(levels)}
+    to_level = np.array([index[t] for t in texts], dtype=np.int64)
+    codes = np.asarray(raw, dtype=np.int64)
+    out = np.full(len(series), -1, dtype=np.int64)
+    found = codes >= 0
+    out[found] = to_level[codes[found]]
+    return out, levels
 
 
 def _texts(values: list[object]) -> list[str]:
