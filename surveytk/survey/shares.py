@@ -143,7 +143,9 @@ def level_order(series: pd.Series) -> list[str]:
     if pd.api.types.is_bool_dtype(series.dtype):
         return ["False", "True"]
     if pd.api.types.is_numeric_dtype(series.dtype):
-        return _texts(sorted(pd.unique(s)))
+        # the values as factorising gives them (float32 as float64), so that the texts
+        # are the ones text_codes and level_codes make
+        return _texts(sorted(pd.factorize(s, use_na_sentinel=True)[1]))
     return sorted(text_codes(s)[1])
 
 
