@@ -50,3 +50,29 @@ def test_formula_and_rule_problems_together(tmp_path: Path) -> None:
                "models:\n  - {name: m, model: logit, data: wodc, formula: 'y ~ x.__class__'}\n")
     with pytest.raises(SpecError, match=r"2 problems"):
         load_spec(p)
+
+
+@pytest.mark.parametrize(
+    ("predict", "problem"),
+    [
+        ("{x: age, values: [20, 30], levls: [a]}", r"predict\.levls.*[Ee]xtra"),
+        ("{x: age, values: []}", r"predict\.values"),
+        ("{x: age, values: [20], by: gender}", r"`by: VAR` and `levels: \[\.\.\.\]` go together"),
+        ("{x: age, values: [20], levels: [a]}", r"`by: VAR` and `levels: \[\.\.\.\]` go together"),
+    ],
+)
+def test_a_wrong_predict_stops_at_load(tmp_path: Path, predict: str, problem: str) -> None:
+    """A misspelt or incomplete `predict:` stops the run before any fit, naming the line,
+    instead of being ignored (or failing only after the fits)."""
+    p = _write(tmp_path, HEAD + "models:\n  - {name: m, model: logit, data: wodc, "
+               f"formula: 'y ~ age', predict: {predict}}}\n")
+    with pytest.raises(SpecError, match=problem) as exc:
+        load_spec(p)
+    assert "spec.yaml:4" in exc.value.message
+
+
+def test_predict_on_a_model_without_predictions_stops_at_load(tmp_path: Path) -> None:
+    p = _write(tmp_path, HEAD + "models:\n  - {name: m, model: mlogit, data: wodc, "
+               "formula: 'y ~ age', predict: {x: age, values: [20]}}\n")
+    with pytest.raises(SpecError, match=r"predictions are available for binary models"):
+        load_spec(p)

@@ -3,8 +3,7 @@
 Each keys table follows a marker ``<!-- spec-model: NAME -->`` naming a pydantic model
 of ``surveytk/analysis/spec.py``: its first column must list exactly the model's fields,
 and its ``default`` column (YAML in backquotes, or ``required``) must equal each field's
-default. ``<!-- spec-keys: predict -->`` lists the keys the predictions read. Every model
-of spec.py that a spec can contain has a table.
+default. Every model of spec.py that a spec can contain has a table.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import yaml
 from docs_blocks import DOCS, blocks
 from pydantic import BaseModel
 
-from surveytk.analysis import predictions, spec
+from surveytk.analysis import spec
 from surveytk.analysis.spec import AnalysisSpec, load_spec
 
 PAGE = DOCS / "reference" / "spec.md"
@@ -79,7 +78,7 @@ def test_every_spec_model_has_a_table() -> None:
     documented = set(tables(PAGE))
     names = {m.__name__ for m in reachable_models()}
     assert names <= documented, f"undocumented spec parts: {sorted(names - documented)}"
-    assert documented - {"predict"} <= names, "a table for a model that does not exist"
+    assert documented <= names, "a table for a model that does not exist"
 
 
 @pytest.mark.parametrize("model", sorted(reachable_models(), key=lambda m: m.__name__),
@@ -106,12 +105,6 @@ def test_keys_and_defaults_match_the_model(model: type[BaseModel]) -> None:
         m = re.fullmatch(r"`(.*)`", default)
         assert m, f"{model.__name__}.{name}: default must be `YAML`: {default!r}"
         assert yaml.safe_load(m.group(1)) == actual, f"{model.__name__}.{name}: default {actual!r}"
-
-
-def test_predict_keys_are_those_read() -> None:
-    documented = {_key(r[0]) for r in tables(PAGE)["predict"]}
-    read = set(re.findall(r'spec\.get\("(\w+)"', inspect.getsource(predictions._values)))
-    assert documented == read
 
 
 def test_the_page_examples_validate(tmp_path: Path) -> None:

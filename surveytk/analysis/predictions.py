@@ -20,20 +20,8 @@ from surveytk.analysis.spec import ModelSpec
 from surveytk.errors import SpecError
 from surveytk.language.expr import parse_condition
 from surveytk.models.effects import binary_predictions, prediction_records
-from surveytk.models.margins import BINARY_LINKS
+from surveytk.models.registry import BINARY_MODELS
 from surveytk.models.results import FitResult
-
-
-def _values(spec: dict[str, Any], model: str) -> tuple[str, list[Any], str | None, list[Any]]:
-    x = spec.get("x")
-    values = spec.get("values")
-    if not isinstance(x, str) or not isinstance(values, list) or not values:
-        raise SpecError(f"model {model!r}: predict needs `x: VAR` and `values: [...]`")
-    by = spec.get("by")
-    levels = spec.get("levels", [])
-    if by is not None and (not isinstance(by, str) or not isinstance(levels, list) or not levels):
-        raise SpecError(f"model {model!r}: predict `by: VAR` needs `levels: [...]`")
-    return x, values, by, levels
 
 
 def _domain_weights(m: ModelSpec, data: pd.DataFrame) -> np.ndarray:
@@ -49,12 +37,12 @@ def spec_predictions(result: FitResult, m: ModelSpec, data: pd.DataFrame
                      ) -> list[dict[str, Any]]:
     """Predicted P(outcome) at ``predict.values`` of ``predict.x``, by ``predict.by`` levels,
     as prediction records (with their delta-method standard errors)."""
-    if result.model not in BINARY_LINKS or m.predict is None:
+    p = m.predict
+    if result.model not in BINARY_MODELS or p is None:  # the spec's checks make both true
         raise SpecError(f"model {m.name!r}: predictions are available for binary models "
-                        f"({', '.join(BINARY_LINKS)})")
-    x, values, by, levels = _values(dict(m.predict), m.name)
-    at: dict[str, Sequence[Any]] = {x: values}
-    if by is not None:
-        at[by] = levels
+                        f"({', '.join(BINARY_MODELS)})")
+    at: dict[str, Sequence[Any]] = {p.x: p.values}
+    if p.by is not None:
+        at[p.by] = p.levels
     table = binary_predictions(result, data, at, _domain_weights(m, data))
-    return prediction_records(table, x, by or "")
+    return prediction_records(table, p.x, p.by or "")

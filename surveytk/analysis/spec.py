@@ -20,7 +20,7 @@ from surveytk.codebook.yaml_document import read_yaml
 from surveytk.errors import SpecError, SurveytkError
 from surveytk.language.expr import parse_condition, parse_definitions
 from surveytk.models.formula import parse_formula
-from surveytk.models.registry import ModelName
+from surveytk.models.registry import BINARY_MODELS, ModelName
 from surveytk.survey.options import DEFAULT_LONELY_PSU, CalibrationMethod, LonelyPSU, RepType
 
 TableFormat = Literal["md", "latex", "tex", "html", "docx", "xlsx", "csv", "parquet"]
@@ -136,6 +136,21 @@ class DesignSpec(_Strict):
         return out
 
 
+class PredictSpec(_Strict):
+    """Average predictions of a binary model at chosen values of ``x`` (and by ``by``)."""
+
+    x: str
+    values: list[Any] = Field(min_length=1)
+    by: str | None = None
+    levels: list[Any] = []
+
+    @model_validator(mode="after")
+    def _levels_with_by(self) -> PredictSpec:
+        if (self.by is None) != (not self.levels):
+            raise ValueError("`by: VAR` and `levels: [...]` go together")
+        return self
+
+
 class ModelSpec(_Strict):
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
     label: str | None = None
@@ -146,7 +161,16 @@ class ModelSpec(_Strict):
     design: DesignSpec = DesignSpec()
     ame: bool = False
     base: str | None = None
-    predict: dict[str, Any] | None = None
+    predict: PredictSpec | None = None
+
+    @model_validator(mode="after")
+    def _predict_binary(self) -> ModelSpec:
+        if self.predict is not None and self.model not in BINARY_MODELS:
+            raise ValueError(
+                f"predict: predictions are available for binary models "
+                f"({', '.join(BINARY_MODELS)}), not {self.model}"
+            )
+        return self
 
 
 class TableSpec(_Strict):

@@ -40,12 +40,11 @@ from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
 from surveytk.models.kernel import KernelFit
 from surveytk.models.margins import binary_predictor
 from surveytk.models.options import FitOptions
+from surveytk.models.registry import BINARY_MODELS
 from surveytk.models.replicate_glm import refit_psu_replicates
 from surveytk.models.results import EffectBlock, FitResult
 from surveytk.survey.design import SurveyDesign
 from surveytk.survey.fit_criteria import design_aic
-
-BINARY_MODELS: tuple[str, ...] = ("logit", "probit", "lpm")
 
 
 @dataclass(frozen=True)

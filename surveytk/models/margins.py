@@ -32,11 +32,11 @@ from surveytk.errors import ModelError
 from surveytk.models.distributions import interval_multiplier
 from surveytk.models.formula import ModelFrame, VariableInfo
 from surveytk.models.kernel import KernelFit
+from surveytk.models.registry import BINARY_MODELS
 from surveytk.models.results import EffectBlock
 from surveytk.survey.variance import linearized_meat
 
 BinaryLink = Literal["logit", "probit", "lpm"]
-BINARY_LINKS: tuple[str, ...] = ("logit", "probit", "lpm")
 
 #: relative step of the numeric-variable derivative: h = STEP_X · max(1, sd(x))
 STEP_X = 1e-4
@@ -61,9 +61,9 @@ class BinaryPredictor:
     link: BinaryLink
 
     def __post_init__(self) -> None:
-        if self.link not in BINARY_LINKS:
+        if self.link not in BINARY_MODELS:
             raise ModelError(
-                f"link: expecting one of {{{', '.join(BINARY_LINKS)}}}; got {self.link!r}"
+                f"link: expecting one of {{{', '.join(BINARY_MODELS)}}}; got {self.link!r}"
             )
 
     def cdf(self, eta: np.ndarray) -> np.ndarray:

@@ -33,6 +33,10 @@ FAMILY_MODULES: dict[str, str] = {
 }
 #: every model name, in the order above
 MODEL_NAMES: tuple[str, ...] = tuple(FAMILY_MODULES)
+#: the binary-outcome families (:mod:`surveytk.models.binary`; predictions of specs)
+BINARY_MODELS: tuple[str, ...] = tuple(
+    name for name, module in FAMILY_MODULES.items() if module == "surveytk.models.binary"
+)
 #: families fitted by :mod:`surveytk.models.glm` (``--link``, ``--offset``, ``--exposure``)
 GLM_MODELS: tuple[str, ...] = tuple(
     name for name, module in FAMILY_MODULES.items() if module == "surveytk.models.glm"
