@@ -236,11 +236,14 @@ class CrossCells:
 
     def sums(self, x: np.ndarray) -> np.ndarray:
         """(m, k) column sums of the rows of ``x`` (n_active, k) within each cross cell."""
-        m = self.size
-        return np.stack(
-            [np.bincount(self.codes, weights=x[:, j], minlength=m) for j in range(x.shape[1])],
-            1,
-        )
+        return _cell_sums(self.codes, x, self.size)
+
+
+def _cell_sums(codes: np.ndarray, x: np.ndarray, m: int) -> np.ndarray:
+    """(m, k) column sums of the rows of ``x`` within each of the m cells of ``codes``."""
+    return np.stack(
+        [np.bincount(codes, weights=x[:, j], minlength=m) for j in range(x.shape[1])], 1
+    )
 
 
 @dataclass(frozen=True)
@@ -347,14 +350,7 @@ def _rake_residuals(x: np.ndarray, w: np.ndarray, cross: CrossCells) -> np.ndarr
     d = np.zeros_like(s)
     for _ in range(RAKE_VARIANCE_SWEEPS):
         for level, n_level in zip(cross.levels, counts, strict=True):
-            current = s - rows[:, None] * d
-            sums = np.stack(
-                [
-                    np.bincount(level, weights=current[:, j], minlength=n_level.size)
-                    for j in range(s.shape[1])
-                ],
-                1,
-            )
+            sums = _cell_sums(level, s - rows[:, None] * d, n_level.size)
             d = d + (sums / n_level[:, None])[level]
     return np.asarray(x - w[:, None] * d[cross.codes])
 

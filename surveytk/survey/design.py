@@ -609,10 +609,13 @@ class SurveyDesign:
         m = np.asarray(pd.Series(mask).fillna(False).to_numpy(dtype=bool), dtype=bool)
         if m.shape != (self.n,):
             raise DesignError(f"a domain mask needs {self.n} values, got {m.shape[0]}")
-        new_label = (
-            label if self.subpop is None or label is None else f"({self.subpop}) & ({label})"
-        )
-        return dataclasses.replace(self, domain=self.domain & m, subpop=new_label or self.subpop)
+        return dataclasses.replace(self, domain=self.domain & m, subpop=self.subpop_and(label))
+
+    def subpop_and(self, label: str | None) -> str | None:
+        """The text of this design's domain narrowed further by ``label``."""
+        if label is None or self.subpop is None:
+            return label or self.subpop
+        return f"({self.subpop}) & ({label})"
 
     # ---- degrees of freedom -------------------------------------------------------
     @property

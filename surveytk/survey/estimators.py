@@ -34,9 +34,6 @@ from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.survey.design import SurveyDesign
-
-# The variance kernels still live with the model families (issue 12 moves them into
-# this package); this module is their only importer in the survey layer.
 from surveytk.survey.variance import linearized_meat, replicate_variance
 
 PropCI = Literal["wald", "logit", "beta"]
@@ -224,12 +221,8 @@ def split_domains(
         if rows.size == 0:
             parts.append(None)
             continue
-        sub = _compact(design, rows)
-        label = f"{name} == {lv}"
-        sub = dataclasses.replace(
-            sub, subpop=label if design.subpop is None else f"({design.subpop}) & ({label})"
-        )
-        parts.append(DomainPart(rows, sub))
+        label = design.subpop_and(f"{name} == {lv}")
+        parts.append(DomainPart(rows, dataclasses.replace(_compact(design, rows), subpop=label)))
     return parts
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from surveytk.survey.calibration import text_codes, value_text
 from surveytk.survey.design import SurveyDesign
-from surveytk.survey.estimators import wald_interval
+from surveytk.survey.estimators import indicators, wald_interval
 from surveytk.survey.variance import linearized_meat
 
 # ---------------------------------------------------------------------------
@@ -107,9 +107,7 @@ def domain_shares(
     leave [0, 1] for small or extreme shares.
     """
     dom = design.domain
-    dcodes = np.asarray(codes)[dom]
-    y = np.zeros((dcodes.size, n_levels))
-    y[np.arange(dcodes.size), dcodes] = 1.0
+    y = indicators(np.asarray(codes)[dom], n_levels)
     share, scores, total = share_scores(y, design.weights[dom])
     se = np.sqrt(np.clip(share_variances(scores, total, design), 0.0, None))
     df = design.df
