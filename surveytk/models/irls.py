@@ -108,7 +108,11 @@ def working_weights(X: np.ndarray, beta: np.ndarray, w: np.ndarray, link: str) -
 
 def bernoulli_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     """Σ w_i [y_i log μ_i + (1 − y_i) log(1 − μ_i)] (quasi-binomial, y in [0, 1])."""
-    return float(np.sum(w * special.xlogy(y, mu) + w * special.xlog1py(1.0 - y, -mu)))
+    return float(np.sum(_bernoulli_terms(y, mu, w)))
+
+
+def _bernoulli_terms(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.asarray(w * special.xlogy(y, mu) + w * special.xlog1py(1.0 - y, -mu))
 
 
 def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
@@ -149,16 +153,20 @@ def weighted_gram(X: np.ndarray, ww: np.ndarray) -> np.ndarray:
     C-ordered); by blocks, W X never exists as a whole n × k array, whose
     allocation (page faults) cost more than the products at a million rows.
     """
+    return gram_by_blocks(X, lambda i, j: ww[i:j])
+
+
+def gram_by_blocks(X: np.ndarray, weights_of: Callable[[int, int], np.ndarray]) -> np.ndarray:
+    """X' W X over row blocks of :data:`GRAM_BLOCK`, W of rows i:j made by ``weights_of(i, j)``
+    (which may also fill the caller's other per-row arrays of the block)."""
     n, k = X.shape
-    if n <= GRAM_BLOCK:
-        return np.asarray(X.T @ (X * ww[:, None]))
     a = np.zeros((k, k))
-    buf = np.empty((GRAM_BLOCK, k))
+    buf = np.empty((min(n, GRAM_BLOCK), k))
     for i in range(0, n, GRAM_BLOCK):
-        xb = X[i : i + GRAM_BLOCK]
-        wb = buf[: xb.shape[0]]
-        np.multiply(xb, ww[i : i + GRAM_BLOCK, None], out=wb)
-        a += xb.T @ wb
+        j = min(i + GRAM_BLOCK, n)
+        xb, xw = X[i:j], buf[: j - i]
+        np.multiply(xb, weights_of(i, j)[:, None], out=xw)
+        a += xb.T @ xw
     return a
 
 
@@ -319,19 +327,13 @@ def _wls_by_blocks(
     all rows at once as :func:`_solve`. The same bits as :func:`_solve` on the
     whole arrays.
     """
-    n, k = X.shape
-    if n <= GRAM_BLOCK:
-        ww, wz = block(0, n)
-        return _solve(X, ww, wz)
-    wz = np.empty(n)
-    a = np.zeros((k, k))
-    buf = np.empty((GRAM_BLOCK, k))
-    for i in range(0, n, GRAM_BLOCK):
-        j = min(i + GRAM_BLOCK, n)
-        ww_b, wz[i:j] = block(i, j)
-        xb, xw = X[i:j], buf[: j - i]
-        np.multiply(xb, ww_b[:, None], out=xw)
-        a += xb.T @ xw
+    wz = np.empty(X.shape[0])
+
+    def weights_of(i: int, j: int) -> np.ndarray:
+        ww, wz[i:j] = block(i, j)
+        return ww
+
+    a = gram_by_blocks(X, weights_of)
     return solve_psd(a, X.T @ wz)
 
 
@@ -362,35 +364,30 @@ def _finish_binary(
     names: Sequence[str] | None,
     check: bool,
 ) -> KernelFit:
-    n, k = X.shape
-    # row blocks of weighted_gram's size: the n-long temporaries stay in cache and
-    # every number is the one the whole-array expressions give (sums included)
+    n = X.shape[0]
+    # by row blocks of gram_by_blocks: the n-long temporaries stay in cache and every
+    # number is the one the whole-array expressions give (sums included)
     ll_terms = np.empty(n)
     resid_w = np.empty(n)
-    gram = np.zeros((k, k))
-    buf = np.empty((min(n, GRAM_BLOCK), k))
     extreme = False
-    for i in range(0, n, GRAM_BLOCK):
-        j = min(i + GRAM_BLOCK, n)
-        xb, wb, yb = X[i:j], w[i:j], y[i:j]
-        mu, dmu = _mu(xb @ beta, link)
+
+    def weights_of(i: int, j: int, ll: np.ndarray = ll_terms) -> np.ndarray:
+        nonlocal extreme
+        wb, yb = w[i:j], y[i:j]
+        mu, dmu = _mu(X[i:j] @ beta, link)
         if check:
             extreme = extreme or bool(np.any(((mu < PROB_EPS) | (mu > 1.0 - PROB_EPS)) & (wb > 0)))
         mu_c = np.clip(mu, 1e-300, 1.0 - 1e-16)
         var = mu_c * (1.0 - mu_c)
-        ll_terms[i:j] = wb * special.xlogy(yb, mu_c) + wb * special.xlog1py(1.0 - yb, -mu_c)
+        ll[i:j] = _bernoulli_terms(yb, mu_c, wb)
         resid_w[i:j] = wb * (yb - mu) * dmu / var
-        ww = wb * dmu * dmu / var
-        xw = buf[: j - i]
-        np.multiply(xb, ww[:, None], out=xw)
-        if n <= GRAM_BLOCK:  # weighted_gram's one-block product
-            gram = np.asarray(xb.T @ xw)
-        else:
-            gram += xb.T @ xw
+        return np.asarray(wb * dmu * dmu / var)
+
+    gram = gram_by_blocks(X, weights_of)
     if check:
         _check_separation(X, w, beta, link, converged, extreme, maxiter, names)
-    loglik = float(np.sum(ll_terms))  # bernoulli_loglik
-    del ll_terms
+    loglik = float(np.sum(ll_terms))  # bernoulli_loglik, by blocks
+    del weights_of, ll_terms
     loglik_null = null_loglik(y, w)  # its temporaries freed before the n × k scores are made
     return KernelFit(
         params=beta,
