@@ -163,13 +163,8 @@ def ordered_level_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     texts = [value_text(v) for v in values]
     ascending = sorted(range(len(values)), key=values.__getitem__)
     levels = list(dict.fromkeys(texts[i] for i in ascending))
-    index = {lv: i for i, lv in enumerate(levels)}
-    to_level = np.array([index[t] for t in texts], dtype=np.int64)
     codes = np.asarray(raw, dtype=np.int64)
-    out = np.full(len(series), -1, dtype=np.int64)
-    found = codes >= 0
-    out[found] = to_level[codes[found]]
-    return out, levels
+    return _recode(codes, texts, levels, codes >= 0), levels
 
 
 def _texts(values: list[object]) -> list[str]:
@@ -180,10 +175,16 @@ def _texts(values: list[object]) -> list[str]:
 def level_codes(series: pd.Series, levels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``series`` in ``levels`` (−1 where missing) and the missing mask."""
     missing = np.asarray(series.isna().to_numpy(), dtype=bool)
-    index = {lv: i for i, lv in enumerate(levels)}
     tcodes, texts = text_codes(series)  # the text of each distinct value, made once
+    return _recode(tcodes, texts, levels, ~missing & (tcodes >= 0)), missing
+
+
+def _recode(
+    codes: np.ndarray, texts: Sequence[str], levels: Sequence[str], use: np.ndarray
+) -> np.ndarray:
+    """Codes into ``texts`` (at the rows ``use``) as codes into ``levels``; −1 elsewhere."""
+    index = {lv: i for i, lv in enumerate(levels)}
     to_level = np.array([index[t] for t in texts], dtype=np.int64)
-    codes = np.full(len(series), -1, dtype=np.int64)
-    use = ~missing & (tcodes >= 0)
-    codes[use] = to_level[tcodes[use]]
-    return codes, missing
+    out = np.full(codes.shape[0], -1, dtype=np.int64)
+    out[use] = to_level[codes[use]]
+    return out
