@@ -374,14 +374,11 @@ def guard_native(
     probe then skips pyreadstat's per-column description.
     """
     limit = max_memory()
-    known = declared_columns is not None and declared_columns > 0
-    dims = probe_dictionary(path, fmt, encoding, ceiling=limit, describe_columns=not known)
+    known = declared_columns if declared_columns and declared_columns > 0 else None
+    dims = probe_dictionary(path, fmt, encoding, ceiling=limit, describe_columns=known is None)
     if dims is None:
         return
-    rows, ncols = dims
-    if known:
-        assert declared_columns is not None
-        ncols = declared_columns
+    rows, ncols = dims[0], known or dims[1]
     check_memory(path, rows, min(ncols, columns) if columns else ncols, ceiling=limit)
 
 
