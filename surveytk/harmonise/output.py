@@ -22,7 +22,6 @@ from surveytk.io.formats import format_from_path
 from surveytk.io.writers import read_parquet_metadata, write_dta, write_parquet, write_sav
 
 OutputFormat = Literal["parquet", "dta", "sav", "csv"]
-OUTPUT_FORMATS: tuple[str, ...] = ("parquet", "dta", "sav", "csv")
 #: suffix of a data file → its format (:func:`surveytk.io.formats.format_from_path`)
 SUFFIX_FORMATS: dict[str, str] = {
     ".parquet": "parquet", ".dta": "dta", ".sav": "sav", ".csv": "csv"
