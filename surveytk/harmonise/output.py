@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,6 @@ from surveytk.io.atomic import atomic_path, write_text_atomic
 from surveytk.io.formats import format_from_path
 from surveytk.io.writers import read_parquet_metadata, write_dta, write_parquet, write_sav
 
-OutputFormat = Literal["parquet", "dta", "sav", "csv"]
 #: suffix of a data file → its format (:func:`surveytk.io.formats.format_from_path`)
 SUFFIX_FORMATS: dict[str, str] = {
     ".parquet": "parquet", ".dta": "dta", ".sav": "sav", ".csv": "csv"
