@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,13 +35,17 @@ from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import (
     PROP_CI_METHODS,
     DesignEstimate,
+    DomainEstimates,
     EmptyDomainError,
+    domains_present,
     indicators,
     logit_replicate_std_error,
     proportion_interval,
     split_domains,
     survey_mean,
+    survey_means_by,
     survey_ratio,
+    survey_shares_by,
     survey_total,
     wald_interval,
 )
@@ -287,14 +291,33 @@ def _prop_rows(
     est = survey_mean(ind, design, deff=request.deff)
     used = design.subset(codes >= 0)
     counts = np.bincount(codes[used.domain], minlength=len(levels)).astype(np.float64)
+    logit_se = None
+    if request.ci == "logit" and design.is_replicate:
+        logit_se = [logit_replicate_std_error(ind[:, j], design) for j in range(len(levels))]
+    return _share_rows(name, levels, domain, est, counts, request, logit_se)
+
+
+def _share_rows(
+    name: str,
+    levels: list[str],
+    domain: str,
+    est: DesignEstimate,
+    counts: np.ndarray,
+    request: EstimateRequest,
+    logit_se: list[float] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of the shares ``est`` of ``levels`` resting on ``counts`` respondents."""
     rows = []
     for j, lv in enumerate(levels):
         p, se = float(est.estimate[j]), float(est.std_error[j])
-        logit_se = None
-        if request.ci == "logit" and design.is_replicate:
-            logit_se = logit_replicate_std_error(ind[:, j], design)
         lo, hi = proportion_interval(
-            p, se, est.df, est.n, request.ci, request.level, logit_std_error=logit_se
+            p,
+            se,
+            est.df,
+            est.n,
+            request.ci,
+            request.level,
+            logit_std_error=None if logit_se is None else logit_se[j],
         )
         rows.append(
             _row(
@@ -435,6 +458,10 @@ def _quantile_rows(
     ]
 
 
+#: the rows of a statistic in domain ``j`` (named ``level``), from its one-pass estimate
+OnePassRows = Callable[[int, str], list[dict[str, Any]]]
+
+
 def _domain_rows(
     frame: pd.DataFrame,
     design: SurveyDesign,
@@ -442,12 +469,21 @@ def _domain_rows(
     domain: str,
     coded: dict[str, tuple[np.ndarray, list[str]]],
     notes: list[str],
+    one_pass: tuple[dict[_Job, OnePassRows], int] = ({}, -1),
 ) -> list[dict[str, Any]]:
-    """Rows of one domain; in a ``--by`` domain, a statistic without data is an empty row."""
+    """Rows of one domain; in a ``--by`` domain, a statistic without data is an empty row.
+
+    ``one_pass`` holds the statistics estimated over every domain at once and the
+    index of this domain among them.
+    """
     rows: list[dict[str, Any]] = []
+    done, index = one_pass
     for job in _jobs(request):
         try:
-            rows += _compute(job, frame, design, request, domain, coded)
+            if job in done:
+                rows += done[job](index, domain)
+            else:
+                rows += _compute(job, frame, design, request, domain, coded)
         except EmptyDomainError as exc:
             what = f"{job.option} {job.variable}: {exc.message.split(';')[0]}"
             if not domain:
@@ -524,17 +560,8 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
                 f"{count_text(missing, request.threshold)} respondents with missing "
                 f"{request.by} are in no domain."
             )
-        rows = []
         used = _domain_frame(frame, request)
-        for lv, part in zip(levels, split_domains(design, codes, levels, request.by), strict=True):
-            if part is None:
-                continue
-            if part.rows is None:
-                rows += _domain_rows(used, part.design, request, lv, coded, notes)
-                continue
-            taken = {k: (c[part.rows], names) for k, (c, names) in coded.items()}
-            part_frame = used.take(part.rows)
-            rows += _domain_rows(part_frame, part.design, request, lv, taken, notes)
+        rows = _by_rows(used, design, request, codes, levels, coded, notes)
     notes += _missing_notes(frame, design, request)
     table = pd.DataFrame(rows, columns=[*TIDY_COLUMNS, *EXTRA_COLUMNS])
     if request.deff and _deff_undefined(table):
@@ -546,6 +573,80 @@ def estimate(frame: pd.DataFrame, design: SurveyDesign, request: EstimateRequest
     if table["suppressed"].any():
         notes.append(suppression_note(request.threshold))
     return EstimateTable(table, design.summary(), request, tuple(notes))
+
+
+def _by_rows(
+    used: pd.DataFrame,
+    design: SurveyDesign,
+    request: EstimateRequest,
+    codes: np.ndarray,
+    levels: list[str],
+    coded: dict[str, tuple[np.ndarray, list[str]]],
+    notes: list[str],
+) -> list[dict[str, Any]]:
+    """The rows of every domain of ``--by``: means and shares in one pass over the rows
+    where the design allows it (:func:`_one_pass_jobs`), the rest domain by domain on
+    each domain's compacted design (:func:`split_domains`)."""
+    done = _one_pass_jobs(used, design, request, codes, len(levels), coded)
+    rows: list[dict[str, Any]] = []
+    if all(job in done for job in _jobs(request)):
+        present = domains_present(design, codes, len(levels))
+        for j, lv in enumerate(levels):
+            if present[j]:
+                rows += _domain_rows(used, design, request, lv, coded, notes, (done, j))
+        return rows
+    parts = split_domains(design, codes, levels, request.by or "")
+    for j, (lv, part) in enumerate(zip(levels, parts, strict=True)):
+        if part is None:
+            continue
+        if part.rows is None:
+            rows += _domain_rows(used, part.design, request, lv, coded, notes, (done, j))
+            continue
+        taken = {k: (c[part.rows], names) for k, (c, names) in coded.items()}
+        part_frame = used.take(part.rows)
+        rows += _domain_rows(part_frame, part.design, request, lv, taken, notes, (done, j))
+    return rows
+
+
+def _one_pass_jobs(
+    used: pd.DataFrame,
+    design: SurveyDesign,
+    request: EstimateRequest,
+    codes: np.ndarray,
+    n_domains: int,
+    coded: dict[str, tuple[np.ndarray, list[str]]],
+) -> dict[_Job, OnePassRows]:
+    """The means and shares (without design effects) estimated in every domain at once
+    (:func:`survey_means_by`, :func:`survey_shares_by`), where the design allows it."""
+    done: dict[_Job, OnePassRows] = {}
+    if request.deff:
+        return done
+    for job in _jobs(request):
+        name = job.names[0]
+        if job.statistic == "mean":
+            means = survey_means_by(used[name].to_numpy(), design, codes, n_domains)
+            if means is not None:
+                done[job] = _mean_rows(name, means, request)
+        elif job.statistic == "prop":
+            level_codes, levels = coded[name]
+            shares = survey_shares_by(level_codes, len(levels), design, codes, n_domains)
+            if shares is not None:
+                done[job] = _shares_rows(name, levels, *shares, request)
+    return done
+
+
+def _mean_rows(name: str, means: DomainEstimates, request: EstimateRequest) -> OnePassRows:
+    return lambda j, domain: _estimate_rows("mean", name, [""], domain, means.get(j), request)
+
+
+def _shares_rows(
+    name: str,
+    levels: list[str],
+    shares: DomainEstimates,
+    counts: np.ndarray,
+    request: EstimateRequest,
+) -> OnePassRows:
+    return lambda j, domain: _share_rows(name, levels, domain, shares.get(j), counts[j], request)
 
 
 def _domain_frame(frame: pd.DataFrame, request: EstimateRequest) -> pd.DataFrame:

@@ -25,7 +25,7 @@ The numbers are R ``survey``'s (4.1): ``svymean``, ``svytotal``,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -34,7 +34,13 @@ from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.survey.design import SurveyDesign
-from surveytk.survey.variance import linearized_meat, replicate_variance
+from surveytk.survey.stages import Stage
+from surveytk.survey.variance import (
+    UnitSums,
+    linearized_meat,
+    multistage_meat_of_sums,
+    replicate_variance,
+)
 
 PropCI = Literal["wald", "logit", "beta"]
 PROP_CI_METHODS: tuple[str, ...] = get_args(PropCI)
@@ -45,6 +51,10 @@ Recompute = Callable[[np.ndarray], np.ndarray]
 
 class EmptyDomainError(ModelError):
     """A domain has no respondent with a value (or a test variable has one level there)."""
+
+
+#: the message of a domain whose rows all lack the variable
+NO_VALUE = "no respondent in the domain has a value; nothing to estimate"
 
 
 @dataclass(frozen=True)
@@ -203,7 +213,7 @@ def split_domains(
     domain is a mask of the full design instead.
     """
     k = len(labels)
-    key = np.where(design.domain & (codes >= 0), codes, k)
+    key = _level_keys(design, codes, k)
     if design.calibration is not None or design.nonresponse is not None:
         present = np.bincount(key, minlength=k + 1)[:k] > 0
         return [
@@ -212,9 +222,7 @@ def split_domains(
             else None
             for j, lv in enumerate(labels)
         ]
-    small = np.int16 if k < np.iinfo(np.int16).max else np.int64
-    order = np.argsort(key.astype(small), kind="stable")  # a radix sort for int16
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=k + 1))])
+    order, bounds = _sort_by_level(key, k)
     parts: list[DomainPart | None] = []
     for j, lv in enumerate(labels):
         rows = order[bounds[j] : bounds[j + 1]]
@@ -224,6 +232,234 @@ def split_domains(
         label = design.subpop_and(f"{name} == {lv}")
         parts.append(DomainPart(rows, dataclasses.replace(_compact(design, rows), subpop=label)))
     return parts
+
+
+def _level_keys(design: SurveyDesign, codes: np.ndarray, k: int) -> np.ndarray:
+    """(n,) the level code of each row in the design's domain, ``k`` for every other row."""
+    return np.where(design.domain & (codes >= 0), codes, k)
+
+
+def _sort_by_level(key: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows sorted by ``key`` (0..k, frame order within a level) and the (k+2,) bounds."""
+    small = np.int16 if k < np.iinfo(np.int16).max else np.int64
+    order = np.argsort(key.astype(small), kind="stable")  # a radix sort for int16
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=k + 1))])
+    return order, bounds
+
+
+def domains_present(design: SurveyDesign, codes: np.ndarray, k: int) -> np.ndarray:
+    """(k,) levels with rows in the design's domain (those :func:`split_domains` keeps)."""
+    return np.bincount(_level_keys(design, codes, k), minlength=k + 1)[:k] > 0
+
+
+# ---------------------------------------------------------------------------
+# every domain of a --by variable in one pass (linearised designs)
+# ---------------------------------------------------------------------------
+
+#: (domain × unit × estimate) cells the one-pass estimators may hold, per row of the design
+#: (beyond this, e.g. one PSU per row, the domains are estimated one by one)
+CELLS_PER_ROW = 4
+
+
+@dataclass(frozen=True)
+class DomainEstimates:
+    """Means of k quantities in each of D domains, from one pass over the rows.
+
+    ``estimate`` (D, k), ``sum_weights`` and ``n`` (D,) hold every domain's numbers;
+    ``sums`` holds, for each stage entering the variance, the (D, U, k) totals of the
+    influence values by domain and unit and the (D, U) units with domain rows.
+    :meth:`get` is the :class:`DesignEstimate` of one domain: exactly the numbers of
+    :func:`survey_mean` (without design effects) on the design narrowed to the domain.
+    """
+
+    design: SurveyDesign
+    estimate: np.ndarray
+    sums: tuple[tuple[np.ndarray, np.ndarray], ...]
+    sum_weights: np.ndarray
+    n: np.ndarray
+
+    def get(self, j: int) -> DesignEstimate:
+        """Domain ``j``; raises as :func:`survey_mean` would (no value, a lonely PSU under
+        ``fail``), when it is asked for."""
+        if self.n[j] == 0:
+            raise EmptyDomainError(NO_VALUE)
+        d = self.design
+
+        def sums(number: int) -> UnitSums:
+            z, present = self.sums[number]
+            return z[j], present[j]
+
+        cov = multistage_meat_of_sums(
+            sums,
+            d.all_stages,
+            lonely_psu=d.lonely_psu,
+            adjust_domain_lonely=d.adjust_domain_lonely,
+            later_stages=d.later_stage_variance,
+        )
+        first = d.all_stages[0]
+        present = self.sums[0][1][j]
+        n_strata = np.count_nonzero(np.bincount(first.unit_stratum[present]))
+        df = float(np.count_nonzero(present) - n_strata)
+        est = self.estimate[j]
+        return DesignEstimate(
+            est, cov, df, _no_deff(est), int(self.n[j]), float(self.sum_weights[j])
+        )
+
+
+def _variance_stages(design: SurveyDesign) -> tuple[Stage, ...]:
+    """The stages whose unit totals enter the linearised variance."""
+    return design.all_stages if design.later_stage_variance else design.all_stages[:1]
+
+
+def _one_pass(design: SurveyDesign, n_domains: int, k: int) -> bool:
+    """Whether the domains of a design can be estimated in one pass: a linearised design
+    without adjusted weights, whose (domain × unit × estimate) tables stay small."""
+    if design.is_replicate or design.calibration is not None or design.nonresponse is not None:
+        return False
+    cells = max(s.n_units for s in _variance_stages(design)) * n_domains * k
+    return cells <= CELLS_PER_ROW * max(design.n, 1 << 18)
+
+
+def _domain_means(
+    key: np.ndarray,
+    n_domains: int,
+    weights: np.ndarray,
+    values: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]:
+    """(D, k) weighted means Σ w y / Σ w, (D,) Σ w and the rows of each domain.
+
+    ``key`` (n,) is each row's domain, ``n_domains`` for rows in none; ``values(rows)``
+    gives the (m, k) values of rows. Each domain's rows are taken in frame order and
+    summed as :func:`survey_mean` sums them, so that the numbers are the same.
+    """
+    order, bounds = _sort_by_level(key, n_domains)
+    est: np.ndarray | None = None
+    wsum = np.zeros(n_domains)
+    rows: list[np.ndarray | None] = []
+    for j in range(n_domains):
+        lo, hi = bounds[j], bounds[j + 1]
+        rows.append(order[lo:hi] if hi > lo else None)
+        if hi == lo:
+            continue
+        r = order[lo:hi]
+        w, y = weights[r], values(r)
+        if est is None:
+            est = np.full((n_domains, y.shape[1]), np.nan)
+        wsum[j] = float(w.sum())
+        est[j] = w @ y / wsum[j]
+    return (np.full((n_domains, 1), np.nan) if est is None else est), wsum, rows
+
+
+def _unit_sums_by(
+    design: SurveyDesign, key: np.ndarray, n_domains: int, columns: Iterator[np.ndarray]
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per stage entering the variance: the (D, U, k) totals of ``columns`` (k arrays over
+    all rows, each used before the next is made) by domain ``key`` and unit, and the
+    (D, U) units with rows; rows of domain ``n_domains`` (none) are left out. Each total
+    adds its rows in frame order, as :func:`unit_totals` of one domain."""
+    stages = _variance_stages(design)
+    cells = []
+    for stage in stages:  # domain × unit of each row
+        cell = key * stage.n_units
+        cell += stage.units
+        cells.append(cell)
+    totals: list[list[np.ndarray]] = [[] for _ in stages]
+    for x in columns:
+        for cell, stage, out in zip(cells, stages, totals, strict=True):
+            size = n_domains * stage.n_units
+            out.append(np.bincount(cell, weights=x, minlength=size + stage.n_units)[:size])
+    sums = []
+    for cell, stage, out in zip(cells, stages, totals, strict=True):
+        shape = (n_domains, stage.n_units)
+        present = np.bincount(cell, minlength=(n_domains + 1) * stage.n_units)[
+            : shape[0] * shape[1]
+        ]
+        sums.append((np.stack(out, axis=1).reshape(*shape, -1), present.reshape(shape) > 0))
+    return tuple(sums)
+
+
+def _influence(
+    w: np.ndarray, y: np.ndarray, est: np.ndarray, wsum: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """w (y − est) / wsum row by row into ``out`` (``est`` and ``wsum`` over the rows, ``out``
+    may be ``est``), the operations of :func:`survey_mean`'s influence values."""
+    with np.errstate(invalid="ignore"):
+        np.subtract(y, est, out=out)
+        np.multiply(w, out, out=out)
+        return np.divide(out, wsum, out=out)
+
+
+def _over_rows(per_domain: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """(n,) the value of each row's domain (``per_domain`` (D,); 1 for rows in none)."""
+    return np.append(per_domain, 1.0)[key]
+
+
+def survey_means_by(
+    values: np.ndarray, design: SurveyDesign, by: np.ndarray, n_domains: int
+) -> DomainEstimates | None:
+    """:func:`survey_mean` of ``values`` in each domain ``by == j``, in one pass.
+
+    Parameters
+    ----------
+    values
+        (n,) over all design rows; missing values leave the domains.
+    by
+        (n,) domain codes 0..D−1, negative where in no domain.
+
+    Returns
+    -------
+    DomainEstimates, or ``None`` where one pass does not apply (:func:`_one_pass`):
+    estimate domain by domain then (:func:`split_domains`).
+    """
+    if not _one_pass(design, n_domains, 1):
+        return None
+    y = np.asarray(values, dtype=np.float64)
+    key = np.where(design.domain & (by >= 0) & np.isfinite(y), by, n_domains)
+    est, wsum, rows = _domain_means(key, n_domains, design.weights, lambda r: y[r][:, None])
+    buffer = _over_rows(est[:, 0], key)
+    infl = _influence(design.weights, y, buffer, _over_rows(wsum, key), out=buffer)
+    sums = _unit_sums_by(design, key, n_domains, iter([infl]))
+    n = np.array([0 if r is None else r.size for r in rows])
+    return DomainEstimates(design, est, sums, wsum, n)
+
+
+def survey_shares_by(
+    codes: np.ndarray, n_levels: int, design: SurveyDesign, by: np.ndarray, n_domains: int
+) -> tuple[DomainEstimates, np.ndarray] | None:
+    """The shares of levels ``0..n_levels−1`` of ``codes`` in each domain ``by == j``:
+    :func:`survey_mean` of their :func:`indicators`, in one pass.
+
+    Returns
+    -------
+    DomainEstimates and the (D, k) counts of rows of each level, or ``None`` where one
+    pass does not apply (:func:`_one_pass`).
+
+    Notes
+    -----
+    The influence values w_i (y_ik − p_dk) / Σ w of the indicators y_ik are made one
+    level at a time over the rows (never an n × k matrix).
+    """
+    k = n_levels
+    if not _one_pass(design, n_domains, k):
+        return None
+    key = np.where(design.domain & (by >= 0) & (codes >= 0), by, n_domains)
+    est, wsum, rows = _domain_means(
+        key, n_domains, design.weights, lambda r: indicators(codes[r], k)
+    )
+    wsum_rows = _over_rows(wsum, key)
+    buffer = np.empty(key.shape[0])
+
+    def columns() -> Iterator[np.ndarray]:  # one level's influence values at a time
+        for level in range(k):
+            np.take(np.append(est[:, level], 0.0), key, out=buffer)
+            yield _influence(design.weights, codes == level, buffer, wsum_rows, out=buffer)
+
+    sums = _unit_sums_by(design, key, n_domains, columns())
+    counts = np.zeros((n_domains, k))
+    for j, r in enumerate(rows):
+        if r is not None:
+            counts[j] = np.bincount(codes[r], minlength=k)
+    return DomainEstimates(design, est, sums, wsum, counts.sum(axis=1).astype(np.int64)), counts
 
 
 # ---------------------------------------------------------------------------
@@ -290,13 +526,11 @@ def _domain(values: np.ndarray, design: SurveyDesign) -> tuple[SurveyDesign, np.
         present[rows[ok]] = True
         sub, vd = design.subset(present), vd[ok]
     if sub.n_obs == 0:
-        raise EmptyDomainError("no respondent in the domain has a value; nothing to estimate")
+        raise EmptyDomainError(NO_VALUE)
     return sub, vd
 
 
-def survey_mean(
-    values: np.ndarray, design: SurveyDesign, *, deff: bool = True
-) -> DesignEstimate:
+def survey_mean(values: np.ndarray, design: SurveyDesign, *, deff: bool = True) -> DesignEstimate:
     """Weighted mean(s) Σ w y / Σ w in the domain (R ``svymean``).
 
     Parameters
@@ -326,9 +560,7 @@ def _no_deff(est: np.ndarray) -> np.ndarray:
     return np.full(est.shape[0], np.nan)
 
 
-def survey_total(
-    values: np.ndarray, design: SurveyDesign, *, deff: bool = True
-) -> DesignEstimate:
+def survey_total(values: np.ndarray, design: SurveyDesign, *, deff: bool = True) -> DesignEstimate:
     """Weighted total(s) Σ w y in the domain (R ``svytotal``); influence z_i = w_i y_i;
     ``deff=False`` leaves the design effects NaN."""
     sub, y = _domain(values, design)

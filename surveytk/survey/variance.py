@@ -22,7 +22,7 @@ References: Binder (1983); Lumley (2004, 2010 §2.2, appendix C); R survey's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,10 +46,28 @@ def unit_totals(x: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
     return out
 
 
+#: (U, k) unit totals of a stage's estimating functions and the (U,) units with domain rows
+UnitSums = tuple[np.ndarray, np.ndarray]
+
+
+def domain_unit_sums(x: np.ndarray, stage: Stage, domain: np.ndarray) -> UnitSums:
+    """The totals of ``x`` by unit of ``stage`` and the units that have domain rows.
+
+    ``x`` is (n, k) over all rows, zero outside the domain, or (n_domain, k) over the
+    domain rows alone.
+    """
+    units_in = stage.units[domain]
+    # rows outside the domain add zeros: with x given for the domain rows only, the
+    # unit totals sum those rows alone (the same sums, without a pass over every row)
+    z = unit_totals(x, units_in if x.shape[0] != domain.shape[0] else stage.units, stage.n_units)
+    present_u = np.zeros(stage.n_units, dtype=bool)
+    present_u[units_in] = True
+    return z, present_u
+
+
 def stage_meat(
-    x: np.ndarray,
+    unit_sums: UnitSums,
     stage: Stage,
-    domain: np.ndarray,
     multiplier_h: np.ndarray,
     *,
     lonely_psu: str,
@@ -60,14 +78,12 @@ def stage_meat(
 
     Parameters
     ----------
-    x
-        (n, k) estimating-function rows, zero outside the domain, or
-        (n_domain, k) rows of the domain alone.
+    unit_sums
+        (U, k) totals of the estimating functions of the domain rows by unit of the
+        stage, and (U,) the units with domain rows (a unit is "present" if it has
+        domain rows; a stratum counts only if it has one) (:func:`domain_unit_sums`).
     stage
         The stage.
-    domain
-        (n,) rows in the domain (a stratum counts only if it has domain rows;
-        a unit is "present" if it has domain rows).
     multiplier_h
         (H,) product of the sampling fractions of the earlier stages' units that
         contain each stratum (1 at the first stage).
@@ -82,14 +98,9 @@ def stage_meat(
     strata inside each unit of the previous stage by (#strata)/(#strata left)
     (R ``onestage``: ``nstrat/nokstrat`` per call).
     """
-    units_in = stage.units[domain]
-    # rows outside the domain add zeros: with x given for the domain rows only, the
-    # unit totals sum those rows alone (the same sums, without a pass over every row)
-    z = unit_totals(x, units_in if x.shape[0] != domain.shape[0] else stage.units, stage.n_units)
+    z, present_u = unit_sums
     h_of = stage.unit_stratum
     n_h = stage.n_h
-    present_u = np.zeros(stage.n_units, dtype=bool)
-    present_u[units_in] = True
     nsub_h = np.bincount(h_of, weights=present_u.astype(np.float64), minlength=stage.n_strata)
     used_h = nsub_h > 0
     one_minus_f = np.where(np.isinf(stage.popsize_h), 1.0, 1.0 - stage.fraction_h)
@@ -180,11 +191,29 @@ def multistage_meat(
     later_stages
         Add the variance of stages after the first (R: only when an fpc is given).
     """
+    return multistage_meat_of_sums(
+        lambda number: domain_unit_sums(x, stages[number], domain),
+        stages,
+        lonely_psu=lonely_psu,
+        adjust_domain_lonely=adjust_domain_lonely,
+        later_stages=later_stages,
+    )
+
+
+def multistage_meat_of_sums(
+    sums: Callable[[int], UnitSums],
+    stages: Sequence[Stage],
+    *,
+    lonely_psu: str,
+    adjust_domain_lonely: bool = False,
+    later_stages: bool = True,
+) -> np.ndarray:
+    """:func:`multistage_meat` from each stage's unit totals, ``sums(i)`` of ``stages[i]``
+    (:func:`domain_unit_sums`), asked for only for the stages that enter."""
     first = stages[0]
     meat = stage_meat(
-        x,
+        sums(0),
         first,
-        domain,
         np.ones(first.n_strata),
         lonely_psu=lonely_psu,
         adjust_domain_lonely=adjust_domain_lonely,
@@ -196,9 +225,8 @@ def multistage_meat(
     for number, stage in enumerate(stages[1:], start=2):
         mult_h = unit_mult[stage.parent]
         meat = meat + stage_meat(
-            x,
+            sums(number - 1),
             stage,
-            domain,
             mult_h,
             lonely_psu=lonely_psu,
             adjust_domain_lonely=adjust_domain_lonely,
