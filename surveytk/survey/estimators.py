@@ -443,9 +443,17 @@ def survey_shares_by(
     if not _one_pass(design, n_domains, k):
         return None
     key = np.where(design.domain & (by >= 0) & (codes >= 0), by, n_domains)
-    est, wsum, rows = _domain_means(
-        key, n_domains, design.weights, lambda r: indicators(codes[r], k)
-    )
+    scratch = np.empty(0)
+
+    def indicator_rows(rows: np.ndarray) -> np.ndarray:
+        """:func:`indicators` of the rows (all with a level), in one reused buffer."""
+        nonlocal scratch
+        if scratch.shape[0] < rows.size:
+            scratch = np.empty((rows.size, k))
+        out = scratch[: rows.size]
+        return np.equal(codes[rows][:, None], np.arange(k), out=out, casting="unsafe")
+
+    est, wsum, rows = _domain_means(key, n_domains, design.weights, indicator_rows)
     wsum_rows = _over_rows(wsum, key)
     buffer = np.empty(key.shape[0])
 

@@ -158,6 +158,12 @@ def ordered_level_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     ):
         levels = level_order(series)
         return level_codes(series, levels)[0], levels
+    if isinstance(dtype, np.dtype) and (
+        dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8)
+    ):
+        counted = _counted_codes(series.to_numpy())
+        if counted is not None:
+            return counted
     raw, uniques = pd.factorize(series, use_na_sentinel=True)
     values = list(uniques)
     texts = [value_text(v) for v in values]
@@ -165,6 +171,21 @@ def ordered_level_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     levels = list(dict.fromkeys(texts[i] for i in ascending))
     codes = np.asarray(raw, dtype=np.int64)
     return _recode(codes, texts, levels, codes >= 0), levels
+
+
+def _counted_codes(values: np.ndarray) -> tuple[np.ndarray, list[str]] | None:
+    """The codes and levels of integers in a range no wider than the column, by counting
+    the values rather than hashing them (``None`` for a wider range); distinct integers
+    have distinct texts, so the levels are the values present, ascending."""
+    if values.size == 0:
+        return None
+    low, high = int(values.min()), int(values.max())
+    if high - low >= max(values.size, 1 << 16):
+        return None
+    offset = np.asarray(values, dtype=np.int64) - low
+    seen = np.bincount(offset, minlength=high - low + 1) > 0
+    rank = np.cumsum(seen) - 1
+    return rank[offset], [value_text(v) for v in np.flatnonzero(seen) + low]
 
 
 def _texts(values: list[object]) -> list[str]:
