@@ -194,8 +194,7 @@ def _frame_and_design(
     build the design through `fit`'s path; also the declared-missing notes."""
     from surveytk.analysis_frame import load_analysis_frame
     from surveytk.language.expr import definition_inputs, parse_condition, parse_definitions
-    from surveytk.models.api import design_columns
-    from surveytk.survey.design import SurveyDesign
+    from surveytk.survey.design import SurveyDesign, design_columns
     from surveytk.survey.options import DesignOptions
 
     options = DesignOptions.of(design)

@@ -26,7 +26,7 @@ from surveytk.models.formula import parse_formula, with_derived_columns
 from surveytk.models.options import AME_VCES, LINKS, AmeVce, FitOptions, Link
 from surveytk.models.registry import MODEL_NAMES, ModelName, family_fit
 from surveytk.models.small_cells import flag_small_categories
-from surveytk.survey.calibration import read_totals
+from surveytk.survey.design import design_columns
 from surveytk.survey.options import (
     CALIBRATION_METHODS,
     DEFAULT_LONELY_PSU,
@@ -101,16 +101,6 @@ def used_columns(options: FitOptions) -> list[str]:
 
 def _stages(value: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
     return value if value is None or isinstance(value, str) else tuple(value)
-
-
-def design_columns(options: object) -> list[str]:
-    """Columns the design of ``options`` reads besides the weights: every stage's strata,
-    PSUs and fpc, and the calibration variables of ``--calibrate``."""
-    o = DesignOptions.of(options)
-    cols = [*o.strata, *o.psu, *o.fpc, *(c for c in (o.nonresponse, o.respondent) if c)]
-    if o.calibrate is not None:
-        cols.extend(read_totals(o.calibrate).variables)
-    return cols
 
 
 def as_frame(data: DataLike, columns: Sequence[str] | None = None) -> pd.DataFrame:

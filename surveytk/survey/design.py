@@ -91,6 +91,17 @@ def _joined(names: tuple[str, ...]) -> str | None:
     return "+".join(names) if names else None
 
 
+def design_columns(options: object) -> list[str]:
+    """Columns the design of ``options`` reads besides the weights: every stage's strata,
+    PSUs and fpc, the nonresponse classes and respondent flag, and the calibration
+    variables of ``--calibrate``."""
+    o = DesignOptions.of(options)
+    cols = [*o.strata, *o.psu, *o.fpc, *(c for c in (o.nonresponse, o.respondent) if c)]
+    if o.calibrate is not None:
+        cols.extend(read_totals(o.calibrate).variables)
+    return cols
+
+
 def matrix_rank(a: np.ndarray, tol: float = RANK_TOL) -> int:
     """Rank of ``a`` with columns scaled to unit norm (R ``qr(a, tol)$rank``).
 
@@ -724,12 +735,15 @@ class SurveyDesign:
     def summary(self, *, n_obs: int | None = None, df: float | None = None) -> DesignSummary:
         """The :class:`DesignSummary` of a fit on this design's domain."""
         d = self.domain
+        n_psu, n_strata = _n_distinct(self.psu, d), _n_distinct(self.strata, d)
+        if df is None:  # a linearised design's df counts the same PSUs and strata
+            df = float(n_psu - n_strata) if self.repweights is None else self.df
         return DesignSummary(
             n_obs=self.n_obs if n_obs is None else n_obs,
             sum_weights=float(self.weights[d].sum()),
-            n_psu=_n_distinct(self.psu, d),
-            n_strata=_n_distinct(self.strata, d),
-            df_design=self.df if df is None else df,
+            n_psu=n_psu,
+            n_strata=n_strata,
+            df_design=df,
             variance=self.variance_name,
             weights=self.names.weights,
             strata=self.names.strata,
