@@ -1,10 +1,14 @@
-"""Fast paths of `estimate`: compacted --by domains and raking on the cross-table.
+"""Fast paths of `estimate`: compacted --by domains, means and shares of every domain in
+one pass, raking on the cross-table.
 
 A ``--by`` domain's design is compacted to the domain's rows
 (:func:`surveytk.survey.estimators.split_domains`); its numbers must be exactly
-those of the full design narrowed by a mask. Raking and its variance projection
-run on the cross-table of the margins; they must agree with the row-by-row
-iterations they replace.
+those of the full design narrowed by a mask. Means and shares of linearised designs
+are estimated in every domain in one pass over the rows
+(:func:`surveytk.survey.estimators.survey_means_by`, ``survey_shares_by``); their
+numbers must be exactly those of the compacted domains. Raking and its variance
+projection run on the cross-table of the margins; they must agree with the
+row-by-row iterations they replace.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import surveytk.survey.estimators as estimators
+from surveytk.errors import DesignError
 from surveytk.estimate import EstimateRequest, category_codes, estimate
 from surveytk.survey.calibration import (
     RAKE_VARIANCE_SWEEPS,
@@ -30,9 +36,12 @@ from surveytk.survey.design import SurveyDesign
 from surveytk.survey.estimators import (
     DesignEstimate,
     EmptyDomainError,
+    indicators,
     split_domains,
     survey_mean,
+    survey_means_by,
     survey_ratio,
+    survey_shares_by,
     survey_total,
 )
 from surveytk.survey.quantiles import survey_quantiles
@@ -127,6 +136,103 @@ def test_compacted_domains_give_the_numbers_of_masked_designs(name: str) -> None
         np.testing.assert_equal(q_part, q_masked)
         compared += 1
     assert compared >= 2
+
+
+def _random_design(seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Strata with a lonely PSU, domains inside one PSU of a stratum, an empty domain,
+    a domain without values, zero weights and missing values."""
+    rng = np.random.default_rng(seed)
+    n = 1500
+    d = pd.DataFrame({"st": rng.integers(0, 12, n)})
+    d["psu"] = d["st"] * 10 + rng.integers(0, 3, n)
+    d.loc[d["st"] == 4, "psu"] = 40  # a lonely PSU
+    d["ssu"] = rng.integers(0, 3, n)
+    d["w"] = rng.uniform(0.5, 4.0, n)
+    d.loc[d.index[::40], "w"] = 0.0
+    d["fpc1"], d["fpc2"] = 20.0, 6.0
+    d["dom"] = rng.integers(0, 6, n).astype(float)
+    d.loc[d["psu"].isin([11, 22, 40]), "dom"] = 6.0  # one PSU per stratum in the domain
+    d.loc[d.index[::23], "dom"] = np.nan
+    d.loc[d["w"] == 0, "dom"] = 7.0  # rows only outside the design's domain: no domain
+    d["y"] = rng.normal(10.0, 3.0, n)
+    d.loc[d.index[::11], "y"] = np.nan
+    d.loc[d["dom"] == 5, "y"] = np.nan  # a domain without values
+    d["z"] = rng.integers(0, 4, n).astype(float)
+    d.loc[d.index[::13], "z"] = np.nan
+    rule = ["adjust", "certainty", "remove", "average"][seed % 4]
+    options: dict[str, Any] = {
+        "weights": "w",
+        "strata": "st",
+        "psu": "psu",
+        "lonely_psu": rule,
+        "adjust_domain_lonely": seed < 4,
+    }
+    if seed % 3 == 1:
+        options["subpop"] = "y > 8 | z == 2"
+    if seed % 3 == 2:  # two stages with fpc: the second stage enters the variance
+        options.update(psu=["psu", "ssu"], fpc=["fpc1", "fpc2"])
+    return d, options
+
+
+def _one_by_one(f: Callable[[], Any]) -> Any:
+    try:
+        return f()
+    except (EmptyDomainError, DesignError) as exc:
+        return type(exc), exc.message
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_one_pass_domains_give_the_numbers_of_compacted_domains(seed: int) -> None:
+    d, options = _random_design(seed)
+    design = SurveyDesign.from_options(d, options)
+    by, levels = category_codes(d, "dom")
+    z, z_levels = category_codes(d, "z")
+    k = len(z_levels)
+    y = d["y"].to_numpy(dtype=float)
+    means = survey_means_by(y, design, by, len(levels))
+    got = survey_shares_by(z, k, design, by, len(levels))
+    assert means is not None and got is not None
+    shares, counts = got
+    parts = split_domains(design, by, levels, "dom")
+    assert parts[levels.index("7")] is None
+    for j, part in enumerate(parts):
+        if part is None:
+            continue
+        rows = part.rows
+        assert rows is not None
+        for one_pass, direct in (
+            (lambda: means.get(j), lambda: survey_mean(y[rows], part.design, deff=False)),
+            (
+                lambda: shares.get(j),
+                lambda: survey_mean(indicators(z[rows], k), part.design, deff=False),
+            ),
+        ):
+            a, b = _one_by_one(one_pass), _one_by_one(direct)
+            if isinstance(b, tuple):
+                assert a == b
+                continue
+            _same(a, b)
+            assert a.sum_weights == b.sum_weights
+        used = part.design.subset(z[rows] >= 0).domain
+        np.testing.assert_array_equal(counts[j], np.bincount(z[rows][used], minlength=k))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_one_pass_tables_equal_the_tables_domain_by_domain(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d, options = _random_design(seed)
+    design = SurveyDesign.from_options(d, options)
+    request = EstimateRequest(mean=("y",), prop=("z",), by="dom", threshold=1)
+    fast = _one_by_one(lambda: estimate(d, design, request))
+    monkeypatch.setattr(estimators, "CELLS_PER_ROW", 0)  # every domain on its own
+    slow = _one_by_one(lambda: estimate(d, design, request))
+    if isinstance(slow, tuple):  # --lonely-psu average with nothing to average
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast.rows, slow.rows, check_exact=True)
+    assert fast.notes == slow.notes
+    assert any("no respondent in the domain has a value" in n for n in fast.notes)
 
 
 def test_calibrated_design_keeps_every_row_in_its_domains() -> None:
