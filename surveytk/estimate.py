@@ -458,8 +458,8 @@ def _quantile_rows(
     ]
 
 
-#: the rows of a statistic in domain ``j`` (named ``level``), from its one-pass estimate
-OnePassRows = Callable[[int, str], list[dict[str, Any]]]
+#: the rows of a statistic in domain ``j`` (named ``level``), estimated without its design
+SortedRows = Callable[[int, str], list[dict[str, Any]]]
 
 
 def _domain_rows(
@@ -469,15 +469,15 @@ def _domain_rows(
     domain: str,
     coded: dict[str, tuple[np.ndarray, list[str]]],
     notes: list[str],
-    one_pass: tuple[dict[_Job, OnePassRows], int] = ({}, -1),
+    sorted_jobs: tuple[dict[_Job, SortedRows], int] = ({}, -1),
 ) -> list[dict[str, Any]]:
     """Rows of one domain; in a ``--by`` domain, a statistic without data is an empty row.
 
-    ``one_pass`` holds the statistics estimated over every domain at once and the
-    index of this domain among them.
+    ``sorted_jobs`` holds the statistics estimated from the domains' sorted rows
+    (:func:`_sorted_jobs`) and the index of this domain among them.
     """
     rows: list[dict[str, Any]] = []
-    done, index = one_pass
+    done, index = sorted_jobs
     for job in _jobs(request):
         try:
             if job in done:
@@ -584,10 +584,10 @@ def _by_rows(
     coded: dict[str, tuple[np.ndarray, list[str]]],
     notes: list[str],
 ) -> list[dict[str, Any]]:
-    """The rows of every domain of ``--by``: means and shares in one pass over the rows
-    where the design allows it (:func:`_one_pass_jobs`), the rest domain by domain on
+    """The rows of every domain of ``--by``: means and shares from the rows sorted by
+    domain where the design allows it (:func:`_sorted_jobs`), the rest on
     each domain's compacted design (:func:`split_domains`)."""
-    done = _one_pass_jobs(used, design, request, codes, len(levels), coded)
+    done = _sorted_jobs(used, design, request, codes, len(levels), coded)
     rows: list[dict[str, Any]] = []
     if all(job in done for job in _jobs(request)):
         present = domains_present(design, codes, len(levels))
@@ -608,34 +608,35 @@ def _by_rows(
     return rows
 
 
-def _one_pass_jobs(
+def _sorted_jobs(
     used: pd.DataFrame,
     design: SurveyDesign,
     request: EstimateRequest,
     codes: np.ndarray,
     n_domains: int,
     coded: dict[str, tuple[np.ndarray, list[str]]],
-) -> dict[_Job, OnePassRows]:
-    """The means and shares (without design effects) estimated in every domain at once
+) -> dict[_Job, SortedRows]:
+    """The means and shares estimated from the rows of each domain, sorted once
     (:func:`survey_means_by`, :func:`survey_shares_by`), where the design allows it."""
-    done: dict[_Job, OnePassRows] = {}
-    if request.deff:
-        return done
+    done: dict[_Job, SortedRows] = {}
     for job in _jobs(request):
         name = job.names[0]
         if job.statistic == "mean":
-            means = survey_means_by(used[name].to_numpy(), design, codes, n_domains)
+            values = used[name].to_numpy()
+            means = survey_means_by(values, design, codes, n_domains, deff=request.deff)
             if means is not None:
                 done[job] = _mean_rows(name, means, request)
         elif job.statistic == "prop":
             level_codes, levels = coded[name]
-            shares = survey_shares_by(level_codes, len(levels), design, codes, n_domains)
+            shares = survey_shares_by(
+                level_codes, len(levels), design, codes, n_domains, deff=request.deff
+            )
             if shares is not None:
                 done[job] = _shares_rows(name, levels, *shares, request)
     return done
 
 
-def _mean_rows(name: str, means: DomainEstimates, request: EstimateRequest) -> OnePassRows:
+def _mean_rows(name: str, means: DomainEstimates, request: EstimateRequest) -> SortedRows:
     return lambda j, domain: _estimate_rows("mean", name, [""], domain, means.get(j), request)
 
 
@@ -643,10 +644,10 @@ def _shares_rows(
     name: str,
     levels: list[str],
     shares: DomainEstimates,
-    counts: np.ndarray,
+    counts: Callable[[int], np.ndarray],
     request: EstimateRequest,
-) -> OnePassRows:
-    return lambda j, domain: _share_rows(name, levels, domain, shares.get(j), counts[j], request)
+) -> SortedRows:
+    return lambda j, domain: _share_rows(name, levels, domain, shares.get(j), counts(j), request)
 
 
 def _domain_frame(frame: pd.DataFrame, request: EstimateRequest) -> pd.DataFrame:

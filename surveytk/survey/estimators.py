@@ -25,8 +25,9 @@ The numbers are R ``survey``'s (4.1): ``svymean``, ``svytotal``,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal, get_args
 
 import numpy as np
@@ -34,7 +35,6 @@ from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.survey.design import SurveyDesign
-from surveytk.survey.stages import Stage
 from surveytk.survey.variance import (
     UnitSums,
     linearized_meat,
@@ -253,151 +253,85 @@ def domains_present(design: SurveyDesign, codes: np.ndarray, k: int) -> np.ndarr
 
 
 # ---------------------------------------------------------------------------
-# every domain of a --by variable in one pass (linearised designs)
+# means and shares in every domain of a --by variable (linearised designs)
 # ---------------------------------------------------------------------------
-
-#: (domain × unit × estimate) cells the one-pass estimators may hold, per row of the design
-#: (beyond this, e.g. one PSU per row, the domains are estimated one by one)
-CELLS_PER_ROW = 4
 
 
 @dataclass(frozen=True)
 class DomainEstimates:
-    """Means of k quantities in each of D domains, from one pass over the rows.
+    """Means of k quantities in each domain of a ``--by`` variable, rows sorted once.
 
-    ``estimate`` (D, k), ``sum_weights`` and ``n`` (D,) hold every domain's numbers;
-    ``sums`` holds, for each stage entering the variance, the (D, U, k) totals of the
-    influence values by domain and unit and the (D, U) units with domain rows.
-    :meth:`get` is the :class:`DesignEstimate` of one domain: exactly the numbers of
-    :func:`survey_mean` (without design effects) on the design narrowed to the domain.
+    ``rows[j]`` holds the rows of domain ``j`` that have a value (frame order; ``None``
+    if there are none) and ``values(rows)`` their (m, k) values. :meth:`get` is the
+    :class:`DesignEstimate` of one domain: exactly the numbers of :func:`survey_mean`
+    (with design effects if ``deff``) on the design narrowed to the domain, the same
+    sums in the same order, from the domain's rows alone and without building its
+    design.
     """
 
     design: SurveyDesign
-    estimate: np.ndarray
-    sums: tuple[tuple[np.ndarray, np.ndarray], ...]
-    sum_weights: np.ndarray
-    n: np.ndarray
+    rows: list[np.ndarray | None]
+    values: Callable[[np.ndarray], np.ndarray]
+    deff: bool = False
 
     def get(self, j: int) -> DesignEstimate:
         """Domain ``j``; raises as :func:`survey_mean` would (no value, a lonely PSU under
-        ``fail``), when it is asked for."""
-        if self.n[j] == 0:
+        ``fail``)."""
+        rows = self.rows[j]
+        if rows is None:
             raise EmptyDomainError(NO_VALUE)
         d = self.design
+        w, y = d.weights[rows], self.values(rows)
+        wsum = float(w.sum())
+        est = w @ y / wsum
+        # survey_mean's influence values w (y − ȳ) / Σw, one column at a time
+        infl = [w * (y[:, c] - est[c]) / wsum for c in range(y.shape[1])]
+        stages = d.all_stages
+        sums: dict[int, UnitSums] = {}
 
-        def sums(number: int) -> UnitSums:
-            z, present = self.sums[number]
-            return z[j], present[j]
+        def unit_sums(number: int) -> UnitSums:
+            if number not in sums:
+                units = stages[number].units[rows]
+                n_units = stages[number].n_units
+                z = np.column_stack(
+                    [np.bincount(units, weights=x, minlength=n_units) for x in infl]
+                )
+                present = np.zeros(n_units, dtype=bool)
+                present[units] = True
+                sums[number] = (z, present)
+            return sums[number]
 
         cov = multistage_meat_of_sums(
-            sums,
-            d.all_stages,
+            unit_sums,
+            stages,
             lonely_psu=d.lonely_psu,
             adjust_domain_lonely=d.adjust_domain_lonely,
             later_stages=d.later_stage_variance,
         )
-        first = d.all_stages[0]
-        present = self.sums[0][1][j]
-        n_strata = np.count_nonzero(np.bincount(first.unit_stratum[present]))
+        present = unit_sums(0)[1]  # the domain's PSUs minus its strata (R degf)
+        n_strata = np.count_nonzero(np.bincount(stages[0].unit_stratum[present]))
         df = float(np.count_nonzero(present) - n_strata)
-        est = self.estimate[j]
-        return DesignEstimate(
-            est, cov, df, _no_deff(est), int(self.n[j]), float(self.sum_weights[j])
-        )
+        effects = mean_deff(np.diag(cov), y, w) if self.deff else _no_deff(est)
+        return DesignEstimate(est, cov, df, effects, int(rows.size), wsum)
 
 
-def _variance_stages(design: SurveyDesign) -> tuple[Stage, ...]:
-    """The stages whose unit totals enter the linearised variance."""
-    return design.all_stages if design.later_stage_variance else design.all_stages[:1]
-
-
-def _one_pass(design: SurveyDesign, n_domains: int, k: int) -> bool:
-    """Whether the domains of a design can be estimated in one pass: a linearised design
-    without adjusted weights, whose (domain × unit × estimate) tables stay small."""
+def _domain_rows(
+    design: SurveyDesign, by: np.ndarray, n_domains: int, present: np.ndarray
+) -> list[np.ndarray | None] | None:
+    """The rows of each domain ``by == j`` in the design's domain with ``present`` values
+    (frame order), from one sort; ``None`` for a replicate or adjusted design, whose
+    domains :func:`split_domains` estimates."""
     if design.is_replicate or design.calibration is not None or design.nonresponse is not None:
-        return False
-    cells = max(s.n_units for s in _variance_stages(design)) * n_domains * k
-    return cells <= CELLS_PER_ROW * max(design.n, 1 << 18)
-
-
-def _domain_means(
-    key: np.ndarray,
-    n_domains: int,
-    weights: np.ndarray,
-    values: Callable[[np.ndarray], np.ndarray],
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]:
-    """(D, k) weighted means Σ w y / Σ w, (D,) Σ w and the rows of each domain.
-
-    ``key`` (n,) is each row's domain, ``n_domains`` for rows in none; ``values(rows)``
-    gives the (m, k) values of rows. Each domain's rows are taken in frame order and
-    summed as :func:`survey_mean` sums them, so that the numbers are the same.
-    """
+        return None
+    key = np.where(design.domain & (by >= 0) & present, by, n_domains)
     order, bounds = _sort_by_level(key, n_domains)
-    est: np.ndarray | None = None
-    wsum = np.zeros(n_domains)
-    rows: list[np.ndarray | None] = []
-    for j in range(n_domains):
-        lo, hi = bounds[j], bounds[j + 1]
-        rows.append(order[lo:hi] if hi > lo else None)
-        if hi == lo:
-            continue
-        r = order[lo:hi]
-        w, y = weights[r], values(r)
-        if est is None:
-            est = np.full((n_domains, y.shape[1]), np.nan)
-        wsum[j] = float(w.sum())
-        est[j] = w @ y / wsum[j]
-    return (np.full((n_domains, 1), np.nan) if est is None else est), wsum, rows
-
-
-def _unit_sums_by(
-    design: SurveyDesign, key: np.ndarray, n_domains: int, columns: Iterator[np.ndarray]
-) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Per stage entering the variance: the (D, U, k) totals of ``columns`` (k arrays over
-    all rows, each used before the next is made) by domain ``key`` and unit, and the
-    (D, U) units with rows; rows of domain ``n_domains`` (none) are left out. Each total
-    adds its rows in frame order, as :func:`unit_totals` of one domain."""
-    stages = _variance_stages(design)
-    cells = []
-    for stage in stages:  # domain × unit of each row
-        cell = key * stage.n_units
-        cell += stage.units
-        cells.append(cell)
-    totals: list[list[np.ndarray]] = [[] for _ in stages]
-    for x in columns:
-        for cell, stage, out in zip(cells, stages, totals, strict=True):
-            size = n_domains * stage.n_units
-            out.append(np.bincount(cell, weights=x, minlength=size + stage.n_units)[:size])
-    sums = []
-    for cell, stage, out in zip(cells, stages, totals, strict=True):
-        shape = (n_domains, stage.n_units)
-        present = np.bincount(cell, minlength=(n_domains + 1) * stage.n_units)[
-            : shape[0] * shape[1]
-        ]
-        sums.append((np.stack(out, axis=1).reshape(*shape, -1), present.reshape(shape) > 0))
-    return tuple(sums)
-
-
-def _influence(
-    w: np.ndarray, y: np.ndarray, est: np.ndarray, wsum: np.ndarray, out: np.ndarray
-) -> np.ndarray:
-    """w (y − est) / wsum row by row into ``out`` (``est`` and ``wsum`` over the rows, ``out``
-    may be ``est``), the operations of :func:`survey_mean`'s influence values."""
-    with np.errstate(invalid="ignore"):
-        np.subtract(y, est, out=out)
-        np.multiply(w, out, out=out)
-        return np.divide(out, wsum, out=out)
-
-
-def _over_rows(per_domain: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """(n,) the value of each row's domain (``per_domain`` (D,); 1 for rows in none)."""
-    return np.append(per_domain, 1.0)[key]
+    return [order[lo:hi] if hi > lo else None for lo, hi in pairwise(bounds[:-1])]
 
 
 def survey_means_by(
-    values: np.ndarray, design: SurveyDesign, by: np.ndarray, n_domains: int
+    values: np.ndarray, design: SurveyDesign, by: np.ndarray, n_domains: int, *, deff: bool = False
 ) -> DomainEstimates | None:
-    """:func:`survey_mean` of ``values`` in each domain ``by == j``, in one pass.
+    """:func:`survey_mean` of ``values`` in each domain ``by == j`` of a linearised design.
 
     Parameters
     ----------
@@ -405,69 +339,55 @@ def survey_means_by(
         (n,) over all design rows; missing values leave the domains.
     by
         (n,) domain codes 0..D−1, negative where in no domain.
+    deff
+        Compute the design effects.
 
     Returns
     -------
-    DomainEstimates, or ``None`` where one pass does not apply (:func:`_one_pass`):
-    estimate domain by domain then (:func:`split_domains`).
+    DomainEstimates, or ``None`` for a replicate, calibrated or nonresponse-adjusted
+    design: estimate on each domain's design then (:func:`split_domains`).
     """
-    if not _one_pass(design, n_domains, 1):
-        return None
     y = np.asarray(values, dtype=np.float64)
-    key = np.where(design.domain & (by >= 0) & np.isfinite(y), by, n_domains)
-    est, wsum, rows = _domain_means(key, n_domains, design.weights, lambda r: y[r][:, None])
-    buffer = _over_rows(est[:, 0], key)
-    infl = _influence(design.weights, y, buffer, _over_rows(wsum, key), out=buffer)
-    sums = _unit_sums_by(design, key, n_domains, iter([infl]))
-    n = np.array([0 if r is None else r.size for r in rows])
-    return DomainEstimates(design, est, sums, wsum, n)
+    rows = _domain_rows(design, by, n_domains, np.isfinite(y))
+    return None if rows is None else DomainEstimates(design, rows, lambda r: y[r][:, None], deff)
 
 
 def survey_shares_by(
-    codes: np.ndarray, n_levels: int, design: SurveyDesign, by: np.ndarray, n_domains: int
-) -> tuple[DomainEstimates, np.ndarray] | None:
-    """The shares of levels ``0..n_levels−1`` of ``codes`` in each domain ``by == j``:
-    :func:`survey_mean` of their :func:`indicators`, in one pass.
+    codes: np.ndarray,
+    n_levels: int,
+    design: SurveyDesign,
+    by: np.ndarray,
+    n_domains: int,
+    *,
+    deff: bool = False,
+) -> tuple[DomainEstimates, Callable[[int], np.ndarray]] | None:
+    """The shares of levels ``0..n_levels−1`` of ``codes`` in each domain ``by == j`` of a
+    linearised design: :func:`survey_mean` of their :func:`indicators`.
 
     Returns
     -------
-    DomainEstimates and the (D, k) counts of rows of each level, or ``None`` where one
-    pass does not apply (:func:`_one_pass`).
-
-    Notes
-    -----
-    The influence values w_i (y_ik − p_dk) / Σ w of the indicators y_ik are made one
-    level at a time over the rows (never an n × k matrix).
+    DomainEstimates and the counts of rows of each level in domain ``j``, or ``None``
+    as :func:`survey_means_by`.
     """
     k = n_levels
-    if not _one_pass(design, n_domains, k):
+    rows = _domain_rows(design, by, n_domains, codes >= 0)
+    if rows is None:
         return None
-    key = np.where(design.domain & (by >= 0) & (codes >= 0), by, n_domains)
     scratch = np.empty(0)
 
-    def indicator_rows(rows: np.ndarray) -> np.ndarray:
+    def indicator_rows(r: np.ndarray) -> np.ndarray:
         """:func:`indicators` of the rows (all with a level), in one reused buffer."""
         nonlocal scratch
-        if scratch.shape[0] < rows.size:
-            scratch = np.empty((rows.size, k))
-        out = scratch[: rows.size]
-        return np.equal(codes[rows][:, None], np.arange(k), out=out, casting="unsafe")
+        if scratch.shape[0] < r.size:
+            scratch = np.empty((r.size, k))
+        out = scratch[: r.size]
+        return np.equal(codes[r][:, None], np.arange(k), out=out, casting="unsafe")
 
-    est, wsum, rows = _domain_means(key, n_domains, design.weights, indicator_rows)
-    wsum_rows = _over_rows(wsum, key)
-    buffer = np.empty(key.shape[0])
+    def counts(j: int) -> np.ndarray:
+        r = rows[j]
+        return np.zeros(k) if r is None else np.bincount(codes[r], minlength=k).astype(float)
 
-    def columns() -> Iterator[np.ndarray]:  # one level's influence values at a time
-        for level in range(k):
-            np.take(np.append(est[:, level], 0.0), key, out=buffer)
-            yield _influence(design.weights, codes == level, buffer, wsum_rows, out=buffer)
-
-    sums = _unit_sums_by(design, key, n_domains, columns())
-    counts = np.zeros((n_domains, k))
-    for j, r in enumerate(rows):
-        if r is not None:
-            counts[j] = np.bincount(codes[r], minlength=k)
-    return DomainEstimates(design, est, sums, wsum, counts.sum(axis=1).astype(np.int64)), counts
+    return DomainEstimates(design, rows, indicator_rows, deff), counts
 
 
 # ---------------------------------------------------------------------------
