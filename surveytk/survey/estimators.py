@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal, get_args
 
@@ -257,22 +257,45 @@ def domains_present(design: SurveyDesign, codes: np.ndarray, k: int) -> np.ndarr
 # ---------------------------------------------------------------------------
 
 
+def _buffer(scratch: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The float buffer ``name`` of ``scratch``, made once: the arrays of one domain after
+    another reuse the same memory rather than fresh pages."""
+    if name not in scratch:
+        scratch[name] = np.empty(shape)
+    return scratch[name]
+
+
+def _taken(
+    scratch: dict[str, np.ndarray], name: str, source: np.ndarray, rows: np.ndarray, size: int
+) -> np.ndarray:
+    """``source[rows]`` in the buffer ``name`` of ``scratch``, made once for ``size`` rows."""
+    if name not in scratch:
+        scratch[name] = np.empty(size, dtype=source.dtype)
+    return np.take(source, rows, out=scratch[name][: rows.size], mode="clip")  # "raise" copies
+
+
 @dataclass(frozen=True)
 class DomainEstimates:
     """Means of k quantities in each domain of a ``--by`` variable, rows sorted once.
 
     ``rows[j]`` holds the rows of domain ``j`` that have a value (frame order; ``None``
-    if there are none) and ``values(rows)`` their (m, k) values. :meth:`get` is the
-    :class:`DesignEstimate` of one domain: exactly the numbers of :func:`survey_mean`
-    (with design effects if ``deff``) on the design narrowed to the domain, the same
-    sums in the same order, from the domain's rows alone and without building its
-    design.
+    if there are none) and ``values(rows, scratch)`` their (m, k) values (possibly in a
+    buffer of ``scratch``). :meth:`get` is the :class:`DesignEstimate` of one domain:
+    exactly the numbers of :func:`survey_mean` (with design effects if ``deff``) on the
+    design narrowed to the domain, the same sums in the same order, from the domain's
+    rows alone and without building its design.
     """
 
     design: SurveyDesign
     rows: list[np.ndarray | None]
-    values: Callable[[np.ndarray], np.ndarray]
+    values: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray]
     deff: bool = False
+    scratch: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def largest(self) -> int:
+        """Rows of the largest domain (the size of the buffers)."""
+        return max((r.size for r in self.rows if r is not None), default=0)
 
     def get(self, j: int) -> DesignEstimate:
         """Domain ``j``; raises as :func:`survey_mean` would (no value, a lonely PSU under
@@ -280,35 +303,34 @@ class DomainEstimates:
         rows = self.rows[j]
         if rows is None:
             raise EmptyDomainError(NO_VALUE)
-        d = self.design
-        w, y = d.weights[rows], self.values(rows)
+        d, scratch, size = self.design, self.scratch, self.largest
+        w, y = _taken(scratch, "w", d.weights, rows, size), self.values(rows, scratch)
         wsum = float(w.sum())
         est = w @ y / wsum
-        # survey_mean's influence values w (y − ȳ) / Σw, one column at a time
-        infl = [w * (y[:, c] - est[c]) / wsum for c in range(y.shape[1])]
         stages = d.all_stages
-        sums: dict[int, UnitSums] = {}
-
-        def unit_sums(number: int) -> UnitSums:
-            if number not in sums:
-                units = stages[number].units[rows]
-                n_units = stages[number].n_units
-                z = np.column_stack(
-                    [np.bincount(units, weights=x, minlength=n_units) for x in infl]
-                )
-                present = np.zeros(n_units, dtype=bool)
-                present[units] = True
-                sums[number] = (z, present)
-            return sums[number]
-
+        used = stages if d.later_stage_variance else stages[:1]
+        units = [_taken(scratch, f"units{i}", s.units, rows, size) for i, s in enumerate(used)]
+        totals: list[list[np.ndarray]] = [[] for _ in used]
+        x = _buffer(scratch, "x", (size,))[: rows.size]
+        for c in range(y.shape[1]):  # survey_mean's influence values w (y − ȳ) / Σw
+            np.subtract(y[:, c], est[c], out=x)
+            np.multiply(w, x, out=x)
+            np.divide(x, wsum, out=x)
+            for u, s, out in zip(units, used, totals, strict=True):
+                out.append(np.bincount(u, weights=x, minlength=s.n_units))
+        sums: list[UnitSums] = []
+        for u, s, out in zip(units, used, totals, strict=True):
+            present = np.zeros(s.n_units, dtype=bool)
+            present[u] = True
+            sums.append((np.column_stack(out), present))
         cov = multistage_meat_of_sums(
-            unit_sums,
+            sums.__getitem__,
             stages,
             lonely_psu=d.lonely_psu,
             adjust_domain_lonely=d.adjust_domain_lonely,
             later_stages=d.later_stage_variance,
         )
-        present = unit_sums(0)[1]  # the domain's PSUs minus its strata (R degf)
+        present = sums[0][1]  # the domain's PSUs minus its strata (R degf)
         n_strata = np.count_nonzero(np.bincount(stages[0].unit_stratum[present]))
         df = float(np.count_nonzero(present) - n_strata)
         effects = mean_deff(np.diag(cov), y, w) if self.deff else _no_deff(est)
@@ -329,7 +351,12 @@ def _domain_rows(
 
 
 def survey_means_by(
-    values: np.ndarray, design: SurveyDesign, by: np.ndarray, n_domains: int, *, deff: bool = False
+    values: np.ndarray,
+    design: SurveyDesign,
+    by: np.ndarray,
+    n_domains: int,
+    *,
+    deff: bool = False,
 ) -> DomainEstimates | None:
     """:func:`survey_mean` of ``values`` in each domain ``by == j`` of a linearised design.
 
@@ -349,7 +376,14 @@ def survey_means_by(
     """
     y = np.asarray(values, dtype=np.float64)
     rows = _domain_rows(design, by, n_domains, np.isfinite(y))
-    return None if rows is None else DomainEstimates(design, rows, lambda r: y[r][:, None], deff)
+    if rows is None:
+        return None
+
+    def y_rows(r: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
+        return _taken(scratch, "y", y, r, found.largest)[:, None]
+
+    found = DomainEstimates(design, rows, y_rows, deff)
+    return found
 
 
 def survey_shares_by(
@@ -373,21 +407,23 @@ def survey_shares_by(
     rows = _domain_rows(design, by, n_domains, codes >= 0)
     if rows is None:
         return None
-    scratch = np.empty(0)
+    levels = np.arange(k)
 
-    def indicator_rows(r: np.ndarray) -> np.ndarray:
-        """:func:`indicators` of the rows (all with a level), in one reused buffer."""
-        nonlocal scratch
-        if scratch.shape[0] < r.size:
-            scratch = np.empty((r.size, k))
-        out = scratch[: r.size]
-        return np.equal(codes[r][:, None], np.arange(k), out=out, casting="unsafe")
+    def indicator_rows(r: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
+        """:func:`indicators` of the rows (all with a level), in a reused buffer."""
+        c = _taken(scratch, "codes", codes, r, found.largest)
+        out = _buffer(scratch, "indicators", (found.largest, k))[: r.size]
+        return np.equal(c[:, None], levels, out=out, casting="unsafe")
 
     def counts(j: int) -> np.ndarray:
         r = rows[j]
-        return np.zeros(k) if r is None else np.bincount(codes[r], minlength=k).astype(float)
+        if r is None:
+            return np.zeros(k)
+        c = _taken(found.scratch, "codes", codes, r, found.largest)
+        return np.bincount(c, minlength=k).astype(np.float64)
 
-    return DomainEstimates(design, rows, indicator_rows, deff), counts
+    found = DomainEstimates(design, rows, indicator_rows, deff)
+    return found, counts
 
 
 # ---------------------------------------------------------------------------
