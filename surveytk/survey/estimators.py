@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 from typing import Literal, get_args
 
@@ -292,7 +293,7 @@ class DomainEstimates:
     deff: bool = False
     scratch: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def largest(self) -> int:
         """Rows of the largest domain (the size of the buffers)."""
         return max((r.size for r in self.rows if r is not None), default=0)
@@ -408,19 +409,24 @@ def survey_shares_by(
     if rows is None:
         return None
     levels = np.arange(k)
+    taken: list[np.ndarray | None] = [None]  # the rows whose codes the buffer holds
+
+    def codes_of(r: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
+        if taken[0] is not r:
+            _taken(scratch, "codes", codes, r, found.largest)
+            taken[0] = r
+        return scratch["codes"][: r.size]
 
     def indicator_rows(r: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
         """:func:`indicators` of the rows (all with a level), in a reused buffer."""
-        c = _taken(scratch, "codes", codes, r, found.largest)
         out = _buffer(scratch, "indicators", (found.largest, k))[: r.size]
-        return np.equal(c[:, None], levels, out=out, casting="unsafe")
+        return np.equal(codes_of(r, scratch)[:, None], levels, out=out, casting="unsafe")
 
     def counts(j: int) -> np.ndarray:
         r = rows[j]
         if r is None:
             return np.zeros(k)
-        c = _taken(found.scratch, "codes", codes, r, found.largest)
-        return np.bincount(c, minlength=k).astype(np.float64)
+        return np.bincount(codes_of(r, found.scratch), minlength=k).astype(np.float64)
 
     found = DomainEstimates(design, rows, indicator_rows, deff)
     return found, counts

@@ -182,10 +182,11 @@ def _counted_codes(values: np.ndarray) -> tuple[np.ndarray, list[str]] | None:
     low, high = int(values.min()), int(values.max())
     if high - low >= max(values.size, 1 << 16):
         return None
-    offset = np.asarray(values, dtype=np.int64) - low
-    seen = np.bincount(offset, minlength=high - low + 1) > 0
+    codes = np.subtract(values, low, dtype=np.int64)  # the offsets, then the codes in place
+    seen = np.bincount(codes, minlength=high - low + 1) > 0
     rank = np.cumsum(seen) - 1
-    return rank[offset], [value_text(v) for v in np.flatnonzero(seen) + low]
+    np.take(rank, codes, out=codes, mode="clip")
+    return codes, [value_text(v) for v in np.flatnonzero(seen) + low]
 
 
 def _texts(values: list[object]) -> list[str]:
