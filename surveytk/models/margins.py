@@ -26,14 +26,14 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from surveytk.errors import ModelError
-from surveytk.models.distributions import interval_multiplier
+from surveytk.models.binary_links import expit, normal_cdf
 from surveytk.models.formula import ModelFrame, VariableInfo
 from surveytk.models.kernel import KernelFit
 from surveytk.models.registry import BINARY_MODELS
 from surveytk.models.results import EffectBlock
+from surveytk.survey.distributions import interval_multiplier
 from surveytk.survey.variance import linearized_meat
 
 BinaryLink = Literal["logit", "probit", "lpm"]
@@ -69,15 +69,15 @@ class BinaryPredictor:
     def cdf(self, eta: np.ndarray) -> np.ndarray:
         """F(η)."""
         if self.link == "logit":
-            return np.asarray(special.expit(eta))
+            return np.asarray(expit(eta))
         if self.link == "probit":
-            return np.asarray(special.ndtr(eta))
+            return np.asarray(normal_cdf(eta))
         return eta
 
     def pdf(self, eta: np.ndarray) -> np.ndarray:
         """dF/dη."""
         if self.link == "logit":
-            p = special.expit(eta)
+            p = expit(eta)
             return np.asarray(p * (1.0 - p))
         if self.link == "probit":
             return np.asarray(np.exp(-0.5 * eta * eta) / np.sqrt(2.0 * np.pi))
