@@ -76,3 +76,13 @@ def test_predict_on_a_model_without_predictions_stops_at_load(tmp_path: Path) ->
                "formula: 'y ~ age', predict: {x: age, values: [20]}}\n")
     with pytest.raises(SpecError, match=r"predictions are available for binary models"):
         load_spec(p)
+
+
+@pytest.mark.parametrize("name", ["pooled.csv", "pooled.dta", "pooled"])
+def test_a_harmonised_input_must_be_parquet(tmp_path: Path, name: str) -> None:
+    """A harmonised CSV used to be copied to a .parquet name and failed in the Parquet
+    reader; it now stops at load, naming the input and what to do."""
+    p = _write(tmp_path, f"name: x\ninputs: [{{source: wodc, harmonised: {name}}}]\n"
+               "models:\n  - {name: m, model: logit, data: wodc, formula: 'y ~ x'}\n")
+    with pytest.raises(SpecError, match=r"spec\.yaml:2: .*harmonised must be a \.parquet file"):
+        load_spec(p)

@@ -7,6 +7,7 @@ haven_reading.csv) and from the files' own companion CSVs.
 from __future__ import annotations
 
 import codecs
+import json
 import re
 import shutil
 from pathlib import Path
@@ -214,6 +215,21 @@ def test_sheet_only_for_workbooks_and_cli_sheet(capsys: pytest.CaptureFixture[st
         main(["inspect", str(DATA / "excel" / "datasets.xlsx")])
     assert info.value.code == 2
     assert "choose one with --sheet" in capsys.readouterr().err
+
+
+def test_fit_reads_a_sheet_of_a_workbook(tmp_path: Path) -> None:
+    """``fit --sheet`` and ``surveytk.fit(sheet=...)`` read the sheet's needed columns."""
+    import surveytk
+
+    book = DATA / "excel" / "datasets.xlsx"
+    res = surveytk.fit(book, sheet="mtcars", model="lpm", formula="am ~ wt", weights="carb")
+    want = surveytk.fit(read_file(book, sheet="mtcars").data, model="lpm", formula="am ~ wt",
+                        weights="carb")  # fmt: skip
+    pd.testing.assert_series_equal(res.params, want.params)
+    out = tmp_path / "fit.json"
+    main(["fit", str(book), "--sheet", "1", "--model", "lpm", "--formula", "am ~ wt",
+          "--weights", "carb", "--out", str(out)])  # fmt: skip
+    assert json.loads(out.read_text())["coef"]["estimates"] == list(want.params)
 
 
 def test_corrupt_workbook_is_one_line(tmp_path: Path) -> None:

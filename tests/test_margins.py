@@ -14,11 +14,10 @@ from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.models.api import fit
+from surveytk.models.binary_links import BinaryPredictor, binary_predictor
 from surveytk.models.formula import ModelFrame, build_model_frame
 from surveytk.models.margins import (
-    BinaryPredictor,
     average_marginal_effects,
-    binary_predictor,
     odds_ratios,
     predict_at,
 )

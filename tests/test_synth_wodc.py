@@ -140,3 +140,22 @@ def test_truth_matches_file_by_mapping_rules(data: tuple[pd.DataFrame, object]) 
     assert (t["weight"].to_numpy() == df["gewicht"].to_numpy()).all()
     assert (t["host_country"] == "NLD").all()
     assert t["stratum"].str.startswith("wodc:").all()
+
+
+def test_synth_never_replaces_files_it_did_not_write(tmp_path: Path) -> None:
+    """A delivery folder given as --out by mistake is refused, its file untouched;
+    a folder synth wrote may be written again."""
+    from surveytk.errors import OutputError
+    from surveytk.synth import MARKER
+
+    real = tmp_path / "deliveries" / "wodc" / "locov_w1.sav"
+    real.parent.mkdir(parents=True)
+    real.write_bytes(b"licensed")
+    with pytest.raises(OutputError, match=r"wodc: holds files surveytk synth did not write"):
+        write_synthetic_sources(tmp_path / "deliveries", seed=1, scale=0.02, sources=["wodc"])
+    assert real.read_bytes() == b"licensed"
+    assert not (tmp_path / "deliveries" / MARKER).exists()
+    again = tmp_path / "synthetic"
+    first = write_synthetic_sources(again, seed=1, scale=0.02, sources=["wodc"])
+    second = write_synthetic_sources(again, seed=1, scale=0.02, sources=["wodc"])
+    assert first == second and (again / MARKER).exists()

@@ -47,6 +47,12 @@ class InputSpec(_Strict):
             raise ValueError(
                 f"input {self.source!r}: give either codebook + input_dir, or harmonised"
             )
+        if self.harmonised is not None and not self.harmonised.lower().endswith(".parquet"):
+            raise ValueError(
+                f"input {self.source!r}: harmonised must be a .parquet file written by "
+                f"`surveytk harmonise` (got {self.harmonised!r}); harmonise the raw files "
+                "to Parquet, or give codebook + input_dir"
+            )
         return self
 
 

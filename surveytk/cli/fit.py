@@ -131,13 +131,7 @@ def command(data: str, out: str, **options: Any) -> None:
     out_path = Path(out)
     _check_out(out_path, by=options.get("by") is not None)
     check_not_input(out_path, [Path(data)])
-    sheet = options.pop("sheet")
-    if sheet is not None:
-        from surveytk.io.readers import read_file
-
-        result = fit(read_file(data, sheet=sheet), **options)
-    else:
-        result = fit(data, **options)
+    result = fit(data, **options)
     _save(result, out_path)
     click.echo(_summary_any(result))
     click.echo(f"wrote {out_path}")

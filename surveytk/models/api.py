@@ -201,6 +201,7 @@ def fit(
     define: Sequence[str] | Mapping[str, str] | None = None,
     keep_user_missing: bool = False,
     value_labels: bool = True,
+    sheet: str | None = None,
     **unknown: Any,
 ) -> FitResult | ResultSet:
     """Fit a regression model with design-based standard errors.
@@ -281,6 +282,9 @@ def fit(
         Keep SPSS declared user-missing codes as values.
     value_labels
         Name levels of labelled numeric columns by their value labels.
+    sheet
+        Worksheet of an Excel file, by name or 1-based number (a workbook with
+        several sheets needs one).
     **unknown
         Refused: a misspelt argument is an error with the closest names.
 
@@ -338,7 +342,7 @@ def fit_survey(
     """Fit on data bound to their design (:meth:`surveytk.Survey.fit`): ``options`` are
     :func:`fit`'s arguments but the design; ``subpop`` narrows the survey's domain."""
     bound = sorted(set(options) & set(DESIGN_ARGUMENTS))
-    data_args = sorted(set(options) & {"define", "keep_user_missing", "value_labels"})
+    data_args = sorted(set(options) & {"define", "keep_user_missing", "value_labels", "sheet"})
     if bound or data_args:
         raise ModelError(
             f"fit: {', '.join(a + '=' for a in [*bound, *data_args])} belong(s) to the "
@@ -354,7 +358,7 @@ def fit_survey(
     return fit_frame(survey.frame, FitOptions(model=model, formula=formula, **design, **options))
 
 
-_DATA_ARGUMENTS = ("define", "keep_user_missing", "value_labels", "model", "formula")
+_DATA_ARGUMENTS = ("define", "keep_user_missing", "value_labels", "sheet", "model", "formula")
 
 
 def _check_model(model: str) -> None:
@@ -379,6 +383,7 @@ def _fit_data(data: DataLike, given: dict[str, Any]) -> FitResult | ResultSet:
     define = args.pop("define")
     keep_user_missing = args.pop("keep_user_missing")
     value_labels = args.pop("value_labels")
+    sheet = args.pop("sheet")
     if args["rscales"] is not None:
         args["rscales"] = tuple(float(x) for x in args["rscales"])
     for name in ("strata", "psu", "fpc"):
@@ -391,6 +396,7 @@ def _fit_data(data: DataLike, given: dict[str, Any]) -> FitResult | ResultSet:
         keep_user_missing=keep_user_missing,
         definitions=definitions,
         labels=value_labels,
+        sheet=sheet,
     )
     return fit_frame(frame, opts)
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import ModelError
+from surveytk.models.binary_links import binary_predictor
 from surveytk.models.categorical import design_covariance
 from surveytk.models.covariance import replicate_variance
 from surveytk.models.effects import model_effects
@@ -38,7 +39,6 @@ from surveytk.models.formula import (
 )
 from surveytk.models.irls import fit_binary, fit_wls, weighted_r2
 from surveytk.models.kernel import KernelFit
-from surveytk.models.margins import binary_predictor
 from surveytk.models.options import FitOptions
 from surveytk.models.registry import BINARY_MODELS
 from surveytk.models.replicate_glm import refit_psu_replicates

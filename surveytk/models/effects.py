@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import ModelError
+from surveytk.models.binary_links import binary_predictor
 from surveytk.models.column_coding import level_text
 from surveytk.models.formula import ModelFrame, build_model_frame
 from surveytk.models.kernel import KernelFit
 from surveytk.models.margins import (
     Predict,
     average_marginal_effects,
-    binary_predictor,
     predict_at,
     unconditional_of,
     zero_one_variables,

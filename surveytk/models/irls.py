@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
 from surveytk.errors import ModelError
+from surveytk.models.binary_links import bernoulli_terms, expit, logit, normal_cdf, normal_quantile
 from surveytk.models.kernel import KernelFit
 
 Link = Literal["logit", "probit"]
@@ -91,9 +91,9 @@ def check_rank(X: np.ndarray, w: np.ndarray, names: Sequence[str] | None = None)
 def _mu(eta: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
     """Mean and dμ/dη."""
     if link == "logit":
-        mu = special.expit(eta)
+        mu = expit(eta)
         return mu, mu * (1.0 - mu)
-    mu = special.ndtr(eta)
+    mu = normal_cdf(eta)
     return mu, np.exp(-0.5 * eta * eta) / _SQRT_2PI
 
 
@@ -112,7 +112,7 @@ def bernoulli_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
 
 
 def _bernoulli_terms(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return np.asarray(w * special.xlogy(y, mu) + w * special.xlog1py(1.0 - y, -mu))
+    return bernoulli_terms(y, mu, w)
 
 
 def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
@@ -133,7 +133,7 @@ def _start(X: np.ndarray, y: np.ndarray, w: np.ndarray, link: str) -> np.ndarray
         wb, yb = w[i:j], y[i:j]
         wn = wb / w_mean
         mu = (wn * yb + 0.5) / (wn + 1.0)
-        eta = special.logit(mu) if link == "logit" else special.ndtri(mu)
+        eta = logit(mu) if link == "logit" else normal_quantile(mu)
         _, dmu = _mu(eta, link)
         ww = wb * dmu * dmu / (mu * (1.0 - mu))
         z = eta + (yb - mu) / dmu

@@ -7,10 +7,11 @@ their design-based covariance and the :class:`~surveytk.models.formula.ModelFram
 it was fitted on. A predictor may also offer
 ``avg_jacobian(params, X, a) -> (J, k)``, the ``a``-weighted sum over rows of
 ∂P/∂params, which makes the delta-method gradients analytic; without it they
-are central differences over the parameters. :class:`BinaryPredictor` gives
-both for logit, probit and the linear probability model; the other families
-keep theirs with their fit (``GLMPredictor``, ``OrdinalPredictor``,
-``MlogitPredictor``, the panel models' ``LinearPredictor``).
+are central differences over the parameters.
+:class:`~surveytk.models.binary_links.BinaryPredictor` gives both for logit, probit and
+the linear probability model; the other families keep theirs with their fit
+(``GLMPredictor``, ``OrdinalPredictor``, ``MlogitPredictor``, the panel models'
+``LinearPredictor``).
 
 Counterfactual design matrices are rebuilt with
 :meth:`ModelFrame.transform`, so a variable that also appears inside
@@ -26,17 +27,13 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from surveytk.errors import ModelError
-from surveytk.models.distributions import interval_multiplier
 from surveytk.models.formula import ModelFrame, VariableInfo
 from surveytk.models.kernel import KernelFit
-from surveytk.models.registry import BINARY_MODELS
 from surveytk.models.results import EffectBlock
+from surveytk.survey.distributions import interval_multiplier
 from surveytk.survey.variance import linearized_meat
-
-BinaryLink = Literal["logit", "probit", "lpm"]
 
 #: relative step of the numeric-variable derivative: h = STEP_X · max(1, sd(x))
 STEP_X = 1e-4
@@ -46,54 +43,6 @@ class Predict(Protocol):
     """``predict(params, X) -> (n, J)`` probabilities (J = 1 for binary models)."""
 
     def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class BinaryPredictor:
-    """P(y = 1 | x) = F(x'β) for a binary link, with analytic derivatives.
-
-    Parameters
-    ----------
-    link
-        ``logit`` (F = logistic), ``probit`` (F = Φ) or ``lpm`` (F = identity).
-    """
-
-    link: BinaryLink
-
-    def __post_init__(self) -> None:
-        if self.link not in BINARY_MODELS:
-            raise ModelError(
-                f"link: expecting one of {{{', '.join(BINARY_MODELS)}}}; got {self.link!r}"
-            )
-
-    def cdf(self, eta: np.ndarray) -> np.ndarray:
-        """F(η)."""
-        if self.link == "logit":
-            return np.asarray(special.expit(eta))
-        if self.link == "probit":
-            return np.asarray(special.ndtr(eta))
-        return eta
-
-    def pdf(self, eta: np.ndarray) -> np.ndarray:
-        """dF/dη."""
-        if self.link == "logit":
-            p = special.expit(eta)
-            return np.asarray(p * (1.0 - p))
-        if self.link == "probit":
-            return np.asarray(np.exp(-0.5 * eta * eta) / np.sqrt(2.0 * np.pi))
-        return np.ones_like(eta)
-
-    def __call__(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
-        return self.cdf(X @ params)[:, None]
-
-    def avg_jacobian(self, params: np.ndarray, X: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """Σᵢ aᵢ ∂Pᵢ/∂β = (a·f(Xβ))ᵀ X, as a 1 × k matrix."""
-        return ((a * self.pdf(X @ params)) @ X)[None, :]
-
-
-def binary_predictor(model: str) -> BinaryPredictor:
-    """The predictor of a binary family: ``logit``, ``probit`` or ``lpm``."""
-    return BinaryPredictor(model)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------

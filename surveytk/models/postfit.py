@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from surveytk.errors import ModelError
-from surveytk.models.distributions import interval_multiplier, two_sided_pvalues
 from surveytk.models.margins import (
     Predict,
     Unconditional,
@@ -36,6 +35,7 @@ from surveytk.models.margins import (
     predictive_margins,
     unconditional_of,
 )
+from surveytk.survey.distributions import interval_multiplier, two_sided_pvalues
 
 if TYPE_CHECKING:
     from surveytk.models.formula import ModelFrame

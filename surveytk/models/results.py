@@ -27,6 +27,7 @@ from surveytk.disclosure import counts_text
 from surveytk.errors import ModelError, OutputError
 from surveytk.io.atomic import write_text_atomic
 from surveytk.models.result_check import check_result_document
+from surveytk.survey.distributions import interval_multiplier, two_sided_pvalues
 from surveytk.survey.summary import DesignSummary
 from surveytk.survey.summary_names import sample_line
 
@@ -86,18 +87,6 @@ class EffectBlock:
             estimates=np.asarray(d["estimates"], dtype=float),
             cov=np.asarray(d["cov"], dtype=float).reshape(len(d["terms"]), len(d["terms"])),
         )
-
-
-def _reference_pvalues(stat: np.ndarray, df: float | None) -> np.ndarray:
-    from surveytk.models.distributions import two_sided_pvalues  # lazy: scipy
-
-    return two_sided_pvalues(stat, df)
-
-
-def _reference_quantile(level: float, df: float | None) -> float:
-    from surveytk.models.distributions import interval_multiplier  # lazy: scipy
-
-    return interval_multiplier(level, df)
 
 
 @dataclass(frozen=True)
@@ -163,7 +152,7 @@ class FitResult:
 
     @property
     def pvalues(self) -> pd.Series:
-        p = _reference_pvalues(self.tvalues.to_numpy(), self.df_resid)
+        p = two_sided_pvalues(self.tvalues.to_numpy(), self.df_resid)
         return pd.Series(p, index=self.params.index, name="p_value")
 
     @property
@@ -188,7 +177,7 @@ class FitResult:
         pandas.DataFrame
             ``conf_low`` and ``conf_high``, indexed as :attr:`params`.
         """
-        q = _reference_quantile(level, self.df_resid)
+        q = interval_multiplier(level, self.df_resid)
         est, se = self.params, self.std_errors
         return pd.DataFrame({"conf_low": est - q * se, "conf_high": est + q * se})
 
@@ -205,7 +194,7 @@ class FitResult:
         se = block.std_errors
         with np.errstate(divide="ignore", invalid="ignore"):
             stat = block.estimates / se
-        q = _reference_quantile(level, self.df_resid)
+        q = interval_multiplier(level, self.df_resid)
         return pd.DataFrame(
             {
                 "model": self.model,
@@ -215,7 +204,7 @@ class FitResult:
                 "estimate": block.estimates,
                 "std_error": se,
                 "statistic": stat,
-                "p_value": _reference_pvalues(stat, self.df_resid),
+                "p_value": two_sided_pvalues(stat, self.df_resid),
                 "conf_low": block.estimates - q * se,
                 "conf_high": block.estimates + q * se,
             },
@@ -297,7 +286,7 @@ class FitResult:
         for t in self.tests:
             low, high = t["conf_low"], t["conf_high"]
             if t["effect"] == "contrast" and level != 0.95:
-                q = _reference_quantile(level, self.df_resid)
+                q = interval_multiplier(level, self.df_resid)
                 low, high = t["estimate"] - q * t["std_error"], t["estimate"] + q * t["std_error"]
             rows.append(
                 {"model": self.model, "effect": t["effect"], "term": t["term"], "y_level": "",

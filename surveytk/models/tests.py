@@ -28,8 +28,8 @@ import numpy as np
 from scipy import stats
 
 from surveytk.errors import ModelError
-from surveytk.models.distributions import interval_multiplier, two_sided_pvalues
 from surveytk.models.results import EffectBlock
+from surveytk.survey.distributions import interval_multiplier, two_sided_pvalues
 
 INTERCEPT = "(Intercept)"
 

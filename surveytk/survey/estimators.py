@@ -32,10 +32,10 @@ from itertools import pairwise
 from typing import Literal, get_args
 
 import numpy as np
-from scipy import special
 
 from surveytk.errors import ModelError
 from surveytk.survey.design import SurveyDesign
+from surveytk.survey.distributions import interval_multiplier
 from surveytk.survey.variance import (
     UnitSums,
     linearized_meat,
@@ -588,9 +588,7 @@ def t_quantile(df: float, level: float = 0.95) -> float:
     """t_{(1+level)/2, df}; the normal quantile for infinite df, NaN for df ≤ 0."""
     if not df > 0:
         return float("nan")
-    q = 0.5 + level / 2.0
-    # scipy.stats' t and norm ppf evaluate these; importing scipy.stats costs ~1 s
-    return float(special.ndtri(q) if np.isinf(df) else special.stdtrit(df, q))
+    return interval_multiplier(level, df)
 
 
 def wald_interval(

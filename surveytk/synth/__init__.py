@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveytk.errors import SurveytkError
+from surveytk.errors import OutputError, SurveytkError
 from surveytk.synth import fimoi, soep, unhcr, wodc
 from surveytk.synth.dgp import TRUE_EFFECTS, TrueEffects
 
@@ -39,6 +39,8 @@ DEFAULT_SEED = 20240601
 #: Sources in the order their random streams are spawned (never reorder; append only).
 SOURCE_NAMES = ("soep_ukr", "unhcr_ris", "wodc", "fi_moi")
 MAX_SCALE = 1000.0
+#: left in every folder synthetic files were written to: later runs may replace its files
+MARKER = ".surveytk-synthetic"
 
 
 def _module(source: str) -> Any:
@@ -61,6 +63,25 @@ def _check(sources: Iterable[str] | None, scale: float) -> list[str]:
             reason="bad_argument",
         )
     return [s for s in SOURCE_NAMES if s in chosen]
+
+
+def _claim(out: Path, chosen: Iterable[str]) -> None:
+    """Mark ``out`` as a folder of synthetic files, refusing one whose source folders
+    hold files synth did not write (a real delivery would be replaced)."""
+    if (out / MARKER).exists():
+        return
+    for source in chosen:
+        folder = out / source
+        if folder.is_dir() and any(folder.iterdir()):
+            raise OutputError(
+                f"{folder}: holds files surveytk synth did not write (no {MARKER} in "
+                f"{out}); synthetic files would replace them. Choose an empty or new folder"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text(
+        "Synthetic files written by surveytk synth; a later run may replace them.\n",
+        encoding="utf-8",
+    )
 
 
 def _rng(seed: int, source: str) -> np.random.Generator:
@@ -102,6 +123,7 @@ def write_synthetic_sources(
     """
     chosen = _check(sources, scale)
     out = Path(out_dir)
+    _claim(out, chosen)
     written: dict[str, list[Path]] = {}
     for source in chosen:
         draw = _simulate(seed, scale, source, with_truth=False)

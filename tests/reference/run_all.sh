@@ -10,7 +10,8 @@ for script in api_reference.R design_data.R binary_reference.R ordinal_reference
               estimate_reference.R declared_missing_reference.R glm_reference.R \
               model_tests_reference.R haven_reading.R design_survey_reference.R \
               fit_criteria_reference.R domain_contrasts_reference.R \
-              python_api_reference.R binary_small_reference.R; do
+              python_api_reference.R binary_small_reference.R \
+              t_distribution_reference.R; do
     echo "== $script"
     Rscript "$script" "$shared"
 done
