@@ -18,7 +18,12 @@ from click.testing import CliRunner, Result
 from surveytk.cli.main import cli
 from surveytk.estimate import TIDY_COLUMNS, EstimateRequest, estimate
 from surveytk.survey.design import SurveyDesign
-from surveytk.survey.estimators import proportion_interval, survey_mean, survey_total
+from surveytk.survey.estimators import (
+    logit_replicate_std_error,
+    proportion_interval,
+    survey_mean,
+    survey_total,
+)
 from surveytk.survey.hypothesis import rao_scott_test, two_group_ttest
 from surveytk.survey.quantiles import quantile_math, survey_quantiles
 
@@ -323,3 +328,16 @@ def test_a_domain_without_values_gives_an_empty_row_and_a_note() -> None:
     only_b = design.subset(frame["src"].eq("b").to_numpy())
     with pytest.raises(ModelError, match="--mean y: no respondent in the domain has a value"):
         estimate(frame, only_b, EstimateRequest(mean=("y",)))
+
+
+def test_logit_interval_of_a_share_of_one_on_replicates_is_empty_not_a_crash() -> None:
+    """A domain where every row has the level (p = 1): the logit interval is undefined,
+    on replicate designs as on linearised ones (it raised ZeroDivisionError)."""
+    frame = pd.read_csv(APISTRAT)
+    design = SurveyDesign.from_frame(frame, weights="pw", strata="stype").make_jackknife("jkn")
+    ones = np.ones((len(frame), 1))
+    se_logit = logit_replicate_std_error(ones, design)
+    assert np.isnan(se_logit)
+    for logit_se in (se_logit, None):
+        lo, hi = proportion_interval(1.0, 0.0, 197.0, 200, "logit", logit_std_error=logit_se)
+        assert np.isnan(lo) and np.isnan(hi)

@@ -23,6 +23,7 @@ from one to ten million degrees of freedom and out to tails of 1e-300.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -86,8 +87,13 @@ def upper_tail(t: float, df: float | None) -> float:
     return half if t >= 0 else 1.0 - half
 
 
+@functools.lru_cache(maxsize=1024)
 def quantile(p: float, df: float | None) -> float:
-    """The ``p`` quantile of t(df), or of the standard normal when ``df`` is None/inf."""
+    """The ``p`` quantile of t(df), or of the standard normal when ``df`` is None/inf.
+
+    Kept per ``(p, df)``: a few Newton steps on the continued fraction cost about a
+    millisecond each, and a table asks for the same multiplier once per row.
+    """
     if math.isnan(p) or not 0.0 <= p <= 1.0:
         return math.nan
     if p == 0.5:

@@ -665,16 +665,15 @@ def logit_replicate_std_error(indicator: np.ndarray, design: SurveyDesign) -> fl
     replicate; the intercept of replicate r is logit(p̂_r).
     """
     sub, y = _domain(indicator, design)
-    w = sub.domain_weights()
-    p = float(w @ y[:, 0] / w.sum())
+    yes, no = y[:, 0], 1.0 - y[:, 0]
 
     def logit(wr: np.ndarray) -> np.ndarray:
-        pr = float(wr @ y[:, 0] / wr.sum())
+        # log Σ w y − log Σ w (1 − y): ±inf exactly when every row is 1 (or 0), where
+        # Σ w y / Σ w rounds to 0.9999999999999999 and gave a finite logit of noise
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.array([np.log(pr / (1.0 - pr))])
+            return np.array([np.log(wr @ yes) - np.log(wr @ no)])
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        full = np.array([np.log(p / (1.0 - p))])
+    full = logit(sub.domain_weights())
     cov = replicate_covariance(logit, full, sub)
     return float(np.sqrt(cov[0, 0]))
 
