@@ -134,6 +134,10 @@ def single_threaded_blas() -> None:
 _M_MMAP_THRESHOLD = -3
 #: allocations from this size up get their own pages, returned to the system when freed
 MMAP_THRESHOLD_BYTES = 1 << 20
+#: glibc ``mallopt`` parameter number of ``M_TRIM_THRESHOLD``
+_M_TRIM_THRESHOLD = -1
+#: free memory at the top of the heap kept for the next smaller temporaries
+TRIM_THRESHOLD_BYTES = 32 << 20
 
 
 def lean_allocator() -> None:
@@ -142,8 +146,12 @@ def lean_allocator() -> None:
     By default glibc raises its mmap threshold to the size of each large block
     freed, so the n-long temporaries of a fit were kept on the heap after use and
     counted in the process's peak memory on top of the arrays made later; a fixed
-    1 MB threshold keeps a million-row fit about 15 MB leaner at no measurable cost
-    (smaller temporaries, as the row blocks of the kernels, are reused as before).
+    1 MB threshold keeps a million-row fit about 15 MB leaner. Fixing it also fixes
+    glibc's trim threshold, by default at 128 KB: the heap then gave back the row-block
+    temporaries of the kernels (256 KB each) after every block and took fresh pages for
+    the next, so a 32 MB trim threshold keeps them (8 alternating runs: a million-row
+    logit's median 1.14 s → 1.00 s, `estimate --prop --by` 0.91 s → 0.85 s, the same
+    peak memory).
     """
     if not sys.platform.startswith("linux"):
         return
@@ -154,6 +162,7 @@ def lean_allocator() -> None:
         # spawn ldconfig, tens of milliseconds at every start
         libc = ctypes.CDLL(None)
         libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
     except (OSError, AttributeError):  # not glibc (musl has no mallopt): keep the default
         return
 
