@@ -113,3 +113,26 @@ def test_outcome_checks_look_only_at_rows_with_positive_weight() -> None:
         irls._check_outcome(y3, w)
     with pytest.raises(ModelError, match="no rows with positive weight"):
         irls._check_outcome(y, np.zeros_like(w))
+
+
+def test_logit_replicate_scores_on_threads_are_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The row parts of the replicate score pass give the same sums on two threads as on
+    one, and equal the whole-array scores Σ w m x (y − μ) to rounding."""
+    rng = np.random.default_rng(5)
+    n, k, b, p = 50_000, 5, 37, 300
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, k - 1))])
+    y = (rng.uniform(size=n) < 0.4).astype(float)
+    w = rng.uniform(0.5, 2.0, n)
+    psu = rng.integers(0, p, n)
+    mult = rng.uniform(0.0, 2.0, (p, b))
+    theta = rng.normal(scale=0.2, size=(b, k))
+    Xw = X * w[:, None]
+    assert n >= replicate_glm.THREADED_ROWS
+    threaded = replicate_glm._logit_scores(X, y, Xw, psu, mult, theta)
+    monkeypatch.setattr(replicate_glm, "_usable_cores", lambda: 1)
+    serial = replicate_glm._logit_scores(X, y, Xw, psu, mult, theta)
+    np.testing.assert_array_equal(threaded, serial)
+    whole = (Xw.T @ ((y[:, None] - special.expit(X @ theta.T)) * mult[psu])).T
+    np.testing.assert_allclose(threaded, whole, rtol=1e-10, atol=1e-9)

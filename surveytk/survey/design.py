@@ -640,8 +640,8 @@ class SurveyDesign:
         if self.repweights is None:
             d = self.domain
             return float(_n_distinct(self.psu, d) - _n_distinct(self.strata, d))
-        if self.rep_per_psu:
-            present = np.unique(self.psu[self.domain])
+        if self.rep_per_psu:  # the PSUs with domain rows, in code order (no sort)
+            present = np.flatnonzero(np.bincount(self.psu[self.domain]))
             return float(matrix_rank(self.repweights[present]) - 1)
         a = self.repweights[self.domain]
         if not self.combined_weights:
