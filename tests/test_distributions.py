@@ -78,6 +78,9 @@ def test_edges() -> None:
     assert quantile(0.5, 4.0) == 0.0 and np.isnan(quantile(np.nan, 4.0))
     assert np.isnan(quantile(1.5, None))
     assert quantile(1e-300, 0.5) == -np.inf  # beyond the largest float
+    for df in (0.0, -3.0, float("nan"), float("-inf")):  # no t distribution: NaN, as scipy
+        assert np.isnan(two_sided_pvalues(np.array([1.0, 0.0]), df)).all()
+        assert np.isnan(quantile(0.975, df))
 
 
 def test_no_scipy_up_to_the_fraction_limit() -> None:
