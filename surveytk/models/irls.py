@@ -108,11 +108,7 @@ def working_weights(X: np.ndarray, beta: np.ndarray, w: np.ndarray, link: str) -
 
 def bernoulli_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     """Σ w_i [y_i log μ_i + (1 − y_i) log(1 − μ_i)] (quasi-binomial, y in [0, 1])."""
-    return float(np.sum(_bernoulli_terms(y, mu, w)))
-
-
-def _bernoulli_terms(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return bernoulli_terms(y, mu, w)
+    return float(np.sum(bernoulli_terms(y, mu, w)))
 
 
 def null_loglik(y: np.ndarray, w: np.ndarray) -> float:
@@ -379,7 +375,7 @@ def _finish_binary(
             extreme = extreme or bool(np.any(((mu < PROB_EPS) | (mu > 1.0 - PROB_EPS)) & (wb > 0)))
         mu_c = np.clip(mu, 1e-300, 1.0 - 1e-16)
         var = mu_c * (1.0 - mu_c)
-        ll[i:j] = _bernoulli_terms(yb, mu_c, wb)
+        ll[i:j] = bernoulli_terms(yb, mu_c, wb)
         resid_w[i:j] = wb * (yb - mu) * dmu / var
         return np.asarray(wb * dmu * dmu / var)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from itertools import pairwise
 from typing import Literal, get_args
 
@@ -585,24 +585,19 @@ def indicators(codes: np.ndarray, n_levels: int) -> np.ndarray:
 
 
 def t_quantile(df: float, level: float = 0.95) -> float:
-    """t_{(1+level)/2, df}; the normal quantile for infinite df, NaN for df ≤ 0."""
-    if not df > 0:
-        return float("nan")
+    """t_{(1+level)/2, df}; the normal quantile for infinite df, NaN for df ≤ 0.
+
+    Kept per (df, level) by :func:`~surveytk.survey.distributions.quantile`: the
+    intervals of a table (every level of every domain) share a few degrees of freedom.
+    """
     return interval_multiplier(level, df)
-
-
-@lru_cache(maxsize=256)
-def _interval_quantile(df: float, level: float) -> float:
-    """:func:`t_quantile`, made once per (df, level): the intervals of a table (every level
-    of every domain) share a few degrees of freedom."""
-    return t_quantile(df, level)
 
 
 def wald_interval(
     estimate: np.ndarray, std_error: np.ndarray, df: float, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """estimate ± t_{df} · se (R ``confint(..., df = degf(design))``)."""
-    q = _interval_quantile(df, level)
+    q = t_quantile(df, level)
     return estimate - q * std_error, estimate + q * std_error
 
 
@@ -645,7 +640,7 @@ def proportion_interval(
         with np.errstate(divide="ignore", invalid="ignore"):
             se_l = std_error / (p * (1.0 - p)) if logit_std_error is None else logit_std_error
             eta = np.log(p / (1.0 - p))
-        q = _interval_quantile(df, level)
+        q = t_quantile(df, level)
         return float(_expit(eta - q * se_l)), float(_expit(eta + q * se_l))
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = p * (1.0 - p) / std_error**2
